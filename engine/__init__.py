@@ -1,0 +1,45 @@
+"""adjudicate: background-check findings weighed against position risk
+tables by declarative rules, with a recommendation and a decision memo for
+every candidate.
+
+Where things happen: a finding is loaded in ``findings``, judged in
+``evaluation`` (durable-rules) and ``decisions``, and written up in
+``memos`` and ``reports``. The command line in ``cli`` is a thin layer over
+these.
+"""
+
+__version__ = "0.1.0"
+
+from .decisions import BatchResult, Decision, JudgedFinding, evaluate, evaluate_files  # noqa: E402
+from .errors import (  # noqa: E402
+    AdjudicateError,
+    EngineError,
+    InputFileError,
+    InvalidConfiguration,
+    RowError,
+    RulebookError,
+    TablesError,
+)
+from .positions import PositionTables, load_tables  # noqa: E402
+from .reports import write_reports  # noqa: E402
+from .rulebook import Rulebook, load_rulebook  # noqa: E402
+
+__all__ = [
+    "AdjudicateError",
+    "BatchResult",
+    "Decision",
+    "EngineError",
+    "InputFileError",
+    "InvalidConfiguration",
+    "JudgedFinding",
+    "PositionTables",
+    "RowError",
+    "Rulebook",
+    "RulebookError",
+    "TablesError",
+    "evaluate",
+    "evaluate_files",
+    "load_rulebook",
+    "load_tables",
+    "write_reports",
+]

@@ -1,0 +1,285 @@
+"""Decisions: one recommendation per candidate, with the handling of each of
+the candidate's findings and the reasons for it.
+
+``evaluate`` is the whole adjudication of a batch, in memory: consent first
+(authorisation comes before any use), then each finding's risk signature is
+judged by the rule engine, then the recommendation is the most serious
+handling among the candidate's findings. Nothing here depends on the order
+of the input rows, so the same input gives the same decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .consents import Consent, ConsentRegister, load_consents
+from .evaluation import Judgement, Signature, engine_for
+from .findings import Finding, FindingsBatch, RejectedRow, load_findings
+from .positions import Position, PositionTables, RelevanceEntry, load_tables
+from .rulebook import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook, load_rulebook
+from .vocabulary import Handling, Lookback, Recommendation
+
+DECISION_FORMAT = "adjudicate-decision/1"
+NO_RULE_REASON = "no rule covers this finding"
+
+
+@dataclass(frozen=True)
+class JudgedFinding:
+    """A finding with its handling and the reasons for it."""
+
+    finding: Finding
+    handling: Handling
+    rule_id: str
+    rule: Rule | None
+    entry: RelevanceEntry | None  # None when consent kept the finding from the rules
+    age_years: int
+    lookback: Lookback | None
+    matched: tuple[str, ...]
+
+    @property
+    def considered(self) -> bool:
+        """Whether the finding weighs on the recommendation at all."""
+        return self.handling.weight > 0
+
+    @property
+    def ground(self) -> str:
+        """Why the finding was handled so, in words (for set-aside findings)."""
+        if self.rule_id == CONSENT_SCOPE:
+            return "Outside the scope of the candidate's consent"
+        if self.rule_id == CONSENT_MISSING:
+            return "No valid consent from the candidate"
+        if self.rule is None:
+            return NO_RULE_REASON.capitalize()
+        return self.rule.title
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: str
+    candidate_id: str
+    position: Position
+    recommendation: Recommendation
+    reason: str
+    consent: Consent | None
+    findings: tuple[JudgedFinding, ...]
+    rejected: tuple[RejectedRow, ...]  # this candidate's rows that could not be used
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    name: str
+    as_of: dt.date
+    rulebook: Rulebook
+    tables: PositionTables
+    batch: FindingsBatch
+    consents: ConsentRegister
+    decisions: tuple[Decision, ...]  # sorted by candidate id
+
+    @property
+    def rejected(self) -> tuple[RejectedRow, ...]:
+        rows = self.batch.rejected + self.consents.rejected
+        return tuple(sorted(rows, key=lambda row: (row.file, row.line)))
+
+    @property
+    def uncovered(self) -> list[JudgedFinding]:
+        return [f for d in self.decisions for f in d.findings if f.rule_id == NO_RULE]
+
+    @property
+    def candidates_without_decision(self) -> list[str]:
+        """Candidates named only by rows that could not be used."""
+        decided = {decision.candidate_id for decision in self.decisions}
+        return sorted({row.candidate_id for row in self.batch.rejected if row.candidate_id} - decided)
+
+
+def age_in_years(occurred_on: dt.date, as_of: dt.date) -> int:
+    """Whole years elapsed, as a person counts birthdays."""
+    years = as_of.year - occurred_on.year
+    return years - ((as_of.month, as_of.day) < (occurred_on.month, occurred_on.day))
+
+
+def lookback_of(occurred_on: dt.date, as_of: dt.date, years: int | None) -> Lookback:
+    """Inside when the finding is at most ``years`` old; a finding exactly
+    ``years`` years old on the evaluation date is still inside."""
+    if years is None:
+        return Lookback.INSIDE
+    return Lookback.INSIDE if age_in_years(occurred_on, as_of) < years or _on_boundary(
+        occurred_on, as_of, years
+    ) else Lookback.OUTSIDE
+
+
+def _on_boundary(occurred_on: dt.date, as_of: dt.date, years: int) -> bool:
+    try:
+        cutoff = as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February in a year that has none
+        cutoff = as_of.replace(year=as_of.year - years, day=28)
+    return occurred_on == cutoff
+
+
+def evaluate_files(
+    batch_path: Path,
+    consents_path: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    as_of: dt.date,
+    encoding: str = "utf-8",
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Load every input and evaluate the batch. Raises ``AdjudicateError``s."""
+    rulebook = load_rulebook(rules)
+    position_tables = load_tables(tables, rulebook)
+    batch = load_findings(
+        batch_path,
+        categories=rulebook.categories,
+        positions=position_tables.positions,
+        as_of=as_of,
+        encoding=encoding,
+    )
+    consents = load_consents(consents_path, categories=rulebook.categories, encoding=encoding)
+    return evaluate(batch, consents, position_tables, rulebook, as_of, progress=progress)
+
+
+def evaluate(
+    batch: FindingsBatch,
+    consents: ConsentRegister,
+    tables: PositionTables,
+    rulebook: Rulebook,
+    as_of: dt.date,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    by_candidate: dict[str, list[Finding]] = defaultdict(list)
+    for finding in batch.findings:
+        by_candidate[finding.candidate_id].append(finding)
+    rejected_by_candidate: dict[str, list[RejectedRow]] = defaultdict(list)
+    for row in batch.rejected:
+        rejected_by_candidate[row.candidate_id].append(row)
+
+    # Consent first: a finding outside it never reaches the rules.
+    statuses = {candidate: consents.status(candidate, as_of) for candidate in by_candidate}
+    signatures: dict[str, Signature] = {}
+    for candidate, findings in by_candidate.items():
+        consent = statuses[candidate].consent
+        if consent is None:
+            continue
+        for finding in findings:
+            if finding.category in consent.scope:
+                signatures[finding.finding_id] = _signature(finding, tables, as_of)
+    judgements = engine_for(rulebook).judge(signatures.values())
+
+    decisions = []
+    for done, candidate in enumerate(sorted(by_candidate), start=1):
+        findings = by_candidate[candidate]
+        status = statuses[candidate]
+        judged = tuple(
+            _judged(finding, status.consent, tables, as_of, signatures, judgements)
+            for finding in findings
+        )
+        rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
+        if status.consent is None:
+            recommendation, reason = Recommendation.NOT_EVALUATED, status.reason
+        else:
+            recommendation = Recommendation.from_handlings(f.handling for f in judged)
+            reason = ""
+            if rejected:
+                # An unreadable record could be anything: a person looks at it.
+                if recommendation.value in ("proceed", "proceed_with_note"):
+                    recommendation = Recommendation.REVIEW
+                count = len(rejected)
+                reason = (
+                    f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
+                    "used (see rejected.csv); a person must check before deciding."
+                )
+        position = tables.positions[findings[0].position_id]
+        decisions.append(
+            Decision(
+                decision_id=_decision_id(
+                    candidate, position, tables, status.consent, reason, findings, rejected, rulebook, as_of
+                ),
+                candidate_id=candidate,
+                position=position,
+                recommendation=recommendation,
+                reason=reason,
+                consent=status.consent,
+                findings=judged,
+                rejected=rejected,
+            )
+        )
+        if progress is not None:
+            progress(len(findings))
+    return BatchResult(
+        name=Path(batch.path).stem,
+        as_of=as_of,
+        rulebook=rulebook,
+        tables=tables,
+        batch=batch,
+        consents=consents,
+        decisions=tuple(decisions),
+    )
+
+
+def _signature(finding: Finding, tables: PositionTables, as_of: dt.date) -> Signature:
+    entry = tables.entry(finding.position_id, finding.category)
+    return Signature(
+        category=finding.category,
+        severity=finding.severity,
+        disposition=finding.disposition,
+        relevance=entry.relevance,
+        risk_level=tables.positions[finding.position_id].risk_level,
+        lookback=lookback_of(finding.occurred_on, as_of, entry.lookback_years),
+    )
+
+
+def _judged(finding, consent, tables, as_of, signatures, judgements) -> JudgedFinding:
+    age = age_in_years(finding.occurred_on, as_of)
+    if finding.finding_id not in signatures:
+        rule_id = CONSENT_MISSING if consent is None else CONSENT_SCOPE
+        return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
+    signature = signatures[finding.finding_id]
+    judgement: Judgement = judgements[signature]
+    return JudgedFinding(
+        finding=finding,
+        handling=judgement.handling,
+        rule_id=judgement.rule_id,
+        rule=judgement.rule,
+        entry=tables.entry(finding.position_id, finding.category),
+        age_years=age,
+        lookback=signature.lookback,
+        matched=judgement.matched,
+    )
+
+
+def _row_content(row: RejectedRow) -> tuple:
+    return (row.finding_id, row.column, row.error)
+
+
+def _decision_id(candidate, position, tables, consent, reason, findings, rejected, rulebook, as_of) -> str:
+    """A content hash of everything the decision rests on, and nothing about
+    where rows stood in the files: the same case gives the same id."""
+    content = {
+        "format": DECISION_FORMAT,
+        "as_of": as_of.isoformat(),
+        "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
+        "candidate_id": candidate,
+        "position": {
+            "position_id": position.position_id,
+            "title": position.title,
+            "risk_level": position.risk_level.value,
+            "duties": position.duties,
+            "relevance": [
+                [e.category, e.relevance.value, e.lookback_years, e.rationale]
+                for e in sorted(tables.entries_for(position.position_id), key=lambda e: e.category)
+            ],
+        },
+        "consent": consent.canonical() if consent else {"missing": reason},
+        "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
+        "rejected": [list(_row_content(row)) for row in rejected],
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

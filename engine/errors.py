@@ -1,0 +1,121 @@
+"""One exception hierarchy for everything adjudicate refuses on purpose.
+
+Every error keeps where it came from as attributes (``file``, ``line``,
+``column``, ``rule_id``) so that callers can report it in their own form, and
+renders as one readable sentence that names the place first, as a compiler
+does: ``rules/rulebook.yaml:42: rule ESC-DIRECT: ...``.
+
+Messages are public API for HR and legal staff: they say what is wrong, what
+is allowed, and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class AdjudicateError(Exception):
+    """Base class of every error adjudicate raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        rule_id: str | None = None,
+        finding_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.rule_id = rule_id
+        self.finding_id = finding_id
+
+    @property
+    def location(self) -> str:
+        """``file:line`` (or just the file), empty when unknown."""
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location:
+            parts.append(self.location)
+        if self.rule_id is not None:
+            parts.append(f"rule {self.rule_id}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class InputFileError(AdjudicateError):
+    """A whole input file cannot be used (missing, unreadable, no header...).
+
+    The run stops: nothing sensible can be evaluated without the file.
+    """
+
+
+class RowError(AdjudicateError):
+    """One row of an input file cannot be used; the rest of the batch goes on."""
+
+
+class TablesError(AdjudicateError):
+    """A problem in the position risk tables."""
+
+
+class RulebookError(AdjudicateError):
+    """A problem in the rulebook: its YAML, its vocabulary or one rule."""
+
+
+class EngineError(AdjudicateError):
+    """The rule engine (durable-rules) failed while judging findings."""
+
+
+class InvalidConfiguration(AdjudicateError):
+    """Several problems found while checking a rulebook or tables.
+
+    Loading goes on after the first problem so that a reviewer sees every
+    problem of a file at once; this error carries all of them.
+    """
+
+    def __init__(self, what: str, problems: Iterable[AdjudicateError]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        summary = f"{what} has {count} {noun}:\n" + "\n".join(
+            f"  {problem}" for problem in self.problems
+        )
+        super().__init__(summary)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def allowed(values: Iterable[str]) -> str:
+    """Render the allowed values for a message: ``'a', 'b' or 'c'``."""
+    quoted = [f"'{value}'" for value in values]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A " Did you mean 'x'?" suffix for a misspelt name, or ''."""
+    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean '{matches[0]}'?" if matches else ""
+
+
+def unknown_value(what: str, value: str, allowed_values: Iterable[str]) -> str:
+    """The standard sentence for a value outside a closed vocabulary."""
+    allowed_values = list(allowed_values)
+    return (
+        f"unknown {what} '{value}'; allowed: {allowed(allowed_values)}."
+        + did_you_mean(value, allowed_values)
+    )

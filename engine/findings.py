@@ -1,0 +1,242 @@
+"""Findings: the rows of a background-check batch, loaded and validated.
+
+``load_findings`` reads a batch (CSV, XLSX or JSON), checks every value
+against the rulebook's categories, the fixed vocabularies and the position
+tables, and splits the rows into valid ``Finding`` values and
+``RejectedRow`` records that say exactly what was wrong. A bad row never
+stops the batch; a bad file does (``InputFileError``).
+
+Validation is column-wise with pandas so that large batches stay fast; each
+rejected row reports the first faulty column in header order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import unknown_value
+from .tabular import LINE, read_table
+from .vocabulary import Disposition, Severity
+
+REQUIRED_COLUMNS = ("candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on")
+OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One background-check record about one candidate, validated."""
+
+    finding_id: str
+    candidate_id: str
+    position_id: str
+    category: str
+    severity: Severity
+    occurred_on: dt.date
+    disposition: Disposition
+    source: str
+    jurisdiction: str
+    description: str
+
+    def canonical(self) -> dict:
+        """The finding's content, independent of where it stood in the file."""
+        return {
+            "finding_id": self.finding_id,
+            "candidate_id": self.candidate_id,
+            "position_id": self.position_id,
+            "category": self.category,
+            "severity": self.severity.value,
+            "occurred_on": self.occurred_on.isoformat(),
+            "disposition": self.disposition.value,
+            "source": self.source,
+            "jurisdiction": self.jurisdiction,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """An input row that could not be used, and why."""
+
+    file: str
+    line: int
+    finding_id: str
+    candidate_id: str
+    column: str
+    error: str
+
+
+@dataclass(frozen=True)
+class FindingsBatch:
+    path: Path
+    findings: tuple[Finding, ...]  # sorted by candidate, then finding id
+    rejected: tuple[RejectedRow, ...]
+    location_word: str
+    sha256: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.findings) + len(self.rejected)
+
+
+def load_findings(
+    path: Path,
+    *,
+    categories: Collection[str],
+    positions: Collection[str],
+    as_of: dt.date,
+    encoding: str = "utf-8",
+) -> FindingsBatch:
+    """Read and validate a findings batch; see the module docstring."""
+    table = read_table(
+        path,
+        what="findings batch",
+        required=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        encoding=encoding,
+    )
+    frame = table.frame
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame["disposition"] = frame["disposition"].mask(frame["disposition"] == "", Disposition.CONFIRMED.value)
+
+    dates = pd.to_datetime(
+        frame["occurred_on"].where(frame["occurred_on"].str.match(_ISO_DATE)),
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    errors = {column: _no_errors(frame) for column in REQUIRED_COLUMNS + ("disposition",)}
+    for column in REQUIRED_COLUMNS:
+        empty = frame[column] == ""
+        errors[column] = errors[column].mask(
+            empty, f"is empty; every finding needs a {column.replace('_', ' ')}."
+        )
+    _check_vocabulary(frame, errors, "category", "category", list(categories))
+    _check_vocabulary(frame, errors, "severity", "severity", Severity.words())
+    _check_vocabulary(frame, errors, "disposition", "disposition", Disposition.words())
+    position_hint = " Positions are listed in the position risk tables (positions.csv)."
+    _check_vocabulary(frame, errors, "position_id", "position", list(positions), position_hint)
+
+    filled = frame["occurred_on"] != ""
+    bad_date = filled & dates.isna()
+    errors["occurred_on"] = errors["occurred_on"].mask(
+        bad_date,
+        "'" + frame["occurred_on"] + "' is not a date; write dates as YYYY-MM-DD, for example 2024-03-31.",
+    )
+    future = dates > pd.Timestamp(as_of)
+    errors["occurred_on"] = errors["occurred_on"].mask(
+        future,
+        "'" + frame["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
+        "a finding cannot lie in the future. Check the date or the --as-of option.",
+    )
+
+    # Ids used by more than one row: none of those rows is evaluated, since
+    # keeping the first would depend on the order of rows.
+    ids = frame["finding_id"]
+    counts = ids.map(ids.value_counts())
+    duplicate = (ids != "") & (counts > 1)
+    errors["finding_id"] = errors["finding_id"].mask(
+        duplicate,
+        "finding_id '" + ids + "' is used by " + counts.astype(str)
+        + " rows; every finding needs its own id. None of these rows was evaluated.",
+    )
+
+    first_column, first_error, extra = _first_errors(errors, table.columns)
+    # A candidate is evaluated for one position per batch; rows that name
+    # several positions for one candidate cannot be attributed.
+    usable = first_column == ""
+    positions_per_candidate = frame[usable].groupby("candidate_id")["position_id"].unique()
+    ambiguous = positions_per_candidate[positions_per_candidate.map(len) > 1]
+    if len(ambiguous):
+        named = ambiguous.map(lambda ids: "', '".join(sorted(ids)))
+        hit = usable & frame["candidate_id"].isin(ambiguous.index)
+        first_column = first_column.mask(hit, "position_id")
+        first_error = first_error.mask(
+            hit,
+            "candidate '" + frame["candidate_id"] + "' has findings for more than one position ('"
+            + frame["candidate_id"].map(named).fillna("") + "'); a batch evaluates each candidate "
+            "for one position. None of the candidate's rows was evaluated.",
+        )
+        usable = first_column == ""
+
+    rejected = [
+        RejectedRow(
+            file=str(path),
+            line=int(line),
+            finding_id=finding_id,
+            candidate_id=candidate_id,
+            column=column,
+            error=error + more,
+        )
+        for line, finding_id, candidate_id, column, error, more in zip(
+            frame[LINE][~usable],
+            frame["finding_id"][~usable],
+            frame["candidate_id"][~usable],
+            first_column[~usable],
+            first_error[~usable],
+            extra[~usable],
+        )
+    ]
+    good = frame[usable].assign(occurred_date=dates[usable]).sort_values(["candidate_id", "finding_id"])
+    findings = tuple(
+        Finding(
+            finding_id=row.finding_id,
+            candidate_id=row.candidate_id,
+            position_id=row.position_id,
+            category=row.category,
+            severity=Severity(row.severity),
+            occurred_on=row.occurred_date.date(),
+            disposition=Disposition(row.disposition),
+            source=row.source,
+            jurisdiction=row.jurisdiction,
+            description=row.description,
+        )
+        for row in good.itertuples(index=False)
+    )
+    return FindingsBatch(
+        path=Path(path),
+        findings=findings,
+        rejected=tuple(rejected),
+        location_word=table.location_word,
+        sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+    )
+
+
+def _no_errors(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series("", index=frame.index, dtype=object)
+
+
+def _check_vocabulary(frame, errors, column, what, words, hint="") -> None:
+    values = frame[column]
+    unknown = (values != "") & ~values.isin(words)
+    if unknown.any():
+        # One message per distinct bad value: "did you mean" is not cheap.
+        messages = {value: unknown_value(what, value, words) + hint for value in values[unknown].unique()}
+        errors[column] = errors[column].mask(unknown, values.map(messages))
+
+
+def _first_errors(errors: dict, header_order) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per row: the first faulty column (header order), its message, and a
+    note naming the other faulty columns."""
+    order = [column for column in header_order if column in errors]
+    index = next(iter(errors.values())).index
+    first_column = pd.Series("", index=index, dtype=object)
+    first_error = pd.Series("", index=index, dtype=object)
+    others = pd.Series("", index=index, dtype=object)
+    for column in order:
+        faulty = errors[column] != ""
+        take = faulty & (first_column == "")
+        first_error = first_error.mask(take, errors[column])
+        first_column = first_column.mask(take, column)
+        others = others + pd.Series(", " + column, index=index).where(faulty & ~take, "")
+    note = (" This row also has a problem in: " + others.str[2:] + ".").where(others != "", "")
+    return first_column, first_error, note

@@ -1,0 +1,184 @@
+"""Decision memos: the written justification of a recommendation, in
+Markdown and HTML, rendered with jinja2.
+
+The templates in ``engine/templates/`` receive one ``MemoContext`` (below):
+everything a memo may show is named there. HTML is autoescaped; Markdown
+output passes every value through ``markdown_text`` (the Markdown twin of
+autoescaping), so that text in a finding can neither inject markup nor
+break a table. Both environments use ``StrictUndefined``: a misspelt name
+in a template is an error, not an empty string in a memo.
+
+A memo lists the findings that weigh on the recommendation in full, and the
+ones set aside (excluded, not relevant) only by count and ground, without
+their details: data minimisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import jinja2
+
+from .decisions import BatchResult, Decision, JudgedFinding
+from .vocabulary import Handling, Recommendation
+
+NEXT_STEPS = {
+    Recommendation.PROCEED: (
+        "No finding stands in the way of the hire. A person confirms the decision and signs below.",
+    ),
+    Recommendation.PROCEED_WITH_NOTE: (
+        "The noted findings are brought to the hiring manager's attention; they do not stand in "
+        "the way of the hire.",
+        "A person confirms the decision and signs below.",
+    ),
+    Recommendation.REVIEW: (
+        "A person carries out an individualized assessment before deciding: the nature and gravity "
+        "of each finding, the time elapsed, the nature of the job, the candidate's age at the time, "
+        "evidence of rehabilitation and the candidate's own account (EEOC Enforcement Guidance "
+        "915.002; New York Correction Law Art. 23-A §753).",
+        "The candidate is invited to give their account and any evidence before a decision is taken.",
+        "The reviewer records the assessment, and the approver signs below.",
+    ),
+    Recommendation.ESCALATE: (
+        "Legal and the hiring manager assess the findings together; no adverse decision is taken "
+        "on this memo alone.",
+        "Before any adverse decision, the candidate receives a written pre-adverse notice naming the "
+        "findings relied on, a copy of the report and a summary of their rights (US FCRA "
+        "§604(b)(3)), and at least 5 business days to respond (California Gov. Code §12952); the "
+        "position is held open meanwhile.",
+        "The candidate's response is weighed in an individualized assessment, recorded, and the "
+        "decision is signed below by a person.",
+    ),
+    Recommendation.NOT_EVALUATED: (
+        "No finding was used: the candidate has no valid consent for this check.",
+        "Obtain a signed consent that states the scope, purpose and retention of the check, then "
+        "evaluate again.",
+    ),
+}
+
+HUMAN_DECISION = (
+    "This memo is a basis for a decision, not the decision. A person makes the decision, "
+    "weighs the candidate's own account, and signs below. adjudicate never rejects a candidate "
+    "(EU GDPR Art. 22; China Personal Information Protection Law Art. 24)."
+)
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """Findings kept out of the recommendation, counted by ground."""
+
+    handling: str
+    rule_id: str
+    ground: str
+    rationale: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NotRelevantCategory:
+    label: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class MemoContext:
+    """Everything a memo template may use (the documented template context)."""
+
+    batch: BatchResult
+    decision: Decision
+    considered: tuple[JudgedFinding, ...]  # findings weighing on the recommendation
+    set_aside: tuple[SetAside, ...]
+    not_relevant_categories: tuple[NotRelevantCategory, ...]
+    category_labels: dict
+    consent_scope: tuple[str, ...]  # labels of the consented categories
+    next_steps: tuple[str, ...]
+    human_decision: str
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def markdown_text(value) -> str:
+    """Escape a value for Markdown: no markup, no links, no broken tables."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+
+
+def _environment(markdown: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("engine", "templates"),
+        autoescape=not markdown,
+        finalize=markdown_text if markdown else None,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_MARKDOWN = _environment(markdown=True)
+_HTML = _environment(markdown=False)
+
+
+def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
+    considered = tuple(f for f in decision.findings if f.considered)
+    aside = Counter(
+        (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
+        for f in decision.findings
+        if not f.considered
+    )
+    set_aside = tuple(
+        SetAside(handling, rule_id, ground, rationale, count)
+        for (handling, rule_id, ground, rationale), count in sorted(aside.items())
+    )
+    labels = {name: category.label for name, category in batch.rulebook.categories.items()}
+    not_relevant = sorted(
+        {
+            NotRelevantCategory(labels[f.finding.category], f.entry.rationale)
+            for f in decision.findings
+            if f.handling is Handling.NOT_RELEVANT and f.entry is not None
+        },
+        key=lambda item: item.label,
+    )
+    return MemoContext(
+        batch=batch,
+        decision=decision,
+        considered=considered,
+        set_aside=set_aside,
+        not_relevant_categories=tuple(not_relevant),
+        category_labels=labels,
+        consent_scope=tuple(
+            labels[name] for name in sorted(decision.consent.scope) if name in labels
+        ) if decision.consent else (),
+        next_steps=NEXT_STEPS[decision.recommendation],
+        human_decision=HUMAN_DECISION,
+    )
+
+
+def render_memo(batch: BatchResult, decision: Decision) -> tuple[str, str]:
+    """The memo as (Markdown, HTML)."""
+    context = {"memo": memo_context(batch, decision)}
+    return (
+        _MARKDOWN.get_template("memo.md.j2").render(context),
+        _HTML.get_template("memo.html.j2").render(context),
+    )
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def memo_stem(candidate_id: str) -> str:
+    """A file name for a candidate's memo that stays inside ``memos/``.
+
+    An id that is not a plain name (a path separator, '..', a leading dot,
+    other characters) is replaced by a hash of it, so that no candidate id
+    can place a file anywhere else.
+    """
+    if _SAFE_NAME.match(candidate_id) and ".." not in candidate_id:
+        return candidate_id
+    return "candidate-" + hashlib.sha256(candidate_id.encode("utf-8")).hexdigest()[:16]
