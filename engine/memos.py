@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .decisions import BatchResult, Decision, JudgedFinding
-from .vocabulary import Handling, Recommendation
+from .vocabulary import Handling, Recommendation, Relevance
 
 NEXT_STEPS = {
     Recommendation.PROCEED: (
@@ -94,6 +94,7 @@ class MemoContext:
     not_relevant_categories: tuple[NotRelevantCategory, ...]
     category_labels: dict
     consent_scope: tuple[str, ...]  # labels of the consented categories
+    rejected_summary: str  # finding ids and faulty columns, no values
     next_steps: tuple[str, ...]
     human_decision: str
 
@@ -139,11 +140,11 @@ def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
     labels = {name: category.label for name, category in batch.rulebook.categories.items()}
     not_relevant = sorted(
         {
-            NotRelevantCategory(labels[f.finding.category], f.entry.rationale)
+            NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f))
             for f in decision.findings
             if f.handling is Handling.NOT_RELEVANT and f.entry is not None
         },
-        key=lambda item: item.label,
+        key=lambda item: (item.label, item.rationale),
     )
     return MemoContext(
         batch=batch,
@@ -155,8 +156,21 @@ def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
         consent_scope=tuple(
             labels[name] for name in sorted(decision.consent.scope) if name in labels
         ) if decision.consent else (),
+        rejected_summary=", ".join(
+            f"{row.finding_id or '(no finding id)'} (column {row.column})" for row in decision.rejected
+        ),
         next_steps=NEXT_STEPS[decision.recommendation],
         human_decision=HUMAN_DECISION,
+    )
+
+
+def _not_relevant_because(finding: JudgedFinding) -> str:
+    entry = finding.entry
+    if entry.relevance is Relevance.NONE:
+        return entry.rationale
+    return (
+        f"older than the {entry.lookback_years}-year lookback period that the position's "
+        "table sets for this category"
     )
 
 
