@@ -16,7 +16,6 @@ from .errors import (  # noqa: E402
     EngineError,
     InputFileError,
     InvalidConfiguration,
-    RowError,
     RulebookError,
     TablesError,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "InvalidConfiguration",
     "JudgedFinding",
     "PositionTables",
-    "RowError",
     "Rulebook",
     "RulebookError",
     "TablesError",

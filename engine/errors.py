@@ -62,10 +62,6 @@ class InputFileError(AdjudicateError):
     """
 
 
-class RowError(AdjudicateError):
-    """One row of an input file cannot be used; the rest of the batch goes on."""
-
-
 class TablesError(AdjudicateError):
     """A problem in the position risk tables."""
 
