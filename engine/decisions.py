@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +128,6 @@ def evaluate_files(
     tables: Path,
     as_of: dt.date,
     encoding: str = "utf-8",
-    progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
     """Load every input and evaluate the batch. Raises ``AdjudicateError``s."""
     rulebook = load_rulebook(rules)
@@ -142,7 +140,7 @@ def evaluate_files(
         encoding=encoding,
     )
     consents = load_consents(consents_path, categories=rulebook.categories, encoding=encoding)
-    return evaluate(batch, consents, position_tables, rulebook, as_of, progress=progress)
+    return evaluate(batch, consents, position_tables, rulebook, as_of)
 
 
 def evaluate(
@@ -151,8 +149,6 @@ def evaluate(
     tables: PositionTables,
     rulebook: Rulebook,
     as_of: dt.date,
-    *,
-    progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
     by_candidate: dict[str, list[Finding]] = defaultdict(list)
     for finding in batch.findings:
@@ -174,7 +170,7 @@ def evaluate(
     judgements = engine_for(rulebook).judge(signatures.values())
 
     decisions = []
-    for done, candidate in enumerate(sorted(by_candidate), start=1):
+    for candidate in sorted(by_candidate):
         findings = by_candidate[candidate]
         status = statuses[candidate]
         judged = tuple(
@@ -211,8 +207,6 @@ def evaluate(
                 rejected=rejected,
             )
         )
-        if progress is not None:
-            progress(len(findings))
     return BatchResult(
         name=Path(batch.path).stem,
         as_of=as_of,
@@ -274,7 +268,7 @@ def _decision_id(candidate, position, tables, consent, reason, findings, rejecte
             "duties": position.duties,
             "relevance": [
                 [e.category, e.relevance.value, e.lookback_years, e.rationale]
-                for e in sorted(tables.entries_for(position.position_id), key=lambda e: e.category)
+                for e in tables.entries_for(position.position_id)
             ],
         },
         "consent": consent.canonical() if consent else {"missing": reason},

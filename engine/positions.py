@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -58,7 +59,15 @@ class PositionTables:
         return self.relevance[(position_id, category)]
 
     def entries_for(self, position_id: str) -> list[RelevanceEntry]:
-        return [entry for (pid, _), entry in self.relevance.items() if pid == position_id]
+        """The position's rows, in category order."""
+        return self._by_position[position_id]
+
+    @cached_property
+    def _by_position(self) -> dict[str, list[RelevanceEntry]]:
+        rows: dict[str, list[RelevanceEntry]] = {pid: [] for pid in self.positions}
+        for (pid, _), entry in sorted(self.relevance.items()):
+            rows[pid].append(entry)
+        return rows
 
 
 def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
