@@ -16,6 +16,7 @@ from .errors import (  # noqa: E402
     EngineError,
     InputFileError,
     InvalidConfiguration,
+    OutputError,
     RulebookError,
     TablesError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "EngineError",
     "InputFileError",
     "InvalidConfiguration",
+    "OutputError",
     "JudgedFinding",
     "PositionTables",
     "Rulebook",

@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .dates import FORMAT_HINT, parse_iso_date
 from .decisions import evaluate_files
-from .errors import AdjudicateError, InvalidConfiguration
+from .errors import AdjudicateError
 from .positions import load_tables
 from .reports import write_reports
 from .rulebook import load_rulebook
@@ -22,25 +23,17 @@ from .vocabulary import Recommendation
 DEFAULT_RULES = Path("rules")
 DEFAULT_TABLES = Path("position_risk_tables")
 DEFAULT_OUT = Path("reports_out")
-# Batches smaller than this finish before a progress bar would be read.
-PROGRESS_THRESHOLD = 500
-
-
-class InputProblem(click.ClickException):
-    """A problem with an input file: exit status 2, like a usage error."""
-
-    exit_code = 2
+# Batches of fewer rows finish before a progress bar would be read.
+PROGRESS_THRESHOLD = 300
 
 
 def _date(ctx, param, value):
     if value is None:
         return dt.date.today()
     try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; write it as YYYY-MM-DD.") from None
+        raise click.BadParameter(f"'{value}' is not a date; {FORMAT_HINT}.") from None
 
 
 def rules_option(function):
@@ -128,12 +121,15 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
 
         adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
     """
-    try:
-        result = evaluate_files(batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding)
-    except InvalidConfiguration as error:
-        raise InputProblem(str(error)) from None
+    result = evaluate_files(batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding)
+    if as_of < result.rulebook.effective_date:
+        click.echo(
+            f"Warning: the rulebook (version {result.rulebook.version}) takes effect on "
+            f"{result.rulebook.effective_date.isoformat()}, after the evaluation date {as_of.isoformat()}.",
+            err=True,
+        )
     out = out if out is not None else DEFAULT_OUT / result.name
-    if not quiet and len(result.decisions) > PROGRESS_THRESHOLD:
+    if not quiet and result.batch.rows > PROGRESS_THRESHOLD:
         with click.progressbar(
             length=len(result.decisions), label="Writing memos", file=click.get_text_stream("stderr")
         ) as bar:
@@ -181,7 +177,7 @@ def rules_check(rules, tables):
 
         adjudicate rules check --rules rules/
     """
-    rulebook = _check(load_rulebook, rules)
+    rulebook = load_rulebook(rules)
     click.echo(
         f"Rulebook {rulebook.path}: {rulebook.name}, version {rulebook.version}, "
         f"{len(rulebook.rules)} rules, {len(rulebook.categories)} categories. OK."
@@ -190,7 +186,7 @@ def rules_check(rules, tables):
 
     engine_for(rulebook)
     if Path(tables).exists():
-        tables_ = _check(load_tables, tables, rulebook)
+        tables_ = load_tables(tables, rulebook)
         click.echo(f"Tables {tables_.folder}: {len(tables_.positions)} positions, consistent with the rulebook. OK.")
 
 
@@ -210,19 +206,12 @@ def tables_check(tables, rules):
 
         adjudicate tables check --tables position_risk_tables/
     """
-    rulebook = _check(load_rulebook, rules)
-    tables_ = _check(load_tables, tables, rulebook)
+    rulebook = load_rulebook(rules)
+    tables_ = load_tables(tables, rulebook)
     click.echo(
         f"Tables {tables_.folder}: {len(tables_.positions)} positions, "
         f"{len(tables_.relevance)} relevance rows, every category covered. OK."
     )
-
-
-def _check(loader, *args):
-    try:
-        return loader(*args)
-    except InvalidConfiguration as error:
-        raise click.ClickException(str(error)) from None
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dates import FORMAT_HINT, parse_iso_date
 from .errors import allowed, did_you_mean
 from .findings import RejectedRow
 from .tabular import LINE, read_table
@@ -117,6 +118,10 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
                     error=error,
                 )
             )
+    rejected += [
+        RejectedRow(file=str(path), line=line, finding_id="", candidate_id="", column="", error=message)
+        for line, message in table.malformed
+    ]
     return ConsentRegister(
         path=Path(path),
         by_candidate=dict(by_candidate),
@@ -129,7 +134,7 @@ def _parse(row: dict, categories: list[str]) -> Consent | tuple[str, str]:
     """A Consent, or (column, message) for the first problem of the row."""
     for column in COLUMNS:
         if not row[column]:
-            return column, f"is empty; every consent needs a {column.replace('_', ' ')}."
+            return column, f"is empty; every consent needs a value in '{column}'."
     scope = [item.strip() for item in row["scope"].split(SCOPE_SEPARATOR)]
     for item in scope:
         if item not in categories:
@@ -142,11 +147,9 @@ def _parse(row: dict, categories: list[str]) -> Consent | tuple[str, str]:
     dates = {}
     for column in ("signed_on", "expires_on"):
         try:
-            if len(row[column]) != 10:
-                raise ValueError
-            dates[column] = dt.date.fromisoformat(row[column])
+            dates[column] = parse_iso_date(row[column])
         except ValueError:
-            return column, f"'{row[column]}' is not a date; write dates as YYYY-MM-DD, for example 2026-09-30."
+            return column, f"'{row[column]}' is not a date; {FORMAT_HINT}."
     if dates["expires_on"] < dates["signed_on"]:
         return "expires_on", (
             f"the consent expires ({row['expires_on']}) before it was signed ({row['signed_on']})."

@@ -182,13 +182,14 @@ def evaluate(
             recommendation, reason = Recommendation.NOT_EVALUATED, status.reason
         else:
             recommendation = Recommendation.from_handlings(f.handling for f in judged)
-            reason = ""
+            uncovered = [f.finding.finding_id for f in judged if f.rule_id == NO_RULE]
+            reason = f"{NO_RULE_REASON}: {', '.join(uncovered)}." if uncovered else ""
             if rejected:
                 # An unreadable record could be anything: a person looks at it.
                 if recommendation.value in ("proceed", "proceed_with_note"):
                     recommendation = Recommendation.REVIEW
                 count = len(rejected)
-                reason = (
+                reason = (reason + " " if reason else "") + (
                     f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
                     "used (see rejected.csv); a person must check before deciding."
                 )

@@ -26,7 +26,6 @@ class AdjudicateError(Exception):
         line: int | None = None,
         column: str | None = None,
         rule_id: str | None = None,
-        finding_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -34,7 +33,6 @@ class AdjudicateError(Exception):
         self.line = line
         self.column = column
         self.rule_id = rule_id
-        self.finding_id = finding_id
 
     @property
     def location(self) -> str:
@@ -70,6 +68,10 @@ class RulebookError(AdjudicateError):
     """A problem in the rulebook: its YAML, its vocabulary or one rule."""
 
 
+class OutputError(AdjudicateError):
+    """The output folder cannot be written, or holds files adjudicate did not write."""
+
+
 class EngineError(AdjudicateError):
     """The rule engine (durable-rules) failed while judging findings."""
 
@@ -94,12 +96,21 @@ class InvalidConfiguration(AdjudicateError):
         return self.message
 
 
-def allowed(values: Iterable[str]) -> str:
-    """Render the allowed values for a message: ``'a', 'b' or 'c'``."""
+def _join(values: Iterable[str], last: str) -> str:
     quoted = [f"'{value}'" for value in values]
     if len(quoted) <= 1:
         return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return ", ".join(quoted[:-1]) + f" {last} " + quoted[-1]
+
+
+def allowed(values: Iterable[str]) -> str:
+    """Values of which one is expected: ``'a', 'b' or 'c'``."""
+    return _join(values, "or")
+
+
+def all_of(values: Iterable[str]) -> str:
+    """Values that are all needed: ``'a', 'b' and 'c'``."""
+    return _join(values, "and")
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

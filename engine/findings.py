@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .dates import FORMAT_HINT, ISO_DATE
 from .errors import unknown_value
 from .tabular import LINE, read_table
 from .vocabulary import Disposition, Severity
@@ -28,7 +29,7 @@ REQUIRED_COLUMNS = ("candidate_id", "position_id", "finding_id", "category", "se
 OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_ISO_DATE = ISO_DATE.pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,6 @@ class FindingsBatch:
     path: Path
     findings: tuple[Finding, ...]  # sorted by candidate, then finding id
     rejected: tuple[RejectedRow, ...]
-    location_word: str
     sha256: str
 
     @property
@@ -118,7 +118,7 @@ def load_findings(
     for column in REQUIRED_COLUMNS:
         empty = frame[column] == ""
         errors[column] = errors[column].mask(
-            empty, f"is empty; every finding needs a {column.replace('_', ' ')}."
+            empty, f"is empty; every finding needs a value in '{column}'."
         )
     _check_vocabulary(frame, errors, "category", "category", list(categories))
     _check_vocabulary(frame, errors, "severity", "severity", Severity.words())
@@ -130,7 +130,7 @@ def load_findings(
     bad_date = filled & dates.isna()
     errors["occurred_on"] = errors["occurred_on"].mask(
         bad_date,
-        "'" + frame["occurred_on"] + "' is not a date; write dates as YYYY-MM-DD, for example 2024-03-31.",
+        "'" + frame["occurred_on"] + f"' is not a date; {FORMAT_HINT}.",
     )
     future = dates > pd.Timestamp(as_of)
     errors["occurred_on"] = errors["occurred_on"].mask(
@@ -150,7 +150,9 @@ def load_findings(
         + " rows; every finding needs its own id. None of these rows was evaluated.",
     )
 
-    first_column, first_error, extra = _first_errors(errors, table.columns)
+    # A fixed column order, not the file's: a JSON batch's keys may come in
+    # any order, and the reported column must not depend on it.
+    first_column, first_error, extra = _first_errors(errors, COLUMNS)
     # A candidate is evaluated for one position per batch; rows that name
     # several positions for one candidate cannot be attributed.
     usable = first_column == ""
@@ -186,6 +188,10 @@ def load_findings(
             extra[~usable],
         )
     ]
+    rejected += [
+        RejectedRow(file=str(path), line=line, finding_id="", candidate_id="", column="", error=message)
+        for line, message in table.malformed
+    ]
     good = frame[usable].assign(occurred_date=dates[usable]).sort_values(["candidate_id", "finding_id"])
     findings = tuple(
         Finding(
@@ -206,7 +212,6 @@ def load_findings(
         path=Path(path),
         findings=findings,
         rejected=tuple(rejected),
-        location_word=table.location_word,
         sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
     )
 

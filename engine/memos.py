@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .decisions import BatchResult, Decision, JudgedFinding
-from .vocabulary import Handling, Recommendation, Relevance
+from .vocabulary import Handling, Lookback, Recommendation, Relevance
 
 NEXT_STEPS = {
     Recommendation.PROCEED: (
@@ -99,7 +99,9 @@ class MemoContext:
     human_decision: str
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
+# Renderers turn bare addresses into links; breaking the pattern keeps the text.
+_AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
 
 
 def markdown_text(value) -> str:
@@ -107,7 +109,8 @@ def markdown_text(value) -> str:
     if value is None:
         return ""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
 
 
 def _environment(markdown: bool) -> jinja2.Environment:
@@ -165,13 +168,16 @@ def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
 
 
 def _not_relevant_because(finding: JudgedFinding) -> str:
+    """Why a not-relevant finding does not count, from its own facts."""
     entry = finding.entry
+    if finding.lookback is Lookback.OUTSIDE:
+        return (
+            f"older than the {entry.lookback_years}-year lookback period that the position's "
+            "table sets for this category"
+        )
     if entry.relevance is Relevance.NONE:
         return entry.rationale
-    return (
-        f"older than the {entry.lookback_years}-year lookback period that the position's "
-        "table sets for this category"
-    )
+    return f"{finding.rule.title} (rule {finding.rule.id})"
 
 
 def render_memo(batch: BatchResult, decision: Decision) -> tuple[str, str]:

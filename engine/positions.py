@@ -11,6 +11,7 @@ having written down why.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -95,18 +96,19 @@ def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
     )
 
 
-def _read(path: Path, what: str, columns) -> list[dict]:
+def _read(path: Path, what: str, columns, problems: list) -> list[dict]:
     try:
         table = read_table(path, what=what, required=columns, formats=("csv",))
     except InputFileError as exc:
         raise TablesError(exc.message, file=exc.file, line=exc.line, column=exc.column) from None
+    problems.extend(TablesError(message, file=str(path), line=line) for line, message in table.malformed)
     return table.frame.to_dict("records")
 
 
 def _load_positions(path: Path, problems: list) -> dict[str, Position]:
     positions: dict[str, Position] = {}
     first_line: dict[str, int] = {}
-    for row in _read(path, "positions table", POSITION_COLUMNS):
+    for row in _read(path, "positions table", POSITION_COLUMNS, problems):
         line = row[LINE]
 
         def problem(column, message):
@@ -141,7 +143,7 @@ def _load_relevance(path: Path, positions: dict, rulebook: Rulebook, problems: l
     # itself, not again as a missing pair.
     written: set[tuple[str, str]] = set()
     categories = list(rulebook.categories)
-    for row in _read(path, "relevance table", RELEVANCE_COLUMNS):
+    for row in _read(path, "relevance table", RELEVANCE_COLUMNS, problems):
         line = row[LINE]
 
         def problem(column, message):
@@ -204,6 +206,6 @@ def _lookback(text: str, level: Relevance) -> int | None | str:
             f"is empty; a row with relevance '{level}' needs the number of years a finding "
             "counts (a whole number, for example 7)."
         )
-    if not text.isdigit() or not 0 <= int(text) <= MAX_LOOKBACK_YEARS:
+    if not re.fullmatch(r"[0-9]{1,2}", text):
         return f"must be a whole number of years from 0 to {MAX_LOOKBACK_YEARS}, not '{text}'."
     return int(text)

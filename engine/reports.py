@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .decisions import BatchResult
-from .errors import InputFileError
+from .errors import OutputError
 from .memos import memo_stem, render_memo
 
 MANIFEST = "batch.json"
@@ -32,6 +32,7 @@ FINDING_COLUMNS = (
     "relevance", "handling", "rule_id",
 )
 REJECTED_COLUMNS = ("file", "line", "finding_id", "column", "error")
+OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
 
 # A cell starting with one of these is run as a formula by spreadsheet
 # programs (CSV injection); a leading apostrophe makes it plain text.
@@ -58,27 +59,67 @@ def write_reports(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> Path:
-    """Write every output of ``result`` into the folder ``out``; return it."""
+    """Write every output of ``result`` into the folder ``out``; return it.
+
+    An existing ``out`` is replaced only if it holds nothing but the output
+    of an earlier run: nobody's files are ever deleted.
+    """
     out = Path(out)
-    _check_destination(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    _check_destination(out, (result.batch.path, result.consents.path))
+    staging = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         _write_all(result, staging, progress)
         _replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the output folder: {exc.strerror or exc}.", file=str(out)) from None
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return out
 
 
-def _check_destination(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise InputFileError(
-            "the output folder exists and was not written by adjudicate; it is left untouched. "
-            "Choose another folder with --out, or empty this one.",
+def _check_destination(out: Path, inputs) -> None:
+    if out.name in ("", ".", ".."):
+        raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))
+    if not out.exists():
+        return
+    refuse = "the output folder {}; it is left untouched. Choose another folder with --out."
+    if not out.is_dir():
+        raise OutputError(refuse.format("is a file"), file=str(out))
+    resolved = out.resolve()
+    for path in inputs:
+        if resolved in Path(path).resolve().parents:
+            raise OutputError(refuse.format(f"holds the input file {Path(path).name}"), file=str(out))
+    if not any(out.iterdir()):
+        return
+    if _manifest_format(out / MANIFEST) != MANIFEST_FORMAT:
+        raise OutputError(refuse.format("was not written by adjudicate"), file=str(out))
+    foreign = sorted(
+        str(path.relative_to(out))
+        for path in out.rglob("*")
+        if not _is_output(path.relative_to(out))
+    )
+    if foreign:
+        raise OutputError(
+            refuse.format(f"holds files adjudicate did not write ({', '.join(foreign[:3])})"),
             file=str(out),
         )
+
+
+def _manifest_format(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _is_output(relative: Path) -> bool:
+    parts = relative.parts
+    if len(parts) == 1:
+        return parts[0] in OUTPUT_FILES or parts[0] == "memos"
+    return len(parts) == 2 and parts[0] == "memos" and relative.suffix in (".md", ".html")
 
 
 def _replace(staging: Path, out: Path) -> None:

@@ -22,10 +22,12 @@ from types import MappingProxyType
 from .errors import (
     InvalidConfiguration,
     RulebookError,
+    all_of,
     allowed,
     did_you_mean,
     unknown_value,
 )
+from .dates import FORMAT_HINT, parse_iso_date
 from .strict_yaml import YamlMap, load_yaml
 from .vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
 
@@ -39,7 +41,6 @@ RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING})
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # The fields a rule may test, and the vocabulary of each (categories come
 # from the rulebook's own taxonomy). Ordered fields also accept
@@ -70,7 +71,7 @@ class Rule:
 
     ``when`` maps a field to the set of words it may take; a field the rule
     does not mention matches any value. When several rules match a finding,
-    the lowest ``precedence`` wins (see ``evaluation.decide``).
+    the lowest ``precedence`` wins (see ``evaluation.RuleEngine``).
     """
 
     id: str
@@ -82,22 +83,6 @@ class Rule:
     legal_basis: tuple[str, ...]
     file: str
     line: int
-
-    def describe_conditions(self) -> str:
-        """The conditions in words, for memos and listings."""
-        if not self.when:
-            return "any finding"
-        return "; ".join(
-            f"{name.replace('_', ' ')} is {' or '.join(sorted(values, key=_word_order(name)))}"
-            for name, values in self.when.items()
-        )
-
-
-def _word_order(name: str):
-    vocabulary = ORDERED_FIELDS.get(name)
-    if vocabulary is None:
-        return str
-    return lambda word: vocabulary(word).rank
 
 
 @dataclass(frozen=True)
@@ -158,7 +143,7 @@ class _Parser:
         if not isinstance(document, YamlMap):
             raise RulebookError(
                 "the rulebook must be a YAML mapping with the keys "
-                f"{allowed(_TOP_KEYS)}.",
+                f"{all_of(_TOP_KEYS)}.",
                 file=self.file,
                 line=1,
             )
@@ -207,12 +192,10 @@ class _Parser:
         if value is None:
             return None
         try:
-            if not _DATE.match(value):
-                raise ValueError
-            return dt.date.fromisoformat(value)
+            return parse_iso_date(value)
         except ValueError:
             self.problem(
-                f"'{key}' in {where} must be a date written YYYY-MM-DD, not '{value}'.",
+                f"'{key}' in {where} must be a date, not '{value}'; {FORMAT_HINT}.",
                 mapping.line_of(key),
             )
             return None
@@ -226,6 +209,12 @@ class _Parser:
             header = YamlMap()
             header.line, header.key_lines = line, {}
         self.keys(header, _HEADER_KEYS, _HEADER_REQUIRED, where)
+        if isinstance(header.get("version"), (int, float)) and not isinstance(header.get("version"), bool):
+            # YAML reads 1.10 as the number 1.1: the version would change silently.
+            self.problem(
+                f"'version' must be text: write it in quotes, for example version: \"{header['version']}\".",
+                header.line_of("version"),
+            )
         return {
             "name": self.text(header, "name", where) or "",
             "version": self.text(header, "version", where) or "",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputFileError, allowed, did_you_mean
+from .errors import InputFileError, all_of, allowed, did_you_mean
 
 LINE = "_line"
 
@@ -34,11 +34,8 @@ class Table:
     path: Path
     frame: pd.DataFrame
     columns: tuple[str, ...]
-    # How a location in this file is named in messages: "line", "row", "record".
-    location_word: str
-
-    def __len__(self) -> int:
-        return len(self.frame)
+    # Rows that cannot be split into the header's columns: (line, message).
+    malformed: tuple[tuple[int, str], ...] = ()
 
 
 def read_table(
@@ -66,21 +63,18 @@ def read_table(
         )
     if not path.is_file():
         raise InputFileError(
-            f"the {what} file does not exist"
+            f"the {what} does not exist"
             + (" (it is a folder)" if path.is_dir() else "")
             + ". Check the path.",
             file=str(path),
         )
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[kind]
-    frame, location_word = reader(path, what, encoding)
+    frame, malformed = reader(path, what, encoding)
     columns = [str(column) for column in frame.columns if column != LINE]
     _check_columns(path, what, columns, required, optional)
-    if frame.empty:
-        raise InputFileError(
-            f"the {what} has a header but no rows; there is nothing to evaluate.",
-            file=str(path),
-        )
-    return Table(path=path, frame=frame, columns=tuple(columns), location_word=location_word)
+    if frame.empty and not malformed:
+        raise InputFileError(f"the {what} has a header but no rows.", file=str(path))
+    return Table(path=path, frame=frame, columns=tuple(columns), malformed=tuple(malformed))
 
 
 def _check_columns(path, what, columns, required, optional) -> None:
@@ -90,9 +84,9 @@ def _check_columns(path, what, columns, required, optional) -> None:
     if missing:
         noun = "column" if len(missing) == 1 else "columns"
         raise InputFileError(
-            f"the {what} lacks the required {noun} {allowed(missing)}. "
-            f"Its header has {allowed(columns) or 'nothing'}; a {what} needs "
-            f"{allowed(required)}" + (f" and may have {allowed(optional)}" if optional else "") + ".",
+            f"the {what} lacks the required {noun} {all_of(missing)}. "
+            f"Its header has {all_of(columns) or 'nothing'}; a {what} needs "
+            f"{all_of(required)}" + (f" and may have {allowed(optional)}" if optional else "") + ".",
             file=str(path),
             column=missing[0],
         )
@@ -130,80 +124,80 @@ def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputFi
     )
 
 
-def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]:
-    # The header is read with the csv module first: pandas would silently
-    # rename a repeated column to "name.1".
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _codec(encoding: str) -> str:
+    """The codec to read with: UTF-8 also accepts a leading byte-order mark."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, list]:
+    # The csv module, not pandas, reads the rows: it knows the line where
+    # each row starts, and a row with a wrong number of fields can be
+    # rejected on its own (pandas would shift every column of such a row).
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    malformed: list[tuple[int, str]] = []
     try:
-        with path.open(encoding=codec, newline="") as handle:
-            header = next(csv.reader(handle), None)
+        with path.open(encoding=_codec(encoding), newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if not header or all(not cell.strip() for cell in header):
+                raise InputFileError(
+                    f"the {what} is empty; it needs a header line naming its columns.", file=str(path)
+                )
+            header = [cell.strip() for cell in header]
+            _check_unique(path, header)
+            width = len(header)
+            start = reader.line_num + 1
+            for record in reader:
+                line, start = start, reader.line_num + 1
+                if len(record) != width:
+                    if all(not cell.strip() for cell in record):
+                        continue  # a blank line
+                    malformed.append(
+                        (
+                            line,
+                            f"the row has {len(record)} fields but the header has {width}; a value "
+                            "that contains a comma must be in double quotes.",
+                        )
+                    )
+                    continue
+                rows.append(record)
+                lines.append(line)
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
     except LookupError:
         raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
-    if not header or all(not cell.strip() for cell in header):
+    except csv.Error as exc:
         raise InputFileError(
-            f"the {what} is empty; it needs a header line naming its columns.", file=str(path)
-        )
-    header = [cell.strip() for cell in header]
-    _check_unique(path, header)
-    try:
-        frame = pd.read_csv(
-            path,
-            dtype=str,
-            encoding=codec,
-            header=None,
-            skiprows=1,
-            names=[f"_c{i}" for i in range(len(header))],
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-        )
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc) from None
-    except pd.errors.EmptyDataError:
-        frame = pd.DataFrame(columns=[f"_c{i}" for i in range(len(header))], dtype=str)
-    except pd.errors.ParserError as exc:
-        raise InputFileError(
-            f"the file is not well-formed CSV ({_parser_detail(exc)}). The header has "
-            f"{len(header)} columns; a value that contains a comma must be in double quotes.",
-            file=str(path),
+            f"the file is not well-formed CSV at line {reader.line_num}: {exc}.", file=str(path)
         ) from None
-    frame.columns = header
-    frame = frame.fillna("")
-    # A quoted value may span lines; count them so that each row's line
-    # number is the line where it starts in the file.
-    embedded = sum(frame[column].str.count("\n") for column in header) if header else 0
-    previous = embedded.cumsum().shift(fill_value=0) if len(frame) else embedded
-    frame[LINE] = (pd.RangeIndex(len(frame)) + 2 + previous).astype("int64")
-    return _tidy(frame, header), "line"
-
-
-def _parser_detail(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[-1]
-    return text.replace("Error tokenizing data. C error: ", "")
+    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
+    frame[LINE] = pd.Series(lines, dtype="int64")
+    return _tidy(frame, header), malformed
 
 
 def _read_xlsx(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]:
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=object, header=0)
+        # header=None: pandas would rename a repeated header cell to "name.1".
+        cells = pd.read_excel(path, sheet_name=0, dtype=object, header=None)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise InputFileError(
             f"the workbook cannot be opened ({type(exc).__name__}: {exc}). "
             "Save it again as an .xlsx workbook.",
             file=str(path),
         ) from None
-    header = [str(column).strip() for column in frame.columns]
-    if not header:
+    if cells.empty:
         raise InputFileError(
             f"the {what} is empty; its first sheet needs a header row naming its columns.",
             file=str(path),
         )
+    header = [_cell_text(value).strip() for value in cells.iloc[0]]
+    frame = cells.iloc[1:].reset_index(drop=True)
     _check_unique(path, header)
     frame.columns = header
     frame = frame.map(_cell_text)
     frame[LINE] = pd.RangeIndex(len(frame)) + 2
-    return _tidy(frame, header), "row"
+    return _tidy(frame, header), []
 
 
 def _cell_text(value) -> str:
@@ -225,9 +219,15 @@ def _cell_text(value) -> str:
 
 def _read_json(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig" if encoding == "utf-8" else encoding))
+        data = json.loads(path.read_text(encoding=_codec(encoding)), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
+    except LookupError:
+        raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
+    except _RepeatedKey as exc:
+        raise InputFileError(
+            f"a record names the field '{exc.args[0]}' twice; keep one.", file=str(path), column=exc.args[0]
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"the file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
@@ -263,12 +263,27 @@ def _read_json(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]
                     column=key,
                 )
             header.setdefault(key.strip(), None)
-            row[key.strip()] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+            # Numbers are written as a spreadsheet shows them: 1001.0 is 1001.
+            row[key.strip()] = str(value).lower() if isinstance(value, bool) else _cell_text(value)
         rows.append(row)
     columns = list(header)
     frame = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
     frame[LINE] = pd.RangeIndex(len(frame)) + 1
-    return _tidy(frame, columns), "record"
+    return _tidy(frame, columns), []
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _unique_keys(pairs):
+    """A JSON object whose keys are unique once surrounding spaces are removed."""
+    record = {}
+    for key, value in pairs:
+        if key.strip() in {k.strip() for k in record}:
+            raise _RepeatedKey(key.strip())
+        record[key] = value
+    return record
 
 
 def _tidy(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

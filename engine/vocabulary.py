@@ -16,7 +16,7 @@ from functools import cached_property
 
 
 class Vocabulary(str, enum.Enum):
-    """A closed set of words; ``parse`` turns user text into a member."""
+    """A closed set of words."""
 
     def __str__(self) -> str:
         return self.value
@@ -25,13 +25,6 @@ class Vocabulary(str, enum.Enum):
     def words(cls) -> tuple[str, ...]:
         return tuple(member.value for member in cls)
 
-    @classmethod
-    def parse(cls, text: str) -> "Vocabulary":
-        """Return the member named by ``text``; raise ``ValueError`` otherwise."""
-        try:
-            return cls(text)
-        except ValueError:
-            raise ValueError(text) from None
 
 
 class OrderedVocabulary(Vocabulary):
