@@ -143,10 +143,10 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
             f"{finding.finding.candidate_id}; it was routed to review.",
             err=True,
         )
-    orphans = result.candidates_without_decision
+    orphans = result.candidates_without_findings
     if orphans:
         click.echo(
-            f"Warning: {len(orphans)} candidate(s) have no usable finding row and got no decision: "
+            f"Warning: {len(orphans)} candidate(s) have no usable finding row, so no memo: "
             f"{', '.join(orphans[:10])}{' ...' if len(orphans) > 10 else ''} (see rejected.csv).",
             err=True,
         )

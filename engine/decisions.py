@@ -62,7 +62,9 @@ class JudgedFinding:
 class Decision:
     decision_id: str
     candidate_id: str
-    position: Position
+    # None only for a candidate none of whose rows could be used: the
+    # position named in a rejected row cannot be trusted.
+    position: Position | None
     recommendation: Recommendation
     reason: str
     consent: Consent | None
@@ -90,10 +92,9 @@ class BatchResult:
         return [f for d in self.decisions for f in d.findings if f.rule_id == NO_RULE]
 
     @property
-    def candidates_without_decision(self) -> list[str]:
+    def candidates_without_findings(self) -> list[str]:
         """Candidates named only by rows that could not be used."""
-        decided = {decision.candidate_id for decision in self.decisions}
-        return sorted({row.candidate_id for row in self.batch.rejected if row.candidate_id} - decided)
+        return [decision.candidate_id for decision in self.decisions if not decision.findings]
 
 
 def age_in_years(occurred_on: dt.date, as_of: dt.date) -> int:
@@ -158,7 +159,8 @@ def evaluate(
         rejected_by_candidate[row.candidate_id].append(row)
 
     # Consent first: a finding outside it never reaches the rules.
-    statuses = {candidate: consents.status(candidate, as_of) for candidate in by_candidate}
+    candidates = sorted(set(by_candidate) | {c for c in rejected_by_candidate if c})
+    statuses = {candidate: consents.status(candidate, as_of) for candidate in candidates}
     signatures: dict[str, Signature] = {}
     for candidate, findings in by_candidate.items():
         consent = statuses[candidate].consent
@@ -170,8 +172,8 @@ def evaluate(
     judgements = engine_for(rulebook).judge(signatures.values())
 
     decisions = []
-    for candidate in sorted(by_candidate):
-        findings = by_candidate[candidate]
+    for candidate in candidates:
+        findings = by_candidate.get(candidate, [])
         status = statuses[candidate]
         judged = tuple(
             _judged(finding, status.consent, tables, as_of, signatures, judgements)
@@ -184,7 +186,13 @@ def evaluate(
             recommendation = Recommendation.from_handlings(f.handling for f in judged)
             uncovered = [f.finding.finding_id for f in judged if f.rule_id == NO_RULE]
             reason = f"{NO_RULE_REASON}: {', '.join(uncovered)}." if uncovered else ""
-            if rejected:
+            if not findings:
+                recommendation = Recommendation.REVIEW
+                reason = (
+                    f"none of the candidate's {len(rejected)} finding rows could be used (see "
+                    "rejected.csv); a person must check them before deciding."
+                )
+            elif rejected:
                 # An unreadable record could be anything: a person looks at it.
                 if recommendation.value in ("proceed", "proceed_with_note"):
                     recommendation = Recommendation.REVIEW
@@ -193,7 +201,7 @@ def evaluate(
                     f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
                     "used (see rejected.csv); a person must check before deciding."
                 )
-        position = tables.positions[findings[0].position_id]
+        position = tables.positions[findings[0].position_id] if findings else None
         decisions.append(
             Decision(
                 decision_id=_decision_id(
@@ -262,7 +270,7 @@ def _decision_id(candidate, position, tables, consent, reason, findings, rejecte
         "as_of": as_of.isoformat(),
         "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
         "candidate_id": candidate,
-        "position": {
+        "position": None if position is None else {
             "position_id": position.position_id,
             "title": position.title,
             "risk_level": position.risk_level.value,

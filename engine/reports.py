@@ -141,19 +141,23 @@ def _write_all(result: BatchResult, folder: Path, progress) -> None:
     memos.mkdir()
     decision_rows = []
     for decision in result.decisions:
-        stem = memo_stem(decision.candidate_id)
-        markdown, html = render_memo(result, decision)
-        _write(memos / f"{stem}.md", markdown)
-        _write(memos / f"{stem}.html", html)
+        memo = ""
+        # A memo needs a position; a candidate without usable rows has none.
+        if decision.position is not None:
+            stem = memo_stem(decision.candidate_id)
+            markdown, html = render_memo(result, decision)
+            _write(memos / f"{stem}.md", markdown)
+            _write(memos / f"{stem}.html", html)
+            memo = f"memos/{stem}.md"
         decision_rows.append(
             (
                 decision.candidate_id,
-                decision.position.position_id,
+                decision.position.position_id if decision.position else "",
                 decision.recommendation.value,
                 decision.reason,
                 decision.decision_id,
                 result.rulebook.version,
-                f"memos/{stem}.md",
+                memo,
             )
         )
         if progress is not None:
