@@ -131,7 +131,7 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
     out = out if out is not None else DEFAULT_OUT / result.name
     if not quiet and result.batch.rows > PROGRESS_THRESHOLD:
         with click.progressbar(
-            length=len(result.decisions), label="Writing memos", file=click.get_text_stream("stderr")
+            length=len(result.decisions), label="Writing memos", file=sys.stderr
         ) as bar:
             write_reports(result, out, progress=bar.update)
     else:
@@ -146,7 +146,7 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
     orphans = result.candidates_without_findings
     if orphans:
         click.echo(
-            f"Warning: {len(orphans)} candidate(s) have no usable finding row, so no memo: "
+            f"Warning: {len(orphans)} candidate(s) have no usable finding row: "
             f"{', '.join(orphans[:10])}{' ...' if len(orphans) > 10 else ''} (see rejected.csv).",
             err=True,
         )

@@ -119,8 +119,15 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
                 )
             )
     rejected += [
-        RejectedRow(file=str(path), line=line, finding_id="", candidate_id="", column="", error=message)
-        for line, message in table.malformed
+        RejectedRow(
+            file=str(path),
+            line=bad.line,
+            finding_id="",
+            candidate_id=bad.fields.get("candidate_id", ""),
+            column="",
+            error=bad.message,
+        )
+        for bad in table.malformed
     ]
     return ConsentRegister(
         path=Path(path),

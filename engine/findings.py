@@ -189,8 +189,15 @@ def load_findings(
         )
     ]
     rejected += [
-        RejectedRow(file=str(path), line=line, finding_id="", candidate_id="", column="", error=message)
-        for line, message in table.malformed
+        RejectedRow(
+            file=str(path),
+            line=bad.line,
+            finding_id=bad.fields.get("finding_id", ""),
+            candidate_id=bad.fields.get("candidate_id", ""),
+            column="",
+            error=bad.message,
+        )
+        for bad in table.malformed
     ]
     good = frame[usable].assign(occurred_date=dates[usable]).sort_values(["candidate_id", "finding_id"])
     findings = tuple(

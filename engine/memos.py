@@ -197,8 +197,9 @@ def memo_stem(candidate_id: str) -> str:
 
     An id that is not a plain name (a path separator, '..', a leading dot,
     other characters) is replaced by a hash of it, so that no candidate id
-    can place a file anywhere else.
+    can place a file anywhere else, nor take another candidate's file.
     """
     if _SAFE_NAME.match(candidate_id) and ".." not in candidate_id:
         return candidate_id
-    return "candidate-" + hashlib.sha256(candidate_id.encode("utf-8")).hexdigest()[:16]
+    # A leading '_' is a form no plain id can take, so names never collide.
+    return "_candidate-" + hashlib.sha256(candidate_id.encode("utf-8")).hexdigest()[:16]

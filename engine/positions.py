@@ -81,8 +81,8 @@ def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
             file=str(folder),
         )
     problems: list[TablesError] = []
-    positions = _load_positions(folder / POSITIONS_FILE, problems)
-    relevance = _load_relevance(folder / RELEVANCE_FILE, positions, rulebook, problems)
+    positions, broken = _load_positions(folder / POSITIONS_FILE, problems)
+    relevance = _load_relevance(folder / RELEVANCE_FILE, positions, broken, rulebook, problems)
     if problems:
         raise InvalidConfiguration(f"The position risk tables in {folder}", problems)
     digest = hashlib.sha256()
@@ -101,14 +101,16 @@ def _read(path: Path, what: str, columns, problems: list) -> list[dict]:
         table = read_table(path, what=what, required=columns, formats=("csv",))
     except InputFileError as exc:
         raise TablesError(exc.message, file=exc.file, line=exc.line, column=exc.column) from None
-    problems.extend(TablesError(message, file=str(path), line=line) for line, message in table.malformed)
+    problems.extend(TablesError(bad.message, file=str(path), line=bad.line) for bad in table.malformed)
     return table.frame.to_dict("records")
 
 
-def _load_positions(path: Path, problems: list) -> dict[str, Position]:
+def _load_positions(path: Path, problems: list) -> tuple[dict[str, Position], set[str]]:
+    """The valid positions, and the ids of rows that have a problem."""
     positions: dict[str, Position] = {}
     first_line: dict[str, int] = {}
-    for row in _read(path, "positions table", POSITION_COLUMNS, problems):
+    rows = _read(path, "positions table", POSITION_COLUMNS, problems)
+    for row in rows:
         line = row[LINE]
 
         def problem(column, message):
@@ -133,10 +135,11 @@ def _load_positions(path: Path, problems: list) -> dict[str, Position]:
             risk_level=RiskLevel(row["risk_level"]),
             duties=row["duties"],
         )
-    return positions
+    broken = {row["position_id"] for row in rows if row["position_id"]} - set(positions)
+    return positions, broken
 
 
-def _load_relevance(path: Path, positions: dict, rulebook: Rulebook, problems: list) -> dict:
+def _load_relevance(path: Path, positions: dict, broken: set, rulebook: Rulebook, problems: list) -> dict:
     relevance: dict[tuple[str, str], RelevanceEntry] = {}
     first_line: dict[tuple[str, str], int] = {}
     # Pairs that have a row, valid or not: a broken row is reported once, as
@@ -156,6 +159,8 @@ def _load_relevance(path: Path, positions: dict, rulebook: Rulebook, problems: l
         if empty:
             continue
         position_id, category = row["position_id"], row["category"]
+        if position_id in broken:
+            continue  # its row in positions.csv is reported already
         if position_id not in positions:
             problem("position_id", unknown_value("position", position_id, positions) + f" Add it to {POSITIONS_FILE} first.")
             continue

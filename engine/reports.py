@@ -141,14 +141,10 @@ def _write_all(result: BatchResult, folder: Path, progress) -> None:
     memos.mkdir()
     decision_rows = []
     for decision in result.decisions:
-        memo = ""
-        # A memo needs a position; a candidate without usable rows has none.
-        if decision.position is not None:
-            stem = memo_stem(decision.candidate_id)
-            markdown, html = render_memo(result, decision)
-            _write(memos / f"{stem}.md", markdown)
-            _write(memos / f"{stem}.html", html)
-            memo = f"memos/{stem}.md"
+        stem = memo_stem(decision.candidate_id)
+        markdown, html = render_memo(result, decision)
+        _write(memos / f"{stem}.md", markdown)
+        _write(memos / f"{stem}.html", html)
         decision_rows.append(
             (
                 decision.candidate_id,
@@ -157,7 +153,7 @@ def _write_all(result: BatchResult, folder: Path, progress) -> None:
                 decision.reason,
                 decision.decision_id,
                 result.rulebook.version,
-                memo,
+                f"memos/{stem}.md",
             )
         )
         if progress is not None:

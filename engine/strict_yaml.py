@@ -30,6 +30,12 @@ class _StrictLoader(yaml.SafeLoader):
     pass
 
 
+class _RepeatedKey(yaml.MarkedYAMLError):
+    """A key written twice; ``owner_id`` is the ``id`` of the mapping, if known."""
+
+    owner_id: str | None = None
+
+
 # Keep dates as the strings the author wrote; the rulebook parses them itself.
 _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -50,13 +56,16 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> YamlMap
                 problem="a key must be plain text", problem_mark=key_node.start_mark
             )
         if key in mapping:
-            raise yaml.MarkedYAMLError(
+            error = _RepeatedKey(
                 problem=(
                     f"the key '{key}' is written twice (first on line "
                     f"{mapping.key_lines[key]}); keep one"
                 ),
                 problem_mark=key_node.start_mark,
             )
+            # In a rule, the message names it (when its id came first).
+            error.owner_id = mapping["id"] if isinstance(mapping.get("id"), str) else None
+            raise error
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = line
     return mapping
@@ -84,6 +93,7 @@ def load_yaml(path: Path, error: type[AdjudicateError] = AdjudicateError):
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        raise error(f"{problem}{context}.", file=str(path), line=line) from None
+        owner = getattr(exc, "owner_id", None)
+        raise error(f"{problem}{context}.", file=str(path), line=line, rule_id=owner) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}.", file=str(path)) from None

@@ -34,8 +34,19 @@ class Table:
     path: Path
     frame: pd.DataFrame
     columns: tuple[str, ...]
-    # Rows that cannot be split into the header's columns: (line, message).
-    malformed: tuple[tuple[int, str], ...] = ()
+    # Rows that cannot be split into the header's columns.
+    malformed: tuple["Malformed", ...] = ()
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A row with the wrong number of fields. ``fields`` maps the header's
+    names to the row's values as far as both go: the first columns are
+    usually right, and they say whose row it is."""
+
+    line: int
+    message: str
+    fields: dict
 
 
 def read_table(
@@ -138,7 +149,8 @@ def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, list]
     malformed: list[tuple[int, str]] = []
     try:
         with path.open(encoding=_codec(encoding), newline="") as handle:
-            reader = csv.reader(handle)
+            # strict: a quote never closed is an error, not the rest of the file.
+            reader = csv.reader(handle, strict=True)
             header = next(reader, None)
             if not header or all(not cell.strip() for cell in header):
                 raise InputFileError(
@@ -154,10 +166,11 @@ def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, list]
                     if all(not cell.strip() for cell in record):
                         continue  # a blank line
                     malformed.append(
-                        (
+                        Malformed(
                             line,
                             f"the row has {len(record)} fields but the header has {width}; a value "
                             "that contains a comma must be in double quotes.",
+                            {name: value.strip() for name, value in zip(header, record)},
                         )
                     )
                     continue

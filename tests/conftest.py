@@ -1,0 +1,216 @@
+"""Shared helpers for the adjudicate test suite.
+
+Tests build small batches and consents from lists of dicts, run the real
+command line (click's CliRunner on ``engine.cli.cli``, which runs the real
+rulebook through durable-rules) and read the files it writes.
+
+Every run fixes the evaluation date with ``--as-of 2026-11-01`` so that ages
+of findings and consent expiry do not depend on the day the suite runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from engine.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+TABLES = ROOT / "position_risk_tables"
+EXAMPLES = ROOT / "examples"
+EXAMPLE_BATCH = EXAMPLES / "batch.csv"
+EXAMPLE_CONSENTS = EXAMPLES / "consents.csv"
+
+AS_OF = dt.date(2026, 11, 1)
+AS_OF_TEXT = AS_OF.isoformat()
+
+BATCH_COLUMNS = (
+    "candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on",
+    "disposition", "source", "jurisdiction", "description",
+)
+CONSENT_COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
+
+# The default taxonomy, in the order the issue lists it.
+CATEGORIES = (
+    "identity_discrepancy", "education_discrepancy", "employment_discrepancy", "license_issue",
+    "credit_record", "civil_judgment", "traffic_violation", "offense_driving", "offense_violence",
+    "offense_theft_fraud", "offense_drug", "offense_sexual", "offense_other", "sanctions_listing",
+    "drug_test",
+)
+
+
+# --- writing inputs -----------------------------------------------------------
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> Path:
+    """Write ``rows`` (dicts; a missing key is a blank cell) as a UTF-8 CSV file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([row.get(column, "") for column in columns])
+    return path
+
+
+def finding(candidate_id, position_id, finding_id, category, severity, occurred_on, **extra) -> dict:
+    """One row of a findings batch; ``extra`` sets disposition, source, jurisdiction, description."""
+    row = {
+        "candidate_id": candidate_id,
+        "position_id": position_id,
+        "finding_id": finding_id,
+        "category": category,
+        "severity": severity,
+        "occurred_on": occurred_on,
+    }
+    unknown = set(extra) - set(BATCH_COLUMNS)
+    assert not unknown, f"not a batch column: {unknown}"
+    row.update(extra)
+    return row
+
+
+def consent(candidate_id, scope=CATEGORIES, *, signed_on="2026-09-01", expires_on="2027-09-01",
+            purpose="Pre-employment screening") -> dict:
+    return {
+        "candidate_id": candidate_id,
+        "scope": scope if isinstance(scope, str) else ";".join(scope),
+        "purpose": purpose,
+        "signed_on": signed_on,
+        "expires_on": expires_on,
+    }
+
+
+def write_batch(path: Path, rows: Iterable[Mapping], columns: Sequence[str] = BATCH_COLUMNS) -> Path:
+    return write_csv(path, columns, rows)
+
+
+def write_consents(path: Path, rows: Iterable[Mapping]) -> Path:
+    return write_csv(path, CONSENT_COLUMNS, rows)
+
+
+def full_consents_for(rows: Iterable[Mapping]) -> list[dict]:
+    """A consent covering every category for each candidate named in ``rows``."""
+    return [consent(candidate) for candidate in sorted({row["candidate_id"] for row in rows})]
+
+
+def read_csv(path: Path) -> list[dict]:
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- running the command line -------------------------------------------------
+
+
+def make_runner() -> CliRunner:
+    """A CliRunner that keeps stderr apart from stdout.
+
+    Click 8.2 removed ``mix_stderr`` (stderr is then always captured apart
+    in ``result.stderr``); older 8.x versions need ``mix_stderr=False``.
+    """
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        return CliRunner(mix_stderr=False)
+    return CliRunner()
+
+
+def run_cli(args: Sequence, *, runner: CliRunner | None = None) -> Result:
+    runner = runner or make_runner()
+    return runner.invoke(cli, [str(arg) for arg in args], catch_exceptions=True, prog_name="adjudicate")
+
+
+def evaluate_args(batch, consents, out=None, *, rules=RULES, tables=TABLES, as_of=AS_OF_TEXT) -> list:
+    args = ["evaluate", batch, "--consents", consents, "--rules", rules, "--tables", tables, "--as-of", as_of]
+    if out is not None:
+        args += ["--out", out]
+    return args
+
+
+def assert_clean_exit(result: Result, code: int = 0) -> None:
+    """The command ended with ``code`` and no traceback."""
+    detail = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        detail += "\n" + "".join(traceback.format_exception(result.exception))
+    assert result.exit_code == code, detail
+    assert "Traceback" not in result.output, detail
+
+
+@dataclass
+class Outcome:
+    """The output folder of one ``adjudicate evaluate`` run, read back."""
+
+    out: Path
+    result: Result
+    batch: Path
+    consents: Path
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def _read(self, name):
+        if name not in self._cache:
+            self._cache[name] = read_csv(self.out / name)
+        return self._cache[name]
+
+    @property
+    def decisions(self) -> dict[str, dict]:
+        return {row["candidate_id"]: row for row in self._read("decisions.csv")}
+
+    @property
+    def findings(self) -> dict[str, dict]:
+        return {row["finding_id"]: row for row in self._read("findings.csv")}
+
+    @property
+    def rejected(self) -> list[dict]:
+        return self._read("rejected.csv")
+
+    def memo(self, candidate_id: str, kind: str = "md") -> str:
+        """The memo that decisions.csv names for the candidate."""
+        relative = Path(self.decisions[candidate_id]["memo"])
+        if kind == "html":
+            relative = relative.with_suffix(".html")
+        return (self.out / relative).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def adjudicate(tmp_path):
+    """Run ``adjudicate evaluate`` on findings given as dicts.
+
+    ``adjudicate(findings, consents=None, **options)``: without ``consents``
+    every candidate gets a consent covering every category, in force on the
+    evaluation date. Returns an ``Outcome``; asserts exit status 0.
+    """
+    runs = iter(range(1, 10_000))
+
+    def run(findings, consents=None, *, rules=RULES, tables=TABLES, expect_exit=0) -> Outcome:
+        number = next(runs)
+        folder = tmp_path / f"run{number}"
+        batch = write_batch(folder / "batch.csv", findings)
+        consents_path = write_consents(
+            folder / "consents.csv", full_consents_for(findings) if consents is None else consents
+        )
+        out = folder / "out"
+        result = run_cli(evaluate_args(batch, consents_path, out, rules=rules, tables=tables))
+        assert_clean_exit(result, expect_exit)
+        return Outcome(out=out, result=result, batch=batch, consents=consents_path)
+
+    return run
+
+
+def relevance_row(position_id: str, category: str) -> dict:
+    """The shipped relevance table's row for a position and category."""
+    for row in read_csv(TABLES / "relevance.csv"):
+        if row["position_id"] == position_id and row["category"] == category:
+            return row
+    raise LookupError((position_id, category))
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    return day.replace(year=day.year - years)

@@ -1,0 +1,660 @@
+"""Bad input, one broken file per failure mode, each message asserted exactly
+(in the manner of openfisca's parameter_validation tests).
+
+Bad rows go to rejected.csv and the rest of the batch is evaluated; a bad
+file stops the run with exit status 2 and one message naming the file; a bad
+table or rulebook makes ``tables check`` / ``rules check`` exit 1 with
+messages naming the file, the line and the rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import (
+    BATCH_COLUMNS,
+    CATEGORIES,
+    EXAMPLE_BATCH,
+    EXAMPLE_CONSENTS,
+    RULES,
+    TABLES,
+    assert_clean_exit,
+    consent,
+    evaluate_args,
+    read_csv,
+    run_cli,
+    write_consents,
+)
+
+HEADER = ",".join(BATCH_COLUMNS)
+GOOD_ROW = "C-OK,van_driver,F-OK,traffic_violation,minor,2026-06-15,confirmed,State DMV,US-CA,Ticket paid"
+
+
+def one_of(words) -> str:
+    """Allowed values as messages list them: 'a', 'b' or 'c'."""
+    quoted = [f"'{word}'" for word in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+POSITIONS = [row["position_id"] for row in read_csv(TABLES / "positions.csv")]
+SEVERITIES = ("minor", "moderate", "serious", "severe")
+DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed")
+POSITION_HINT = " Positions are listed in the position risk tables (positions.csv)."
+TOO_MANY_FIELDS = (
+    "the row has 11 fields but the header has 10; a value that contains a comma must be in double quotes."
+)
+
+
+# --- bad rows ------------------------------------------------------------------------
+
+ROW_CASES = {
+    "unknown category": (
+        ["C-1,van_driver,F-1,traffic_violaton,minor,2026-06-15,,,,"],
+        [(3, "F-1", "category",
+          f"unknown category 'traffic_violaton'; allowed: {one_of(CATEGORIES)}. Did you mean 'traffic_violation'?")],
+    ),
+    "unknown severity": (
+        ["C-1,van_driver,F-1,traffic_violation,high,2026-06-15,,,,"],
+        [(3, "F-1", "severity", f"unknown severity 'high'; allowed: {one_of(SEVERITIES)}.")],
+    ),
+    "unknown disposition": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,confimred,,,"],
+        [(3, "F-1", "disposition",
+          f"unknown disposition 'confimred'; allowed: {one_of(DISPOSITIONS)}. Did you mean 'confirmed'?")],
+    ),
+    "unknown position": (
+        ["C-1,van-driver,F-1,traffic_violation,minor,2026-06-15,,,,"],
+        [(3, "F-1", "position_id",
+          f"unknown position 'van-driver'; allowed: {one_of(POSITIONS)}. Did you mean 'van_driver'?" + POSITION_HINT)],
+    ),
+    "invalid date": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,2026-13-05,,,,"],
+        [(3, "F-1", "occurred_on",
+          "'2026-13-05' is not a date; write dates as YYYY-MM-DD, for example 2026-03-31.")],
+    ),
+    "date not written as YYYY-MM-DD": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,05/03/2026,,,,"],
+        [(3, "F-1", "occurred_on",
+          "'05/03/2026' is not a date; write dates as YYYY-MM-DD, for example 2026-03-31.")],
+    ),
+    "future date": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,2026-11-02,,,,"],
+        [(3, "F-1", "occurred_on",
+          "'2026-11-02' is after the evaluation date 2026-11-01; a finding cannot lie in the future. "
+          "Check the date or the --as-of option.")],
+    ),
+    "duplicate finding_id": (
+        [
+            "C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,first",
+            "C-2,cashier,F-1,credit_record,minor,2026-06-15,,,,second",
+        ],
+        [
+            (3, "F-1", "finding_id",
+             "finding_id 'F-1' is used by 2 rows; every finding needs its own id. None of these rows was evaluated."),
+            (4, "F-1", "finding_id",
+             "finding_id 'F-1' is used by 2 rows; every finding needs its own id. None of these rows was evaluated."),
+        ],
+    ),
+    "empty required field": (
+        ["C-1,van_driver,F-1,traffic_violation,,2026-06-15,,,,"],
+        [(3, "F-1", "severity", "is empty; every finding needs a value in 'severity'.")],
+    ),
+    "empty candidate": (
+        [",van_driver,F-1,traffic_violation,minor,2026-06-15,,,,"],
+        [(3, "F-1", "candidate_id", "is empty; every finding needs a value in 'candidate_id'.")],
+    ),
+    "candidate with rows for two positions": (
+        [
+            "C-9,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,",
+            "C-9,cashier,F-2,credit_record,minor,2026-06-15,,,,",
+        ],
+        [
+            (3, "F-1", "position_id",
+             "candidate 'C-9' has findings for more than one position ('cashier', 'van_driver'); a batch "
+             "evaluates each candidate for one position. None of the candidate's rows was evaluated."),
+            (4, "F-2", "position_id",
+             "candidate 'C-9' has findings for more than one position ('cashier', 'van_driver'); a batch "
+             "evaluates each candidate for one position. None of the candidate's rows was evaluated."),
+        ],
+    ),
+    "too many fields (an unquoted comma)": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,Speeding, fine paid"],
+        [(3, "F-1", "", TOO_MANY_FIELDS)],
+    ),
+    "too few fields": (
+        ["C-1,van_driver,F-1,traffic_violation,minor,2026-06-15"],
+        [(3, "F-1", "", "the row has 6 fields but the header has 10; a value that contains a comma must be in double quotes.")],
+    ),
+    "several problems in one row": (
+        ["C-1,van_driver,F-1,speeding,hgih,2026/01/01,,,,"],
+        [(3, "F-1", "category",
+          f"unknown category 'speeding'; allowed: {one_of(CATEGORIES)}. "
+          "This row also has a problem in: severity, occurred_on.")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ROW_CASES), ids=list(ROW_CASES))
+def test_a_bad_row_is_rejected_with_its_line_column_and_message(tmp_path, case):
+    bad_rows, expected = ROW_CASES[case]
+    batch = tmp_path / "batch.csv"
+    batch.write_text("\n".join([HEADER, GOOD_ROW, *bad_rows]) + "\n", encoding="utf-8")
+    consents = write_consents(tmp_path / "consents.csv", [consent(c) for c in ("C-OK", "C-1", "C-2", "C-9")])
+
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out"))
+
+    assert_clean_exit(result, 0)
+    rejected = [(int(r["line"]), r["finding_id"], r["column"], r["error"]) for r in read_csv(tmp_path / "out/rejected.csv")]
+    assert rejected == expected
+    assert {r["file"] for r in read_csv(tmp_path / "out/rejected.csv")} == {"batch.csv"}
+    # The rest of the batch is evaluated.
+    findings = read_csv(tmp_path / "out/findings.csv")
+    assert [row["finding_id"] for row in findings] == ["F-OK"]
+    assert f"{len(expected)} input row(s) could not be used" in result.stderr
+
+
+def test_rejected_lines_count_the_physical_lines_of_the_file(tmp_path):
+    """A quoted value may span lines, and blank lines count: the line number
+    is where the row starts in the file, as a text editor shows it."""
+    text = (
+        HEADER + "\r\n"
+        + 'C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,"first line\r\nsecond line"\r\n'
+        + "\r\n"
+        + "C-1,van_driver,F-2,traffic_violation,hgih,2026-06-15,,,,\r\n"
+        + 'C-1,van_driver,F-3,traffic_violation,minor,2026-06-15,,,,"a\r\nb\r\nc"\r\n'
+        + "C-1,van_driver,F-4,traffic_violation,minor,2026-02-30,,,,\r\n"
+    )
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(text.encode("utf-8"))
+    consents = write_consents(tmp_path / "consents.csv", [consent("C-1")])
+    assert_clean_exit(run_cli(evaluate_args(batch, consents, tmp_path / "out")))
+    rejected = {r["finding_id"]: int(r["line"]) for r in read_csv(tmp_path / "out/rejected.csv")}
+    physical = text.split("\r\n")
+    assert physical[rejected["F-2"] - 1].startswith("C-1,van_driver,F-2,")
+    assert physical[rejected["F-4"] - 1].startswith("C-1,van_driver,F-4,")
+    assert rejected == {"F-2": 5, "F-4": 9}
+
+
+# --- bad files -------------------------------------------------------------------------
+
+LATIN1 = (HEADER + "\nC-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,Führerschein entzogen\n").encode("latin-1")
+LATIN1_BAD_BYTE = LATIN1.index("ü".encode("latin-1"))
+UTF16 = (HEADER + "\n" + GOOD_ROW + "\n").encode("utf-16")  # starts with the BOM b'\xff\xfe'
+
+
+def _xlsx(rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_DUPLICATE_COLUMN = _xlsx([[*BATCH_COLUMNS, "severity"], GOOD_ROW.split(",") + ["minor"]])
+
+FILE_CASES = [
+    pytest.param("batch.csv", None, "batch.csv: the findings batch does not exist. Check the path.",
+                 id="missing file"),
+    pytest.param("batch.csv", b"", "batch.csv: the findings batch is empty; it needs a header line naming its columns.",
+                 id="empty file"),
+    pytest.param("batch.csv", (HEADER + "\n").encode(),
+                 "batch.csv: the findings batch has a header but no rows.",
+                 id="header only"),
+    pytest.param("batch.csv", (HEADER + "\n\n\n").encode(),
+                 "batch.csv: the findings batch has a header but no rows.",
+                 id="header and blank lines"),
+    pytest.param(
+        "batch.csv",
+        "candidate_id,position_id,finding_id,category,severity\nC-1,van_driver,F-1,traffic_violation,minor\n".encode(),
+        "batch.csv: column 'occurred_on': the findings batch lacks the required column 'occurred_on'. "
+        "Its header has 'candidate_id', 'position_id', 'finding_id', 'category' and 'severity'; a findings "
+        "batch needs 'candidate_id', 'position_id', 'finding_id', 'category', 'severity' and 'occurred_on' "
+        "and may have 'disposition', 'source', 'jurisdiction' or 'description'.",
+        id="missing required column",
+    ),
+    pytest.param(
+        "batch.csv", f"{HEADER},descripton\n{GOOD_ROW},x\n".encode(),
+        f"batch.csv: column 'descripton': unknown column 'descripton' in the findings batch; allowed columns: "
+        f"{one_of(BATCH_COLUMNS)}. Did you mean 'description'? Remove columns that adjudicate does not use.",
+        id="unknown column",
+    ),
+    pytest.param(
+        "batch.csv", f"{HEADER},severity\n{GOOD_ROW},minor\n".encode(),
+        "batch.csv: column 'severity': the column 'severity' appears twice in the header; keep one.",
+        id="duplicate column",
+    ),
+    pytest.param(
+        "batch.csv", LATIN1,
+        f"batch.csv: the file cannot be read as utf-8 (byte {LATIN1_BAD_BYTE} is invalid). Save it as "
+        "'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding (for example "
+        "--encoding gb18030).",
+        id="latin-1 bytes",
+    ),
+    pytest.param(
+        "batch.csv", UTF16,
+        "batch.csv: the file cannot be read as utf-8 (byte 0 is invalid). Save it as 'CSV UTF-8' from the "
+        "spreadsheet program, or name its encoding with --encoding (for example --encoding gb18030).",
+        id="utf-16 bytes",
+    ),
+    pytest.param(
+        "batch.txt", f"{HEADER}\n{GOOD_ROW}\n".encode(),
+        "batch.txt: the findings batch must be a '.csv', '.xlsx' or '.json' file; '.txt' is not a format "
+        "adjudicate reads.",
+        id="unsupported extension",
+    ),
+    pytest.param(
+        "batch.json", b'[{"candidate_id": "C-1",]',
+        "batch.json:1: the file is not valid JSON: Expecting property name enclosed in double quotes "
+        "(line 1, column 25).",
+        id="malformed json",
+    ),
+    pytest.param(
+        "batch.json", b'{"candidate_id": "C-1"}',
+        "batch.json: the findings batch must be a JSON array of objects, one object per row; found a dict.",
+        id="json object instead of array",
+    ),
+    pytest.param(
+        "batch.json", b"[]", "batch.json: the findings batch is an empty array; there is nothing to evaluate.",
+        id="empty json array",
+    ),
+    pytest.param(
+        "batch.json", b'[{"candidate_id": "C-1", "severity": "minor", "severity": "serious"}]',
+        "batch.json: column 'severity': a record names the field 'severity' twice; keep one.",
+        id="json field written twice",
+    ),
+    pytest.param(
+        "batch.xlsx", XLSX_DUPLICATE_COLUMN,
+        "batch.xlsx: column 'severity': the column 'severity' appears twice in the header; keep one.",
+        id="xlsx duplicate column",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), FILE_CASES)
+def test_a_bad_batch_file_stops_the_run_with_status_2(tmp_path, monkeypatch, name, content, message):
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        Path(name).write_bytes(content)
+    write_consents(Path("consents.csv"), [consent("C-OK"), consent("C-1")])
+
+    result = run_cli(evaluate_args(name, "consents.csv", "out"))
+
+    assert_clean_exit(result, 2)
+    assert result.stderr == f"Error: {message}\n"
+    assert result.stdout == ""
+    assert not Path("out").exists()
+
+
+def test_an_unclosed_quote_does_not_swallow_the_rows_after_it(tmp_path):
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        f"{HEADER}\n"
+        "C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,ok\n"
+        'C-1,van_driver,F-2,traffic_violation,minor,2026-06-15,,,,"12 inch wheels\n'
+        "C-1,van_driver,F-3,offense_driving,severe,2026-06-15,,,,DUI\n"
+        "C-1,van_driver,F-4,offense_violence,severe,2026-06-15,,,,assault\n",
+        encoding="utf-8",
+    )
+    consents = write_consents(tmp_path / "consents.csv", [consent("C-1")])
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out"))
+    if result.exit_code == 0:
+        # Either every row is accounted for...
+        accounted = {row["finding_id"] for row in read_csv(tmp_path / "out/findings.csv")}
+        accounted |= {row["finding_id"] for row in read_csv(tmp_path / "out/rejected.csv")}
+        assert {"F-3", "F-4"} <= accounted
+    else:
+        # ...or the file is refused as a whole.
+        assert_clean_exit(result, 2)
+        assert result.stderr.startswith(f"Error: {batch}")
+
+
+def test_a_row_with_too_many_fields_still_puts_its_candidate_under_review(tmp_path):
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        f"{HEADER}\n"
+        "C-1,quality_inspector,F-1,traffic_violation,minor,2026-06-15,,,,Parking ticket\n"
+        "C-1,quality_inspector,F-2,offense_theft_fraud,severe,2026-06-15,,,,Embezzlement, 3 years prison\n",
+        encoding="utf-8",
+    )
+    consents = write_consents(tmp_path / "consents.csv", [consent("C-1")])
+    assert_clean_exit(run_cli(evaluate_args(batch, consents, tmp_path / "out")))
+    rejected = read_csv(tmp_path / "out/rejected.csv")
+    assert [(row["line"], row["error"]) for row in rejected] == [("3", TOO_MANY_FIELDS)]
+    decision = read_csv(tmp_path / "out/decisions.csv")[0]
+    assert decision["recommendation"] == "review"
+    assert "rejected.csv" in decision["reason"]
+
+
+def test_a_damaged_workbook_stops_the_run_with_status_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("batch.xlsx").write_bytes(b"this is not a workbook")
+    write_consents(Path("consents.csv"), [consent("C-1")])
+    result = run_cli(evaluate_args("batch.xlsx", "consents.csv", "out"))
+    assert_clean_exit(result, 2)
+    assert result.stderr.startswith("Error: batch.xlsx: the workbook cannot be opened")
+    assert result.stderr.endswith("Save it again as an .xlsx workbook.\n")
+
+
+def test_a_missing_required_column_names_the_file_and_the_column(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("batch.csv").write_text("candidate_id,position_id,finding_id,category,severity\nC-1,van_driver,F-1,x,minor\n")
+    write_consents(Path("consents.csv"), [consent("C-1")])
+    result = run_cli(evaluate_args("batch.csv", "consents.csv", "out"))
+    assert_clean_exit(result, 2)
+    assert result.stderr.startswith(
+        "Error: batch.csv: column 'occurred_on': the findings batch lacks the required column 'occurred_on'."
+    )
+
+
+CONSENT_HEADER = "candidate_id,scope,purpose,signed_on,expires_on\n"
+
+CONSENT_FILE_CASES = [
+    pytest.param(None, "consents.csv: the consents file does not exist. Check the path.", id="missing consents"),
+    pytest.param(b"", "consents.csv: the consents file is empty; it needs a header line naming its columns.",
+                 id="empty consents"),
+    pytest.param(CONSENT_HEADER.encode(),
+                 "consents.csv: the consents file has a header but no rows.",
+                 id="consents header only"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), CONSENT_FILE_CASES)
+def test_a_bad_consents_file_stops_the_run_with_status_2(tmp_path, monkeypatch, content, message):
+    monkeypatch.chdir(tmp_path)
+    Path("batch.csv").write_text(f"{HEADER}\n{GOOD_ROW}\n", encoding="utf-8")
+    if content is not None:
+        Path("consents.csv").write_bytes(content)
+    result = run_cli(evaluate_args("batch.csv", "consents.csv", "out"))
+    assert_clean_exit(result, 2)
+    assert result.stderr == f"Error: {message}\n"
+    assert result.stdout == ""
+
+
+def test_a_consent_with_an_unknown_scope_category_is_rejected_and_not_used(tmp_path):
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        f"{HEADER}\n{GOOD_ROW}\nC-1,van_driver,F-1,offense_driving,serious,2026-06-15,,,,DUI\n", encoding="utf-8"
+    )
+    consents = write_consents(
+        tmp_path / "consents.csv",
+        [consent("C-OK"), consent("C-1", "offense_driving;trafic_violation")],
+    )
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out"))
+    assert_clean_exit(result)
+
+    rejected = read_csv(tmp_path / "out/rejected.csv")
+    assert rejected == [{
+        "file": "consents.csv",
+        "line": "3",
+        "finding_id": "",
+        "column": "scope",
+        "error": f"unknown category 'trafic_violation' in the scope; the scope lists categories separated by "
+                 f"';', from {one_of(CATEGORIES)}. Did you mean 'traffic_violation'?",
+    }]
+    decisions = {row["candidate_id"]: row for row in read_csv(tmp_path / "out/decisions.csv")}
+    assert decisions["C-1"]["recommendation"] == "not_evaluated"
+    assert "could not be used" in decisions["C-1"]["reason"]
+    assert "rejected.csv" in decisions["C-1"]["reason"]
+    assert decisions["C-OK"]["recommendation"] == "review"
+    findings = {row["finding_id"]: row for row in read_csv(tmp_path / "out/findings.csv")}
+    assert (findings["F-1"]["handling"], findings["F-1"]["rule_id"]) == ("excluded", "CONSENT-MISSING")
+
+
+def test_an_unreadable_consent_row_is_not_reported_as_no_consent(tmp_path):
+    batch = tmp_path / "batch.csv"
+    batch.write_text(f"{HEADER}\nC-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,x\n", encoding="utf-8")
+    consents = tmp_path / "consents.csv"
+    consents.write_text(
+        CONSENT_HEADER + "C-1,traffic_violation,Screening, van driver,2026-01-01,2027-01-01\n", encoding="utf-8"
+    )
+    assert_clean_exit(run_cli(evaluate_args(batch, consents, tmp_path / "out")))
+    assert [row["file"] for row in read_csv(tmp_path / "out/rejected.csv")] == ["consents.csv"]
+    decision = read_csv(tmp_path / "out/decisions.csv")[0]
+    assert decision["recommendation"] == "not_evaluated"
+    assert "no consent" not in decision["reason"]
+    assert "rejected.csv" in decision["reason"]
+
+
+def test_every_input_row_is_in_findings_or_rejected(tmp_path):
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out"))
+    assert_clean_exit(result)
+    with EXAMPLE_BATCH.open(encoding="utf-8", newline="") as handle:
+        input_ids = [row["finding_id"] for row in csv.DictReader(handle)]
+    accepted = [row["finding_id"] for row in read_csv(tmp_path / "out/findings.csv")]
+    rejected = [row["finding_id"] for row in read_csv(tmp_path / "out/rejected.csv") if row["file"] == "batch.csv"]
+    assert rejected  # the example has bad rows on purpose
+    assert len(accepted) + len(rejected) == len(input_ids)
+    assert sorted(accepted + rejected) == sorted(input_ids)
+    assert not set(accepted) & set(rejected)
+
+
+# --- broken position risk tables -----------------------------------------------------
+
+
+def _tables_copy(tmp_path) -> Path:
+    folder = tmp_path / "tables"
+    shutil.copytree(TABLES, folder)
+    return folder
+
+
+def _line_of(path: Path, prefix: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(prefix):
+            return number
+    raise LookupError(prefix)
+
+
+def _replace_line(path: Path, prefix: str, new: str | None) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    index = _line_of(path, prefix) - 1
+    if new is None:
+        del lines[index]
+    else:
+        lines[index] = new + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _check_tables(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return run_cli(["tables", "check", "--tables", "tables", "--rules", RULES])
+
+
+def test_tables_check_names_a_missing_position_category_pair(tmp_path, monkeypatch):
+    folder = _tables_copy(tmp_path)
+    _replace_line(folder / "relevance.csv", "nurse,offense_drug,", None)
+    result = _check_tables(tmp_path, monkeypatch)
+    assert_clean_exit(result, 1)
+    assert result.stderr.startswith("Error: The position risk tables in tables ")
+    assert (
+        "  tables/relevance.csv: position 'nurse' has no row for 'offense_drug'. Every position needs a row "
+        "for every category, with its relevance and rationale; there is no default.\n"
+    ) in result.stderr
+    assert "1 problem" in result.stderr.splitlines()[0]
+
+
+def test_tables_check_names_an_unknown_relevance(tmp_path, monkeypatch):
+    folder = _tables_copy(tmp_path)
+    relevance = folder / "relevance.csv"
+    original = relevance.read_text(encoding="utf-8").splitlines()[_line_of(relevance, "cashier,offense_theft_fraud,") - 1]
+    _replace_line(relevance, "cashier,offense_theft_fraud,", original.replace(",direct,", ",directly,", 1))
+    line = _line_of(relevance, "cashier,offense_theft_fraud,")
+    result = _check_tables(tmp_path, monkeypatch)
+    assert_clean_exit(result, 1)
+    assert (
+        f"  tables/relevance.csv:{line}: column 'relevance': unknown relevance 'directly'; allowed: 'none', "
+        "'indirect' or 'direct'. Did you mean 'direct'?\n"
+    ) in result.stderr
+    assert "1 problem" in result.stderr.splitlines()[0]
+
+
+def test_tables_check_names_a_lookback_that_is_not_a_number(tmp_path, monkeypatch):
+    folder = _tables_copy(tmp_path)
+    relevance = folder / "relevance.csv"
+    original = relevance.read_text(encoding="utf-8").splitlines()[_line_of(relevance, "van_driver,offense_driving,") - 1]
+    _replace_line(relevance, "van_driver,offense_driving,", original.replace(",direct,7,", ",direct,seven,", 1))
+    line = _line_of(relevance, "van_driver,offense_driving,")
+    result = _check_tables(tmp_path, monkeypatch)
+    assert_clean_exit(result, 1)
+    assert (
+        f"  tables/relevance.csv:{line}: column 'lookback_years': must be a whole number of years from 0 to 99, "
+        "not 'seven'.\n"
+    ) in result.stderr
+
+
+def test_tables_check_reports_a_bad_risk_level_once(tmp_path, monkeypatch):
+    folder = _tables_copy(tmp_path)
+    positions = folder / "positions.csv"
+    original = positions.read_text(encoding="utf-8").splitlines()[_line_of(positions, "nurse,") - 1]
+    _replace_line(positions, "nurse,", original.replace(",critical,", ",very high,", 1))
+    line = _line_of(positions, "nurse,")
+    result = _check_tables(tmp_path, monkeypatch)
+    assert_clean_exit(result, 1)
+    assert (
+        f"  tables/positions.csv:{line}: column 'risk_level': unknown risk level 'very high'; allowed: 'low', "
+        "'medium', 'high' or 'critical'. Did you mean 'high'?\n"
+    ) in result.stderr
+    assert "unknown position 'nurse'" not in result.stderr
+    assert "1 problem" in result.stderr.splitlines()[0]
+
+
+def test_evaluate_refuses_broken_tables_with_status_2(tmp_path, monkeypatch):
+    folder = _tables_copy(tmp_path)
+    _replace_line(folder / "relevance.csv", "nurse,offense_drug,", None)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", tables="tables"))
+    assert_clean_exit(result, 2)
+    assert "tables/relevance.csv: position 'nurse' has no row for 'offense_drug'." in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# --- broken rulebooks ----------------------------------------------------------------
+
+SHIPPED_YAML = (RULES / "rulebook.yaml").read_text(encoding="utf-8")
+
+
+def _rule_block(rule_id: str) -> str:
+    start = SHIPPED_YAML.index(f"  - id: {rule_id}\n")
+    end = SHIPPED_YAML.find("\n  - id: ", start + 1)
+    return SHIPPED_YAML[start: end if end != -1 else len(SHIPPED_YAML)]
+
+
+def _edit_rule(rule_id: str, old: str, new: str) -> str:
+    block = _rule_block(rule_id)
+    assert block.count(old) == 1, (rule_id, old)
+    return SHIPPED_YAML.replace(block, block.replace(old, new), 1)
+
+
+def _line(text: str, marker: str, occurrence: int = 1) -> int:
+    """The 1-based line of the ``occurrence``-th line equal to ``marker``."""
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line == marker]
+    return lines[occurrence - 1]
+
+
+def _broken_rulebooks():
+    """(id, YAML text, expected problem) for each failure mode."""
+    F = "rules/rulebook.yaml"
+    text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      dispositon: sealed\n")
+    yield "unknown field", text, (
+        f"{F}:{_line(text, '      dispositon: sealed')}: rule EXCL-SEALED: unknown field 'dispositon' in 'when'; "
+        "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level' or 'lookback'. "
+        "Did you mean 'disposition'?"
+    )
+    text = _edit_rule("PEND-CAP", "    handling: review\n", "    handling: reject\n")
+    yield "unknown handling", text, (
+        f"{F}:{_line(text, '    handling: reject')}: rule PEND-CAP: unknown handling 'reject'; allowed: "
+        "'excluded', 'not_relevant', 'note', 'review' or 'escalate'."
+    )
+    text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n",
+                      "      disposition: sealed\n      category: trafic_violation\n")
+    yield "unknown category", text, (
+        f"{F}:{_line(text, '      category: trafic_violation')}: rule EXCL-SEALED: unknown category "
+        f"'trafic_violation'; allowed: {one_of(CATEGORIES)}. Did you mean 'traffic_violation'?"
+    )
+    text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      disposition: expunged\n")
+    yield "unknown value", text, (
+        f"{F}:{_line(text, '      disposition: expunged')}: rule EXCL-SEALED: unknown disposition 'expunged'; "
+        f"allowed: {one_of(DISPOSITIONS)}."
+    )
+    text = _edit_rule("EXCL-NOT-CONVICTED", "  - id: EXCL-NOT-CONVICTED\n", "  - id: EXCL-SEALED\n")
+    yield "duplicate rule id", text, (
+        f"{F}:{_line(text, '  - id: EXCL-SEALED', 2)}: rule EXCL-SEALED: the rule id is used twice "
+        f"(first on line {_line(text, '  - id: EXCL-SEALED', 1)}); every rule needs its own id."
+    )
+    text = _edit_rule("PEND-CAP", "    precedence: 30\n", "    precedence: high\n")
+    yield "non-integer precedence", text, (
+        f"{F}:{_line(text, '    precedence: high')}: rule PEND-CAP: 'precedence' must be a whole number "
+        "from 0 to 1000 (lower wins), not 'high'."
+    )
+    text = _edit_rule("PEND-CAP", "    precedence: 30\n", "    precedence: 2.5\n")
+    yield "fractional precedence", text, (
+        f"{F}:{_line(text, '    precedence: 2.5')}: rule PEND-CAP: 'precedence' must be a whole number "
+        "from 0 to 1000 (lower wins), not '2.5'."
+    )
+
+
+BROKEN_RULEBOOKS = list(_broken_rulebooks())
+
+
+def _check_rules(tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    Path("rules").mkdir()
+    Path("rules/rulebook.yaml").write_text(text, encoding="utf-8")
+    return run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
+
+
+@pytest.mark.parametrize(("text", "problem"), [(t, p) for _, t, p in BROKEN_RULEBOOKS],
+                         ids=[case for case, _, _ in BROKEN_RULEBOOKS])
+def test_rules_check_names_file_line_and_rule(tmp_path, monkeypatch, text, problem):
+    result = _check_rules(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    assert result.stderr == f"Error: The rulebook rules/rulebook.yaml has 1 problem:\n  {problem}\n"
+    assert result.stdout == ""
+
+
+def _duplicate_key_rulebook():
+    text = _edit_rule("EXCL-DISPUTED", "    handling: excluded\n", "    handling: excluded\n    handling: review\n")
+    return text, _line(text, "    handling: review"), _line(text, "    handling: excluded", 3)
+
+
+def test_rules_check_refuses_a_key_written_twice(tmp_path, monkeypatch):
+    text, line, first = _duplicate_key_rulebook()
+    result = _check_rules(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    assert result.stderr.startswith(f"Error: rules/rulebook.yaml:{line}: ")
+    assert f"the key 'handling' is written twice (first on line {first}); keep one." in result.stderr
+
+
+def test_a_key_written_twice_in_a_rule_names_the_rule(tmp_path, monkeypatch):
+    text, line, _ = _duplicate_key_rulebook()
+    result = _check_rules(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    assert f"rules/rulebook.yaml:{line}: rule EXCL-DISPUTED: " in result.stderr
+
+
+def test_evaluate_refuses_a_broken_rulebook_with_status_2(tmp_path, monkeypatch):
+    _, text, problem = BROKEN_RULEBOOKS[0]
+    monkeypatch.chdir(tmp_path)
+    Path("rules").mkdir()
+    Path("rules/rulebook.yaml").write_text(text, encoding="utf-8")
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="rules"))
+    assert_clean_exit(result, 2)
+    assert f"  {problem}\n" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_rules_check_collects_every_problem_of_the_file(tmp_path, monkeypatch):
+    text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      dispositon: sealed\n")
+    text = text.replace(_rule_block("PEND-CAP"), _rule_block("PEND-CAP").replace("precedence: 30", "precedence: high"))
+    result = _check_rules(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    first = result.stderr.splitlines()[0]
+    assert first == "Error: The rulebook rules/rulebook.yaml has 2 problems:"
+    assert "rule EXCL-SEALED: unknown field 'dispositon'" in result.stderr
+    assert "rule PEND-CAP: 'precedence' must be a whole number" in result.stderr

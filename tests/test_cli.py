@@ -1,0 +1,319 @@
+"""The ``adjudicate`` command line, run with click's CliRunner: exit codes
+and the exact output (in the manner of sqlite-utils' CLI tests)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from conftest import (
+    EXAMPLE_BATCH,
+    EXAMPLE_CONSENTS,
+    ROOT,
+    RULES,
+    TABLES,
+    assert_clean_exit,
+    consent,
+    evaluate_args,
+    finding,
+    read_csv,
+    run_cli,
+    write_batch,
+    write_consents,
+)
+from engine.cli import cli
+
+RECOMMENDATIONS = ("proceed", "proceed_with_note", "review", "escalate", "not_evaluated")
+
+
+# --- evaluate -------------------------------------------------------------------------
+
+
+def test_evaluate_the_example_prints_the_summary(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out"))
+
+    assert_clean_exit(result, 0)
+    # 24 candidates; 53 rows of which 3 are bad on purpose (a misspelt
+    # category, the 13th month, severity 'high').
+    assert result.stdout == (
+        "24 candidates, 50 findings, 3 rejected rows: 6 proceed, 4 proceed_with_note, 7 review, "
+        "5 escalate, 2 not_evaluated. Written to out/\n"
+    )
+    assert result.stderr == "Warning: 3 input row(s) could not be used; see out/rejected.csv.\n"
+
+    # The summary agrees with the files it announces.
+    decisions = read_csv(tmp_path / "out/decisions.csv")
+    counts = Counter(row["recommendation"] for row in decisions)
+    assert dict(counts) == {"proceed": 6, "proceed_with_note": 4, "review": 7, "escalate": 5, "not_evaluated": 2}
+    assert len(read_csv(tmp_path / "out/findings.csv")) == 50
+    assert len(read_csv(tmp_path / "out/rejected.csv")) == 3
+    manifest = json.loads((tmp_path / "out/batch.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == "2026-11-01"
+    assert manifest["counts"] == {
+        "candidates": 24, "findings": 50, "rejected_rows": 3,
+        "recommendations": {"escalate": 5, "not_evaluated": 2, "proceed": 6, "proceed_with_note": 4, "review": 7},
+    }
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "batch.json", "decisions.csv", "findings.csv", "memos", "rejected.csv",
+    ]
+
+
+def test_the_example_decides_the_cases_the_issue_names(tmp_path):
+    assert_clean_exit(run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out")))
+    findings = {row["finding_id"]: row for row in read_csv(tmp_path / "out/findings.csv")}
+    # The quality inspector's minor traffic accident, and the van driver's.
+    assert findings["F-0001"]["position_id"] == "quality_inspector"
+    assert findings["F-0001"]["handling"] == "not_relevant"
+    assert findings["F-0002"]["position_id"] == "van_driver"
+    assert findings["F-0002"]["relevance"] == "direct"
+    assert all(row["rule_id"] != "NO-RULE" for row in findings.values())
+    decisions = read_csv(tmp_path / "out/decisions.csv")
+    assert {row["recommendation"] for row in decisions} <= set(RECOMMENDATIONS)
+    assert {row["rulebook_version"] for row in decisions} == {
+        str(yaml.safe_load((RULES / "rulebook.yaml").read_text(encoding="utf-8"))["rulebook"]["version"])
+    }
+
+
+def test_consents_are_required(tmp_path):
+    result = run_cli(["evaluate", EXAMPLE_BATCH, "--rules", RULES, "--tables", TABLES, "--as-of", "2026-11-01"])
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        "Usage: adjudicate evaluate [OPTIONS] BATCH\n"
+        "Try 'adjudicate evaluate --help' for help.\n"
+        "\n"
+        "Error: Missing option '--consents'.\n"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("as_of", ["2026-13-01", "2026-02-30", "2026-1-1", "01/11/2026", "tomorrow"])
+def test_a_bad_as_of_date_is_a_usage_error(tmp_path, as_of):
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out", as_of=as_of))
+    assert_clean_exit(result, 2)
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--as-of': '{as_of}' is not a date; write dates as YYYY-MM-DD, "
+        "for example 2026-03-31.\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_default_output_folder_is_reports_out_and_the_batch_name(tmp_path, monkeypatch):
+    shutil.copytree(RULES, tmp_path / "rules")
+    shutil.copytree(TABLES, tmp_path / "position_risk_tables")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(EXAMPLE_BATCH, incoming / "week-45.csv")
+    shutil.copy(EXAMPLE_CONSENTS, incoming / "consents.csv")
+    monkeypatch.chdir(tmp_path)
+
+    result = run_cli(["evaluate", "incoming/week-45.csv", "--consents", "incoming/consents.csv", "--as-of", "2026-11-01"])
+
+    assert_clean_exit(result)
+    assert result.stdout.endswith(" Written to reports_out/week-45/\n")
+    out = tmp_path / "reports_out" / "week-45"
+    assert (out / "decisions.csv").is_file()
+    assert (out / "memos" / "C-1001.md").is_file()
+    assert sorted(path.name for path in (tmp_path / "reports_out").iterdir()) == ["week-45"]
+    assert not (incoming / "reports_out").exists()
+
+
+def test_evaluate_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("mine").mkdir()
+    Path("mine/notes.txt").write_text("do not delete", encoding="utf-8")
+
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "mine"))
+
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        "Error: mine: the output folder was not written by adjudicate; it is left untouched. "
+        "Choose another folder with --out.\n"
+    )
+    assert result.stdout == ""
+    assert [path.name for path in Path("mine").iterdir()] == ["notes.txt"]
+    assert Path("mine/notes.txt").read_text(encoding="utf-8") == "do not delete"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mine"]  # no staging folder left behind
+
+
+def test_evaluate_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("report.csv").write_text("keep", encoding="utf-8")
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "report.csv"))
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        "Error: report.csv: the output folder is a file; it is left untouched. Choose another folder with --out.\n"
+    )
+    assert Path("report.csv").read_text(encoding="utf-8") == "keep"
+
+
+def test_evaluate_refuses_an_output_folder_that_holds_the_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("week").mkdir()
+    shutil.copy(EXAMPLE_BATCH, "week/batch.csv")
+    result = run_cli(evaluate_args("week/batch.csv", EXAMPLE_CONSENTS, "week"))
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        "Error: week: the output folder holds the input file batch.csv; it is left untouched. "
+        "Choose another folder with --out.\n"
+    )
+    assert [path.name for path in Path("week").iterdir()] == ["batch.csv"]
+
+
+def test_evaluate_keeps_a_file_someone_added_to_an_earlier_output(tmp_path):
+    out = tmp_path / "out"
+    assert_clean_exit(run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, out)))
+    (out / "reviewer-notes.txt").write_text("C-1002 called back", encoding="utf-8")
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, out))
+    assert_clean_exit(result, 2)
+    assert "reviewer-notes.txt" in result.stderr
+    assert (out / "reviewer-notes.txt").read_text(encoding="utf-8") == "C-1002 called back"
+
+
+def test_evaluate_replaces_its_own_earlier_output(tmp_path):
+    out = tmp_path / "out"
+    assert_clean_exit(run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, out)))
+    stale = out / "memos" / "C-OLD.md"
+    stale.write_text("an earlier run's memo", encoding="utf-8")
+    assert_clean_exit(run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, out)))
+    assert not stale.exists()
+    assert (out / "memos" / "C-1001.md").is_file()
+
+
+# --- progress and quiet mode ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_batch(tmp_path_factory):
+    """600 candidates, one finding each: a batch large enough for a progress bar."""
+    folder = tmp_path_factory.mktemp("large")
+    ids = [f"C-{n:04d}" for n in range(600)]
+    batch = write_batch(folder / "large.csv", [
+        finding(cid, "van_driver", f"F-{n:04d}", "traffic_violation", "minor", "2026-06-15")
+        for n, cid in enumerate(ids)
+    ])
+    consents = write_consents(folder / "consents.csv", [consent(cid) for cid in ids])
+    return batch, consents
+
+
+def test_a_large_batch_shows_progress_on_stderr(tmp_path, large_batch):
+    batch, consents = large_batch
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out"))
+    assert_clean_exit(result)
+    assert "Writing memos" in result.stderr
+    assert "Writing memos" not in result.stdout
+    assert result.stdout.startswith("600 candidates, 600 findings, 0 rejected rows: 600 review.")
+
+
+def test_quiet_mode_shows_no_progress_and_no_summary(tmp_path, large_batch):
+    batch, consents = large_batch
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out") + ["--quiet"])
+    assert_clean_exit(result)
+    assert result.stdout == ""
+    assert result.stderr == ""
+    assert len(read_csv(tmp_path / "out/decisions.csv")) == 600
+
+
+def test_a_small_batch_shows_no_progress(tmp_path):
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out"))
+    assert_clean_exit(result)
+    assert "Writing memos" not in result.output
+
+
+def test_quiet_mode_still_warns_about_rejected_rows(tmp_path):
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out") + ["-q"])
+    assert_clean_exit(result)
+    assert result.stdout == ""
+    assert "3 input row(s) could not be used" in result.stderr
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def test_rules_check_on_the_shipped_rulebook(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    rulebook = yaml.safe_load((RULES / "rulebook.yaml").read_text(encoding="utf-8"))
+    positions = read_csv(TABLES / "positions.csv")
+    result = run_cli(["rules", "check"])
+    assert_clean_exit(result, 0)
+    assert result.stdout == (
+        f"Rulebook rules/rulebook.yaml: {rulebook['rulebook']['name']}, version {rulebook['rulebook']['version']}, "
+        f"{len(rulebook['rules'])} rules, {len(rulebook['categories'])} categories. OK.\n"
+        f"Tables position_risk_tables: {len(positions)} positions, consistent with the rulebook. OK.\n"
+    )
+    assert result.stderr == ""
+
+
+def test_tables_check_on_the_shipped_tables(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    positions = read_csv(TABLES / "positions.csv")
+    relevance = read_csv(TABLES / "relevance.csv")
+    rulebook = yaml.safe_load((RULES / "rulebook.yaml").read_text(encoding="utf-8"))
+    # Every position has a row for every category, and nothing more.
+    assert len(relevance) == len(positions) * len(rulebook["categories"])
+    result = run_cli(["tables", "check"])
+    assert_clean_exit(result, 0)
+    assert result.stdout == (
+        f"Tables position_risk_tables: {len(positions)} positions, {len(relevance)} relevance rows, "
+        "every category covered. OK.\n"
+    )
+
+
+def test_the_shipped_tables_have_the_positions_the_issue_asks_for():
+    positions = {row["position_id"]: row for row in read_csv(TABLES / "positions.csv")}
+    assert len(positions) >= 12
+    for position_id in ("quality_inspector", "van_driver", "payroll_accountant", "cashier", "childcare_worker",
+                        "nurse", "security_guard", "software_engineer", "warehouse_picker",
+                        "financial_controller", "pharmacist", "hr_specialist"):
+        assert position_id in positions
+    rationales = [row["rationale"] for row in read_csv(TABLES / "relevance.csv")]
+    assert all(len(rationale) > 40 for rationale in rationales)
+    assert len(set(rationales)) == len(rationales)  # specific to each row, not boilerplate
+
+
+# --- help ---------------------------------------------------------------------------------
+
+
+def _commands(group: click.Group, path=()):
+    for name, command in sorted(group.commands.items()):
+        yield path + (name,), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, path + (name,))
+
+
+COMMANDS = list(_commands(cli))
+
+
+def test_the_command_tree_is_the_one_the_issue_names():
+    assert {" ".join(path) for path, _ in COMMANDS} >= {"evaluate", "rules", "rules check", "tables", "tables check"}
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(path) for path, _ in COMMANDS])
+def test_every_command_has_help(path, command):
+    assert (command.help or "").strip(), f"adjudicate {' '.join(path)} has no help text"
+    for parameter in command.params:
+        if isinstance(parameter, click.Option):
+            assert (parameter.help or "").strip(), f"option {parameter.opts} of {' '.join(path)} has no help"
+    if not isinstance(command, click.Group):
+        assert "Example:" in command.help, f"adjudicate {' '.join(path)} help shows no example"
+    result = run_cli([*path, "--help"])
+    assert_clean_exit(result, 0)
+    assert result.stdout.startswith(f"Usage: adjudicate {' '.join(path)}")
+
+
+def test_the_group_has_help_and_a_version():
+    assert (cli.help or "").strip()
+    result = run_cli(["--help"])
+    assert_clean_exit(result, 0)
+    for path, command in COMMANDS:
+        if len(path) == 1:
+            assert f"  {path[0]} " in result.stdout
+    version = run_cli(["--version"])
+    assert_clean_exit(version, 0)
+    assert version.stdout.startswith("adjudicate, version ")
