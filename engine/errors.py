@@ -116,7 +116,10 @@ def all_of(values: Iterable[str]) -> str:
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A " Did you mean 'x'?" suffix for a misspelt name, or ''."""
     matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
-    return f" Did you mean '{matches[0]}'?" if matches else ""
+    # Never suggest the opposite: 'convicted' is not a misspelt 'not_convicted'.
+    if not matches or matches[0].startswith("not_") != str(word).startswith("not_"):
+        return ""
+    return f" Did you mean '{matches[0]}'?"
 
 
 def unknown_value(what: str, value: str, allowed_values: Iterable[str]) -> str:

@@ -157,7 +157,7 @@ def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
         not_relevant_categories=tuple(not_relevant),
         category_labels=labels,
         consent_scope=tuple(
-            labels[name] for name in sorted(decision.consent.scope) if name in labels
+            sorted(labels[name] for name in decision.consent.scope if name in labels)
         ) if decision.consent else (),
         rejected_summary=", ".join(
             f"{row.finding_id or '(no finding id)'} (column {row.column})" for row in decision.rejected

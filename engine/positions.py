@@ -84,7 +84,7 @@ def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
     positions, broken = _load_positions(folder / POSITIONS_FILE, problems)
     relevance = _load_relevance(folder / RELEVANCE_FILE, positions, broken, rulebook, problems)
     if problems:
-        raise InvalidConfiguration(f"The position risk tables in {folder}", problems)
+        raise InvalidConfiguration(f"The position risk table folder {folder}", problems)
     digest = hashlib.sha256()
     for name in (POSITIONS_FILE, RELEVANCE_FILE):
         digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")

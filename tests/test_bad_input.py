@@ -471,7 +471,7 @@ def test_tables_check_names_a_missing_position_category_pair(tmp_path, monkeypat
     _replace_line(folder / "relevance.csv", "nurse,offense_drug,", None)
     result = _check_tables(tmp_path, monkeypatch)
     assert_clean_exit(result, 1)
-    assert result.stderr.startswith("Error: The position risk tables in tables ")
+    assert result.stderr.startswith("Error: The position risk table folder tables ")
     assert (
         "  tables/relevance.csv: position 'nurse' has no row for 'offense_drug'. Every position needs a row "
         "for every category, with its relevance and rationale; there is no default.\n"
@@ -658,3 +658,12 @@ def test_rules_check_collects_every_problem_of_the_file(tmp_path, monkeypatch):
     assert first == "Error: The rulebook rules/rulebook.yaml has 2 problems:"
     assert "rule EXCL-SEALED: unknown field 'dispositon'" in result.stderr
     assert "rule PEND-CAP: 'precedence' must be a whole number" in result.stderr
+
+
+def test_a_suggestion_never_turns_a_word_into_its_opposite():
+    from engine.errors import did_you_mean
+    from engine.vocabulary import Disposition
+
+    assert did_you_mean("convicted", Disposition.words()) == ""
+    assert did_you_mean("confirmd", Disposition.words()) == " Did you mean 'confirmed'?"
+    assert did_you_mean("not_convicte", Disposition.words()) == " Did you mean 'not_convicted'?"
