@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .dates import FORMAT_HINT, parse_iso_date
 from .errors import allowed, did_you_mean
-from .findings import RejectedRow
+from .findings import RejectedRow, malformed_rows
 from .tabular import LINE, read_table
 
 COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
@@ -118,17 +118,7 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
                     error=error,
                 )
             )
-    rejected += [
-        RejectedRow(
-            file=str(path),
-            line=bad.line,
-            finding_id="",
-            candidate_id=bad.fields.get("candidate_id", ""),
-            column="",
-            error=bad.message,
-        )
-        for bad in table.malformed
-    ]
+    rejected += malformed_rows(table)
     return ConsentRegister(
         path=Path(path),
         by_candidate=dict(by_candidate),

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .dates import FORMAT_HINT, ISO_DATE
 from .errors import unknown_value
-from .tabular import LINE, read_table
+from .tabular import LINE, Table, read_table
 from .vocabulary import Disposition, Severity
 
 REQUIRED_COLUMNS = ("candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on")
@@ -188,17 +188,7 @@ def load_findings(
             extra[~usable],
         )
     ]
-    rejected += [
-        RejectedRow(
-            file=str(path),
-            line=bad.line,
-            finding_id=bad.fields.get("finding_id", ""),
-            candidate_id=bad.fields.get("candidate_id", ""),
-            column="",
-            error=bad.message,
-        )
-        for bad in table.malformed
-    ]
+    rejected += malformed_rows(table)
     good = frame[usable].assign(occurred_date=dates[usable]).sort_values(["candidate_id", "finding_id"])
     findings = tuple(
         Finding(
@@ -221,6 +211,21 @@ def load_findings(
         rejected=tuple(rejected),
         sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
     )
+
+
+def malformed_rows(table: Table) -> list[RejectedRow]:
+    """Rows with the wrong number of fields, attributed as far as they can be."""
+    return [
+        RejectedRow(
+            file=str(table.path),
+            line=bad.line,
+            finding_id=bad.fields.get("finding_id", ""),
+            candidate_id=bad.fields.get("candidate_id", ""),
+            column="",
+            error=bad.message,
+        )
+        for bad in table.malformed
+    ]
 
 
 def _no_errors(frame: pd.DataFrame) -> pd.Series:
