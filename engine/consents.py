@@ -12,6 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .dates import FORMAT_HINT, parse_iso_date
@@ -59,6 +60,13 @@ class ConsentRegister:
     rejected: tuple[RejectedRow, ...]
     sha256: str
 
+    @cached_property
+    def _rejected_by_candidate(self) -> dict[str, list[tuple[str, str]]]:
+        index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in self.rejected:
+            index[row.candidate_id].append((row.column, row.error))
+        return index
+
     def status(self, candidate_id: str, as_of: dt.date) -> ConsentStatus:
         consents = self.by_candidate.get(candidate_id, [])
         in_force = [consent for consent in consents if consent.in_force(as_of)]
@@ -72,16 +80,15 @@ class ConsentRegister:
                     "it is not clear which scope the candidate authorised.",
                 )
             return ConsentStatus(newest.pop(), "")
-        unusable = sorted(
-            (row.column, row.error) for row in self.rejected if row.candidate_id == candidate_id
-        )
+        unusable = sorted(self._rejected_by_candidate.get(candidate_id, ()))
         if unusable:
             # No line number here: the reason must not change when rows move.
             column, error = unusable[0]
+            where = f"column '{column}': " if column else ""
             return ConsentStatus(
                 None,
-                f"the candidate's consent in {self.path.name} could not be used (column "
-                f"'{column}': {error}); see rejected.csv.",
+                f"the candidate's consent in {self.path.name} could not be used ({where}{error}); "
+                "see rejected.csv.",
             )
         if any(consent.expires_on < as_of for consent in consents):
             expired = max(consent.expires_on for consent in consents if consent.expires_on < as_of)

@@ -11,7 +11,6 @@ having written down why.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -211,6 +210,7 @@ def _lookback(text: str, level: Relevance) -> int | None | str:
             f"is empty; a row with relevance '{level}' needs the number of years a finding "
             "counts (a whole number, for example 7)."
         )
-    if not re.fullmatch(r"[0-9]{1,2}", text):
+    # isascii: '²'.isdigit() is true, but int('²') fails.
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_LOOKBACK_YEARS:
         return f"must be a whole number of years from 0 to {MAX_LOOKBACK_YEARS}, not '{text}'."
     return int(text)

@@ -33,7 +33,6 @@ class Table:
 
     path: Path
     frame: pd.DataFrame
-    columns: tuple[str, ...]
     # Rows that cannot be split into the header's columns.
     malformed: tuple["Malformed", ...] = ()
 
@@ -64,6 +63,13 @@ def read_table(
     Raises ``InputFileError`` for any problem with the file as a whole.
     """
     path = Path(path)
+    if not path.is_file():
+        raise InputFileError(
+            f"the {what} does not exist"
+            + (" (it is a folder)" if path.is_dir() else "")
+            + ". Check the path.",
+            file=str(path),
+        )
     kind = FORMATS.get(path.suffix.lower())
     if kind not in formats:
         accepted = [suffix for suffix, name in FORMATS.items() if name in formats]
@@ -72,20 +78,13 @@ def read_table(
             "is not a format adjudicate reads.",
             file=str(path),
         )
-    if not path.is_file():
-        raise InputFileError(
-            f"the {what} does not exist"
-            + (" (it is a folder)" if path.is_dir() else "")
-            + ". Check the path.",
-            file=str(path),
-        )
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[kind]
     frame, malformed = reader(path, what, encoding)
     columns = [str(column) for column in frame.columns if column != LINE]
     _check_columns(path, what, columns, required, optional)
     if frame.empty and not malformed:
         raise InputFileError(f"the {what} has a header but no rows.", file=str(path))
-    return Table(path=path, frame=frame, columns=tuple(columns), malformed=tuple(malformed))
+    return Table(path=path, frame=frame, malformed=tuple(malformed))
 
 
 def _check_columns(path, what, columns, required, optional) -> None:
