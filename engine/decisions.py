@@ -170,6 +170,10 @@ def evaluate(
             if finding.category in consent.scope:
                 signatures[finding.finding_id] = _signature(finding, tables, as_of)
     judgements = engine_for(rulebook).judge(signatures.values())
+    # Each position's content goes into the id of every decision for it.
+    position_contents = {
+        pid: _position_content(tables, pid) for pid in {f.position_id for f in batch.findings}
+    }
 
     decisions = []
     for candidate in candidates:
@@ -180,32 +184,13 @@ def evaluate(
             for finding in findings
         )
         rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
-        if status.consent is None:
-            recommendation, reason = Recommendation.NOT_EVALUATED, status.reason
-        else:
-            recommendation = Recommendation.from_handlings(f.handling for f in judged)
-            uncovered = [f.finding.finding_id for f in judged if f.rule_id == NO_RULE]
-            reason = f"{NO_RULE_REASON}: {', '.join(uncovered)}." if uncovered else ""
-            if not findings:
-                recommendation = Recommendation.REVIEW
-                reason = (
-                    f"none of the candidate's {len(rejected)} finding rows could be used (see "
-                    "rejected.csv); a person must check them before deciding."
-                )
-            elif rejected:
-                # An unreadable record could be anything: a person looks at it.
-                if recommendation.value in ("proceed", "proceed_with_note"):
-                    recommendation = Recommendation.REVIEW
-                count = len(rejected)
-                reason = (reason + " " if reason else "") + (
-                    f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
-                    "used (see rejected.csv); a person must check before deciding."
-                )
+        recommendation, reason = _recommend(status, judged, rejected)
         position = tables.positions[findings[0].position_id] if findings else None
+        content = position_contents[position.position_id] if position else None
         decisions.append(
             Decision(
                 decision_id=_decision_id(
-                    candidate, position, tables, status.consent, reason, findings, rejected, rulebook, as_of
+                    candidate, content, status.consent, reason, findings, rejected, rulebook, as_of
                 ),
                 candidate_id=candidate,
                 position=position,
@@ -225,6 +210,32 @@ def evaluate(
         consents=consents,
         decisions=tuple(decisions),
     )
+
+
+def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
+    """The most serious handling decides; a row that could not be read counts
+    as one that needs review, since it could hold anything."""
+    if status.consent is None:
+        return Recommendation.NOT_EVALUATED, status.reason
+    handlings = [f.handling for f in judged]
+    reasons = []
+    uncovered = [f.finding.finding_id for f in judged if f.rule_id == NO_RULE]
+    if uncovered:
+        reasons.append(f"{NO_RULE_REASON}: {', '.join(uncovered)}.")
+    if rejected:
+        handlings.append(Handling.REVIEW)
+        count = len(rejected)
+        if not judged:
+            reasons.append(
+                f"none of the candidate's {count} finding rows could be used (see "
+                "rejected.csv); a person must check them before deciding."
+            )
+        else:
+            reasons.append(
+                f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
+                "used (see rejected.csv); a person must check before deciding."
+            )
+    return Recommendation.from_handlings(handlings), " ".join(reasons)
 
 
 def _signature(finding: Finding, tables: PositionTables, as_of: dt.date) -> Signature:
@@ -262,7 +273,21 @@ def _row_content(row: RejectedRow) -> tuple:
     return (row.finding_id, row.column, row.error)
 
 
-def _decision_id(candidate, position, tables, consent, reason, findings, rejected, rulebook, as_of) -> str:
+def _position_content(tables: PositionTables, position_id: str) -> dict:
+    position = tables.positions[position_id]
+    return {
+        "position_id": position.position_id,
+        "title": position.title,
+        "risk_level": position.risk_level.value,
+        "duties": position.duties,
+        "relevance": [
+            [e.category, e.relevance.value, e.lookback_years, e.rationale]
+            for e in tables.entries_for(position_id)
+        ],
+    }
+
+
+def _decision_id(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> str:
     """A content hash of everything the decision rests on, and nothing about
     where rows stood in the files: the same case gives the same id."""
     content = {
@@ -270,16 +295,7 @@ def _decision_id(candidate, position, tables, consent, reason, findings, rejecte
         "as_of": as_of.isoformat(),
         "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
         "candidate_id": candidate,
-        "position": None if position is None else {
-            "position_id": position.position_id,
-            "title": position.title,
-            "risk_level": position.risk_level.value,
-            "duties": position.duties,
-            "relevance": [
-                [e.category, e.relevance.value, e.lookback_years, e.rationale]
-                for e in tables.entries_for(position.position_id)
-            ],
-        },
+        "position": position_content,
         "consent": consent.canonical() if consent else {"missing": reason},
         "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
         "rejected": [list(_row_content(row)) for row in rejected],
