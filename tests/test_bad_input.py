@@ -479,48 +479,47 @@ def test_tables_check_names_a_missing_position_category_pair(tmp_path, monkeypat
     assert "1 problem" in result.stderr.splitlines()[0]
 
 
-def test_tables_check_names_an_unknown_relevance(tmp_path, monkeypatch):
-    folder = _tables_copy(tmp_path)
-    relevance = folder / "relevance.csv"
-    original = relevance.read_text(encoding="utf-8").splitlines()[_line_of(relevance, "cashier,offense_theft_fraud,") - 1]
-    _replace_line(relevance, "cashier,offense_theft_fraud,", original.replace(",direct,", ",directly,", 1))
-    line = _line_of(relevance, "cashier,offense_theft_fraud,")
+# One broken table row per failure mode: (file, the row's first fields, the
+# text changed in it, the message expected for that line).
+BROKEN_TABLE_ROWS = {
+    "unknown relevance": (
+        "relevance.csv", "cashier,offense_theft_fraud,", (",direct,", ",directly,"),
+        "column 'relevance': unknown relevance 'directly'; allowed: 'none', 'indirect' or 'direct'. "
+        "Did you mean 'direct'?",
+    ),
+    "lookback that is not a number": (
+        "relevance.csv", "van_driver,offense_driving,", (",direct,7,", ",direct,seven,"),
+        "column 'lookback_years': must be a whole number of years from 0 to 99, not 'seven'.",
+    ),
+    # '²'.isdigit() is true in Python; int('²') is not a number of years.
+    "lookback written as a superscript": (
+        "relevance.csv", "van_driver,offense_driving,", (",direct,7,", ",direct,²,"),
+        "column 'lookback_years': must be a whole number of years from 0 to 99, not '²'.",
+    ),
+    # Reported once, as itself: not again for each of the position's relevance rows.
+    "unknown risk level": (
+        "positions.csv", "nurse,", (",critical,", ",very high,"),
+        "column 'risk_level': unknown risk level 'very high'; allowed: 'low', 'medium', 'high' or "
+        "'critical'. Did you mean 'high'?",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "name, prefix, change, message",
+    [(file, prefix, change, message) for file, prefix, change, message in BROKEN_TABLE_ROWS.values()],
+    ids=list(BROKEN_TABLE_ROWS),
+)
+def test_tables_check_names_the_broken_row(tmp_path, monkeypatch, name, prefix, change, message):
+    path = _tables_copy(tmp_path) / name
+    line = _line_of(path, prefix)
+    original = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert change[0] in original
+    _replace_line(path, prefix, original.replace(change[0], change[1], 1))
     result = _check_tables(tmp_path, monkeypatch)
     assert_clean_exit(result, 1)
-    assert (
-        f"  tables/relevance.csv:{line}: column 'relevance': unknown relevance 'directly'; allowed: 'none', "
-        "'indirect' or 'direct'. Did you mean 'direct'?\n"
-    ) in result.stderr
-    assert "1 problem" in result.stderr.splitlines()[0]
-
-
-def test_tables_check_names_a_lookback_that_is_not_a_number(tmp_path, monkeypatch):
-    folder = _tables_copy(tmp_path)
-    relevance = folder / "relevance.csv"
-    original = relevance.read_text(encoding="utf-8").splitlines()[_line_of(relevance, "van_driver,offense_driving,") - 1]
-    _replace_line(relevance, "van_driver,offense_driving,", original.replace(",direct,7,", ",direct,seven,", 1))
-    line = _line_of(relevance, "van_driver,offense_driving,")
-    result = _check_tables(tmp_path, monkeypatch)
-    assert_clean_exit(result, 1)
-    assert (
-        f"  tables/relevance.csv:{line}: column 'lookback_years': must be a whole number of years from 0 to 99, "
-        "not 'seven'.\n"
-    ) in result.stderr
-
-
-def test_tables_check_reports_a_bad_risk_level_once(tmp_path, monkeypatch):
-    folder = _tables_copy(tmp_path)
-    positions = folder / "positions.csv"
-    original = positions.read_text(encoding="utf-8").splitlines()[_line_of(positions, "nurse,") - 1]
-    _replace_line(positions, "nurse,", original.replace(",critical,", ",very high,", 1))
-    line = _line_of(positions, "nurse,")
-    result = _check_tables(tmp_path, monkeypatch)
-    assert_clean_exit(result, 1)
-    assert (
-        f"  tables/positions.csv:{line}: column 'risk_level': unknown risk level 'very high'; allowed: 'low', "
-        "'medium', 'high' or 'critical'. Did you mean 'high'?\n"
-    ) in result.stderr
-    assert "unknown position 'nurse'" not in result.stderr
+    assert f"  tables/{name}:{line}: {message}\n" in result.stderr
+    assert "unknown position" not in result.stderr
     assert "1 problem" in result.stderr.splitlines()[0]
 
 
