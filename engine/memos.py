@@ -2,11 +2,8 @@
 Markdown and HTML, rendered with jinja2.
 
 The templates in ``engine/templates/`` receive one ``MemoContext`` (below):
-everything a memo may show is named there. HTML is autoescaped; Markdown
-output passes every value through ``markdown_text`` (the Markdown twin of
-autoescaping), so that text in a finding can neither inject markup nor
-break a table. Both environments use ``StrictUndefined``: a misspelt name
-in a template is an error, not an empty string in a memo.
+everything a memo may show is named there. Escaping is described in
+``templating``.
 
 A memo lists the findings that weigh on the recommendation in full, and the
 ones set aside (excluded, not relevant) only by count and ground, without
@@ -20,9 +17,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-import jinja2
-
 from .decisions import BatchResult, Decision, JudgedFinding
+from .templating import HTML, MARKDOWN
 from .vocabulary import Handling, Lookback, Recommendation, Relevance
 
 NEXT_STEPS = {
@@ -99,36 +95,6 @@ class MemoContext:
     human_decision: str
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
-# Renderers turn bare addresses into links; breaking the pattern keeps the text.
-_AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
-
-
-def markdown_text(value) -> str:
-    """Escape a value for Markdown: no markup, no links, no broken tables."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
-    return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
-
-
-def _environment(markdown: bool) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("engine", "templates"),
-        autoescape=not markdown,
-        finalize=markdown_text if markdown else None,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-_MARKDOWN = _environment(markdown=True)
-_HTML = _environment(markdown=False)
-
-
 def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
     considered = tuple(f for f in decision.findings if f.considered)
     aside = Counter(
@@ -184,8 +150,8 @@ def render_memo(batch: BatchResult, decision: Decision) -> tuple[str, str]:
     """The memo as (Markdown, HTML)."""
     context = {"memo": memo_context(batch, decision)}
     return (
-        _MARKDOWN.get_template("memo.md.j2").render(context),
-        _HTML.get_template("memo.html.j2").render(context),
+        MARKDOWN.get_template("memo.md.j2").render(context),
+        HTML.get_template("memo.html.j2").render(context),
     )
 
 
