@@ -108,9 +108,14 @@ def cli():
     help="Evaluation date for ages and consent expiry.  [default: today]",
 )
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV and JSON inputs.")
+@click.option(
+    "--allow-draft",
+    is_flag=True,
+    help="Evaluate with a rulebook that is not approved; every output is marked DRAFT.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @reports_errors(exit_code=2)
-def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
+def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, quiet):
     """Evaluate a batch of background-check findings.
 
     BATCH is a CSV, XLSX or JSON file with one finding per row. Writes
@@ -121,7 +126,14 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, quiet):
 
         adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
     """
-    result = evaluate_files(batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding)
+    result = evaluate_files(
+        batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=allow_draft
+    )
+    if not result.rulebook.approved:
+        click.echo(
+            f"Warning: rulebook version {result.rulebook.version} is a DRAFT; every output is marked so.",
+            err=True,
+        )
     if as_of < result.rulebook.effective_date:
         click.echo(
             f"Warning: the rulebook (version {result.rulebook.version}) takes effect on "

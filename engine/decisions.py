@@ -21,6 +21,7 @@ from .consents import Consent, ConsentRegister, load_consents
 from .evaluation import Judgement, Signature, engine_for
 from .findings import Finding, FindingsBatch, RejectedRow, load_findings
 from .positions import Position, PositionTables, RelevanceEntry, load_tables
+from .errors import RulebookError
 from .rulebook import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook, load_rulebook
 from .vocabulary import Handling, Lookback, Recommendation
 
@@ -129,9 +130,21 @@ def evaluate_files(
     tables: Path,
     as_of: dt.date,
     encoding: str = "utf-8",
+    allow_draft: bool = False,
 ) -> BatchResult:
-    """Load every input and evaluate the batch. Raises ``AdjudicateError``s."""
+    """Load every input and evaluate the batch. Raises ``AdjudicateError``s.
+
+    A draft rulebook (not approved) is refused unless ``allow_draft``; every
+    output of such a run is then marked DRAFT.
+    """
     rulebook = load_rulebook(rules)
+    if not rulebook.approved and not allow_draft:
+        raise RulebookError(
+            f"rulebook version {rulebook.version} is a draft: it has no 'approved_by' and "
+            "'approved_on'. Decisions may rest only on an approved rulebook; to try a draft, "
+            "pass --allow-draft, and every output is marked DRAFT.",
+            file=str(rulebook.path),
+        )
     position_tables = load_tables(tables, rulebook)
     batch = load_findings(
         batch_path,

@@ -152,7 +152,7 @@ def _write_all(result: BatchResult, folder: Path, progress) -> None:
                 decision.recommendation.value,
                 decision.reason,
                 decision.decision_id,
-                result.rulebook.version,
+                result.rulebook.version + ("" if result.rulebook.approved else " DRAFT"),
                 f"memos/{stem}.md",
             )
         )
@@ -203,6 +203,9 @@ def manifest(result: BatchResult) -> dict:
             "name": result.rulebook.name,
             "version": result.rulebook.version,
             "effective_date": result.rulebook.effective_date.isoformat(),
+            "status": result.rulebook.status,
+            "approved_by": result.rulebook.approved_by,
+            "approved_on": result.rulebook.approved_on.isoformat() if result.rulebook.approved_on else None,
             "sha256": result.rulebook.sha256,
         },
         "tables_sha256": result.tables.sha256,

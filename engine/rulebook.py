@@ -97,6 +97,15 @@ class Rulebook:
     path: Path
     sha256: str = field(repr=False)
 
+    @property
+    def approved(self) -> bool:
+        """An approved rulebook names who approved it and when; any other is a draft."""
+        return self.approved_by is not None and self.approved_on is not None
+
+    @property
+    def status(self) -> str:
+        return "approved" if self.approved else "draft"
+
     @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
@@ -214,6 +223,12 @@ class _Parser:
             self.problem(
                 f"'version' must be text: write it in quotes, for example version: \"{header['version']}\".",
                 header.line_of("version"),
+            )
+        if ("approved_by" in header) != ("approved_on" in header):
+            self.problem(
+                "an approval needs both 'approved_by' and 'approved_on'; a rulebook without "
+                "either is a draft.",
+                header.line,
             )
         return {
             "name": self.text(header, "name", where) or "",
