@@ -13,11 +13,15 @@ import click
 
 from . import __version__
 from .dates import FORMAT_HINT, parse_iso_date
+from .analysis import analyse
+from .changes import batch_impact, compare_rulebooks
 from .decisions import evaluate_files
 from .errors import AdjudicateError
 from .positions import load_tables
 from .reports import write_reports
+from .explain import FORMATS, explain
 from .rulebook import load_rulebook
+from .ruletests import load_cases, rule_test_files, run_rule_tests
 from .vocabulary import Recommendation
 
 DEFAULT_RULES = Path("rules")
@@ -175,7 +179,7 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
 
 @cli.group()
 def rules():
-    """Check the rulebook."""
+    """Check, explain, test and compare rulebooks."""
 
 
 @rules.command("check")
@@ -183,23 +187,174 @@ def rules():
 @tables_option
 @reports_errors(exit_code=1)
 def rules_check(rules, tables):
-    """Validate the rulebook, and the tables against it; exit 1 on any problem.
+    """Validate and analyse the rulebook; exit 1 on any error.
+
+    Checks every combination of category, severity, disposition, relevance,
+    risk level and lookback for gaps (no rule), conflicts (two rules, same
+    precedence, different handlings), dead or masked rules, and handlings
+    that drop when severity, relevance or risk level rises. Warnings are
+    listed but do not fail. The tables are checked too when they exist.
 
     Example:
 
         adjudicate rules check --rules rules/
     """
     rulebook = load_rulebook(rules)
-    click.echo(
-        f"Rulebook {rulebook.path}: {rulebook.name}, version {rulebook.version}, "
-        f"{len(rulebook.rules)} rules, {len(rulebook.categories)} categories. OK."
+    approval = (
+        f"approved on {rulebook.approved_on.isoformat()}" if rulebook.approved else "DRAFT, not approved"
     )
-    from .evaluation import engine_for  # compiles the rules into durable-rules
-
-    engine_for(rulebook)
+    click.echo(
+        f"Rulebook {rulebook.path}: {rulebook.name}, version {rulebook.version} ({approval}), "
+        f"{len(rulebook.rules)} rules, {len(rulebook.categories)} categories."
+    )
+    analysis = analyse(rulebook)
+    for problem in analysis.problems:
+        click.echo(problem.render(rulebook), err=True)
+    click.echo(
+        f"Analysis of {len(analysis.cells)} combinations: {len(analysis.errors)} errors, "
+        f"{len(analysis.warnings)} warnings."
+    )
     if Path(tables).exists():
         tables_ = load_tables(tables, rulebook)
         click.echo(f"Tables {tables_.folder}: {len(tables_.positions)} positions, consistent with the rulebook. OK.")
+    if analysis.errors:
+        raise click.ClickException(f"the rulebook has {len(analysis.errors)} errors; see above.")
+
+
+@rules.command("explain")
+@rules_option
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+    help="Markdown, or a standalone HTML page.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@reports_errors(exit_code=1)
+def rules_explain(rules, fmt, output):
+    """Render the rulebook as a document for legal review.
+
+    Every rule in plain language with its rationale and legal basis, and the
+    adjudication matrix: for each risk level, the handling of each kind of
+    finding by severity, with the deciding rule. The output depends only on
+    the rulebook, so two renderings can be compared with diff.
+
+    Example:
+
+        adjudicate rules explain --format html -o rulebook.html
+    """
+    text = explain(load_rulebook(rules), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write the file: {exc.strerror}.") from None
+        click.echo(f"Wrote {output}", err=True)
+
+
+@rules.command("test")
+@rules_option
+@tables_option
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=0,
+    show_default=True,
+    metavar="PCT",
+    help="Fail when fewer than PCT percent of the rules decide a finding in some case.",
+)
+@reports_errors(exit_code=1)
+def rules_test(rules, tables, min_coverage):
+    """Run the rule tests in the rulebook's tests/ folder through the engine.
+
+    Each case gives findings for a position (or a risk level and relevance)
+    and the handling and recommendation expected. Prints PASS or FAIL per
+    case, then the coverage: the rules that no case exercises.
+
+    Example:
+
+        adjudicate rules test --min-coverage 100
+    """
+    rulebook = load_rulebook(rules)
+    files = rule_test_files(rules)
+    if not files:
+        raise click.ClickException(
+            f"no rule tests found: put *.yaml files in {Path(rules) / 'tests'} (see docs/rule-tests.md)."
+        )
+    tables_ = load_tables(tables, rulebook) if Path(tables).exists() else None
+    run = run_rule_tests(load_cases(files, rulebook, tables_), rulebook)
+    for result in run.results:
+        case = result.case
+        status = "PASS" if result.passed else "FAIL"
+        click.echo(f"{status} {Path(case.file).name}:{case.line} {case.name}")
+        for failure in result.failures:
+            click.echo(f"     {failure}")
+    click.echo(
+        f"{len(run.results)} cases: {len(run.results) - len(run.failed)} passed, {len(run.failed)} failed. "
+        f"Coverage: {len(run.covered)} of {len(rulebook.rules)} rules ({run.coverage:.0f}%)."
+    )
+    if run.uncovered:
+        click.echo(f"Rules no case exercises: {', '.join(run.uncovered)}.")
+    if run.failed:
+        raise click.ClickException(f"{len(run.failed)} rule test cases failed.")
+    if run.coverage < min_coverage:
+        raise click.ClickException(f"coverage {run.coverage:.0f}% is below --min-coverage {min_coverage:g}%.")
+
+
+@rules.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@tables_option
+@click.option("--batch", type=click.Path(path_type=Path), help="A findings batch to measure the impact on.")
+@click.option("--consents", type=click.Path(path_type=Path), help="The batch's consents file.")
+@click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD", help="Evaluation date for the batch.  [default: today]")
+@reports_errors(exit_code=1)
+def rules_diff(old, new, tables, batch, consents, as_of):
+    """What changes from rulebook OLD to rulebook NEW.
+
+    Lists the rules added, removed and changed, the cells of the adjudication
+    matrix whose handling changes, and, given a batch and its consents, the
+    candidates whose recommendation would change.
+
+    Example:
+
+        adjudicate rules diff rules/ draft-rules/ --batch examples/batch.csv --consents examples/consents.csv
+    """
+    if (batch is None) != (consents is None):
+        raise click.UsageError("--batch and --consents go together.")
+    changes = compare_rulebooks(load_rulebook(old), load_rulebook(new))
+    click.echo(f"From version {changes.old.version} ({old}) to version {changes.new.version} ({new}):")
+    for rule in changes.added:
+        click.echo(f"+ rule {rule.id} added: {rule.title} ({rule.handling}, precedence {rule.precedence})")
+    for rule in changes.removed:
+        click.echo(f"- rule {rule.id} removed: {rule.title}")
+    for change in changes.changed:
+        for sentence in change.changes:
+            click.echo(f"~ rule {change.rule_id}: {sentence}")
+    if not (changes.added or changes.removed or changes.changed):
+        click.echo("No rule was added, removed or changed.")
+    if changes.cells:
+        click.echo("Matrix cells whose handling changes:")
+        for cell in changes.cells:
+            (old_handling, old_rule), (new_handling, new_rule) = cell.before, cell.after
+            click.echo(
+                f"  {cell.where} ({cell.count}): {old_handling} ({old_rule}) -> {new_handling} ({new_rule})"
+            )
+    else:
+        click.echo("No cell of the adjudication matrix changes.")
+    problems = analyse(changes.new).errors
+    if problems:
+        click.echo(
+            f"The new rulebook has {len(problems)} static-analysis errors "
+            f"(adjudicate rules check --rules {new}):"
+        )
+        for problem in problems:
+            click.echo(f"  {problem.kind}: {problem.message}")
+    if batch is not None:
+        impact = batch_impact(old, new, batch, consents, tables=tables, as_of=as_of)
+        click.echo(f"Candidates of {batch.name} whose recommendation would change: {len(impact)}")
+        for item in impact:
+            click.echo(f"  {item.candidate_id} ({item.position_id or 'position unknown'}): {item.before} -> {item.after}")
 
 
 @cli.group()

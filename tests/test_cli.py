@@ -242,9 +242,13 @@ def test_rules_check_on_the_shipped_rulebook(monkeypatch):
     positions = read_csv(TABLES / "positions.csv")
     result = run_cli(["rules", "check"])
     assert_clean_exit(result, 0)
+    header = rulebook["rulebook"]
+    combinations = len(rulebook["categories"]) * 4 * 5 * 3 * 4 * 2
     assert result.stdout == (
-        f"Rulebook rules/rulebook.yaml: {rulebook['rulebook']['name']}, version {rulebook['rulebook']['version']}, "
-        f"{len(rulebook['rules'])} rules, {len(rulebook['categories'])} categories. OK.\n"
+        f"Rulebook rules/rulebook.yaml: {header['name']}, version {header['version']} "
+        f"(approved on {header['approved_on']}), {len(rulebook['rules'])} rules, "
+        f"{len(rulebook['categories'])} categories.\n"
+        f"Analysis of {combinations} combinations: 0 errors, 0 warnings.\n"
         f"Tables position_risk_tables: {len(positions)} positions, consistent with the rulebook. OK.\n"
     )
     assert result.stderr == ""
