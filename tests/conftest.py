@@ -214,3 +214,48 @@ def relevance_row(position_id: str, category: str) -> dict:
 
 def years_before(day: dt.date, years: int) -> dt.date:
     return day.replace(year=day.year - years)
+
+
+# --- rulebooks edited for a test ----------------------------------------------
+# A broken or changed rulebook is the shipped one with one small text edit, so
+# that each test shows exactly what it changes.
+
+SHIPPED_RULEBOOK = (RULES / "rulebook.yaml").read_text(encoding="utf-8")
+
+
+def _rule_span(text: str, rule_id: str) -> tuple[int, int]:
+    start = text.index(f"  - id: {rule_id}\n")
+    end = text.find("\n  - id: ", start + 1)
+    return start, (end + 1 if end != -1 else len(text))
+
+
+def edit_rule(rule_id: str, old: str, new: str, text: str = SHIPPED_RULEBOOK) -> str:
+    """``text`` with ``old`` replaced by ``new`` inside rule ``rule_id`` (once)."""
+    start, end = _rule_span(text, rule_id)
+    block = text[start:end]
+    assert block.count(old) == 1, (rule_id, old)
+    return text[:start] + block.replace(old, new) + text[end:]
+
+
+def delete_rule(rule_id: str, text: str = SHIPPED_RULEBOOK) -> str:
+    start, end = _rule_span(text, rule_id)
+    return text[:start] + text[end:]
+
+
+def add_rule(rule_yaml: str, text: str = SHIPPED_RULEBOOK) -> str:
+    """``text`` with a rule appended at the end of the rule list."""
+    return text.rstrip("\n") + "\n\n" + rule_yaml.strip("\n") + "\n"
+
+
+def line_number(text: str, marker: str, occurrence: int = 1) -> int:
+    """The 1-based line of the ``occurrence``-th line equal to ``marker``."""
+    lines = [number for number, line in enumerate(text.splitlines(), start=1) if line == marker]
+    return lines[occurrence - 1]
+
+
+def write_rulebook(folder: Path, text: str) -> Path:
+    """A rulebook folder holding ``text`` as its rulebook.yaml."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rulebook.yaml").write_text(text, encoding="utf-8")
+    return folder

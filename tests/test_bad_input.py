@@ -596,6 +596,29 @@ def _broken_rulebooks():
         f"{F}:{_line(text, '    precedence: 2.5')}: rule PEND-CAP: 'precedence' must be a whole number "
         "from 0 to 1000 (lower wins), not '2.5'."
     )
+    # Hygiene: a memo quotes the rationale and legal basis of every rule it relies on.
+    text = _edit_rule(
+        "PEND-CAP",
+        "    legal_basis:\n"
+        "      - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9 (individualized assessment)\n"
+        "      - California Gov. Code §12952(c) (a reasoned, individualized assessment)\n",
+        "",
+    )
+    yield "rule without legal basis", text, (
+        f"{F}:{_line(text, '  - id: PEND-CAP')}: rule PEND-CAP: the rule lacks the required key 'legal_basis'."
+    )
+    text = _edit_rule(
+        "EXCL-SEALED",
+        "    rationale: >-\n"
+        "      The record has been sealed, expunged or belongs to a sealed juvenile\n"
+        "      record. The law treats the matter as closed and the candidate has no\n"
+        "      duty to disclose it, so it may play no part in the decision.\n",
+        '    rationale: "  "\n',
+    )
+    empty = _line(text, '    rationale: "  "')
+    yield "empty rationale", text, (
+        f"{F}:{empty}: rule EXCL-SEALED: 'rationale' in the rule is empty; write it out."
+    )
 
 
 BROKEN_RULEBOOKS = list(_broken_rulebooks())

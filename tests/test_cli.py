@@ -295,7 +295,9 @@ COMMANDS = list(_commands(cli))
 
 
 def test_the_command_tree_is_the_one_the_issue_names():
-    assert {" ".join(path) for path, _ in COMMANDS} >= {"evaluate", "rules", "rules check", "tables", "tables check"}
+    assert {" ".join(path) for path, _ in COMMANDS} >= {
+        "evaluate", "rules", "rules check", "rules explain", "rules test", "rules diff", "tables", "tables check",
+    }
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(path) for path, _ in COMMANDS])

@@ -1,0 +1,428 @@
+"""Static analysis of the rulebook (``engine.analysis`` and ``adjudicate
+rules check``): exact over the whole input space, and one broken rulebook per
+failure mode, each problem line asserted exactly.
+
+Broken rulebooks are the shipped rules/rulebook.yaml with one small text
+edit, so that each case shows what it breaks.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import (
+    CATEGORIES,
+    RULES,
+    SHIPPED_RULEBOOK,
+    TABLES,
+    add_rule,
+    assert_clean_exit,
+    delete_rule,
+    edit_rule,
+    line_number,
+    run_cli,
+    write_rulebook,
+)
+from engine.analysis import analyse
+from engine.rulebook import load_rulebook
+
+# The vocabularies, in their order of seriousness (docs/rulebook.md).
+SEVERITIES = ("minor", "moderate", "serious", "severe")
+DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed")
+RELEVANCES = ("none", "indirect", "direct")
+RISK_LEVELS = ("low", "medium", "high", "critical")
+LOOKBACKS = ("inside", "outside")
+# On equal precedence the handling decides, then the rule id (docs/rulebook.md).
+TIE_ORDER = ("excluded", "escalate", "review", "note", "not_relevant")
+F = "rules/rulebook.yaml"
+
+
+def _rule_line(text: str, rule_id: str) -> int:
+    return line_number(text, f"  - id: {rule_id}")
+
+
+# --- the shipped rulebook ------------------------------------------------------------
+
+
+def test_the_shipped_rulebook_has_no_problem_in_7200_combinations():
+    rulebook = load_rulebook(RULES)
+    analysis = analyse(rulebook)
+    assert len(analysis.cells) == 15 * 4 * 5 * 3 * 4 * 2 == 7200
+    assert analysis.errors == []
+    assert analysis.warnings == []
+    # Every combination has a deciding rule: no finding is left to the default.
+    assert all(judgement.rule is not None for judgement in analysis.cells.values())
+
+
+def test_the_analysis_of_the_shipped_rulebook_takes_under_a_second():
+    rulebook = load_rulebook(RULES)
+    timings = []
+    for _ in range(2):
+        start = time.perf_counter()
+        analyse(rulebook)
+        timings.append(time.perf_counter() - start)
+    assert min(timings) < 1.0, timings
+
+
+# --- the analysis is exact -------------------------------------------------------------
+# A plain-Python reading of each rule's `when`, straight from the YAML, says
+# which rules match each of the 7,200 signatures; the cells the analysis
+# judged (through the durable-rules compilation) must agree everywhere.
+
+ORDERED = {"severity": SEVERITIES, "relevance": RELEVANCES, "risk_level": RISK_LEVELS}
+
+
+def _allowed_words(field: str, condition) -> set[str]:
+    if isinstance(condition, dict):
+        order = ORDERED[field]
+        low = order.index(condition.get("at_least", order[0]))
+        high = order.index(condition.get("at_most", order[-1]))
+        return set(order[low : high + 1])
+    return set(condition) if isinstance(condition, list) else {condition}
+
+
+def _plain_rules(text: str) -> list[dict]:
+    document = yaml.safe_load(text)
+    return [
+        {
+            "id": rule["id"],
+            "handling": rule["handling"],
+            "precedence": rule["precedence"],
+            "when": {field: _allowed_words(field, value) for field, value in rule["when"].items()},
+        }
+        for rule in document["rules"]
+    ]
+
+
+def _word(value) -> str:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+ODD_CONDITIONS = """
+  - id: ODD-LISTS
+    title: A test rule with lists that are not ranges and conditions that test nothing
+    when:
+      category: [offense_drug, drug_test, offense_sexual]
+      severity: [minor, serious]
+      relevance: [none, direct]
+      risk_level: {at_least: low}
+      lookback: [inside, outside]
+    handling: escalate
+    precedence: 5
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+
+  - id: ODD-MIDDLE
+    title: A test rule on the middle risk levels
+    when:
+      risk_level: [medium, high]
+      severity: {at_most: moderate}
+      disposition: [sealed, pending, confirmed]
+    handling: note
+    precedence: 7
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+
+  - id: ODD-ENDS
+    title: A test rule on the lowest and highest risk levels
+    when:
+      risk_level: [critical, low]
+      relevance: {at_least: indirect}
+      severity: {at_least: moderate, at_most: serious}
+    handling: review
+    precedence: 8
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+"""
+
+EXACTNESS_RULEBOOKS = {
+    "shipped": SHIPPED_RULEBOOK,
+    # Uncovered combinations must come out as uncovered, not as a guess.
+    "with a gap": delete_rule("NOTE-INDIRECT-MINOR"),
+    # Lists out of order, non-contiguous ranks, and conditions that every value meets.
+    "with odd conditions": add_rule(ODD_CONDITIONS),
+}
+
+
+@pytest.mark.parametrize("text", list(EXACTNESS_RULEBOOKS.values()), ids=list(EXACTNESS_RULEBOOKS))
+def test_every_judged_cell_is_what_the_rules_say(tmp_path, text):
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", text))
+    cells = analyse(rulebook).cells
+    categories = list(yaml.safe_load(text)["categories"])
+
+    space = set(itertools.product(categories, SEVERITIES, DISPOSITIONS, RELEVANCES, RISK_LEVELS, LOOKBACKS))
+    assert {tuple(_word(value) for value in signature) for signature in cells} == space
+    assert len(cells) == len(space)
+
+    rules = _plain_rules(text)
+    fields = ("category", "severity", "disposition", "relevance", "risk_level", "lookback")
+    mismatches = []
+    for signature, judgement in cells.items():
+        facts = dict(zip(fields, (_word(value) for value in signature)))
+        matching = sorted(
+            (rule for rule in rules if all(facts[f] in words for f, words in rule["when"].items())),
+            key=lambda rule: (rule["precedence"], TIE_ORDER.index(rule["handling"]), rule["id"]),
+        )
+        expected = (
+            tuple(rule["id"] for rule in matching),
+            matching[0]["id"] if matching else "NO-RULE",
+            matching[0]["handling"] if matching else "review",
+        )
+        got = (judgement.matched, judgement.rule_id, judgement.handling.value)
+        if got != expected:
+            mismatches.append((facts, expected, got))
+    assert mismatches == []
+
+
+# --- one broken rulebook per failure mode --------------------------------------------
+
+
+def _check(tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    write_rulebook(Path("rules"), text)
+    return run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
+
+
+def _broken_rulebooks():
+    """(id, rulebook text, expected problem lines on stderr, errors, warnings)."""
+    # A gap: without NOTE-INDIRECT-MINOR, minor and moderate indirect records
+    # inside the lookback have no rule (15 categories x 2 severities x 2
+    # dispositions x 4 risk levels = 240), and read as one group.
+    text = delete_rule("NOTE-INDIRECT-MINOR")
+    yield "gap", text, [
+        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 2 * 4} combinations: any category, "
+        "severity minor or moderate, disposition confirmed or pending, relevance indirect, any risk level, "
+        "lookback inside. Such findings go to review with the reason 'no rule covers this finding'; "
+        "add a rule that decides them."
+    ], 1, 0
+
+    # A conflict: NOTE-DIRECT-MINOR reaching high risk overlaps
+    # REV-DIRECT-MINOR-HIGH-RISK at the same precedence (15 x 2 x 2 = 60).
+    text = edit_rule("NOTE-DIRECT-MINOR", "risk_level: {at_most: medium}", "risk_level: {at_most: high}")
+    note, rev = _rule_line(text, "NOTE-DIRECT-MINOR"), _rule_line(text, "REV-DIRECT-MINOR-HIGH-RISK")
+    yield "conflict", text, [
+        f"{F}:{note}: error: conflict: rules NOTE-DIRECT-MINOR (line {note}, note) and "
+        f"REV-DIRECT-MINOR-HIGH-RISK (line {rev}, review) both match {len(CATEGORIES) * 2 * 2} combinations "
+        "at the same precedence 50, for example category civil_judgment, severity minor, disposition "
+        "confirmed, relevance direct, risk level high, lookback inside. Give one of them a lower "
+        "precedence, or narrow its conditions."
+    ], 1, 0
+
+    # A masked rule: every record it matches is sealed, and EXCL-SEALED
+    # (precedence 10) always decides first.
+    text = add_rule("""
+  - id: ESC-SEALED-SEVERE
+    title: A severe sealed record would be escalated
+    when:
+      disposition: sealed
+      severity: severe
+    handling: escalate
+    precedence: 40
+    rationale: >-
+      Written to be shadowed: every record this rule matches is sealed, and
+      the exclusion of sealed records always decides before it.
+    legal_basis:
+      - none, a test rule
+""")
+    yield "masked rule", text, [
+        f"{F}:{_rule_line(text, 'ESC-SEALED-SEVERE')}: error: masked rule: rule ESC-SEALED-SEVERE never "
+        "decides a finding: every combination it matches is decided by a rule of lower precedence "
+        "(EXCL-SEALED). Remove it, or change its conditions."
+    ], 1, 0
+
+    # Monotonicity: a serious direct record only noted, while a serious
+    # indirect one (120 = 15 x 2 severities x 4 risk levels) and a moderate
+    # direct one at high or critical risk (30 = 15 x 2) go to review.
+    text = edit_rule("ESC-DIRECT-SERIOUS", "    handling: escalate\n", "    handling: note\n")
+    esc = _rule_line(text, "ESC-DIRECT-SERIOUS")
+    yield "monotonicity", text, [
+        f"{F}:{esc}: error: monotonicity: raising relevance lowers the handling in {len(CATEGORIES) * 2 * 4} "
+        "combinations: for example category civil_judgment, severity serious, disposition confirmed, "
+        "relevance indirect, risk level critical, lookback inside is review (REV-INDIRECT-SERIOUS), but "
+        "with relevance direct it is note (ESC-DIRECT-SERIOUS).",
+        f"{F}:{esc}: error: monotonicity: raising severity lowers the handling in {len(CATEGORIES) * 2} "
+        "combinations: for example category civil_judgment, severity moderate, disposition confirmed, "
+        "relevance direct, risk level critical, lookback inside is review (REV-DIRECT-MINOR-HIGH-RISK), but "
+        "with severity serious it is note (ESC-DIRECT-SERIOUS).",
+    ], 2, 0
+
+    # Monotonicity on the risk level: a confirmed minor job-related record
+    # escalated at low risk but only noted at medium risk (15 x 2 = 30).
+    text = add_rule("""
+  - id: ESC-DIRECT-MINOR-LOW-RISK
+    title: A minor job-related record is escalated for a low-risk position
+    when:
+      disposition: confirmed
+      relevance: direct
+      severity: {at_most: moderate}
+      risk_level: low
+      lookback: inside
+    handling: escalate
+    precedence: 45
+    rationale: >-
+      Written to be inconsistent: a low-risk position would treat a minor
+      record more harshly than a medium-risk position does.
+    legal_basis:
+      - none, a test rule
+""")
+    yield "monotonicity of risk level", text, [
+        f"{F}:{_rule_line(text, 'NOTE-DIRECT-MINOR')}: error: monotonicity: raising risk level lowers the "
+        f"handling in {len(CATEGORIES) * 2} combinations: for example category civil_judgment, severity "
+        "minor, disposition confirmed, relevance direct, risk level low, lookback inside is escalate "
+        "(ESC-DIRECT-MINOR-LOW-RISK), but with risk level medium it is note (NOTE-DIRECT-MINOR).",
+    ], 1, 0
+
+
+BROKEN_RULEBOOKS = list(_broken_rulebooks())
+
+
+@pytest.mark.parametrize(
+    ("text", "lines", "errors", "warnings"),
+    [case[1:] for case in BROKEN_RULEBOOKS],
+    ids=[case[0] for case in BROKEN_RULEBOOKS],
+)
+def test_rules_check_reports_each_analysis_error(tmp_path, monkeypatch, text, lines, errors, warnings):
+    result = _check(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    assert result.stderr == "".join(line + "\n" for line in lines) + (
+        f"Error: the rulebook has {errors} errors; see above.\n"
+    )
+    assert f"Analysis of 7200 combinations: {errors} errors, {warnings} warnings.\n" in result.stdout
+
+
+def test_a_gap_is_never_decided_silently(tmp_path):
+    """The cells of a gap are uncovered, go to review, and are all reported."""
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", delete_rule("NOTE-INDIRECT-MINOR")))
+    analysis = analyse(rulebook)
+    uncovered = [s for s, judgement in analysis.cells.items() if judgement.rule is None]
+    assert len(uncovered) == 240
+    assert {analysis.cells[s].handling.value for s in uncovered} == {"review"}
+    assert {(s.relevance.value, s.lookback.value) for s in uncovered} == {("indirect", "inside")}
+    assert [problem.kind for problem in analysis.problems] == ["gap"]
+
+
+# --- hygiene: warnings, which do not fail the check -----------------------------------
+
+SHORT_RATIONALE = edit_rule(
+    "EXCL-DISPUTED",
+    "    rationale: >-\n"
+    "      The candidate disputes the accuracy of this record. A dispute is open\n"
+    "      and the record cannot be used until it is resolved; if the dispute is\n"
+    "      resolved against the candidate, the record is submitted again with its\n"
+    "      confirmed disposition.\n",
+    "    rationale: Disputed records wait.\n",
+)
+PIPL = "      - China Labour Contract Law Art. 8 (basic facts directly related to the labour contract)\n"
+CITED_TWICE = edit_rule("NR-NOT-JOB-RELATED", PIPL, PIPL + PIPL)
+
+HYGIENE = {
+    "short rationale": (
+        SHORT_RATIONALE,
+        f"{F}:{_rule_line(SHORT_RATIONALE, 'EXCL-DISPUTED')}: warning: hygiene: the rationale of rule "
+        "EXCL-DISPUTED has 22 characters; a memo quotes it to explain a decision, so say why in a full "
+        "sentence.",
+    ),
+    "reference cited twice": (
+        CITED_TWICE,
+        f"{F}:{_rule_line(CITED_TWICE, 'NR-NOT-JOB-RELATED')}: warning: hygiene: rule NR-NOT-JOB-RELATED "
+        "cites 'China Labour Contract Law Art. 8 (basic facts directly related to the labour contract)' twice.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "line"), list(HYGIENE.values()), ids=list(HYGIENE))
+def test_a_hygiene_warning_is_listed_and_does_not_fail(tmp_path, monkeypatch, text, line):
+    result = _check(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 0)
+    assert result.stderr == line + "\n"
+    assert "Analysis of 7200 combinations: 0 errors, 1 warnings.\n" in result.stdout
+
+
+SAME_CONDITIONS = add_rule("""
+  - id: EXCL-SEALED-AGAIN
+    title: Sealed records are excluded, said a second time
+    when:
+      disposition: [sealed]
+    handling: excluded
+    precedence: 10
+    rationale: >-
+      The same condition as EXCL-SEALED, written a second time by a reviewer
+      who did not see the first one.
+    legal_basis:
+      - California Gov. Code §12952(a)(3)
+""")
+
+
+def test_two_rules_with_the_same_conditions_get_a_hygiene_warning(tmp_path, monkeypatch):
+    """The warning names both rules. Two rules with the same conditions always
+    match together, so one of them can never decide: that is an error too."""
+    result = _check(tmp_path, monkeypatch, SAME_CONDITIONS)
+    assert_clean_exit(result, 1)
+    again = _rule_line(SAME_CONDITIONS, "EXCL-SEALED-AGAIN")
+    assert result.stderr == (
+        f"{F}:{again}: error: masked rule: rule EXCL-SEALED-AGAIN never decides a finding: every combination "
+        "it matches is decided by a rule of lower precedence (EXCL-SEALED). Remove it, or change its "
+        "conditions.\n"
+        f"{F}:{_rule_line(SAME_CONDITIONS, 'EXCL-SEALED')}: warning: hygiene: rules EXCL-SEALED, "
+        "EXCL-SEALED-AGAIN have the same conditions; one rule per situation is easier to review.\n"
+        "Error: the rulebook has 1 errors; see above.\n"
+    )
+    analysis = analyse(load_rulebook(write_rulebook(Path("rules2"), SAME_CONDITIONS)))
+    hygiene = [p for p in analysis.problems if p.kind == "hygiene"]
+    assert [(p.level, p.rule_ids) for p in hygiene] == [("warning", ("EXCL-SEALED", "EXCL-SEALED-AGAIN"))]
+
+
+# --- the rulebook and the tables agree on the categories -----------------------------
+
+DRUG_TEST_CATEGORY = """  drug_test:
+    label: Drug test
+    description: A failed or refused pre-employment drug test.
+"""
+
+
+def test_a_category_of_the_rulebook_missing_from_the_tables_fails_the_check(tmp_path, monkeypatch):
+    text = SHIPPED_RULEBOOK.replace(
+        DRUG_TEST_CATEGORY,
+        DRUG_TEST_CATEGORY + "  offense_wildlife:\n    label: Wildlife offence\n"
+        "    description: Poaching or trading in protected species.\n",
+    )
+    assert text != SHIPPED_RULEBOOK
+    result = _check(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Error: The position risk table folder {TABLES} has 14 problems:"
+    assert lines[1] == (
+        f"  {TABLES}/relevance.csv: position 'quality_inspector' has no row for 'offense_wildlife'. Every "
+        "position needs a row for every category, with its relevance and rationale; there is no default."
+    )
+    assert len(lines) == 15
+    assert "Analysis of 7680 combinations: 0 errors, 0 warnings.\n" in result.stdout
+
+
+def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_path, monkeypatch):
+    text = SHIPPED_RULEBOOK.replace(DRUG_TEST_CATEGORY, "")
+    assert text != SHIPPED_RULEBOOK
+    result = _check(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Error: The position risk table folder {TABLES} has 14 problems:"
+    allowed = ", ".join(f"'{c}'" for c in CATEGORIES[:-2]) + f" or '{CATEGORIES[-2]}'"
+    assert lines[1] == (
+        f"  {TABLES}/relevance.csv:16: column 'category': unknown category 'drug_test'; allowed: {allowed}."
+    )
+    assert len(lines) == 15
