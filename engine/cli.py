@@ -211,14 +211,14 @@ def rules_check(rules, tables):
     for problem in analysis.problems:
         click.echo(problem.render(rulebook), err=True)
     click.echo(
-        f"Analysis of {len(analysis.cells)} combinations: {len(analysis.errors)} errors, "
-        f"{len(analysis.warnings)} warnings."
+        f"Analysis of {len(analysis.cells)} combinations: {_count(len(analysis.errors), 'error')}, "
+        f"{_count(len(analysis.warnings), 'warning')}."
     )
     if Path(tables).exists():
         tables_ = load_tables(tables, rulebook)
         click.echo(f"Tables {tables_.folder}: {len(tables_.positions)} positions, consistent with the rulebook. OK.")
     if analysis.errors:
-        raise click.ClickException(f"the rulebook has {len(analysis.errors)} errors; see above.")
+        raise click.ClickException(f"the rulebook has {_count(len(analysis.errors), 'error')}; see above.")
 
 
 @rules.command("explain")
@@ -298,7 +298,7 @@ def rules_test(rules, tables, min_coverage):
     if run.failed:
         raise click.ClickException(f"{len(run.failed)} rule test cases failed.")
     if run.coverage < min_coverage:
-        raise click.ClickException(f"coverage {run.coverage:.0f}% is below --min-coverage {min_coverage:g}%.")
+        raise click.ClickException(f"coverage {run.coverage:.1f}% is below --min-coverage {min_coverage:g}%.")
 
 
 @rules.command("diff")
@@ -334,7 +334,7 @@ def rules_diff(old, new, tables, batch, consents, as_of):
     if not (changes.added or changes.removed or changes.changed):
         click.echo("No rule was added, removed or changed.")
     if changes.cells:
-        click.echo("Matrix cells whose handling changes:")
+        click.echo("Matrix cells whose handling or deciding rule changes:")
         for cell in changes.cells:
             (old_handling, old_rule), (new_handling, new_rule) = cell.before, cell.after
             click.echo(
@@ -345,7 +345,7 @@ def rules_diff(old, new, tables, batch, consents, as_of):
     problems = analyse(changes.new).errors
     if problems:
         click.echo(
-            f"The new rulebook has {len(problems)} static-analysis errors "
+            f"The new rulebook has {_count(len(problems), 'static-analysis error')} "
             f"(adjudicate rules check --rules {new}):"
         )
         for problem in problems:
@@ -379,6 +379,10 @@ def tables_check(tables, rules):
         f"Tables {tables_.folder}: {len(tables_.positions)} positions, "
         f"{len(tables_.relevance)} relevance rows, every category covered. OK."
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def main() -> None:

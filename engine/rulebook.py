@@ -225,10 +225,11 @@ class _Parser:
                 header.line_of("version"),
             )
         if ("approved_by" in header) != ("approved_on" in header):
+            present = "approved_by" if "approved_by" in header else "approved_on"
             self.problem(
                 "an approval needs both 'approved_by' and 'approved_on'; a rulebook without "
                 "either is a draft.",
-                header.line,
+                header.line_of(present),
             )
         return {
             "name": self.text(header, "name", where) or "",

@@ -96,7 +96,7 @@ def load_cases(paths: list[Path], rulebook: Rulebook, tables: PositionTables | N
     for path in paths:
         cases.extend(_CaseParser(path, rulebook, tables, problems).parse())
     if problems:
-        raise InvalidConfiguration("The rule tests", problems)
+        raise InvalidConfiguration("The rule test folder", problems)
     return cases
 
 
@@ -155,7 +155,10 @@ class _CaseParser:
             try:
                 as_of = parse_iso_date(document["as_of"])
             except ValueError:
-                self.problem(f"'as_of' must be a date; {FORMAT_HINT}.", document.line_of("as_of"))
+                self.problem(
+                    f"'as_of' must be a date, not '{document['as_of']}'; {FORMAT_HINT}.",
+                    document.line_of("as_of"),
+                )
         cases = []
         for entry in document["cases"]:
             if not isinstance(entry, YamlMap):
@@ -184,6 +187,12 @@ class _CaseParser:
         risk = None
         if has_position:
             position = entry["position"]
+            if not isinstance(position, str):
+                self.problem(
+                    f"'position' is one position id, such as {allowed(list(self.tables.positions)[:2]) if self.tables else 'van_driver'}.",
+                    entry.line_of("position"),
+                )
+                return None
             if self.tables is None:
                 self.problem("the case names a position, but no position tables were loaded.", entry.line)
                 return None
@@ -208,6 +217,9 @@ class _CaseParser:
     def word(self, mapping: YamlMap, key: str, vocabulary, words=None):
         value = mapping.get(key)
         words = words if words is not None else vocabulary.words()
+        if key not in mapping:
+            self.problem(f"'{key}' is missing; allowed: {allowed(words)}.", mapping.line)
+            return None
         if not isinstance(value, str) or value not in words:
             self.problem(unknown_value(key.replace("_", " "), str(value), words), mapping.line_of(key))
             return None
@@ -228,7 +240,7 @@ class _CaseParser:
         disposition = self.word(item, "disposition", Disposition) if "disposition" in item else Disposition.CONFIRMED
         handling = self.word(item, "handling", Handling)
         rule_id = item.get("rule")
-        if rule_id is not None and rule_id not in self.rulebook.rules_by_id:
+        if rule_id is not None and rule_id != NO_RULE and rule_id not in self.rulebook.rules_by_id:
             self.problem(
                 unknown_value("rule", str(rule_id), list(self.rulebook.rules_by_id) + [NO_RULE]),
                 item.line_of("rule"),
@@ -247,6 +259,13 @@ class _CaseParser:
             except ValueError:
                 self.problem(
                     f"a finding of a case with a position needs 'occurred_on'; {FORMAT_HINT}.",
+                    item.line_of("occurred_on"),
+                )
+                return None
+            if occurred_on > as_of:
+                self.problem(
+                    f"'occurred_on' {occurred_on.isoformat()} is after the file's as_of date "
+                    f"{as_of.isoformat()}; a finding cannot lie in the future.",
                     item.line_of("occurred_on"),
                 )
                 return None

@@ -300,9 +300,12 @@ def test_rules_check_reports_each_analysis_error(tmp_path, monkeypatch, text, li
     result = _check(tmp_path, monkeypatch, text)
     assert_clean_exit(result, 1)
     assert result.stderr == "".join(line + "\n" for line in lines) + (
-        f"Error: the rulebook has {errors} errors; see above.\n"
+        f"Error: the rulebook has {errors} error{'' if errors == 1 else 's'}; see above.\n"
     )
-    assert f"Analysis of 7200 combinations: {errors} errors, {warnings} warnings.\n" in result.stdout
+    assert (
+        f"Analysis of 7200 combinations: {errors} error{'' if errors == 1 else 's'}, "
+        f"{warnings} warning{'' if warnings == 1 else 's'}.\n"
+    ) in result.stdout
 
 
 def test_a_gap_is_never_decided_silently(tmp_path):
@@ -350,7 +353,7 @@ def test_a_hygiene_warning_is_listed_and_does_not_fail(tmp_path, monkeypatch, te
     result = _check(tmp_path, monkeypatch, text)
     assert_clean_exit(result, 0)
     assert result.stderr == line + "\n"
-    assert "Analysis of 7200 combinations: 0 errors, 1 warnings.\n" in result.stdout
+    assert "Analysis of 7200 combinations: 0 errors, 1 warning.\n" in result.stdout
 
 
 SAME_CONDITIONS = add_rule("""
@@ -380,7 +383,7 @@ def test_two_rules_with_the_same_conditions_get_a_hygiene_warning(tmp_path, monk
         "conditions.\n"
         f"{F}:{_rule_line(SAME_CONDITIONS, 'EXCL-SEALED')}: warning: hygiene: rules EXCL-SEALED, "
         "EXCL-SEALED-AGAIN have the same conditions; one rule per situation is easier to review.\n"
-        "Error: the rulebook has 1 errors; see above.\n"
+        "Error: the rulebook has 1 error; see above.\n"
     )
     analysis = analyse(load_rulebook(write_rulebook(Path("rules2"), SAME_CONDITIONS)))
     hygiene = [p for p in analysis.problems if p.kind == "hygiene"]
