@@ -72,6 +72,14 @@ class OutputError(AdjudicateError):
     """The output folder cannot be written, or holds files adjudicate did not write."""
 
 
+class StoreError(AdjudicateError):
+    """The decision store cannot be opened, read or written."""
+
+
+class AccessDenied(AdjudicateError):
+    """The access policy does not allow this user to see this report."""
+
+
 class EngineError(AdjudicateError):
     """The rule engine (durable-rules) failed while judging findings."""
 

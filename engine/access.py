@@ -1,0 +1,139 @@
+"""The access and retention policy: who may see the reports of which
+positions, and how long personal data is kept.
+
+A small YAML file (``access_policy.yaml``, or ``--policy`` /
+``ADJUDICATE_POLICY``), loaded strictly like the rulebook::
+
+    roles:
+      legal:
+        positions: all
+      hr_logistics:
+        positions: [van_driver, forklift_operator, warehouse_picker]
+    users:
+      legal-counsel: [legal]
+      hr-logistics-officer: [hr_logistics]
+    retention:
+      default_days: 365
+      positions:
+        childcare_worker: 1095
+
+See ``docs/decision-record.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
+from .strict_yaml import YamlMap, load_yaml
+
+DEFAULT_POLICY = Path("access_policy.yaml")
+DEFAULT_RETENTION_DAYS = 365
+_TOP_KEYS = ("roles", "users", "retention")
+_RETENTION_KEYS = ("default_days", "positions")
+
+
+class PolicyError(AdjudicateError):
+    """A problem in the access policy file."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    roles: dict  # role -> frozenset of position ids, or None for all
+    users: dict  # user -> tuple of roles
+    default_days: int
+    days_by_position: dict
+    path: Path | None
+
+    def may_view(self, user: str, position_id: str | None) -> bool:
+        for role in self.users.get(user, ()):
+            positions = self.roles[role]
+            if positions is None or (position_id is not None and position_id in positions):
+                return True
+        return False
+
+    def check(self, user: str, position_id: str | None) -> None:
+        if user not in self.users:
+            raise AccessDenied(
+                f"user '{user}' is not in the access policy {self.path}; ask for a role there."
+                + did_you_mean(user, self.users)
+            )
+        if not self.may_view(user, position_id):
+            raise AccessDenied(
+                f"user '{user}' (roles {', '.join(self.users[user])}) may not view reports for the "
+                f"position '{position_id or 'unknown'}'."
+            )
+
+    def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
+        days = self.days_by_position.get(position_id, self.default_days)
+        return since + dt.timedelta(days=days)
+
+
+DEFAULT = Policy(roles={}, users={}, default_days=DEFAULT_RETENTION_DAYS, days_by_position={}, path=None)
+
+
+def policy_path(option: Path | None) -> Path:
+    if option is not None:
+        return Path(option)
+    return Path(os.environ.get("ADJUDICATE_POLICY", DEFAULT_POLICY))
+
+
+def load_policy(path: Path, *, required: bool) -> Policy:
+    """The policy in ``path``; without the file, the default retention and
+    nobody allowed to view anything (or an error if ``required``)."""
+    path = Path(path)
+    if not path.exists():
+        if required:
+            raise PolicyError(
+                "no access policy: create it (see docs/decision-record.md) or name it with --policy.",
+                file=str(path),
+            )
+        return DEFAULT
+    document = load_yaml(path, PolicyError)
+    problems: list[PolicyError] = []
+
+    def problem(message, line):
+        problems.append(PolicyError(message, file=str(path), line=line))
+
+    if not isinstance(document, YamlMap):
+        raise PolicyError(f"the policy must be a mapping with {allowed(_TOP_KEYS)}.", file=str(path), line=1)
+    for key in document:
+        if key not in _TOP_KEYS:
+            problem(f"unknown key '{key}'; allowed keys: {allowed(_TOP_KEYS)}." + did_you_mean(str(key), _TOP_KEYS),
+                    document.line_of(key))
+    roles: dict = {}
+    for role, entry in (document.get("roles") or {}).items():
+        positions = entry.get("positions") if isinstance(entry, dict) else None
+        if positions == "all":
+            roles[role] = None
+        elif isinstance(positions, list) and all(isinstance(p, str) for p in positions):
+            roles[role] = frozenset(positions)
+        else:
+            problem(f"role '{role}' needs 'positions: all' or a list of position ids.",
+                    document["roles"].line_of(role))
+    users: dict = {}
+    for user, user_roles in (document.get("users") or {}).items():
+        listed = user_roles if isinstance(user_roles, list) else [user_roles]
+        unknown = [r for r in listed if r not in roles]
+        if unknown:
+            problem(f"user '{user}' has the unknown role '{unknown[0]}'; roles: {allowed(roles)}."
+                    + did_you_mean(str(unknown[0]), roles), document["users"].line_of(user))
+            continue
+        users[str(user)] = tuple(listed)
+    retention = document.get("retention") or YamlMap()
+    default_days = retention.get("default_days", DEFAULT_RETENTION_DAYS) if isinstance(retention, dict) else None
+    by_position = retention.get("positions", {}) if isinstance(retention, dict) else None
+    if not _days(default_days):
+        problem("'default_days' must be a whole number of days, at least 1.", getattr(retention, "line", None))
+    if not isinstance(by_position, dict) or not all(_days(d) for d in by_position.values()):
+        problem("'retention: positions' maps position ids to whole numbers of days.", getattr(retention, "line", None))
+    if problems:
+        raise InvalidConfiguration(f"The access policy {path}", problems)
+    return Policy(roles, users, default_days, dict(by_position), path)
+
+
+def _days(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -1,0 +1,99 @@
+"""The decision store's tables, as SQLAlchemy Core objects for queries.
+
+The schema itself is created and upgraded by the Alembic migrations in
+``engine/migrations/versions``; a test checks that these objects match what
+the migrations build.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+rulebook_versions = sa.Table(
+    "rulebook_versions", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+)
+
+table_versions = sa.Table(
+    "table_versions", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("positions", sa.Text, nullable=False),
+    sa.Column("relevance", sa.Text, nullable=False),
+)
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("batch_id", sa.String(32), primary_key=True),
+    sa.Column("input_file", sa.Text, nullable=False),
+    sa.Column("input_sha256", sa.String(64), nullable=False),
+    sa.Column("consents_file", sa.Text, nullable=False),
+    sa.Column("consents_sha256", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.String(10), nullable=False),
+    sa.Column("run_by", sa.Text, nullable=False),
+    sa.Column("run_at", sa.String(32), nullable=False),
+    sa.Column("rulebook_sha256", sa.String(64), sa.ForeignKey("rulebook_versions.sha256"), nullable=False),
+    sa.Column("tables_sha256", sa.String(64), sa.ForeignKey("table_versions.sha256"), nullable=False),
+    sa.Column("engine_version", sa.Text, nullable=False),
+    sa.Column("durable_rules_version", sa.Text, nullable=False),
+    sa.Column("output_folder", sa.Text, nullable=True),
+)
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("decision_id", sa.String(32), primary_key=True),
+    sa.Column("batch_id", sa.String(32), sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("candidate_id", sa.Text, nullable=True),
+    sa.Column("position_id", sa.Text, nullable=True),
+    sa.Column("recommendation", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("as_of", sa.String(10), nullable=False),
+    sa.Column("rulebook_sha256", sa.String(64), nullable=False),
+    sa.Column("tables_sha256", sa.String(64), nullable=False),
+    sa.Column("canonical_input", sa.LargeBinary, nullable=True),
+    sa.Column("purged_on", sa.String(10), nullable=True),
+    sa.Column("retain_until", sa.String(10), nullable=True, index=True),
+)
+
+decision_findings = sa.Table(
+    "decision_findings", metadata,
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("finding_id", sa.Text, primary_key=True),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("disposition", sa.String(16), nullable=False),
+    sa.Column("relevance", sa.String(16), nullable=True),
+    sa.Column("handling", sa.String(16), nullable=False),
+    sa.Column("rule_id", sa.Text, nullable=False),
+    sa.Column("description", sa.LargeBinary, nullable=True),
+)
+
+written_files = sa.Table(
+    "written_files", metadata,
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("batch_id", sa.String(32), nullable=False),
+    sa.Column("decision_id", sa.String(32), nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("decision_id", sa.String(32), nullable=True, index=True),
+    sa.Column("batch_id", sa.String(32), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)

@@ -1,0 +1,308 @@
+"""The decision store: every evaluated batch and decision as a record that
+can be proven later.
+
+SQLite by default, in a file that needs no set-up; PostgreSQL when the URL
+says so (several HR teams sharing one store). SQLAlchemy Core talks to both;
+the schema is created and upgraded by Alembic migrations when the store is
+opened. Personal free text and the canonical inputs are sealed with the key
+(``keys``). Every change writes an audit entry in the same transaction
+(``audit``), and transactions that extend the audit chain are exclusive, so
+that concurrent writers line up instead of forking the chain.
+
+The default location and the key file are described in
+``docs/decision-record.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from . import __version__, audit
+from .access import Policy
+from .decisions import BatchResult, Decision
+from .errors import StoreError
+from .keys import KEY_CHECK, Sealer, load_or_create_key
+from .schema import batches, decision_findings, decisions, meta, rulebook_versions, table_versions, written_files
+
+DEFAULT_DB = Path("reports_out") / "adjudicate.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+INPUT_FORMAT = "adjudicate-input/1"
+
+
+def database_url(option: str | None) -> str:
+    """The store's URL: the option, else ADJUDICATE_DB, else the default file."""
+    url = option or os.environ.get("ADJUDICATE_DB") or f"sqlite:///{DEFAULT_DB}"
+    if "://" not in url:  # a plain path
+        url = f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def key_file_for(url: sa.URL, option: str | None) -> Path:
+    chosen = option or os.environ.get("ADJUDICATE_KEY_FILE")
+    if chosen:
+        return Path(chosen)
+    if url.get_backend_name() == "sqlite" and url.database:
+        database = Path(url.database)
+        return database.with_name(database.stem + ".key")
+    raise StoreError(
+        "a shared store needs its key file named: set ADJUDICATE_KEY_FILE (or --key-file) to the "
+        "key that every user of this store shares."
+    )
+
+
+def current_user(option: str | None) -> str:
+    if option:
+        return option
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    stored: int  # decisions stored by this run
+    already: int  # decisions the store already had (a re-run)
+
+
+class Store:
+    def __init__(self, url: str | None = None, key_file: str | None = None, announce=print) -> None:
+        self.url = sa.make_url(database_url(url))
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database:
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = sa.create_engine(self.url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use the store URL '{self.url}': {exc}.") from None
+        if self.is_sqlite:
+            _exclusive_sqlite_transactions(self.engine)
+        self.sealer: Sealer = load_or_create_key(key_file_for(self.url, key_file), announce)
+        self._upgrade()
+        self._check_key()
+
+    # --- set-up ---------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A transaction that may extend the audit chain: exclusive."""
+        try:
+            with self.engine.begin() as connection:
+                if not self.is_sqlite:
+                    connection.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                yield connection
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"the store {self.url.render_as_string()} cannot be used: {exc.orig}.") from None
+
+    @contextmanager
+    def reading(self):
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"the store {self.url.render_as_string()} cannot be read: {exc.orig}.") from None
+
+    def _upgrade(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                if not self.is_sqlite:
+                    # Two processes opening a new store must not both create it.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
+
+    def _check_key(self) -> None:
+        with self.transaction() as connection:
+            row = connection.execute(sa.select(meta.c.value).where(meta.c.key == "key_check")).first()
+            if row is None:
+                sealed = self.sealer.seal(KEY_CHECK, "key check").hex()
+                connection.execute(meta.insert().values(key="key_check", value=sealed))
+                return
+        try:
+            opened = self.sealer.open(bytes.fromhex(row.value), "key check")
+        except StoreError:
+            opened = None
+        if opened != KEY_CHECK:
+            raise StoreError(
+                f"the key file {self.sealer.path} (fingerprint {self.sealer.fingerprint}) is not the key "
+                "this store was created with. Set ADJUDICATE_KEY_FILE to the store's key; nothing was "
+                "read or written.",
+                file=str(self.sealer.path),
+            )
+
+    # --- writing a batch --------------------------------------------------
+
+    def record_batch(
+        self,
+        result: BatchResult,
+        *,
+        user: str,
+        policy: Policy,
+        output_folder: Path | None,
+        files: dict,
+    ) -> BatchRecord:
+        """Store the batch and its decisions in one transaction.
+
+        ``files`` maps a decision id (or None for the batch's own files) to
+        the paths written for it, so that purge can remove them. Running the
+        same batch again stores nothing twice.
+        """
+        batch_id = batch_id_of(result)
+        with self.transaction() as connection:
+            _insert_missing(connection, rulebook_versions, "sha256", {
+                "sha256": result.rulebook.sha256, "name": result.rulebook.name,
+                "version": result.rulebook.version,
+                "content": result.rulebook.path.read_text(encoding="utf-8"),
+            })
+            _insert_missing(connection, table_versions, "sha256", {
+                "sha256": result.tables.sha256,
+                "positions": (result.tables.folder / "positions.csv").read_text(encoding="utf-8"),
+                "relevance": (result.tables.folder / "relevance.csv").read_text(encoding="utf-8"),
+            })
+            existing = connection.execute(sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)).first()
+            if existing is None:
+                connection.execute(batches.insert().values(
+                    batch_id=batch_id,
+                    input_file=result.batch.path.name, input_sha256=result.batch.sha256,
+                    consents_file=result.consents.path.name, consents_sha256=result.consents.sha256,
+                    as_of=result.as_of.isoformat(), run_by=user,
+                    run_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
+                    engine_version=__version__, durable_rules_version=package_version("durable-rules"),
+                    output_folder=str(output_folder) if output_folder else None,
+                ))
+            known = {
+                row.decision_id
+                for row in connection.execute(
+                    sa.select(decisions.c.decision_id).where(
+                        decisions.c.decision_id.in_([d.decision_id for d in result.decisions])
+                    )
+                )
+            }
+            new = [d for d in result.decisions if d.decision_id not in known]
+            for decision in new:
+                self._insert_decision(connection, result, decision, batch_id, policy)
+            for decision_id, paths in files.items():
+                for path in paths:
+                    _insert_missing(connection, written_files, "path", {
+                        "path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id,
+                    })
+            audit.append(
+                connection, actor=user, action="batch evaluated", batch_id=batch_id,
+                detail={
+                    "input_sha256": result.batch.sha256, "as_of": result.as_of.isoformat(),
+                    "rulebook_version": result.rulebook.version, "rulebook_sha256": result.rulebook.sha256,
+                    "decisions_stored": len(new), "decisions_already_stored": len(known),
+                    "decision_ids": [d.decision_id for d in new],
+                },
+            )
+        return BatchRecord(batch_id, len(new), len(known))
+
+    def _insert_decision(self, connection, result: BatchResult, decision: Decision, batch_id, policy) -> None:
+        position_id = decision.position.position_id if decision.position else None
+        connection.execute(decisions.insert().values(
+            decision_id=decision.decision_id, batch_id=batch_id,
+            candidate_id=decision.candidate_id, position_id=position_id,
+            recommendation=decision.recommendation.value, reason=decision.reason,
+            as_of=result.as_of.isoformat(),
+            rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
+            canonical_input=self.sealer.seal(
+                json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True).encode("utf-8"),
+                decision.decision_id,
+            ),
+            retain_until=policy.retain_until(position_id, result.as_of).isoformat(),
+        ))
+        for judged in decision.findings:
+            finding = judged.finding
+            connection.execute(decision_findings.insert().values(
+                decision_id=decision.decision_id, finding_id=finding.finding_id,
+                category=finding.category, severity=finding.severity.value,
+                disposition=finding.disposition.value,
+                relevance=judged.entry.relevance.value if judged.entry else None,
+                handling=judged.handling.value, rule_id=judged.rule_id,
+                description=self.sealer.seal(finding.description.encode("utf-8"), decision.decision_id),
+            ))
+
+    # --- reading ------------------------------------------------------------
+
+    def decision(self, connection, decision_id: str):
+        row = connection.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+        if row is None:
+            raise StoreError(f"no decision '{decision_id}' in the store {self.url.render_as_string()}.")
+        return row
+
+    def opened_input(self, row) -> dict:
+        return json.loads(self.sealer.open(row.canonical_input, row.decision_id))
+
+
+def batch_id_of(result: BatchResult) -> str:
+    text = json.dumps([
+        result.batch.sha256, result.consents.sha256, result.as_of.isoformat(),
+        result.rulebook.sha256, result.tables.sha256,
+    ])
+    return "B-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def canonical_input(result: BatchResult, decision: Decision) -> dict:
+    """Everything needed to evaluate this decision again, from the store alone."""
+    consents = result.consents
+    return {
+        "format": INPUT_FORMAT,
+        "candidate_id": decision.candidate_id,
+        "batch_file": result.batch.path.name,
+        "consents_file": consents.path.name,
+        "findings": [judged.finding.canonical() for judged in decision.findings],
+        "rejected": [_row(row) for row in decision.rejected],
+        "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
+        "consents_rejected": [_row(r) for r in consents.rejected if r.candidate_id == decision.candidate_id],
+    }
+
+
+def _row(row) -> dict:
+    return {
+        "file": Path(row.file).name, "line": row.line, "finding_id": row.finding_id,
+        "candidate_id": row.candidate_id, "column": row.column, "error": row.error,
+    }
+
+
+def _insert_missing(connection, table: sa.Table, key: str, values: dict) -> None:
+    present = connection.execute(sa.select(table.c[key]).where(table.c[key] == values[key])).first()
+    if present is None:
+        connection.execute(table.insert().values(**values))
+
+
+def _exclusive_sqlite_transactions(engine: sa.Engine) -> None:
+    """SQLite: BEGIN IMMEDIATE for every transaction, and deleted data
+    overwritten on disk (secure_delete), so that purged rows are really gone."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
