@@ -18,7 +18,16 @@ from .changes import batch_impact, compare_rulebooks
 from .decisions import evaluate_files
 from .errors import AdjudicateError
 from .positions import load_tables
-from .reports import write_reports
+import sqlalchemy as sa
+
+from . import audit, schema
+from .access import load_policy, policy_path
+from .errors import AccessDenied
+from .memos import render_memo
+from .replay import decisions_of_batch, rebuild, replay
+from .retention import purge
+from .reports import planned_files, write_reports
+from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
 from .rulebook import load_rulebook
 from .ruletests import load_cases, rule_test_files, run_rule_tests
@@ -38,6 +47,10 @@ def _date(ctx, param, value):
         return parse_iso_date(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; {FORMAT_HINT}.") from None
+
+
+def _optional_date(ctx, param, value):
+    return None if value is None else _date(ctx, param, value)
 
 
 def rules_option(function):
@@ -60,6 +73,32 @@ def tables_option(function):
         show_default=True,
         help="Folder with positions.csv and relevance.csv.",
     )(function)
+
+
+def store_options(function):
+    """--db and --key-file, for every command that uses the decision store."""
+    function = click.option(
+        "--key-file",
+        envvar="ADJUDICATE_KEY_FILE",
+        help="The store's encryption key.  [env: ADJUDICATE_KEY_FILE; default: beside a SQLite store]",
+    )(function)
+    return click.option(
+        "--db",
+        envvar="ADJUDICATE_DB",
+        help=f"Store URL (sqlite:///FILE or postgresql://...).  [env: ADJUDICATE_DB; default: {DEFAULT_DB}]",
+    )(function)
+
+
+def policy_option(function):
+    return click.option(
+        "--policy",
+        type=click.Path(path_type=Path),
+        help="Access and retention policy.  [env: ADJUDICATE_POLICY; default: access_policy.yaml]",
+    )(function)
+
+
+def _open_store(db, key_file) -> Store:
+    return Store(db, key_file, announce=lambda message: click.echo(message, err=True))
 
 
 def reports_errors(exit_code: int):
@@ -117,14 +156,20 @@ def cli():
     is_flag=True,
     help="Evaluate with a rulebook that is not approved; every output is marked DRAFT.",
 )
+@click.option("--user", help="Who runs the batch, for the audit trail.  [default: the OS user]")
+@store_options
+@policy_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @reports_errors(exit_code=2)
-def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, quiet):
+def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, user, db, key_file, policy, quiet):
     """Evaluate a batch of background-check findings.
 
     BATCH is a CSV, XLSX or JSON file with one finding per row. Writes
     decisions.csv, findings.csv, rejected.csv, batch.json and one memo per
-    candidate (memos/*.md and memos/*.html) into the output folder.
+    candidate (memos/*.md and memos/*.html) into the output folder, and
+    records the batch and every decision in the decision store, in one
+    transaction, with an audit entry. Running the same batch again stores
+    nothing twice.
 
     Example:
 
@@ -133,6 +178,8 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
     result = evaluate_files(
         batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=allow_draft
     )
+    retention = load_policy(policy_path(policy), required=False)
+    store = _open_store(db, key_file)  # before any output: a wrong key stops the run here
     if not result.rulebook.approved:
         click.echo(
             f"Warning: rulebook version {result.rulebook.version} is a DRAFT; every output is marked so.",
@@ -152,6 +199,9 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
             write_reports(result, out, progress=bar.update)
     else:
         write_reports(result, out)
+    record = store.record_batch(
+        result, user=current_user(user), policy=retention, output_folder=out, files=planned_files(result, out)
+    )
 
     for finding in result.uncovered:
         click.echo(
@@ -174,6 +224,11 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
         click.echo(
             f"{len(result.decisions)} candidates, {len(result.batch.findings)} findings, "
             f"{len(result.rejected)} rejected rows: {per or 'no decisions'}. Written to {out}/"
+        )
+        click.echo(
+            f"Stored as batch {record.batch_id}: {_count(record.stored, 'new decision')}"
+            + (f", {record.already} already stored" if record.already else "")
+            + "."
         )
 
 
@@ -379,6 +434,217 @@ def tables_check(tables, rules):
         f"Tables {tables_.folder}: {len(tables_.positions)} positions, "
         f"{len(tables_.relevance)} relevance rows, every category covered. OK."
     )
+
+
+@cli.command("verify")
+@click.argument("decision_id", required=False)
+@click.option("--batch", "batch_id", help="Verify every decision of this batch.")
+@click.option("--user", help="Who verifies, for the audit trail.  [default: the OS user]")
+@store_options
+@reports_errors(exit_code=1)
+def verify_command(decision_id, batch_id, user, db, key_file):
+    """Replay stored decisions and confirm they come out the same.
+
+    Evaluates again from the stored canonical input, with the rulebook and
+    tables versions and the evaluation date the decision used, and compares
+    the decision id, the recommendation and every finding's handling and
+    rule. Exit 1 with the differences if anything differs.
+
+    Example:
+
+        adjudicate verify D-93a0bf5f54b6b30f59d6
+    """
+    if (decision_id is None) == (batch_id is None):
+        raise click.UsageError("give one DECISION_ID or --batch BATCH_ID.")
+    store = _open_store(db, key_file)
+    with store.reading() as connection:
+        ids = [decision_id] if decision_id else decisions_of_batch(connection, batch_id)
+        replays = [replay(store, connection, i) for i in ids]
+    differing = [r for r in replays if not r.same]
+    with store.transaction() as connection:
+        for r in replays:
+            audit.append(
+                connection, actor=current_user(user), action="decision verified", decision_id=r.decision_id,
+                detail={"same": r.same, "differences": list(r.differences)},
+            )
+    for r in replays:
+        if r.same:
+            click.echo(
+                f"{r.decision_id}: same recommendation ({r.decision.recommendation}) and handlings "
+                f"({_count(len(r.decision.findings), 'finding')}), replayed with rulebook {r.result.rulebook.version} "
+                f"as of {r.result.as_of.isoformat()}."
+            )
+        else:
+            click.echo(f"{r.decision_id}: DIFFERS")
+            for difference in r.differences:
+                click.echo(f"  {difference}")
+    if differing:
+        raise click.ClickException(f"{len(differing)} of {len(replays)} decisions differ on replay.")
+
+
+@cli.group("audit")
+def audit_group():
+    """Verify and read the tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@store_options
+@reports_errors(exit_code=1)
+def audit_verify(db, key_file):
+    """Check the whole hash chain of the audit trail; exit 1 at the first broken entry.
+
+    Prints the hash of the last entry: record it outside the store (a ticket,
+    a signed mail) to detect later that entries were cut from the end.
+
+    Example:
+
+        adjudicate audit verify
+    """
+    store = _open_store(db, key_file)
+    with store.reading() as connection:
+        result = audit.verify(connection)
+    if not result.intact:
+        raise click.ClickException(f"the audit trail is broken at entry {result.broken_at}: {result.problem}")
+    click.echo(f"The audit trail is intact: {result.count} entries, head {result.head}.")
+
+
+@audit_group.command("log")
+@click.option("--candidate", help="Only entries about this candidate's decisions.")
+@click.option("--since", callback=_optional_date, metavar="YYYY-MM-DD", help="Only entries on or after this day (UTC).")
+@store_options
+@reports_errors(exit_code=1)
+def audit_log_command(candidate, since, db, key_file):
+    """Print the audit trail, oldest first.
+
+    Example:
+
+        adjudicate audit log --since 2026-11-01
+    """
+    store = _open_store(db, key_file)
+    query = sa.select(schema.audit_log)
+    if since is not None:
+        query = query.where(schema.audit_log.c.at >= since.isoformat())
+    with store.reading() as connection:
+        if candidate is not None:
+            ids = connection.execute(
+                sa.select(schema.decisions.c.decision_id).where(schema.decisions.c.candidate_id == candidate)
+            ).scalars().all()
+            query = query.where(
+                sa.or_(
+                    schema.audit_log.c.decision_id.in_(ids),
+                    *(schema.audit_log.c.detail.contains(f'"{i}"') for i in ids),
+                )
+            ) if ids else query.where(sa.false())
+        for entry in audit.entries(connection, query):
+            subject = entry.decision_id or entry.batch_id or "-"
+            click.echo(f"{entry.seq:>6}  {entry.at}  {entry.actor}  {entry.action}  {subject}  {entry.detail}")
+
+
+@cli.group()
+def memo():
+    """Show or export a decision memo from the store (access is checked and logged)."""
+
+
+def memo_access(function):
+    function = click.option("--purpose", required=True, help="Why you need the report; recorded in the audit trail.")(function)
+    function = click.option("--user", required=True, help="Who views the report; checked against the access policy.")(function)
+    return click.argument("decision_id")(function)
+
+
+def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=None) -> str:
+    if not purpose.strip():
+        raise click.UsageError("--purpose must say why the report is needed.")
+    store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=True)
+    with store.reading() as connection:
+        position_id = store.decision(connection, decision_id).position_id
+    try:
+        rules.check(user, position_id)
+    except AccessDenied:
+        with store.transaction() as connection:
+            audit.append(connection, actor=user, action="access denied", decision_id=decision_id,
+                         detail={"purpose": purpose, "attempted": action})
+        raise
+    with store.reading() as connection:
+        result, decision = rebuild(store, connection, decision_id)
+    markdown, html = render_memo(result, decision)
+    text = markdown if fmt == "md" else html
+    with store.transaction() as connection:
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            store.record_written_file(connection, output, decision_id)
+        audit.append(connection, actor=user, action=action, decision_id=decision_id,
+                     detail={"purpose": purpose, "format": fmt} | ({"path": str(output)} if output else {}))
+    return text
+
+
+@memo.command("show")
+@memo_access
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True,
+              help="Markdown or HTML.")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def memo_show(decision_id, user, purpose, fmt, db, key_file, policy):
+    """Print a decision memo, rendered from the store.
+
+    Refused without a purpose, or when the access policy does not let the
+    user see reports for the decision's position; every view and every
+    refusal is recorded in the audit trail.
+
+    Example:
+
+        adjudicate memo show D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration file 2026-114"
+    """
+    click.echo(_memo(decision_id, user, purpose, "memo viewed", db, key_file, policy, fmt), nl=False)
+
+
+@memo.command("export")
+@memo_access
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="html", show_default=True,
+              help="Markdown or HTML.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The file to write.")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def memo_export(decision_id, user, purpose, fmt, output, db, key_file, policy):
+    """Write a decision memo to a file; the file is removed again by purge.
+
+    Example:
+
+        adjudicate memo export D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration" -o memo.html
+    """
+    _memo(decision_id, user, purpose, "memo exported", db, key_file, policy, fmt, output)
+    click.echo(f"Wrote {output}", err=True)
+
+
+@cli.command("purge")
+@click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
+              help="Destroy data whose retention ended before this day.  [default: today]")
+@click.option("--dry-run", is_flag=True, help="List what would be destroyed, and destroy nothing.")
+@click.option("--user", help="Who purges, for the audit trail.  [default: the OS user]")
+@store_options
+@reports_errors(exit_code=1)
+def purge_command(as_of, dry_run, user, db, key_file):
+    """Destroy the personal data of decisions past their retention period.
+
+    Keeps a tombstone without personal data (decision id, dates, hashes) and
+    an audit entry; removes the memo files the tool wrote.
+
+    Example:
+
+        adjudicate purge --dry-run
+    """
+    store = _open_store(db, key_file)
+    report = purge(store, as_of=as_of, user=current_user(user), dry_run=dry_run)
+    verb = "Would destroy" if dry_run else "Destroyed"
+    click.echo(
+        f"{verb} the personal data of {_count(len(report.decision_ids), 'decision')} and "
+        f"{_count(len(report.files), 'file')} (retention ended before {as_of.isoformat()})."
+    )
+    for decision_id in report.decision_ids:
+        click.echo(f"  {decision_id}")
 
 
 def _count(number: int, noun: str) -> str:

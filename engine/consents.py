@@ -35,6 +35,16 @@ class Consent:
     def in_force(self, on: dt.date) -> bool:
         return self.signed_on <= on <= self.expires_on
 
+    @classmethod
+    def from_canonical(cls, data: dict) -> "Consent":
+        return cls(
+            candidate_id=data["candidate_id"],
+            scope=frozenset(data["scope"]),
+            purpose=data["purpose"],
+            signed_on=dt.date.fromisoformat(data["signed_on"]),
+            expires_on=dt.date.fromisoformat(data["expires_on"]),
+        )
+
     def canonical(self) -> dict:
         return {
             "candidate_id": self.candidate_id,

@@ -47,6 +47,21 @@ class Finding:
     jurisdiction: str
     description: str
 
+    @classmethod
+    def from_canonical(cls, data: dict) -> "Finding":
+        return cls(
+            finding_id=data["finding_id"],
+            candidate_id=data["candidate_id"],
+            position_id=data["position_id"],
+            category=data["category"],
+            severity=Severity(data["severity"]),
+            occurred_on=dt.date.fromisoformat(data["occurred_on"]),
+            disposition=Disposition(data["disposition"]),
+            source=data["source"],
+            jurisdiction=data["jurisdiction"],
+            description=data["description"],
+        )
+
     def canonical(self) -> dict:
         """The finding's content, independent of where it stood in the file."""
         return {

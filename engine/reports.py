@@ -80,6 +80,16 @@ def write_reports(
     return out
 
 
+def planned_files(result: BatchResult, out: Path) -> dict:
+    """The files ``write_reports`` writes into ``out``: per decision id, its
+    memos; under None, the batch's own files."""
+    files: dict = {None: [out / name for name in OUTPUT_FILES]}
+    for decision in result.decisions:
+        stem = memo_stem(decision.candidate_id)
+        files[decision.decision_id] = [out / "memos" / f"{stem}.md", out / "memos" / f"{stem}.html"]
+    return files
+
+
 def _check_destination(out: Path, inputs) -> None:
     if out.name in ("", ".", ".."):
         raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))

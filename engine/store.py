@@ -171,12 +171,13 @@ class Store:
             _insert_missing(connection, rulebook_versions, "sha256", {
                 "sha256": result.rulebook.sha256, "name": result.rulebook.name,
                 "version": result.rulebook.version,
-                "content": result.rulebook.path.read_text(encoding="utf-8"),
+                # Bytes as they are (no newline translation), so the hash still matches.
+                "content": result.rulebook.path.read_bytes().decode("utf-8"),
             })
             _insert_missing(connection, table_versions, "sha256", {
                 "sha256": result.tables.sha256,
-                "positions": (result.tables.folder / "positions.csv").read_text(encoding="utf-8"),
-                "relevance": (result.tables.folder / "relevance.csv").read_text(encoding="utf-8"),
+                "positions": (result.tables.folder / "positions.csv").read_bytes().decode("utf-8"),
+                "relevance": (result.tables.folder / "relevance.csv").read_bytes().decode("utf-8"),
             })
             existing = connection.execute(sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)).first()
             if existing is None:
@@ -199,8 +200,11 @@ class Store:
                 )
             }
             new = [d for d in result.decisions if d.decision_id not in known]
-            for decision in new:
-                self._insert_decision(connection, result, decision, batch_id, policy)
+            if new:
+                decision_rows, finding_rows = self._rows(result, new, batch_id, policy)
+                connection.execute(decisions.insert(), decision_rows)
+                if finding_rows:
+                    connection.execute(decision_findings.insert(), finding_rows)
             for decision_id, paths in files.items():
                 for path in paths:
                     _insert_missing(connection, written_files, "path", {
@@ -217,30 +221,34 @@ class Store:
             )
         return BatchRecord(batch_id, len(new), len(known))
 
-    def _insert_decision(self, connection, result: BatchResult, decision: Decision, batch_id, policy) -> None:
-        position_id = decision.position.position_id if decision.position else None
-        connection.execute(decisions.insert().values(
-            decision_id=decision.decision_id, batch_id=batch_id,
-            candidate_id=decision.candidate_id, position_id=position_id,
-            recommendation=decision.recommendation.value, reason=decision.reason,
-            as_of=result.as_of.isoformat(),
-            rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
-            canonical_input=self.sealer.seal(
-                json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True).encode("utf-8"),
-                decision.decision_id,
-            ),
-            retain_until=policy.retain_until(position_id, result.as_of).isoformat(),
-        ))
-        for judged in decision.findings:
-            finding = judged.finding
-            connection.execute(decision_findings.insert().values(
-                decision_id=decision.decision_id, finding_id=finding.finding_id,
-                category=finding.category, severity=finding.severity.value,
-                disposition=finding.disposition.value,
-                relevance=judged.entry.relevance.value if judged.entry else None,
-                handling=judged.handling.value, rule_id=judged.rule_id,
-                description=self.sealer.seal(finding.description.encode("utf-8"), decision.decision_id),
+    def _rows(self, result: BatchResult, new: list[Decision], batch_id: str, policy: Policy):
+        decision_rows, finding_rows = [], []
+        for decision in new:
+            position_id = decision.position.position_id if decision.position else None
+            decision_rows.append(dict(
+                decision_id=decision.decision_id, batch_id=batch_id,
+                candidate_id=decision.candidate_id, position_id=position_id,
+                recommendation=decision.recommendation.value, reason=decision.reason,
+                as_of=result.as_of.isoformat(),
+                rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
+                canonical_input=self.sealer.seal(
+                    json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True).encode(),
+                    decision.decision_id,
+                ),
+                purged_on=None,
+                retain_until=policy.retain_until(position_id, result.as_of).isoformat(),
             ))
+            for judged in decision.findings:
+                finding = judged.finding
+                finding_rows.append(dict(
+                    decision_id=decision.decision_id, finding_id=finding.finding_id,
+                    category=finding.category, severity=finding.severity.value,
+                    disposition=finding.disposition.value,
+                    relevance=judged.entry.relevance.value if judged.entry else None,
+                    handling=judged.handling.value, rule_id=judged.rule_id,
+                    description=self.sealer.seal(finding.description.encode("utf-8"), decision.decision_id),
+                ))
+        return decision_rows, finding_rows
 
     # --- reading ------------------------------------------------------------
 
@@ -249,6 +257,13 @@ class Store:
         if row is None:
             raise StoreError(f"no decision '{decision_id}' in the store {self.url.render_as_string()}.")
         return row
+
+    def record_written_file(self, connection, path: Path, decision_id: str) -> None:
+        """Remember a file written with a decision's personal data, for purge."""
+        batch_id = self.decision(connection, decision_id).batch_id
+        _insert_missing(connection, written_files, "path", {
+            "path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id,
+        })
 
     def opened_input(self, row) -> dict:
         return json.loads(self.sealer.open(row.canonical_input, row.decision_id))

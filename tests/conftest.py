@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from engine.keys import load_or_create_key
 from click.testing import CliRunner, Result
 
 from engine.cli import cli
@@ -258,4 +260,16 @@ def write_rulebook(folder: Path, text: str) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rulebook.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path_factory, monkeypatch):
+    """Every test gets its own decision store and key, never reports_out/."""
+    folder = tmp_path_factory.mktemp("store")
+    # The key exists already, so that no test sees the "created the key" notice.
+    load_or_create_key(folder / "adjudicate.key", announce=lambda message: None)
+    monkeypatch.setenv("ADJUDICATE_DB", f"sqlite:///{folder / 'adjudicate.db'}")
+    monkeypatch.delenv("ADJUDICATE_KEY_FILE", raising=False)
+    monkeypatch.delenv("ADJUDICATE_POLICY", raising=False)
     return folder

@@ -4,6 +4,7 @@ and the exact output (in the manner of sqlite-utils' CLI tests)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -42,11 +43,17 @@ def test_evaluate_the_example_prints_the_summary(tmp_path, monkeypatch):
     assert_clean_exit(result, 0)
     # 24 candidates; 53 rows of which 3 are bad on purpose (a misspelt
     # category, the 13th month, severity 'high').
-    assert result.stdout == (
+    summary, stored = result.stdout.splitlines()
+    assert summary == (
         "24 candidates, 50 findings, 3 rejected rows: 6 proceed, 4 proceed_with_note, 7 review, "
-        "5 escalate, 2 not_evaluated. Written to out/\n"
+        "5 escalate, 2 not_evaluated. Written to out/"
     )
+    assert re.fullmatch(r"Stored as batch B-[0-9a-f]{20}: 24 new decisions\.", stored)
     assert result.stderr == "Warning: 3 input row(s) could not be used; see out/rejected.csv.\n"
+
+    # The same batch again: the store keeps each decision once.
+    again = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out"))
+    assert again.stdout.splitlines()[1] == stored.replace("24 new decisions", "0 new decisions, 24 already stored")
 
     # The summary agrees with the files it announces.
     decisions = read_csv(tmp_path / "out/decisions.csv")
@@ -116,7 +123,7 @@ def test_the_default_output_folder_is_reports_out_and_the_batch_name(tmp_path, m
     result = run_cli(["evaluate", "incoming/week-45.csv", "--consents", "incoming/consents.csv", "--as-of", "2026-11-01"])
 
     assert_clean_exit(result)
-    assert result.stdout.endswith(" Written to reports_out/week-45/\n")
+    assert " Written to reports_out/week-45/\n" in result.stdout
     out = tmp_path / "reports_out" / "week-45"
     assert (out / "decisions.csv").is_file()
     assert (out / "memos" / "C-1001.md").is_file()

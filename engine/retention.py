@@ -1,0 +1,99 @@
+"""Retention and destruction: personal data is kept for its retention
+period (set per position in the access policy) and then destroyed.
+
+Purge deletes a decision's findings, their descriptions, its canonical
+input, its candidate reference and reason, and the memo files the tool
+wrote for it; what remains is a tombstone without personal data (decision
+id, batch, position, recommendation, dates, hashes) and the audit entry
+that records the destruction. A batch's own files (decisions.csv, ...) are
+removed when the last of its decisions is purged. On SQLite the freed pages
+are overwritten (secure_delete) and the file is vacuumed, so that deleted
+data is not left on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import audit
+from .schema import decision_findings, decisions, written_files
+from .store import Store
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    decision_ids: tuple[str, ...]
+    files: tuple[str, ...]
+    dry_run: bool
+
+
+def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> PurgeReport:
+    due_query = (
+        sa.select(decisions.c.decision_id, decisions.c.batch_id)
+        .where(decisions.c.purged_on.is_(None), decisions.c.retain_until < as_of.isoformat())
+        .order_by(decisions.c.decision_id)
+    )
+    with store.transaction() as connection:
+        due = connection.execute(due_query).all()
+        ids = [row.decision_id for row in due]
+        files = _files_to_remove(connection, ids, {row.batch_id for row in due})
+        if dry_run or not ids:
+            return PurgeReport(tuple(ids), tuple(files), dry_run)
+        for chunk in _chunks(ids):
+            connection.execute(decision_findings.delete().where(decision_findings.c.decision_id.in_(chunk)))
+            connection.execute(
+                decisions.update()
+                .where(decisions.c.decision_id.in_(chunk))
+                .values(candidate_id=None, reason=None, canonical_input=None, purged_on=dt.date.today().isoformat())
+            )
+        if files:
+            connection.execute(written_files.delete().where(written_files.c.path.in_(files)))
+        audit.append(
+            connection, actor=user, action="data purged",
+            detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files)},
+        )
+    for path in map(Path, files):
+        path.unlink(missing_ok=True)
+        if path.parent.name == "memos" and path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    if store.is_sqlite:
+        # Outside any transaction (VACUUM refuses to run inside one).
+        raw = store.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM")
+        finally:
+            raw.close()
+    return PurgeReport(tuple(ids), tuple(files), dry_run)
+
+
+def _files_to_remove(connection, ids: list[str], batch_ids: set[str]) -> list[str]:
+    if not ids:
+        return []
+    files = set()
+    for chunk in _chunks(ids):
+        files.update(connection.execute(
+            sa.select(written_files.c.path).where(written_files.c.decision_id.in_(chunk))
+        ).scalars())
+    due = set(ids)
+    for batch_id in batch_ids:
+        remaining = connection.execute(
+            sa.select(decisions.c.decision_id).where(
+                decisions.c.batch_id == batch_id, decisions.c.purged_on.is_(None)
+            )
+        ).scalars().all()
+        if set(remaining) <= due:  # the batch's last personal data goes now
+            files.update(connection.execute(
+                sa.select(written_files.c.path).where(
+                    written_files.c.batch_id == batch_id, written_files.c.decision_id.is_(None)
+                )
+            ).scalars())
+    return sorted(files)
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
