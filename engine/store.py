@@ -205,11 +205,19 @@ class Store:
                 connection.execute(decisions.insert(), decision_rows)
                 if finding_rows:
                     connection.execute(decision_findings.insert(), finding_rows)
-            for decision_id, paths in files.items():
-                for path in paths:
-                    _insert_missing(connection, written_files, "path", {
-                        "path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id,
-                    })
+            # The latest run owns a file: an output folder used again holds
+            # this batch's files now, and purging the old batch must not
+            # remove them.
+            owned = [
+                {"path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id}
+                for decision_id, paths in files.items()
+                for path in paths
+            ]
+            for start in range(0, len(owned), 500):
+                chunk = owned[start : start + 500]
+                connection.execute(written_files.delete().where(written_files.c.path.in_([f["path"] for f in chunk])))
+            if owned:
+                connection.execute(written_files.insert(), owned)
             audit.append(
                 connection, actor=user, action="batch evaluated", batch_id=batch_id,
                 detail={
