@@ -40,7 +40,7 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
     with store.transaction() as connection:
         due = connection.execute(due_query).all()
         ids = [row.decision_id for row in due]
-        files = _files_to_remove(connection, ids, {row.batch_id for row in due})
+        files = _files_to_remove(connection, ids)
         if dry_run or not ids:
             return PurgeReport(tuple(ids), tuple(files), dry_run)
         for chunk in _chunks(ids):
@@ -70,22 +70,33 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
     return PurgeReport(tuple(ids), tuple(files), dry_run)
 
 
-def _files_to_remove(connection, ids: list[str], batch_ids: set[str]) -> list[str]:
+def _files_to_remove(connection, ids: list[str]) -> list[str]:
+    """The files written for the decisions due, and the files of every
+    batch (decisions.csv, ...) whose decisions are then all purged."""
     if not ids:
         return []
-    files = set()
+    files, batch_ids = set(), set()
     for chunk in _chunks(ids):
-        files.update(connection.execute(
-            sa.select(written_files.c.path).where(written_files.c.decision_id.in_(chunk))
-        ).scalars())
+        for row in connection.execute(
+            sa.select(written_files.c.path, written_files.c.batch_id).where(written_files.c.decision_id.in_(chunk))
+        ):
+            files.add(row.path)
+            batch_ids.add(row.batch_id)
     due = set(ids)
-    for batch_id in batch_ids:
-        remaining = connection.execute(
-            sa.select(decisions.c.decision_id).where(
-                decisions.c.batch_id == batch_id, decisions.c.purged_on.is_(None)
+    for batch_id in sorted(batch_ids):
+        # A batch's files hold every decision it wrote memos for, including
+        # decisions first stored by another batch.
+        members = set(connection.execute(
+            sa.select(written_files.c.decision_id).where(
+                written_files.c.batch_id == batch_id, written_files.c.decision_id.is_not(None)
             )
-        ).scalars().all()
-        if set(remaining) <= due:  # the batch's last personal data goes now
+        ).scalars())
+        alive = set(connection.execute(
+            sa.select(decisions.c.decision_id).where(
+                decisions.c.decision_id.in_(members), decisions.c.purged_on.is_(None)
+            )
+        ).scalars()) if members else set()
+        if alive <= due:
             files.update(connection.execute(
                 sa.select(written_files.c.path).where(
                     written_files.c.batch_id == batch_id, written_files.c.decision_id.is_(None)

@@ -92,9 +92,20 @@ class Store:
             raise StoreError(f"cannot use the store URL '{self.url}': {exc}.") from None
         if self.is_sqlite:
             _exclusive_sqlite_transactions(self.engine)
-        self.sealer: Sealer = load_or_create_key(key_file_for(self.url, key_file), announce)
+        key_path = key_file_for(self.url, key_file)
+        existing = self._has_schema()
+        if existing and not key_path.exists():
+            raise StoreError(
+                "this store exists, but its key file is missing: restore the key from your backup "
+                "(or set ADJUDICATE_KEY_FILE to it). Without it the stored findings cannot be read.",
+                file=str(key_path),
+            )
+        self.sealer: Sealer = load_or_create_key(key_path, announce)
+        # The key is checked before any migration: a wrong key changes nothing.
+        if existing:
+            self._check_key(create=False)
         self._upgrade()
-        self._check_key()
+        self._check_key(create=True)
 
     # --- set-up ---------------------------------------------------------
 
@@ -130,12 +141,22 @@ class Store:
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
 
-    def _check_key(self) -> None:
+    def _has_schema(self) -> bool:
+        if self.is_sqlite and not (self.url.database and Path(self.url.database).exists()):
+            return False  # connecting would create the file
+        try:
+            with self.engine.connect() as connection:
+                return sa.inspect(connection).has_table("meta")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
+
+    def _check_key(self, *, create: bool) -> None:
         with self.transaction() as connection:
             row = connection.execute(sa.select(meta.c.value).where(meta.c.key == "key_check")).first()
             if row is None:
-                sealed = self.sealer.seal(KEY_CHECK, "key check").hex()
-                connection.execute(meta.insert().values(key="key_check", value=sealed))
+                if create:
+                    sealed = self.sealer.seal(KEY_CHECK, "key check").hex()
+                    connection.execute(meta.insert().values(key="key_check", value=sealed))
                 return
         try:
             opened = self.sealer.open(bytes.fromhex(row.value), "key check")
@@ -191,17 +212,24 @@ class Store:
                     engine_version=__version__, durable_rules_version=package_version("durable-rules"),
                     output_folder=str(output_folder) if output_folder else None,
                 ))
-            known = {
-                row.decision_id
+            stored = {
+                row.decision_id: row.purged_on
                 for row in connection.execute(
-                    sa.select(decisions.c.decision_id).where(
+                    sa.select(decisions.c.decision_id, decisions.c.purged_on).where(
                         decisions.c.decision_id.in_([d.decision_id for d in result.decisions])
                     )
                 )
             }
-            new = [d for d in result.decisions if d.decision_id not in known]
-            if new:
-                decision_rows, finding_rows = self._rows(result, new, batch_id, policy)
+            known = {i for i, purged_on in stored.items() if purged_on is None}
+            # A purged decision submitted again is personal data collected
+            # anew: it is stored again, with a new retention period.
+            revived = [d for d in result.decisions if stored.get(d.decision_id, "") not in ("", None)]
+            new = [d for d in result.decisions if d.decision_id not in stored]
+            if revived:
+                ids = [d.decision_id for d in revived]
+                connection.execute(decisions.delete().where(decisions.c.decision_id.in_(ids)))
+            if new or revived:
+                decision_rows, finding_rows = self._rows(result, new + revived, batch_id, policy)
                 connection.execute(decisions.insert(), decision_rows)
                 if finding_rows:
                     connection.execute(decision_findings.insert(), finding_rows)
@@ -224,10 +252,11 @@ class Store:
                     "input_sha256": result.batch.sha256, "as_of": result.as_of.isoformat(),
                     "rulebook_version": result.rulebook.version, "rulebook_sha256": result.rulebook.sha256,
                     "decisions_stored": len(new), "decisions_already_stored": len(known),
-                    "decision_ids": [d.decision_id for d in new],
+                    "decisions_stored_again_after_purge": len(revived),
+                    "decision_ids": [d.decision_id for d in new + revived],
                 },
             )
-        return BatchRecord(batch_id, len(new), len(known))
+        return BatchRecord(batch_id, len(new) + len(revived), len(known))
 
     def _rows(self, result: BatchResult, new: list[Decision], batch_id: str, policy: Policy):
         decision_rows, finding_rows = [], []
