@@ -55,12 +55,15 @@ class Policy:
                 return True
         return False
 
-    def check(self, user: str, position_id: str | None) -> None:
+    def check_user(self, user: str) -> None:
         if user not in self.users:
             raise AccessDenied(
                 f"user '{user}' is not in the access policy {self.path}; ask for a role there."
                 + did_you_mean(user, self.users)
             )
+
+    def check(self, user: str, position_id: str | None) -> None:
+        self.check_user(user)
         if not self.may_view(user, position_id):
             raise AccessDenied(
                 f"user '{user}' (roles {', '.join(self.users[user])}) may not view reports for the "

@@ -505,7 +505,7 @@ def audit_verify(db, key_file):
         result = audit.verify(connection)
     if not result.intact:
         raise click.ClickException(f"the audit trail is broken at entry {result.broken_at}: {result.problem}")
-    click.echo(f"The audit trail is intact: {result.count} entries, head {result.head}.")
+    click.echo(f"The audit trail is intact: {_count(result.count, 'entry', 'entries')}, head {result.head}.")
 
 
 @audit_group.command("log")
@@ -556,9 +556,10 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
         raise click.UsageError("--purpose must say why the report is needed.")
     store = _open_store(db, key_file)
     rules = load_policy(policy_path(policy), required=True)
-    with store.reading() as connection:
-        position_id = store.decision(connection, decision_id).position_id
     try:
+        rules.check_user(user)  # before the lookup: strangers learn nothing about decision ids
+        with store.reading() as connection:
+            position_id = store.decision(connection, decision_id).position_id
         rules.check(user, position_id)
     except AccessDenied:
         with store.transaction() as connection:
@@ -647,8 +648,8 @@ def purge_command(as_of, dry_run, user, db, key_file):
         click.echo(f"  {decision_id}")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else (plural or noun + 's')}"
 
 
 def main() -> None:

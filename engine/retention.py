@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import audit
+from .errors import OutputError
 from .schema import decision_findings, decisions, written_files
 from .store import Store
 
@@ -50,24 +51,48 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
                 .where(decisions.c.decision_id.in_(chunk))
                 .values(candidate_id=None, reason=None, canonical_input=None, purged_on=dt.date.today().isoformat())
             )
-        if files:
-            connection.execute(written_files.delete().where(written_files.c.path.in_(files)))
+        for chunk in _chunks(files):
+            connection.execute(written_files.delete().where(written_files.c.path.in_(chunk)))
         audit.append(
             connection, actor=user, action="data purged",
             detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files)},
         )
-    for path in map(Path, files):
-        path.unlink(missing_ok=True)
-        if path.parent.name == "memos" and path.parent.is_dir() and not any(path.parent.iterdir()):
-            path.parent.rmdir()
-    if store.is_sqlite:
-        # Outside any transaction (VACUUM refuses to run inside one).
-        raw = store.engine.raw_connection()
-        try:
-            raw.driver_connection.execute("VACUUM")
-        finally:
-            raw.close()
+        # The files go before the transaction commits: if one cannot be
+        # removed, nothing is recorded as destroyed and the next purge
+        # tries again; if the commit fails after, the files are gone and
+        # the next purge finishes the rows.
+        _remove(files)
+    _compact(store)
     return PurgeReport(tuple(ids), tuple(files), dry_run)
+
+
+def _remove(files: list[str]) -> None:
+    for path in map(Path, files):
+        try:
+            path.unlink(missing_ok=True)
+            if path.parent.name == "memos" and path.parent.is_dir() and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot remove a file with personal data: {exc.strerror}. Nothing was purged; fix the "
+                "permission and purge again.",
+                file=str(path),
+            ) from None
+
+
+def _compact(store: Store) -> None:
+    """Rewrite the tables so that deleted rows do not linger on disk."""
+    raw = store.engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        if store.is_sqlite:
+            connection.execute("VACUUM")  # outside any transaction, as VACUUM requires
+        else:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM FULL decisions, decision_findings")
+    finally:
+        raw.close()
 
 
 def _files_to_remove(connection, ids: list[str]) -> list[str]:

@@ -13,13 +13,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import inspect
+import os
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from engine.keys import load_or_create_key
+from engine.store import database_url
 from click.testing import CliRunner, Result
 
 from engine.cli import cli
@@ -273,3 +277,102 @@ def private_store(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("ADJUDICATE_KEY_FILE", raising=False)
     monkeypatch.delenv("ADJUDICATE_POLICY", raising=False)
     return folder
+
+
+# --- the decision store on both backends --------------------------------------
+# Store tests run against SQLite and against a real PostgreSQL server. CI
+# (.ci/run) starts the server and names an administrative URL in
+# ADJUDICATE_TEST_POSTGRES; each test gets a database of its own there.
+
+POSTGRES_ENV = "ADJUDICATE_TEST_POSTGRES"
+NO_POSTGRES = "no PostgreSQL server: set ADJUDICATE_TEST_POSTGRES (.ci/run starts one)"
+
+
+def _quiet(message: str) -> None:
+    """Swallow the "created the key" notice of keys created for a test."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, monkeypatch):
+    """The URL of an empty decision store, on SQLite and on PostgreSQL.
+
+    SQLite: a file in the test's folder, with its key created beside it
+    (where the store looks for it by default). PostgreSQL: a fresh database,
+    dropped afterwards; ADJUDICATE_KEY_FILE names a key created for it, since
+    a shared store needs its key named. Tests pass the URL with --db (or to
+    ``Store``); ADJUDICATE_DB keeps pointing at the private store.
+    """
+    folder = tmp_path / "store"
+    if request.param == "sqlite":
+        database = folder / "decisions.db"
+        load_or_create_key(database.with_suffix(".key"), announce=_quiet)
+        yield f"sqlite:///{database}"
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(NO_POSTGRES)
+    key = folder / "shared.key"
+    load_or_create_key(key, announce=_quiet)
+    monkeypatch.setenv("ADJUDICATE_KEY_FILE", str(key))
+    name = f"adjudicate_test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(database_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                # FORCE: the stores the test opened may still hold pooled connections.
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+STORE_TABLES = ("batches", "decisions", "decision_findings", "rulebook_versions", "table_versions",
+                "written_files", "audit_log")
+
+
+@dataclass
+class StoreDatabase:
+    """Raw SQL on a store's database, beside the engine's own access: to read
+    what was really stored, and to tamper with it as an attacker would."""
+
+    url: str
+    engine: sa.Engine
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def path(self) -> Path:
+        """The SQLite database file."""
+        assert self.backend == "sqlite", self.backend
+        return Path(self.engine.url.database)
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.text(sql), params).all()
+
+    def scalar(self, sql: str, **params):
+        with self.engine.connect() as connection:
+            return connection.execute(sa.text(sql), params).scalar()
+
+    def execute(self, sql: str, **params) -> int:
+        """Run one statement in its own transaction; the number of rows it changed."""
+        with self.engine.begin() as connection:
+            return connection.execute(sa.text(sql), params).rowcount
+
+    def count(self, table: str) -> int:
+        return self.scalar(f"SELECT count(*) FROM {table}")
+
+    def counts(self, tables=STORE_TABLES) -> dict[str, int]:
+        return {table: self.count(table) for table in tables}
+
+
+@pytest.fixture
+def store_db(store_url):
+    engine = sa.create_engine(database_url(store_url))
+    yield StoreDatabase(store_url, engine)
+    engine.dispose()
