@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from . import audit
 from .errors import OutputError
-from .schema import decision_findings, decisions, written_files
+from .schema import decision_findings, decisions, final_decisions, responses, reviews, written_files
 from .store import Store
 
 
@@ -46,6 +46,13 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
             return PurgeReport(tuple(ids), tuple(files), dry_run)
         for chunk in _chunks(ids):
             connection.execute(decision_findings.delete().where(decision_findings.c.decision_id.in_(chunk)))
+            # The person's own words and the reviewers' assessment of them go;
+            # who reviewed, decided and when stays, without the content.
+            connection.execute(reviews.update().where(reviews.c.decision_id.in_(chunk)).values(assessment=None))
+            connection.execute(responses.update().where(responses.c.decision_id.in_(chunk)).values(content=None))
+            connection.execute(
+                final_decisions.update().where(final_decisions.c.decision_id.in_(chunk)).values(reason=None)
+            )
             connection.execute(
                 decisions.update()
                 .where(decisions.c.decision_id.in_(chunk))
@@ -90,7 +97,7 @@ def _compact(store: Store) -> None:
         else:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM FULL decisions, decision_findings")
+                cursor.execute("VACUUM FULL decisions, decision_findings, reviews, responses, final_decisions")
     finally:
         raw.close()
 

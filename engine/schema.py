@@ -76,6 +76,7 @@ decision_findings = sa.Table(
     sa.Column("handling", sa.String(16), nullable=False),
     sa.Column("rule_id", sa.Text, nullable=False),
     sa.Column("description", sa.LargeBinary, nullable=True),
+    sa.Column("lookback", sa.String(8), nullable=True),
 )
 
 written_files = sa.Table(
@@ -96,4 +97,40 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("reviewer", sa.Text, nullable=False),
+    sa.Column("reviewed_at", sa.String(32), nullable=False),
+    sa.Column("assessment", sa.LargeBinary, nullable=True),
+)
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("issued_on", sa.String(10), nullable=False),
+    sa.Column("deadline", sa.String(10), nullable=True),
+    sa.Column("lang", sa.String(8), nullable=False),
+    sa.Column("issued_by", sa.Text, nullable=False),
+)
+
+responses = sa.Table(
+    "responses", metadata,
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("received_on", sa.String(10), nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+)
+
+final_decisions = sa.Table(
+    "final_decisions", metadata,
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("approver", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=False),
+    sa.Column("override", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.LargeBinary, nullable=True),
 )

@@ -284,6 +284,7 @@ class Store:
                     relevance=judged.entry.relevance.value if judged.entry else None,
                     handling=judged.handling.value, rule_id=judged.rule_id,
                     description=self.sealer.seal(finding.description.encode("utf-8"), decision.decision_id),
+                    lookback=judged.lookback.value if judged.lookback else None,
                 ))
         return decision_rows, finding_rows
 

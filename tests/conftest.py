@@ -330,7 +330,7 @@ def store_url(request, tmp_path, monkeypatch):
 
 
 STORE_TABLES = ("batches", "decisions", "decision_findings", "rulebook_versions", "table_versions",
-                "written_files", "audit_log")
+                "written_files", "audit_log", "reviews", "notices", "responses", "final_decisions")
 
 
 @dataclass
