@@ -7,8 +7,10 @@ A small YAML file (``access_policy.yaml``, or ``--policy`` /
     roles:
       legal:
         positions: all
+        may: [view, review, decide]
       hr_logistics:
         positions: [van_driver, forklift_operator, warehouse_picker]
+        may: [view, review]
     users:
       legal-counsel: [legal]
       hr-logistics-officer: [hr_logistics]
@@ -27,12 +29,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .deadlines import DEFAULT_RESPONSE_DAYS
 from .errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
 from .strict_yaml import YamlMap, load_yaml
 
 DEFAULT_POLICY = Path("access_policy.yaml")
 DEFAULT_RETENTION_DAYS = 365
-_TOP_KEYS = ("roles", "users", "retention")
+ACTIONS = ("view", "review", "decide")
+_VERBS = {"view": "view reports", "review": "review decisions", "decide": "decide"}
+_TOP_KEYS = ("roles", "users", "retention", "notices")
+_ROLE_KEYS = ("positions", "may")
 _RETENTION_KEYS = ("default_days", "positions")
 
 
@@ -41,19 +47,40 @@ class PolicyError(AdjudicateError):
 
 
 @dataclass(frozen=True)
+class Role:
+    positions: frozenset | None  # None: every position
+    may: frozenset  # of ACTIONS
+
+    def covers(self, position_id: str | None) -> bool:
+        return self.positions is None or (position_id is not None and position_id in self.positions)
+
+
+@dataclass(frozen=True)
 class Policy:
-    roles: dict  # role -> frozenset of position ids, or None for all
-    users: dict  # user -> tuple of roles
+    roles: dict  # role name -> Role
+    users: dict  # user -> tuple of role names
     default_days: int
     days_by_position: dict
     path: Path | None
+    response_days: dict  # jurisdiction (or "default") -> business days to respond to a notice
 
-    def may_view(self, user: str, position_id: str | None) -> bool:
-        for role in self.users.get(user, ()):
-            positions = self.roles[role]
-            if positions is None or (position_id is not None and position_id in positions):
-                return True
-        return False
+    def allows(self, user: str, action: str, position_id: str | None) -> bool:
+        return any(
+            action in self.roles[role].may and self.roles[role].covers(position_id)
+            for role in self.users.get(user, ())
+        )
+
+    def require(self, user: str, action: str, position_id: str | None) -> None:
+        """Raise AccessDenied unless ``user`` may ``action`` for the position."""
+        self.check_user(user)
+        if not self.allows(user, action, position_id):
+            raise AccessDenied(
+                f"user '{user}' (roles {', '.join(self.users[user])}) may not {_VERBS[action]} for the "
+                f"position '{position_id or 'unknown'}'."
+            )
+
+    def days_to_respond(self, jurisdiction: str | None) -> int:
+        return self.response_days.get(jurisdiction, self.response_days.get("default", DEFAULT_RESPONSE_DAYS))
 
     def check_user(self, user: str) -> None:
         if user not in self.users:
@@ -63,19 +90,16 @@ class Policy:
             )
 
     def check(self, user: str, position_id: str | None) -> None:
-        self.check_user(user)
-        if not self.may_view(user, position_id):
-            raise AccessDenied(
-                f"user '{user}' (roles {', '.join(self.users[user])}) may not view reports for the "
-                f"position '{position_id or 'unknown'}'."
-            )
+        self.require(user, "view", position_id)
 
     def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
         days = self.days_by_position.get(position_id, self.default_days)
         return since + dt.timedelta(days=days)
 
 
-DEFAULT = Policy(roles={}, users={}, default_days=DEFAULT_RETENTION_DAYS, days_by_position={}, path=None)
+DEFAULT = Policy(
+    roles={}, users={}, default_days=DEFAULT_RETENTION_DAYS, days_by_position={}, path=None, response_days={}
+)
 
 
 def policy_path(option: Path | None) -> Path:
@@ -109,14 +133,25 @@ def load_policy(path: Path, *, required: bool) -> Policy:
                     document.line_of(key))
     roles: dict = {}
     for role, entry in (document.get("roles") or {}).items():
-        positions = entry.get("positions") if isinstance(entry, dict) else None
+        line = document["roles"].line_of(role)
+        if not isinstance(entry, dict):
+            problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
+            continue
+        for key in entry:
+            if key not in _ROLE_KEYS:
+                problem(f"unknown key '{key}' in role '{role}'; allowed keys: {allowed(_ROLE_KEYS)}."
+                        + did_you_mean(str(key), _ROLE_KEYS), entry.line_of(key))
+        positions = entry.get("positions")
+        may = entry.get("may", ["view"])
+        if not isinstance(may, list) or not all(action in ACTIONS for action in may):
+            problem(f"'may' in role '{role}' lists actions from {allowed(ACTIONS)}.", entry.line_of("may"))
+            continue
         if positions == "all":
-            roles[role] = None
+            roles[role] = Role(None, frozenset(may))
         elif isinstance(positions, list) and all(isinstance(p, str) for p in positions):
-            roles[role] = frozenset(positions)
+            roles[role] = Role(frozenset(positions), frozenset(may))
         else:
-            problem(f"role '{role}' needs 'positions: all' or a list of position ids.",
-                    document["roles"].line_of(role))
+            problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
     users: dict = {}
     for user, user_roles in (document.get("users") or {}).items():
         listed = user_roles if isinstance(user_roles, list) else [user_roles]
@@ -133,9 +168,14 @@ def load_policy(path: Path, *, required: bool) -> Policy:
         problem("'default_days' must be a whole number of days, at least 1.", getattr(retention, "line", None))
     if not isinstance(by_position, dict) or not all(_days(d) for d in by_position.values()):
         problem("'retention: positions' maps position ids to whole numbers of days.", getattr(retention, "line", None))
+    notices = document.get("notices") or {}
+    response_days = notices.get("response_business_days", {}) if isinstance(notices, dict) else None
+    if not isinstance(response_days, dict) or not all(_days(d) for d in response_days.values()):
+        problem("'notices: response_business_days' maps 'default' or a jurisdiction (such as US-CA) "
+                "to a whole number of business days, at least 1.", document.line_of("notices"))
     if problems:
         raise InvalidConfiguration(f"The access policy {path}", problems)
-    return Policy(roles, users, default_days, dict(by_position), path)
+    return Policy(roles, users, default_days, dict(by_position), path, dict(response_days or {}))
 
 
 def _days(value) -> bool:
