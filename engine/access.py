@@ -89,9 +89,6 @@ class Policy:
                 + did_you_mean(user, self.users)
             )
 
-    def check(self, user: str, position_id: str | None) -> None:
-        self.require(user, "view", position_id)
-
     def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
         days = self.days_by_position.get(position_id, self.default_days)
         return since + dt.timedelta(days=days)

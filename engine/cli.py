@@ -22,10 +22,11 @@ import sqlalchemy as sa
 
 from . import audit, schema
 from .access import load_policy, policy_path
-from .errors import AccessDenied
-from .memos import render_memo
+from .memos import memo_stem, render_memo
 from .replay import decisions_of_batch, rebuild, replay
+from .notices import LANGUAGES, issue, render_notice
 from .retention import purge
+from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review
 from .reports import planned_files, write_reports
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
@@ -556,16 +557,7 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
         raise click.UsageError("--purpose must say why the report is needed.")
     store = _open_store(db, key_file)
     rules = load_policy(policy_path(policy), required=True)
-    try:
-        rules.check_user(user)  # before the lookup: strangers learn nothing about decision ids
-        with store.reading() as connection:
-            position_id = store.decision(connection, decision_id).position_id
-        rules.check(user, position_id)
-    except AccessDenied:
-        with store.transaction() as connection:
-            audit.append(connection, actor=user, action="access denied", decision_id=decision_id,
-                         detail={"purpose": purpose, "attempted": action})
-        raise
+    authorise(store, rules, user, "view", decision_id, detail={"purpose": purpose, "attempted": action})
     with store.reading() as connection:
         result, decision = rebuild(store, connection, decision_id)
     markdown, html = render_memo(result, decision)
@@ -618,6 +610,192 @@ def memo_export(decision_id, user, purpose, fmt, output, db, key_file, policy):
     """
     _memo(decision_id, user, purpose, "memo exported", db, key_file, policy, fmt, output)
     click.echo(f"Wrote {output}", err=True)
+
+
+def _load_answers(path: Path):
+    """An assessment from a YAML or JSON file (JSON is YAML too)."""
+    from .strict_yaml import load_yaml
+
+    return load_yaml(path, SignoffError)
+
+
+def _prompt_assessment(considered) -> dict:
+    click.echo("Individualized assessment: answer each factor for each finding relied on.", err=True)
+    findings = {}
+    for f in considered:
+        click.echo(f"Finding {f.finding.finding_id}: {f.finding.category}, {f.finding.severity}, "
+                   f"{f.finding.occurred_on.isoformat()}", err=True)
+        findings[f.finding.finding_id] = {
+            factor: click.prompt(f"  {factor.replace('_', ' ')}", err=True) for factor in FACTORS
+        }
+    return {"findings": findings, "summary": click.prompt("Summary and conclusion", err=True)}
+
+
+@cli.command("review")
+@click.argument("decision_id")
+@click.option("--reviewer", required=True, help="Who assesses; needs a role that may review the position.")
+@click.option("--answers", type=click.Path(path_type=Path),
+              help="YAML or JSON file with the assessment; without it, each factor is asked for.")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def review_command(decision_id, reviewer, answers, db, key_file, policy):
+    """Record an individualized assessment of a decision.
+
+    For every finding that weighs on the recommendation, the factors the law
+    names: nature and gravity, time elapsed, nature of the job, age at the
+    time, rehabilitation, the candidate's own account; and a summary.
+
+    Example:
+
+        adjudicate review D-93a0bf5f54b6b30f59d6 --reviewer hr-logistics-officer --answers assessment.yaml
+    """
+    store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=True)
+    with store.reading() as connection:
+        result, decision = rebuild(store, connection, decision_id)
+    considered = [f for f in decision.findings if f.considered]
+    assessment = _load_answers(answers) if answers else _prompt_assessment(considered)
+    review(store, rules, decision_id, reviewer, assessment, [f.finding.finding_id for f in considered])
+    click.echo(f"Recorded the assessment of {decision_id} by {reviewer}.")
+
+
+@cli.command("respond")
+@click.argument("decision_id")
+@click.option("--file", "response_file", type=click.Path(path_type=Path), required=True,
+              help="The candidate's response (text), as received.")
+@click.option("--received-on", callback=_date, metavar="YYYY-MM-DD", help="When it arrived.  [default: today]")
+@click.option("--user", help="Who records it.  [default: the OS user]")
+@store_options
+@reports_errors(exit_code=1)
+def respond_command(decision_id, response_file, received_on, user, db, key_file):
+    """Record the candidate's response to a pre-adverse notice.
+
+    Example:
+
+        adjudicate respond D-93a0bf5f54b6b30f59d6 --file response.txt
+    """
+    try:
+        content = response_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{response_file}: cannot read the response as UTF-8 text ({exc}).") from None
+    store = _open_store(db, key_file)
+    respond(store, decision_id, current_user(user), content, received_on)
+    click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")
+
+
+@cli.command("decide")
+@click.argument("decision_id")
+@click.option("--approver", required=True, help="Who decides; needs a role that may decide for the position.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="The final decision.")
+@click.option("--reason", required=True, help="Why; at least a sentence when the outcome departs from the recommendation.")
+@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="The day of the decision, for deadlines.  [default: today]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def decide_command(decision_id, approver, outcome, reason, today, db, key_file, policy):
+    """Record the final human decision: hire, hold or withdraw.
+
+    A withdraw needs a review by another person, a pre-adverse notice, and
+    either the end of the response period or a recorded response.
+
+    Example:
+
+        adjudicate decide D-93a0bf5f54b6b30f59d6 --approver legal-counsel --outcome hold --reason "Awaiting the court's final judgment."
+    """
+    store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=True)
+    override = decide(store, rules, decision_id, approver, outcome, reason, today)
+    click.echo(f"Recorded: {outcome} for {decision_id} by {approver}" + (" (an override of the recommendation)." if override else "."))
+
+
+@cli.group("notice")
+def notice_group():
+    """Candidate notices: before an adverse decision, and after it."""
+
+
+def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=False)
+    with store.reading() as connection:
+        result, decision = rebuild(store, connection, decision_id)
+    context = issue(
+        store, result, decision, kind=kind, lang=lang, issued_by=current_user(user), issued_on=issued_on,
+        business_days=rules.days_to_respond(jurisdiction),
+    )
+    markdown, html = render_notice(context)
+    output.mkdir(parents=True, exist_ok=True)
+    stem = f"{memo_stem(decision.candidate_id)}.{kind.replace('_', '-')}.{lang}"
+    for suffix, text in ((".md", markdown), (".html", html)):
+        path = output / (stem + suffix)
+        path.write_text(text, encoding="utf-8")
+        with store.transaction() as connection:
+            store.record_written_file(connection, path, decision_id)
+    click.echo(f"Wrote {output / stem}.md and .html" + (f"; respond by {context.deadline.isoformat()}." if context.deadline else "."))
+
+
+def notice_options(function):
+    for option in reversed([
+        click.argument("decision_id"),
+        click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the notice."),
+        click.option("--jurisdiction", help="Where the candidate applies, for the response period (e.g. US-CA).  [default: the policy's default]"),
+        click.option("--issued-on", callback=_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
+        click.option("--user", help="Who issues it.  [default: the OS user]"),
+        click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("reports_out/notices"), show_default=True, help="Folder for the notice files."),
+        store_options,
+        policy_option,
+        reports_errors(exit_code=1),
+    ]):
+        function = option(function)
+    return function
+
+
+@notice_group.command("pre-adverse")
+@notice_options
+def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    """Issue the notice that must come before an adverse decision.
+
+    Names the findings relied on, refers to the enclosed report, and states
+    the right to respond and dispute, the evidence accepted and the deadline.
+
+    Example:
+
+        adjudicate notice pre-adverse D-93a0bf5f54b6b30f59d6 --lang zh --jurisdiction US-CA
+    """
+    _notice("pre_adverse", decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+
+
+@notice_group.command("adverse")
+@notice_options
+def notice_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    """Issue the final notice after a withdraw: the decision, its reasons and the candidate's rights.
+
+    Example:
+
+        adjudicate notice adverse D-93a0bf5f54b6b30f59d6
+    """
+    _notice("adverse", decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+
+
+@cli.command("pending")
+@store_options
+@reports_errors(exit_code=1)
+def pending_command(db, key_file):
+    """List the decisions waiting on a person, with their deadlines.
+
+    Example:
+
+        adjudicate pending
+    """
+    store = _open_store(db, key_file)
+    with store.reading() as connection:
+        waiting = pending(connection, store)
+    if not waiting:
+        click.echo("No decision is waiting on a person.")
+    for item in waiting:
+        deadline = f", respond by {item.deadline.isoformat()}" if item.deadline and item.waiting_for == "response" else ""
+        click.echo(f"{item.decision_id}  {item.candidate_id}  {item.position_id or '-'}  {item.recommendation}: "
+                   f"waiting for {item.waiting_for}{deadline}")
 
 
 @cli.command("purge")
