@@ -26,7 +26,7 @@ from .memos import memo_stem, render_memo
 from .replay import decisions_of_batch, rebuild, replay
 from .notices import LANGUAGES, issue, render_notice
 from .retention import purge
-from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review
+from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review, signoff_of
 from .reports import planned_files, write_reports
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
@@ -560,7 +560,7 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
     authorise(store, rules, user, "view", decision_id, detail={"purpose": purpose, "attempted": action})
     with store.reading() as connection:
         result, decision = rebuild(store, connection, decision_id)
-    markdown, html = render_memo(result, decision)
+        markdown, html = render_memo(result, decision, signoff_of(store, connection, decision_id))
     text = markdown if fmt == "md" else html
     with store.transaction() as connection:
         if output is not None:
@@ -612,6 +612,20 @@ def memo_export(decision_id, user, purpose, fmt, output, db, key_file, policy):
     click.echo(f"Wrote {output}", err=True)
 
 
+def _refresh_memos(store: Store, decision_id: str) -> None:
+    """Render the decision's memos in the batch output folder again, now with
+    the assessment, the timeline and the sign-off."""
+    with store.reading() as connection:
+        result, decision = rebuild(store, connection, decision_id)
+        markdown, html = render_memo(result, decision, signoff_of(store, connection, decision_id))
+        paths = connection.execute(
+            sa.select(schema.written_files.c.path).where(schema.written_files.c.decision_id == decision_id)
+        ).scalars().all()
+    for path in map(Path, paths):
+        if path.parent.name == "memos" and path.exists():
+            path.write_text(markdown if path.suffix == ".md" else html, encoding="utf-8")
+
+
 def _load_answers(path: Path):
     """An assessment from a YAML or JSON file (JSON is YAML too)."""
     from .strict_yaml import load_yaml
@@ -657,6 +671,7 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
     considered = [f for f in decision.findings if f.considered]
     assessment = _load_answers(answers) if answers else _prompt_assessment(considered)
     review(store, rules, decision_id, reviewer, assessment, [f.finding.finding_id for f in considered])
+    _refresh_memos(store, decision_id)
     click.echo(f"Recorded the assessment of {decision_id} by {reviewer}.")
 
 
@@ -681,6 +696,7 @@ def respond_command(decision_id, response_file, received_on, user, db, key_file)
         raise click.ClickException(f"{response_file}: cannot read the response as UTF-8 text ({exc}).") from None
     store = _open_store(db, key_file)
     respond(store, decision_id, current_user(user), content, received_on)
+    _refresh_memos(store, decision_id)
     click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")
 
 
@@ -706,6 +722,7 @@ def decide_command(decision_id, approver, outcome, reason, today, db, key_file, 
     store = _open_store(db, key_file)
     rules = load_policy(policy_path(policy), required=True)
     override = decide(store, rules, decision_id, approver, outcome, reason, today)
+    _refresh_memos(store, decision_id)
     click.echo(f"Recorded: {outcome} for {decision_id} by {approver}" + (" (an override of the recommendation)." if override else "."))
 
 
@@ -724,6 +741,7 @@ def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, 
         business_days=rules.days_to_respond(jurisdiction),
     )
     markdown, html = render_notice(context)
+    _refresh_memos(store, decision_id)
     output.mkdir(parents=True, exist_ok=True)
     stem = f"{memo_stem(decision.candidate_id)}.{kind.replace('_', '-')}.{lang}"
     for suffix, text in ((".md", markdown), (".html", html)):

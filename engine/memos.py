@@ -80,6 +80,21 @@ class NotRelevantCategory:
 
 
 @dataclass(frozen=True)
+class Signoff:
+    """What people did with the decision, read from the store."""
+
+    reviewer: str | None
+    reviewed_at: str | None
+    assessment: dict | None  # {"summary": ..., "findings": {finding_id: {factor: answer}}}
+    timeline: tuple[tuple[str, str], ...]  # (date, event), oldest first
+    outcome: str | None
+    approver: str | None
+    decided_at: str | None
+    reason: str | None
+    override: bool
+
+
+@dataclass(frozen=True)
 class MemoContext:
     """Everything a memo template may use (the documented template context)."""
 
@@ -93,9 +108,10 @@ class MemoContext:
     rejected_summary: str  # finding ids and faulty columns, no values
     next_steps: tuple[str, ...]
     human_decision: str
+    signoff: Signoff | None  # None: nobody has reviewed or decided yet
 
 
-def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
+def memo_context(batch: BatchResult, decision: Decision, signoff: Signoff | None = None) -> MemoContext:
     considered = tuple(f for f in decision.findings if f.considered)
     aside = Counter(
         (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
@@ -130,6 +146,7 @@ def memo_context(batch: BatchResult, decision: Decision) -> MemoContext:
         ),
         next_steps=NEXT_STEPS[decision.recommendation],
         human_decision=HUMAN_DECISION,
+        signoff=signoff,
     )
 
 
@@ -146,9 +163,10 @@ def _not_relevant_because(finding: JudgedFinding) -> str:
     return f"{finding.rule.title} (rule {finding.rule.id})"
 
 
-def render_memo(batch: BatchResult, decision: Decision) -> tuple[str, str]:
-    """The memo as (Markdown, HTML)."""
-    context = {"memo": memo_context(batch, decision)}
+def render_memo(batch: BatchResult, decision: Decision, signoff: Signoff | None = None) -> tuple[str, str]:
+    """The memo as (Markdown, HTML); with ``signoff``, the assessment, the
+    timeline and the sign-off block are filled in."""
+    context = {"memo": memo_context(batch, decision, signoff)}
     return (
         MARKDOWN.get_template("memo.md.j2").render(context),
         HTML.get_template("memo.html.j2").render(context),

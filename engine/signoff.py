@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from . import audit
 from .access import Policy
+from .memos import Signoff
 from .errors import AccessDenied, AdjudicateError, all_of, allowed, did_you_mean
 from .schema import decisions, final_decisions, notices, responses, reviews
 from .store import Store
@@ -220,7 +221,8 @@ def decide(
         if outcome == "withdraw":
             _withdraw_allowed(current, approver, today)
         connection.execute(final_decisions.insert().values(
-            decision_id=decision_id, outcome=outcome, approver=approver, decided_at=_now(), override=override,
+            decision_id=decision_id, outcome=outcome, approver=approver, decided_at=today.isoformat(),
+            override=override,
             reason=store.sealer.seal(reason.encode("utf-8"), decision_id),
         ))
         audit.append(connection, actor=approver, action="decision made", decision_id=decision_id,
@@ -279,6 +281,43 @@ def final_of(store: Store, connection, decision_id: str):
         return None
     reason = store.sealer.open(row.reason, decision_id).decode("utf-8") if row.reason else ""
     return row, reason
+
+
+def signoff_of(store: Store, connection, decision_id: str) -> Signoff | None:
+    """What people did with the decision, for the memo; None if nothing yet."""
+    reviewed = assessment_of(store, connection, decision_id)
+    review_row = connection.execute(sa.select(reviews).where(reviews.c.decision_id == decision_id)).first()
+    final = final_of(store, connection, decision_id)
+    timeline = []
+    if review_row:
+        timeline.append((review_row.reviewed_at[:10], f"individualized assessment by {review_row.reviewer}"))
+    for notice in connection.execute(
+        sa.select(notices).where(notices.c.decision_id == decision_id).order_by(notices.c.issued_on)
+    ):
+        due = f", response due by {notice.deadline}" if notice.deadline else ""
+        timeline.append((notice.issued_on, f"{notice.kind.replace('_', '-')} notice issued ({notice.lang}){due}"))
+    response = connection.execute(sa.select(responses).where(responses.c.decision_id == decision_id)).first()
+    if response:
+        timeline.append((response.received_on, "response from the candidate received"))
+    if final:
+        timeline.append((final[0].decided_at[:10], f"final decision: {final[0].outcome} by {final[0].approver}"))
+    if not timeline:
+        return None
+    return Signoff(
+        reviewer=reviewed[0] if reviewed else (review_row.reviewer if review_row else None),
+        reviewed_at=review_row.reviewed_at[:10] if review_row else None,
+        # In the order the law lists the factors, not the stored key order.
+        assessment={
+            "summary": reviewed[1]["summary"],
+            "findings": {k: {f: v[f] for f in FACTORS} for k, v in reviewed[1]["findings"].items()},
+        } if reviewed else None,
+        timeline=tuple(sorted(timeline)),
+        outcome=final[0].outcome if final else None,
+        approver=final[0].approver if final else None,
+        decided_at=final[0].decided_at[:10] if final else None,
+        reason=final[1] if final else None,
+        override=bool(final[0].override) if final else False,
+    )
 
 
 def pending(connection: sa.Connection, store: Store) -> list[State]:
