@@ -27,7 +27,9 @@ from .replay import decisions_of_batch, rebuild, replay
 from .notices import LANGUAGES, issue, render_notice
 from .retention import purge
 from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review, signoff_of
-from .reports import planned_files, write_reports
+from .consistency import consistency
+from .reports import csv_text, planned_files, write_reports
+from .templating import HTML
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
 from .rulebook import load_rulebook
@@ -814,6 +816,57 @@ def pending_command(db, key_file):
         deadline = f", respond by {item.deadline.isoformat()}" if item.deadline and item.waiting_for == "response" else ""
         click.echo(f"{item.decision_id}  {item.candidate_id}  {item.position_id or '-'}  {item.recommendation}: "
                    f"waiting for {item.waiting_for}{deadline}")
+
+
+@cli.command("consistency")
+@click.option("--since", callback=_optional_date, metavar="YYYY-MM-DD", help="Only decisions evaluated on or after this day.")
+@click.option("--user", required=True, help="Who reads the report; groups of positions they may not view are left out.")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write the groups as CSV.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Also write the report as an HTML page.")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def consistency_command(since, user, csv_path, html_path, db, key_file, policy):
+    """Show how comparable cases were recommended and decided.
+
+    Groups decisions by risk signature (rulebook version, position, and each
+    finding's category, severity, disposition, relevance and lookback) and
+    flags groups with different recommendations (never allowed under one
+    rulebook version) or different final outcomes (overrides, with reasons).
+
+    Example:
+
+        adjudicate consistency --user legal-counsel --since 2026-01-01 --html consistency.html
+    """
+    store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=True)
+    rules.check_user(user)
+    with store.reading() as connection:
+        groups, hidden = consistency(store, connection, since=since,
+                                     visible=lambda position: rules.allows(user, "view", position))
+    with store.transaction() as connection:
+        audit.append(connection, actor=user, action="consistency report",
+                     detail={"since": since.isoformat() if since else None, "groups": len(groups)})
+    flagged = [g for g in groups if g.flag]
+    for g in groups:
+        recommendations = ", ".join(f"{r} {n}" for r, n in g.recommendations.items())
+        outcomes = ", ".join(f"{o} {n}" for o, n in g.outcomes.items())
+        click.echo(f"{g.rulebook_version}  {g.position_id}  {g.signature}  [{len(g.decisions)}]  "
+                   f"recommended: {recommendations}; decided: {outcomes}" + (f"  << {g.flag}" if g.flag else ""))
+        for decision_id, recommendation, outcome, reason in g.overrides:
+            click.echo(f"    override {decision_id}: {recommendation} -> {outcome}: {reason}")
+    click.echo(f"{_count(len(groups), 'group')}, {_count(len(flagged), 'flagged group')}"
+               + (f"; {hidden} hidden by the access policy." if hidden else "."))
+    if csv_path is not None:
+        csv_path.write_text(csv_text(
+            ("rulebook_version", "position_id", "signature", "decisions", "recommendations", "outcomes", "flag"),
+            ((g.rulebook_version, g.position_id, g.signature, len(g.decisions),
+              "; ".join(f"{r}={n}" for r, n in g.recommendations.items()),
+              "; ".join(f"{o}={n}" for o, n in g.outcomes.items()), g.flag) for g in groups),
+        ), encoding="utf-8")
+    if html_path is not None:
+        report = {"groups": groups, "hidden": hidden, "since": since, "user": user}
+        html_path.write_text(HTML.get_template("consistency.html.j2").render(report=report), encoding="utf-8")
 
 
 @cli.command("purge")
