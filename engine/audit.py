@@ -1,18 +1,25 @@
 """The audit trail: an append-only log in which every entry is chained to
 the one before it by a SHA-256 hash, like a ledger.
 
-An entry's hash covers its sequence number, time, actor, action, subject,
-details and the previous entry's hash. Editing an entry breaks its own
-hash; deleting or reordering entries breaks the sequence or the chain.
-``verify`` walks the whole chain and names the first entry that does not
-hold. Entries name decisions and batches by id, never a candidate, so that
-purging a candidate's data leaves the trail intact and free of it.
+An entry's hash is an HMAC-SHA-256, keyed with a key derived from the
+store's encryption key, over its sequence number, time, actor, action,
+subject, details and the previous entry's hash. Editing an entry breaks its
+own hash; deleting or reordering entries breaks the sequence or the chain;
+and somebody who can write to the database but does not hold the key file
+cannot compute the hashes of a rewritten chain. ``verify`` walks the whole
+chain and names the first entry that does not hold. Entries name decisions
+and batches by id; the free text they keep (a purpose of access) is kept
+as long as the trail, so it must not name the candidate.
+
+The key comes with the connection (``connection.info["audit_key"]``, set by
+the store), so that callers cannot forget it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
@@ -40,13 +47,17 @@ class Entry:
         return json.loads(self.detail)
 
 
-def entry_hash(seq, at, actor, action, decision_id, batch_id, detail, prev_hash) -> str:
+def entry_hash(key: bytes, seq, at, actor, action, decision_id, batch_id, detail, prev_hash) -> str:
     payload = json.dumps(
         [seq, at, actor, action, decision_id, batch_id, detail, prev_hash],
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _key(connection: sa.Connection) -> bytes:
+    return connection.info["audit_key"]
 
 
 def append(
@@ -66,7 +77,7 @@ def append(
     seq, prev_hash = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
     at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
     text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    digest = entry_hash(seq, at, actor, action, decision_id, batch_id, text, prev_hash)
+    digest = entry_hash(_key(connection), seq, at, actor, action, decision_id, batch_id, text, prev_hash)
     connection.execute(
         audit_log.insert().values(
             seq=seq, at=at, actor=actor, action=action, decision_id=decision_id,
@@ -105,7 +116,7 @@ def verify(connection: sa.Connection) -> Verification:
             return Verification(count, previous_hash, entry.seq,
                                 f"entry {entry.seq} does not follow the entry before it (its link to the "
                                 "previous hash is wrong): entries were removed, inserted or reordered.")
-        recomputed = entry_hash(entry.seq, entry.at, entry.actor, entry.action, entry.decision_id,
+        recomputed = entry_hash(_key(connection), entry.seq, entry.at, entry.actor, entry.action, entry.decision_id,
                                 entry.batch_id, entry.detail, entry.prev_hash)
         if recomputed != entry.entry_hash:
             return Verification(count, previous_hash, entry.seq,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -26,8 +27,13 @@ KEY_CHECK = b"adjudicate key check"
 
 @dataclass(frozen=True)
 class Sealer:
-    key: bytes
+    key: bytes = field(repr=False)
     path: Path
+
+    @property
+    def audit_key(self) -> bytes:
+        """A separate key for the audit chain's HMAC, derived from this one."""
+        return hmac.new(self.key, b"adjudicate audit chain", hashlib.sha256).digest()
 
     @property
     def fingerprint(self) -> str:

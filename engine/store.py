@@ -114,6 +114,7 @@ class Store:
         """A transaction that may extend the audit chain: exclusive."""
         try:
             with self.engine.begin() as connection:
+                connection.info["audit_key"] = self.sealer.audit_key
                 if not self.is_sqlite:
                     connection.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
                 yield connection
@@ -124,6 +125,7 @@ class Store:
     def reading(self):
         try:
             with self.engine.connect() as connection:
+                connection.info["audit_key"] = self.sealer.audit_key
                 yield connection
         except sa.exc.OperationalError as exc:
             raise StoreError(f"the store {self.url.render_as_string()} cannot be read: {exc.orig}.") from None

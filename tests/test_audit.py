@@ -9,6 +9,7 @@ with access to the database would do it: raw SQL on the tables.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import threading
@@ -133,14 +134,34 @@ def test_an_edited_entry_breaks_the_chain_at_that_entry(store_url, store_db, tra
                              "its content does not match its hash.")
 
 
-def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(store_url, store_db, trail):
-    """An attacker who also recomputes the edited entry's hash is caught at the next entry."""
+def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(store_url, store_db, trail, tmp_path):
+    """An attacker who holds the key and recomputes the edited entry's hash is caught at the next entry."""
     e = trail[2]
     detail = '{"format":"md","purpose":"curiosity"}'
-    forged = audit.entry_hash(e.seq, e.at, e.actor, e.action, e.decision_id, e.batch_id, detail, e.prev_hash)
+    key = Store(store_url, announce=lambda m: None).sealer.audit_key
+    forged = audit.entry_hash(key, e.seq, e.at, e.actor, e.action, e.decision_id, e.batch_id, detail, e.prev_hash)
     store_db.execute("UPDATE audit_log SET detail = :d, entry_hash = :h WHERE seq = 3", d=detail, h=forged)
     assert_broken(store_url, "the audit trail is broken at entry 4: entry 4 does not follow the entry before it "
                              "(its link to the previous hash is wrong): entries were removed, inserted or reordered.")
+
+
+def test_a_chain_rewritten_without_the_key_is_caught(store_url, store_db, trail):
+    """Somebody with access to the database but not the key file recomputes every hash after an
+    edit with plain SHA-256: the first rewritten entry fails, since the chain is an HMAC."""
+    rows = entries(store_db)
+    previous = rows[1].entry_hash
+    for e in rows[2:]:
+        detail = e.detail.replace("hiring decision", "curiosity")
+        payload = json.dumps([e.seq, e.at, e.actor, e.action, e.decision_id, e.batch_id, detail, previous],
+                             ensure_ascii=False, separators=(",", ":"))
+        forged = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        store_db.execute("UPDATE audit_log SET detail = :d, prev_hash = :p, entry_hash = :h WHERE seq = :s",
+                         d=detail, p=previous, h=forged, s=e.seq)
+        previous = forged
+    result = run_cli(["audit", "verify", "--db", store_url])
+    assert result.exit_code == 1
+    assert "the audit trail is broken at entry 3: entry 3 (" in result.stderr
+    assert "was altered: its content does not match its hash." in result.stderr
 
 
 @pytest.mark.parametrize("removed, broken", [(3, 4), (1, 2), (5, 6)])
