@@ -16,7 +16,7 @@ from .dates import FORMAT_HINT, parse_iso_date
 from .analysis import analyse
 from .changes import batch_impact, compare_rulebooks
 from .decisions import evaluate_files
-from .errors import AdjudicateError
+from .errors import AdjudicateError, StoreError
 from .positions import load_tables
 import sqlalchemy as sa
 
@@ -460,9 +460,15 @@ def verify_command(decision_id, batch_id, user, db, key_file):
     if (decision_id is None) == (batch_id is None):
         raise click.UsageError("give one DECISION_ID or --batch BATCH_ID.")
     store = _open_store(db, key_file)
+    purged = []
     with store.reading() as connection:
-        ids = [decision_id] if decision_id else decisions_of_batch(connection, batch_id)
+        if decision_id:
+            ids = [decision_id]
+        else:
+            ids, purged = decisions_of_batch(connection, batch_id)
         replays = [replay(store, connection, i) for i in ids]
+    for tombstone in purged:
+        click.echo(f"{tombstone}: purged at the end of its retention period; nothing left to replay.")
     differing = [r for r in replays if not r.same]
     with store.transaction() as connection:
         for r in replays:
@@ -561,8 +567,15 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
     rules = load_policy(policy_path(policy), required=True)
     authorise(store, rules, user, "view", decision_id, detail={"purpose": purpose, "attempted": action})
     with store.reading() as connection:
-        result, decision = rebuild(store, connection, decision_id)
-        markdown, html = render_memo(result, decision, signoff_of(store, connection, decision_id))
+        # Through replay: a memo must show what was decided, not what the
+        # code of today would decide.
+        replayed = replay(store, connection, decision_id)
+        if not replayed.same:
+            raise StoreError(
+                f"decision {decision_id} does not replay as stored ({'; '.join(replayed.differences)}); "
+                "the memo is not shown. Run adjudicate verify and investigate."
+            )
+        markdown, html = render_memo(replayed.result, replayed.decision, signoff_of(store, connection, decision_id))
     text = markdown if fmt == "md" else html
     with store.transaction() as connection:
         if output is not None:

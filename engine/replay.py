@@ -87,34 +87,54 @@ def replay(store: Store, connection: sa.Connection, decision_id: str) -> Replay:
     differences = []
     if decision.decision_id != decision_id:
         differences.append(f"the inputs now hash to {decision.decision_id}, not {decision_id}")
-    if decision.recommendation.value != row.recommendation:
-        differences.append(f"recommendation: stored {row.recommendation}, replayed {decision.recommendation}")
+    # Every stored column that anybody reads (the access check reads the
+    # position) must agree with the replay, not only the outcome.
+    replayed_row = {
+        "candidate_id": decision.candidate_id,
+        "position_id": decision.position.position_id if decision.position else None,
+        "recommendation": decision.recommendation.value,
+        "reason": decision.reason,
+    }
+    for column, value in replayed_row.items():
+        if getattr(row, column) != value:
+            differences.append(f"{column}: stored {getattr(row, column) or '(none)'}, replayed {value or '(none)'}")
+    columns = ("category", "severity", "disposition", "relevance", "lookback", "handling", "rule_id")
     stored = {
-        f.finding_id: (f.handling, f.rule_id)
+        f.finding_id: tuple(getattr(f, c) for c in columns)
         for f in connection.execute(
             sa.select(decision_findings).where(decision_findings.c.decision_id == decision_id)
         )
     }
-    replayed = {f.finding.finding_id: (f.handling.value, f.rule_id) for f in decision.findings}
+    replayed = {
+        f.finding.finding_id: (
+            f.finding.category, f.finding.severity.value, f.finding.disposition.value,
+            f.entry.relevance.value if f.entry else None, f.lookback.value if f.lookback else None,
+            f.handling.value, f.rule_id,
+        )
+        for f in decision.findings
+    }
     for finding_id in sorted(set(stored) | set(replayed)):
         before, after = stored.get(finding_id), replayed.get(finding_id)
-        if before != after:
-            differences.append(
-                f"finding {finding_id}: stored {_handling(before)}, replayed {_handling(after)}"
-            )
+        if before is not None and after is not None and before[4] is None:
+            before = before[:4] + (after[4],) + before[5:]  # stored before lookback was recorded (0003)
+        if before is None:
+            differences.append(f"finding {finding_id}: not stored, replayed {after[5]} ({after[6]})")
+        elif after is None:
+            differences.append(f"finding {finding_id}: stored {before[5]} ({before[6]}), not replayed")
+        elif before != after:
+            differences.append(f"finding {finding_id}: " + "; ".join(
+                f"{c}: stored {b}, replayed {a}" for c, b, a in zip(columns, before, after) if b != a
+            ))
     return Replay(decision_id, result, decision, tuple(differences))
 
 
-def decisions_of_batch(connection: sa.Connection, batch_id: str) -> list[str]:
-    ids = connection.execute(
-        sa.select(decisions.c.decision_id)
+def decisions_of_batch(connection: sa.Connection, batch_id: str) -> tuple[list[str], list[str]]:
+    """The batch's live decisions, and its purged ones (tombstones)."""
+    rows = connection.execute(
+        sa.select(decisions.c.decision_id, decisions.c.purged_on)
         .where(decisions.c.batch_id == batch_id)
         .order_by(decisions.c.decision_id)
-    ).scalars().all()
-    if not ids:
+    ).all()
+    if not rows:
         raise StoreError(f"no batch '{batch_id}' in the store, or it has no decisions.")
-    return ids
-
-
-def _handling(pair) -> str:
-    return "nothing" if pair is None else f"{pair[0]} ({pair[1]})"
+    return [r.decision_id for r in rows if r.purged_on is None], [r.decision_id for r in rows if r.purged_on]

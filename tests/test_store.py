@@ -33,6 +33,7 @@ from conftest import (
     AS_OF_TEXT,
     EXAMPLE_BATCH,
     EXAMPLE_CONSENTS,
+    ROOT,
     RULES,
     SHIPPED_RULEBOOK,
     STORE_TABLES,
@@ -396,14 +397,14 @@ def test_verify_reports_a_tampered_handling(store_url, store_db, tmp_path):
     assert_clean_exit(result, 1)
     assert result.stdout == (
         f"{decision}: DIFFERS\n"
-        "  finding F-0003: stored note (ESC-DIRECT-SERIOUS), replayed escalate (ESC-DIRECT-SERIOUS)\n"
+        "  finding F-0003: handling: stored note, replayed escalate\n"
     )
     assert result.stderr == "Error: 1 of 1 decisions differ on replay.\n"
     entry = audit_entries(store_db)[-1]
     assert (entry.action, entry.decision_id, json.loads(entry.detail)) == (
         "decision verified", decision,
         {"same": False, "differences": [
-            "finding F-0003: stored note (ESC-DIRECT-SERIOUS), replayed escalate (ESC-DIRECT-SERIOUS)"]},
+            "finding F-0003: handling: stored note, replayed escalate"]},
     )
 
 
@@ -419,7 +420,7 @@ def test_verify_reports_a_tampered_recommendation_and_a_removed_finding(store_ur
     assert (
         f"{decision}: DIFFERS\n"
         "  recommendation: stored proceed, replayed escalate\n"
-        "  finding F-0002: stored nothing, replayed review (REV-DIRECT-MINOR-HIGH-RISK)\n"
+        "  finding F-0002: not stored, replayed review (REV-DIRECT-MINOR-HIGH-RISK)\n"
     ) in result.stdout
     assert result.stdout.count("DIFFERS") == 1
     assert result.stderr == "Error: 1 of 24 decisions differ on replay.\n"
@@ -894,3 +895,23 @@ def test_a_file_that_cannot_be_deleted_is_a_message_not_a_traceback(store_url, t
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and str(locked) in result.stderr
+
+
+def test_verify_and_memo_show_catch_a_tampered_position(store_url, store_db, tmp_path):
+    """The access check reads the stored position: a changed position must not pass as 'same',
+    and the memo is not shown from a record that no longer replays."""
+    evaluate(store_url, tmp_path / "out")
+    decision = decision_ids(tmp_path / "out")["C-1003"]  # childcare_worker
+    assert store_db.execute(
+        "UPDATE decisions SET position_id = 'van_driver' WHERE decision_id = :d", d=decision
+    ) == 1
+
+    result = cli(store_url, "verify", decision, "--user", "auditor")
+    assert_clean_exit(result, 1)
+    assert f"{decision}: DIFFERS\n  position_id: stored van_driver, replayed childcare_worker\n" == result.stdout
+
+    shown = cli(store_url, "memo", "show", decision, "--user", "legal-counsel", "--purpose", "audit",
+                "--policy", str(ROOT / "access_policy.yaml"))
+    assert_clean_exit(shown, 1)
+    assert shown.stdout == ""
+    assert shown.stderr.startswith(f"Error: decision {decision} does not replay as stored (position_id: stored")
