@@ -84,10 +84,8 @@ class Policy:
 
     def check_user(self, user: str) -> None:
         if user not in self.users:
-            raise AccessDenied(
-                f"user '{user}' is not in the access policy {self.path}; ask for a role there."
-                + did_you_mean(user, self.users)
-            )
+            # No "did you mean" here: it would tell a stranger who may see what.
+            raise AccessDenied(f"user '{user}' is not in the access policy {self.path}; ask for a role there.")
 
     def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
         days = self.days_by_position.get(position_id, self.default_days)

@@ -100,8 +100,9 @@ def policy_option(function):
     )(function)
 
 
-def _open_store(db, key_file) -> Store:
-    return Store(db, key_file, announce=lambda message: click.echo(message, err=True))
+def _open_store(db, key_file, *, create: bool = False) -> Store:
+    """Only evaluate creates a store; every other command needs one that exists."""
+    return Store(db, key_file, announce=lambda message: click.echo(message, err=True), create=create)
 
 
 def reports_errors(exit_code: int):
@@ -182,7 +183,7 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
         batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=allow_draft
     )
     retention = load_policy(policy_path(policy), required=False)
-    store = _open_store(db, key_file)  # before any output: a wrong key stops the run here
+    store = _open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
     if not result.rulebook.approved:
         click.echo(
             f"Warning: rulebook version {result.rulebook.version} is a DRAFT; every output is marked so.",

@@ -81,4 +81,9 @@ def load_or_create_key(path: Path, announce=print) -> Sealer:
             f"the key file holds {len(key)} bytes, not the 32 of an AES-256 key; restore it from your backup.",
             file=str(path),
         )
+    if path.stat().st_mode & 0o077:
+        announce(
+            f"Warning: the key file {path} can be read by other users; make it readable by its owner "
+            f"only (chmod 600 {path})."
+        )
     return Sealer(key, path)

@@ -97,7 +97,7 @@ def _compact(store: Store) -> None:
         else:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM FULL decisions, decision_findings, reviews, responses, final_decisions")
+                cursor.execute("VACUUM FULL decisions, decision_findings, reviews, responses, final_decisions, written_files")
     finally:
         raw.close()
 

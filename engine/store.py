@@ -81,11 +81,17 @@ class BatchRecord:
 
 
 class Store:
-    def __init__(self, url: str | None = None, key_file: str | None = None, announce=print) -> None:
+    def __init__(
+        self, url: str | None = None, key_file: str | None = None, announce=print, *, create: bool = True
+    ) -> None:
         self.url = sa.make_url(database_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        if self.is_sqlite and self.url.database:
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        database = Path(self.url.database) if self.is_sqlite and self.url.database not in (None, "", ":memory:") else None
+        if database is not None and not database.exists() and not create:
+            raise StoreError(
+                f"there is no store at {database}: evaluate a batch first, or name the store with "
+                "--db or ADJUDICATE_DB."
+            )
         try:
             self.engine = sa.create_engine(self.url)
         except (sa.exc.ArgumentError, ImportError) as exc:
@@ -94,6 +100,11 @@ class Store:
             _exclusive_sqlite_transactions(self.engine)
         key_path = key_file_for(self.url, key_file)
         existing = self._has_schema()
+        if not existing and not create:
+            raise StoreError(
+                f"there is no store at {self.url.render_as_string()}: evaluate a batch first, or name the "
+                "store with --db or ADJUDICATE_DB."
+            )
         if existing and not key_path.exists():
             raise StoreError(
                 "this store exists, but its key file is missing: restore the key from your backup "
@@ -101,6 +112,10 @@ class Store:
                 file=str(key_path),
             )
         self.sealer: Sealer = load_or_create_key(key_path, announce)
+        if database is not None and not database.exists():
+            database.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the start: the file holds candidate references.
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # The key is checked before any migration: a wrong key changes nothing.
         if existing:
             self._check_key(create=False)
@@ -118,7 +133,7 @@ class Store:
                 if not self.is_sqlite:
                     connection.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
                 yield connection
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             raise StoreError(f"the store {self.url.render_as_string()} cannot be used: {exc.orig}.") from None
 
     @contextmanager
@@ -127,7 +142,7 @@ class Store:
             with self.engine.connect() as connection:
                 connection.info["audit_key"] = self.sealer.audit_key
                 yield connection
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             raise StoreError(f"the store {self.url.render_as_string()} cannot be read: {exc.orig}.") from None
 
     def _upgrade(self) -> None:
@@ -140,7 +155,7 @@ class Store:
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
 
     def _has_schema(self) -> bool:
@@ -149,7 +164,7 @@ class Store:
         try:
             with self.engine.connect() as connection:
                 return sa.inspect(connection).has_table("meta")
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
 
     def _check_key(self, *, create: bool) -> None:
@@ -238,16 +253,11 @@ class Store:
             # The latest run owns a file: an output folder used again holds
             # this batch's files now, and purging the old batch must not
             # remove them.
-            owned = [
+            _own_files(connection, [
                 {"path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id}
                 for decision_id, paths in files.items()
                 for path in paths
-            ]
-            for start in range(0, len(owned), 500):
-                chunk = owned[start : start + 500]
-                connection.execute(written_files.delete().where(written_files.c.path.in_([f["path"] for f in chunk])))
-            if owned:
-                connection.execute(written_files.insert(), owned)
+            ])
             audit.append(
                 connection, actor=user, action="batch evaluated", batch_id=batch_id,
                 detail={
@@ -301,9 +311,7 @@ class Store:
     def record_written_file(self, connection, path: Path, decision_id: str) -> None:
         """Remember a file written with a decision's personal data, for purge."""
         batch_id = self.decision(connection, decision_id).batch_id
-        _insert_missing(connection, written_files, "path", {
-            "path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id,
-        })
+        _own_files(connection, [{"path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id}])
 
     def opened_input(self, row) -> dict:
         return json.loads(self.sealer.open(row.canonical_input, row.decision_id))
@@ -337,6 +345,15 @@ def _row(row) -> dict:
         "file": Path(row.file).name, "line": row.line, "finding_id": row.finding_id,
         "candidate_id": row.candidate_id, "column": row.column, "error": row.error,
     }
+
+
+def _own_files(connection, rows: list[dict]) -> None:
+    """The latest writer owns a file: a file written again (an output folder
+    or an export path used twice) is purged with its newest content's data."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        connection.execute(written_files.delete().where(written_files.c.path.in_([r["path"] for r in chunk])))
+        connection.execute(written_files.insert(), chunk)
 
 
 def _insert_missing(connection, table: sa.Table, key: str, values: dict) -> None:

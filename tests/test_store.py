@@ -664,9 +664,8 @@ def test_finding_descriptions_and_inputs_are_stored_encrypted(store_url, store_d
 def test_the_first_use_creates_the_key_owner_only_and_says_so(store_url, tmp_path, monkeypatch):
     key = tmp_path / "keys" / "team.key"
     monkeypatch.setenv("ADJUDICATE_KEY_FILE", str(key))
-    first = cli(store_url, "audit", "verify")
-    assert_clean_exit(first)
-    assert first.stderr == (
+    first = evaluate(store_url, tmp_path / "out")
+    assert first.stderr.startswith(
         f"Created the encryption key {key} (readable by its owner only). Keep a copy in a safe place: "
         "without it the stored findings cannot be read.\n"
     )
@@ -682,9 +681,9 @@ def test_the_first_use_creates_the_key_owner_only_and_says_so(store_url, tmp_pat
 
 def test_a_sqlite_store_keeps_its_key_beside_it_by_default(tmp_path):
     database = tmp_path / "hr" / "store.db"
-    result = run_cli(["audit", "verify", "--db", f"sqlite:///{database}"])
-    assert_clean_exit(result)
+    result = evaluate(f"sqlite:///{database}", tmp_path / "out")
     key = tmp_path / "hr" / "store.key"
+    assert database.stat().st_mode & 0o777 == 0o600  # the store holds candidate references
     assert result.stderr.startswith(f"Created the encryption key {key} (readable by its owner only).")
     assert key.stat().st_mode & 0o777 == 0o600
 
@@ -744,9 +743,11 @@ def test_an_existing_store_whose_key_file_is_missing_is_refused(store_url, store
 def test_a_broken_key_file_is_named_and_refused(store_url, store_db, tmp_path, content, problem):
     key = tmp_path / "broken.key"
     key.write_bytes(content)
-    result = run_cli(["audit", "verify", "--db", store_url, "--key-file", key])
-    assert_clean_exit(result, 1)
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out")
+                     + ["--db", store_url, "--key-file", key])
+    assert_clean_exit(result, 2)
     assert (result.stdout, result.stderr) == ("", f"Error: {key}: {problem}\n")
+    assert not (tmp_path / "out").exists()
     assert key.read_bytes() == content
     # Refused before the store was touched: no SQLite file, no tables.
     if store_db.backend == "sqlite":
