@@ -126,6 +126,9 @@ def load_policy(path: Path, *, required: bool) -> Policy:
         if key not in _TOP_KEYS:
             problem(f"unknown key '{key}'; allowed keys: {allowed(_TOP_KEYS)}." + did_you_mean(str(key), _TOP_KEYS),
                     document.line_of(key))
+    for key in ("roles", "users"):
+        if not isinstance(document.get(key) or {}, dict):
+            raise PolicyError(f"'{key}' must be a mapping, by name.", file=str(path), line=document.line_of(key))
     roles: dict = {}
     for role, entry in (document.get("roles") or {}).items():
         line = document["roles"].line_of(role)
@@ -150,6 +153,9 @@ def load_policy(path: Path, *, required: bool) -> Policy:
     users: dict = {}
     for user, user_roles in (document.get("users") or {}).items():
         listed = user_roles if isinstance(user_roles, list) else [user_roles]
+        if not all(isinstance(r, str) for r in listed):
+            problem(f"user '{user}' lists roles by name, such as [legal].", document["users"].line_of(user))
+            continue
         unknown = [r for r in listed if r not in roles]
         if unknown:
             problem(f"user '{user}' has the unknown role '{unknown[0]}'; roles: {allowed(roles)}."

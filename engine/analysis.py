@@ -234,13 +234,22 @@ def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
                 Problem("dead rule", "error", f"rule {rule.id} matches no finding at all.", (rule.id,))
             )
         elif not decided[rule.id]:
-            by = ", ".join(rule_id for rule_id, _ in sorted(maskers[rule.id].items(), key=lambda i: (-i[1], i[0])))
+            rules = rulebook.rules_by_id
+            winners = sorted(maskers[rule.id].items(), key=lambda i: (-i[1], i[0]))
+            by = ", ".join(rule_id for rule_id, _ in winners)
+            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence]
+            how = (
+                f"at the same precedence {rule.precedence}, {', '.join(tied)} wins the tie"
+                + (f"; give {rule.id} a lower precedence (such as {rule.precedence - 1}) if it should win"
+                   if rule.precedence > 0 else "")
+                if tied else f"by a rule of lower precedence ({by})"
+            )
             problems.append(
                 Problem(
                     "masked rule",
                     "error",
                     f"rule {rule.id} never decides a finding: every combination it matches is decided "
-                    f"by a rule of lower precedence ({by}). Remove it, or change its conditions.",
+                    f"{how}. Remove it, or change its conditions.",
                     (rule.id,),
                 )
             )

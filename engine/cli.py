@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,7 @@ from .dates import FORMAT_HINT, parse_iso_date
 from .analysis import analyse
 from .changes import batch_impact, compare_rulebooks
 from .decisions import evaluate_files
-from .errors import AdjudicateError, StoreError
+from .errors import AdjudicateError, OutputError, StoreError
 from .positions import load_tables
 import sqlalchemy as sa
 
@@ -276,6 +277,8 @@ def rules_check(rules, tables):
     if Path(tables).exists():
         tables_ = load_tables(tables, rulebook)
         click.echo(f"Tables {tables_.folder}: {len(tables_.positions)} positions, consistent with the rulebook. OK.")
+    else:
+        click.echo(f"Tables not checked: there is no folder {tables}.", err=True)
     if analysis.errors:
         raise click.ClickException(f"the rulebook has {_count(len(analysis.errors), 'error')}; see above.")
 
@@ -580,11 +583,11 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
     text = markdown if fmt == "md" else html
     with store.transaction() as connection:
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            _write_private(output, text)
             store.record_written_file(connection, output, decision_id)
+        # No path in the trail: an export's file name may name the candidate.
         audit.append(connection, actor=user, action=action, decision_id=decision_id,
-                     detail={"purpose": purpose, "format": fmt} | ({"path": str(output)} if output else {}))
+                     detail={"purpose": purpose, "format": fmt})
     return text
 
 
@@ -626,6 +629,17 @@ def memo_export(decision_id, user, purpose, fmt, output, db, key_file, policy):
     """
     _memo(decision_id, user, purpose, "memo exported", db, key_file, policy, fmt, output)
     click.echo(f"Wrote {output}", err=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file with personal data, readable by its owner only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write the file: {exc.strerror}.", file=str(path)) from None
 
 
 def _refresh_memos(store: Store, decision_id: str) -> None:

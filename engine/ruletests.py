@@ -231,7 +231,7 @@ class _CaseParser:
             return None
         self.keys(item, _FINDING_KEYS, "a finding")
         category = item.get("category")
-        if category not in self.rulebook.categories:
+        if not isinstance(category, str) or category not in self.rulebook.categories:
             self.problem(
                 unknown_value("category", str(category), self.rulebook.categories), item.line_of("category")
             )
@@ -240,7 +240,10 @@ class _CaseParser:
         disposition = self.word(item, "disposition", Disposition) if "disposition" in item else Disposition.CONFIRMED
         handling = self.word(item, "handling", Handling)
         rule_id = item.get("rule")
-        if rule_id is not None and rule_id != NO_RULE and rule_id not in self.rulebook.rules_by_id:
+        if rule_id is not None and not isinstance(rule_id, str):
+            self.problem("'rule' is one rule id, such as NR-NOT-JOB-RELATED.", item.line_of("rule"))
+            rule_id = None
+        elif rule_id is not None and rule_id != NO_RULE and rule_id not in self.rulebook.rules_by_id:
             self.problem(
                 unknown_value("rule", str(rule_id), list(self.rulebook.rules_by_id) + [NO_RULE]),
                 item.line_of("rule"),

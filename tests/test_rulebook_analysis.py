@@ -379,8 +379,8 @@ def test_two_rules_with_the_same_conditions_get_a_hygiene_warning(tmp_path, monk
     again = _rule_line(SAME_CONDITIONS, "EXCL-SEALED-AGAIN")
     assert result.stderr == (
         f"{F}:{again}: error: masked rule: rule EXCL-SEALED-AGAIN never decides a finding: every combination "
-        "it matches is decided by a rule of lower precedence (EXCL-SEALED). Remove it, or change its "
-        "conditions.\n"
+        "it matches is decided at the same precedence 10, EXCL-SEALED wins the tie; give EXCL-SEALED-AGAIN a "
+        "lower precedence (such as 9) if it should win. Remove it, or change its conditions.\n"
         f"{F}:{_rule_line(SAME_CONDITIONS, 'EXCL-SEALED')}: warning: hygiene: rules EXCL-SEALED, "
         "EXCL-SEALED-AGAIN have the same conditions; one rule per situation is easier to review.\n"
         "Error: the rulebook has 1 error; see above.\n"
