@@ -369,3 +369,28 @@ def test_an_unknown_decision_is_named_without_the_store_password(store_url, eval
     assert_clean_exit(result, 1)
     assert result.stderr.startswith("Error: no decision 'D-00000000000000000000' in the store ")
     assert ":adjudicate@" not in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("roles: [legal]\n", "'roles' must be a mapping, by name."),
+    ("roles:\n  legal:\n    positions: all\nusers:\n  legal-counsel: [[legal]]\n",
+     "user 'legal-counsel' lists roles by name, such as [legal]."),
+], ids=["roles as a list", "nested role list"])
+def test_a_malformed_policy_is_a_message_not_a_traceback(store_url, evaluated, tmp_path, text, message):
+    path = tmp_path / "bad_policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = memo(store_url, "show", evaluated["C-1002"], "legal-counsel", path)
+    assert_clean_exit(result, 1)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_export_is_owner_only_and_a_folder_as_target_is_a_message(store_url, evaluated, policy, tmp_path):
+    target = tmp_path / "exports" / "memo.html"
+    assert_clean_exit(memo(store_url, "export", evaluated["C-1002"], "legal-counsel", policy, "-o", target))
+    assert target.stat().st_mode & 0o777 == 0o600
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = memo(store_url, "export", evaluated["C-1002"], "legal-counsel", policy, "-o", folder)
+    assert_clean_exit(result, 1)
+    assert result.stderr.startswith(f"Error: {folder}: cannot write the file: Is a directory.")
