@@ -11,7 +11,7 @@ having written down why.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -54,6 +54,8 @@ class PositionTables:
     relevance: MappingProxyType  # (position_id, category) -> RelevanceEntry
     folder: Path
     sha256: str
+    # The files as read (name -> text), kept for the store.
+    texts: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
 
     def entry(self, position_id: str, category: str) -> RelevanceEntry:
         return self.relevance[(position_id, category)]
@@ -85,13 +87,17 @@ def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
     if problems:
         raise InvalidConfiguration(f"The position risk table folder {folder}", problems)
     digest = hashlib.sha256()
+    texts = {}
     for name in (POSITIONS_FILE, RELEVANCE_FILE):
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+        raw = (folder / name).read_bytes()
+        texts[name] = raw.decode("utf-8")
+        digest.update(name.encode() + b"\0" + raw + b"\0")
     return PositionTables(
         positions=MappingProxyType(positions),
         relevance=MappingProxyType(relevance),
         folder=folder,
         sha256=digest.hexdigest(),
+        texts=MappingProxyType(texts),
     )
 
 

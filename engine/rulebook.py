@@ -11,6 +11,7 @@ The language is documented in ``docs/rulebook.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -96,6 +97,9 @@ class Rulebook:
     rules: tuple[Rule, ...]
     path: Path
     sha256: str = field(repr=False)
+    # The file as read, so that the store keeps exactly what was evaluated
+    # even if the file changes on disk afterwards.
+    text: str = field(repr=False, default="")
 
     @property
     def approved(self) -> bool:
@@ -132,9 +136,10 @@ def load_rulebook(location: Path) -> Rulebook:
             "(the default is rules/ in the current folder).",
             file=str(path),
         )
-    document = load_yaml(path, RulebookError)
     raw = path.read_bytes()
-    return _Parser(path).parse(document, hashlib.sha256(raw).hexdigest())
+    document = load_yaml(path, RulebookError)
+    rulebook = _Parser(path).parse(document, hashlib.sha256(raw).hexdigest())
+    return dataclasses.replace(rulebook, text=raw.decode("utf-8"))
 
 
 class _Parser:

@@ -209,13 +209,13 @@ class Store:
             _insert_missing(connection, rulebook_versions, "sha256", {
                 "sha256": result.rulebook.sha256, "name": result.rulebook.name,
                 "version": result.rulebook.version,
-                # Bytes as they are (no newline translation), so the hash still matches.
-                "content": result.rulebook.path.read_bytes().decode("utf-8"),
+                # The text as evaluated (no newline translation), so the hash still matches.
+                "content": result.rulebook.text,
             })
             _insert_missing(connection, table_versions, "sha256", {
                 "sha256": result.tables.sha256,
-                "positions": (result.tables.folder / "positions.csv").read_bytes().decode("utf-8"),
-                "relevance": (result.tables.folder / "relevance.csv").read_bytes().decode("utf-8"),
+                "positions": result.tables.texts["positions.csv"],
+                "relevance": result.tables.texts["relevance.csv"],
             })
             existing = connection.execute(sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)).first()
             if existing is None:
