@@ -29,7 +29,7 @@ from .notices import LANGUAGES, issue, render_notice
 from .retention import purge
 from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review, signoff_of
 from .consistency import consistency
-from .reports import csv_text, planned_files, write_reports
+from .reports import check_destination, csv_text, planned_files, write_reports
 from .templating import HTML
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
@@ -197,6 +197,13 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
             err=True,
         )
     out = out if out is not None else DEFAULT_OUT / result.name
+    # The record first, with the files it is about to write: an interrupted
+    # run then leaves files the store knows (and purge removes), never
+    # files it does not.
+    check_destination(result, out)
+    record = store.record_batch(
+        result, user=current_user(user), policy=retention, output_folder=out, files=planned_files(result, out)
+    )
     if not quiet and result.batch.rows > PROGRESS_THRESHOLD:
         with click.progressbar(
             length=len(result.decisions), label="Writing memos", file=sys.stderr
@@ -204,9 +211,6 @@ def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, 
             write_reports(result, out, progress=bar.update)
     else:
         write_reports(result, out)
-    record = store.record_batch(
-        result, user=current_user(user), policy=retention, output_folder=out, files=planned_files(result, out)
-    )
 
     for finding in result.uncovered:
         click.echo(
@@ -763,7 +767,9 @@ def notice_group():
 
 def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
     store = _open_store(db, key_file)
-    rules = load_policy(policy_path(policy), required=False)
+    rules = load_policy(policy_path(policy), required=True)
+    # Notices speak for the employer: the same role as an assessment.
+    authorise(store, rules, current_user(user), "review", decision_id)
     with store.reading() as connection:
         result, decision = rebuild(store, connection, decision_id)
     context = issue(

@@ -90,6 +90,11 @@ def planned_files(result: BatchResult, out: Path) -> dict:
     return files
 
 
+def check_destination(result: BatchResult, out: Path) -> None:
+    """Raise OutputError if ``write_reports`` would refuse ``out``."""
+    _check_destination(Path(out), (result.batch.path, result.consents.path))
+
+
 def _check_destination(out: Path, inputs) -> None:
     if out.name in ("", ".", ".."):
         raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))

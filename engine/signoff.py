@@ -73,9 +73,9 @@ class State:
 
     @property
     def waiting_for(self) -> str:
-        if self.outcome is not None:
-            return ""
-        if self.recommendation in ("proceed", "proceed_with_note", "not_evaluated"):
+        if self.outcome is not None or self.recommendation == "not_evaluated":
+            return ""  # decided, or nothing a person can decide until consent is obtained
+        if self.recommendation in ("proceed", "proceed_with_note"):
             return "decision"
         if self.reviewer is None:
             return "review"
@@ -200,6 +200,11 @@ def decide(
     """Record the final decision; returns whether it overrides the recommendation."""
     if outcome not in OUTCOMES:
         raise SignoffError(f"unknown outcome '{outcome}'; allowed: {allowed(OUTCOMES)}.")
+    if today > dt.date.today():
+        raise SignoffError(
+            f"the decision cannot be dated {today.isoformat()}, after today: the response deadline is "
+            "counted against the real date."
+        )
     authorise(store, policy, approver, "decide", decision_id)
     with store.transaction() as connection:
         row = _live(store, connection, decision_id)
@@ -213,7 +218,7 @@ def decide(
                 f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
             )
         override = is_override(row.recommendation, outcome)
-        if override and len(reason.split()) < MIN_REASON_WORDS:
+        if override and not is_sentence(reason):
             raise SignoffError(
                 f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
                 f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
@@ -228,6 +233,13 @@ def decide(
         audit.append(connection, actor=approver, action="decision made", decision_id=decision_id,
                      detail={"outcome": outcome, "override": override, "recommendation": row.recommendation})
     return override
+
+
+def is_sentence(text: str) -> bool:
+    """At least a sentence: six words, or in Chinese (written without
+    spaces) twelve characters."""
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return len(text.split()) >= MIN_REASON_WORDS or han >= 2 * MIN_REASON_WORDS
 
 
 def _withdraw_allowed(current: State, approver: str, today: dt.date) -> None:
@@ -288,19 +300,20 @@ def signoff_of(store: Store, connection, decision_id: str) -> Signoff | None:
     reviewed = assessment_of(store, connection, decision_id)
     review_row = connection.execute(sa.select(reviews).where(reviews.c.decision_id == decision_id)).first()
     final = final_of(store, connection, decision_id)
-    timeline = []
+    timeline = []  # (date, step, text): steps of one day keep the order of the process
     if review_row:
-        timeline.append((review_row.reviewed_at[:10], f"individualized assessment by {review_row.reviewer}"))
+        timeline.append((review_row.reviewed_at[:10], 0, f"individualized assessment by {review_row.reviewer}"))
     for notice in connection.execute(
         sa.select(notices).where(notices.c.decision_id == decision_id).order_by(notices.c.issued_on)
     ):
         due = f", response due by {notice.deadline}" if notice.deadline else ""
-        timeline.append((notice.issued_on, f"{notice.kind.replace('_', '-')} notice issued ({notice.lang}){due}"))
+        step = 1 if notice.kind == "pre_adverse" else 4
+        timeline.append((notice.issued_on, step, f"{notice.kind.replace('_', '-')} notice issued ({notice.lang}){due}"))
     response = connection.execute(sa.select(responses).where(responses.c.decision_id == decision_id)).first()
     if response:
-        timeline.append((response.received_on, "response from the candidate received"))
+        timeline.append((response.received_on, 2, "response from the candidate received"))
     if final:
-        timeline.append((final[0].decided_at[:10], f"final decision: {final[0].outcome} by {final[0].approver}"))
+        timeline.append((final[0].decided_at[:10], 3, f"final decision: {final[0].outcome} by {final[0].approver}"))
     if not timeline:
         return None
     return Signoff(
@@ -311,7 +324,7 @@ def signoff_of(store: Store, connection, decision_id: str) -> Signoff | None:
             "summary": reviewed[1]["summary"],
             "findings": {k: {f: v[f] for f in FACTORS} for k, v in reviewed[1]["findings"].items()},
         } if reviewed else None,
-        timeline=tuple(sorted(timeline)),
+        timeline=tuple((day, text) for day, _, text in sorted(timeline)),
         outcome=final[0].outcome if final else None,
         approver=final[0].approver if final else None,
         decided_at=final[0].decided_at[:10] if final else None,
@@ -328,7 +341,7 @@ def pending(connection: sa.Connection, store: Store) -> list[State]:
         .where(~decisions.c.decision_id.in_(sa.select(final_decisions.c.decision_id)))
         .order_by(decisions.c.as_of, decisions.c.decision_id)
     ).scalars().all()
-    return [state(connection, store, i) for i in ids]
+    return [s for s in (state(connection, store, i) for i in ids) if s.waiting_for]
 
 
 def _now() -> str:

@@ -47,7 +47,7 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
                                                                      candidate, recommendation):
     flow = start(store_url, tmp_path, example=True)
     decision = flow.ids[candidate]
-    flow.refused("notice", "pre-adverse", decision, "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", decision, "--user", "legal-counsel", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
                  message=f"decision {decision} ({recommendation}) relies on no finding that could support an "
                          "adverse decision; there is nothing to give notice of.")
     assert stored_notices(store_db) == {}
@@ -57,13 +57,13 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
 
 def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
     esc, ok = flow.ids["C-ESC"], flow.ids["C-OK"]
-    flow.refused("notice", "adverse", esc, "-o", flow.folder / "notices",
+    flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {esc} is not decided yet.")
     flow.decide("C-OK", "hire", "Nothing stands in the way.")
-    flow.refused("notice", "adverse", ok, "-o", flow.folder / "notices",
+    flow.refused("notice", "adverse", ok, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {ok} is hire.")
     flow.decide("C-ESC", "hold", "Awaiting the court.")
-    flow.refused("notice", "adverse", esc, "-o", flow.folder / "notices",
+    flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {esc} is hold.")
     assert stored_notices(store_db) == {}
     assert not (flow.folder / "notices").exists()
@@ -72,7 +72,7 @@ def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
 def test_no_pre_adverse_notice_once_the_decision_is_final(flow, store_db):
     esc = flow.ids["C-ESC"]
     flow.decide("C-ESC", "hold", "Awaiting the court.")
-    flow.refused("notice", "pre-adverse", esc, "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
                  message=f"decision {esc} is final already (hold).")
     assert stored_notices(store_db) == {}
 
@@ -228,10 +228,6 @@ def test_notice_files_are_recorded_and_purged(flow, store_db):
     assert store_db.rows("SELECT path FROM written_files WHERE decision_id = :d", d=esc) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: engine/cli.py _notice (and engine/notices.py issue) checks no role: a user who is not in the "
-    "access policy writes a notice with the findings and starts the response period, although "
-    "docs/human-decision.md says every step checks the user's role"))
 def test_a_stranger_cannot_issue_a_notice(flow, store_db):
     esc = flow.ids["C-ESC"]
     flow.refused("notice", "pre-adverse", esc, "--issued-on", NOTICE_DAY, "--user", "stranger",
