@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from . import audit, schema
 from .access import load_policy, policy_path
+from .memos import LANGUAGES as MEMO_LANGUAGES
 from .memos import memo_stem, render_memo
 from .replay import decisions_of_batch, rebuild, replay
 from .notices import LANGUAGES, issue, render_notice
@@ -568,7 +569,7 @@ def memo_access(function):
     return click.argument("decision_id")(function)
 
 
-def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=None) -> str:
+def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=None, lang="en") -> str:
     if not purpose.strip():
         raise click.UsageError("--purpose must say why the report is needed.")
     store = _open_store(db, key_file)
@@ -583,7 +584,9 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
                 f"decision {decision_id} does not replay as stored ({'; '.join(replayed.differences)}); "
                 "the memo is not shown. Run adjudicate verify and investigate."
             )
-        markdown, html = render_memo(replayed.result, replayed.decision, signoff_of(store, connection, decision_id))
+        markdown, html = render_memo(
+            replayed.result, replayed.decision, signoff_of(store, connection, decision_id), lang
+        )
     text = markdown if fmt == "md" else html
     with store.transaction() as connection:
         if output is not None:
@@ -591,7 +594,7 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
             store.record_written_file(connection, output, decision_id)
         # No path in the trail: an export's file name may name the candidate.
         audit.append(connection, actor=user, action=action, decision_id=decision_id,
-                     detail={"purpose": purpose, "format": fmt})
+                     detail={"purpose": purpose, "format": fmt, "lang": lang})
     return text
 
 
@@ -599,10 +602,12 @@ def _memo(decision_id, user, purpose, action, db, key_file, policy, fmt, output=
 @memo_access
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True,
               help="Markdown or HTML.")
+@click.option("--lang", type=click.Choice(MEMO_LANGUAGES), default="en", show_default=True,
+              help="English or Simplified Chinese.")
 @store_options
 @policy_option
 @reports_errors(exit_code=1)
-def memo_show(decision_id, user, purpose, fmt, db, key_file, policy):
+def memo_show(decision_id, user, purpose, fmt, lang, db, key_file, policy):
     """Print a decision memo, rendered from the store.
 
     Refused without a purpose, or when the access policy does not let the
@@ -613,7 +618,7 @@ def memo_show(decision_id, user, purpose, fmt, db, key_file, policy):
 
         adjudicate memo show D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration file 2026-114"
     """
-    click.echo(_memo(decision_id, user, purpose, "memo viewed", db, key_file, policy, fmt), nl=False)
+    click.echo(_memo(decision_id, user, purpose, "memo viewed", db, key_file, policy, fmt, lang=lang), nl=False)
 
 
 @memo.command("export")
@@ -621,17 +626,19 @@ def memo_show(decision_id, user, purpose, fmt, db, key_file, policy):
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="html", show_default=True,
               help="Markdown or HTML.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The file to write.")
+@click.option("--lang", type=click.Choice(MEMO_LANGUAGES), default="en", show_default=True,
+              help="English or Simplified Chinese.")
 @store_options
 @policy_option
 @reports_errors(exit_code=1)
-def memo_export(decision_id, user, purpose, fmt, output, db, key_file, policy):
+def memo_export(decision_id, user, purpose, fmt, output, lang, db, key_file, policy):
     """Write a decision memo to a file; the file is removed again by purge.
 
     Example:
 
         adjudicate memo export D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration" -o memo.html
     """
-    _memo(decision_id, user, purpose, "memo exported", db, key_file, policy, fmt, output)
+    _memo(decision_id, user, purpose, "memo exported", db, key_file, policy, fmt, output, lang=lang)
     click.echo(f"Wrote {output}", err=True)
 
 

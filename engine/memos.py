@@ -61,6 +61,41 @@ HUMAN_DECISION = (
     "(EU GDPR Art. 22; China Personal Information Protection Law Art. 24)."
 )
 
+LANGUAGES = ("en", "zh")
+
+# The memo in Simplified Chinese: the same content, in the templates
+# memo.zh.*.j2. Rule titles, rationales and table rationales stay as the
+# rulebook and tables write them.
+NEXT_STEPS_ZH = {
+    Recommendation.PROCEED: ("没有任何调查结果妨碍录用。由专人确认决定并在下方签字。",),
+    Recommendation.PROCEED_WITH_NOTE: (
+        "已记录的调查结果将提请用人经理知悉；这些结果不妨碍录用。",
+        "由专人确认决定并在下方签字。",
+    ),
+    Recommendation.REVIEW: (
+        "作出决定前，由专人进行个别化评估：每项调查结果的性质和严重程度、已经过去的时间、职位的性质、"
+        "候选人当时的年龄、改过自新的证据以及候选人本人的陈述（美国EEOC执法指南915.002；纽约州矫正法第23-A条第753节）。",
+        "在作出决定前，邀请候选人陈述情况并提交证据。",
+        "评估人记录评估，审批人在下方签字。",
+    ),
+    Recommendation.ESCALATE: (
+        "由法务和用人经理共同评估调查结果；不得仅凭本备忘录作出不利决定。",
+        "在作出任何不利决定之前，候选人将收到书面的不利决定前通知，其中列明所依据的调查结果、报告副本及其权利摘要"
+        "（美国《公平信用报告法》第604(b)(3)条），并至少有5个工作日作出回复（加利福尼亚州政府法典第12952条）；"
+        "在此期间为其保留该职位。",
+        "候选人的回复将在个别化评估中予以考虑并记录，最终决定由专人在下方签字。",
+    ),
+    Recommendation.NOT_EVALUATED: (
+        "未使用任何调查结果：候选人未就本次调查作出有效授权。",
+        "请取得载明调查范围、目的和保存期限的书面授权后，重新评估。",
+    ),
+}
+
+HUMAN_DECISION_ZH = (
+    "本备忘录是作出决定的依据，而非决定本身。决定由专人作出，并考虑候选人本人的陈述后在下方签字。"
+    "adjudicate 从不拒绝任何候选人（欧盟《通用数据保护条例》第22条；中国《个人信息保护法》第24条）。"
+)
+
 
 @dataclass(frozen=True)
 class SetAside:
@@ -109,9 +144,12 @@ class MemoContext:
     next_steps: tuple[str, ...]
     human_decision: str
     signoff: Signoff | None  # None: nobody has reviewed or decided yet
+    lang: str
 
 
-def memo_context(batch: BatchResult, decision: Decision, signoff: Signoff | None = None) -> MemoContext:
+def memo_context(
+    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
+) -> MemoContext:
     considered = tuple(f for f in decision.findings if f.considered)
     aside = Counter(
         (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
@@ -144,9 +182,10 @@ def memo_context(batch: BatchResult, decision: Decision, signoff: Signoff | None
         rejected_summary=", ".join(
             f"{row.finding_id or '(no finding id)'} (column {row.column})" for row in decision.rejected
         ),
-        next_steps=NEXT_STEPS[decision.recommendation],
-        human_decision=HUMAN_DECISION,
+        next_steps=(NEXT_STEPS if lang == "en" else NEXT_STEPS_ZH)[decision.recommendation],
+        human_decision=HUMAN_DECISION if lang == "en" else HUMAN_DECISION_ZH,
         signoff=signoff,
+        lang=lang,
     )
 
 
@@ -163,13 +202,16 @@ def _not_relevant_because(finding: JudgedFinding) -> str:
     return f"{finding.rule.title} (rule {finding.rule.id})"
 
 
-def render_memo(batch: BatchResult, decision: Decision, signoff: Signoff | None = None) -> tuple[str, str]:
-    """The memo as (Markdown, HTML); with ``signoff``, the assessment, the
-    timeline and the sign-off block are filled in."""
-    context = {"memo": memo_context(batch, decision, signoff)}
+def render_memo(
+    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
+) -> tuple[str, str]:
+    """The memo as (Markdown, HTML) in ``lang``; with ``signoff``, the
+    assessment, the timeline and the sign-off block are filled in."""
+    context = {"memo": memo_context(batch, decision, signoff, lang)}
+    prefix = "memo" if lang == "en" else f"memo.{lang}"
     return (
-        MARKDOWN.get_template("memo.md.j2").render(context),
-        HTML.get_template("memo.html.j2").render(context),
+        MARKDOWN.get_template(f"{prefix}.md.j2").render(context),
+        HTML.get_template(f"{prefix}.html.j2").render(context),
     )
 
 

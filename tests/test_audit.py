@@ -273,7 +273,7 @@ def test_a_user_whose_role_covers_the_position_sees_the_memo_and_it_is_logged(
     assert result.stdout == (tmp_path / "out" / "memos" / "C-1002.md").read_text(encoding="utf-8")
     entry = entries(store_db)[-1]
     assert (entry.actor, entry.action, entry.decision_id, json.loads(entry.detail)) == (
-        "hr-logistics-officer", "memo viewed", evaluated["C-1002"], {"purpose": PURPOSE, "format": "md"},
+        "hr-logistics-officer", "memo viewed", evaluated["C-1002"], {"purpose": PURPOSE, "format": "md", "lang": "en"},
     )
     assert before <= dt.datetime.fromisoformat(entry.at) <= dt.datetime.now(dt.timezone.utc)
 
@@ -292,7 +292,7 @@ def test_legal_exports_any_memo_and_it_is_logged(store_url, store_db, evaluated,
     entry = entries(store_db)[-1]
     assert (entry.actor, entry.action, entry.decision_id, json.loads(entry.detail)) == (
         "legal-counsel", "memo exported", evaluated["C-1003"],
-        {"purpose": PURPOSE, "format": "html"},  # no path: a file name may name the candidate
+        {"purpose": PURPOSE, "format": "html", "lang": "en"},  # no path: a file name may name the candidate
     )
     assert str(target.resolve()) in [r.path for r in store_db.rows("SELECT path FROM written_files")]
 

@@ -3,6 +3,7 @@ file names, formula neutralisation, and a golden memo."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -16,6 +17,7 @@ from conftest import (
     EXAMPLE_BATCH,
     EXAMPLE_CONSENTS,
     RULES,
+    TABLES,
     assert_clean_exit,
     consent,
     evaluate_args,
@@ -26,6 +28,8 @@ from conftest import (
     write_batch,
     write_consents,
 )
+from engine.decisions import evaluate_files
+from engine.memos import render_memo
 
 RECENT = "2026-06-15"
 GOLDEN = Path(__file__).parent / "golden"
@@ -272,3 +276,22 @@ def test_golden_memo(example_out, suffix):
             "and review the diff with git before committing.",
             pytrace=False,
         )
+
+
+@pytest.mark.parametrize("kind", ["md", "html"])
+def test_golden_memo_in_chinese(kind):
+    """The same memo in Simplified Chinese (memo show/export --lang zh), word for word."""
+    result = evaluate_files(EXAMPLE_BATCH, EXAMPLE_CONSENTS, rules=RULES, tables=TABLES,
+                            as_of=dt.date(2026, 11, 1))
+    decision = next(d for d in result.decisions if d.candidate_id == "C-1002")
+    markdown, html = render_memo(result, decision, lang="zh")
+    actual = markdown if kind == "md" else html
+    golden = GOLDEN / f"C-1002.zh.{kind}"
+    if UPDATE_GOLDEN:
+        golden.write_text(actual, encoding="utf-8", newline="")
+    expected = golden.read_text(encoding="utf-8")
+    assert actual == expected, (
+        f"the Chinese memo differs from {golden}; if intended, regenerate with ADJUDICATE_UPDATE_GOLDEN=1"
+    )
+    assert "决定由专人作出" in actual  # the sign-off says a person decides, in Chinese
+    assert "Decision memo" not in actual and "决定备忘录：候选人 C-1002" in actual
