@@ -1,0 +1,92 @@
+"""The consistency report over a generated history with known overrides."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from conftest import (
+    ROOT,
+    assert_clean_exit,
+    evaluate_args,
+    finding,
+    full_consents_for,
+    read_csv,
+    run_cli,
+    write_batch,
+    write_consents,
+)
+
+POLICY = ROOT / "access_policy.yaml"
+REASON = "The candidate showed a clean driving record since the conviction."
+
+
+@pytest.fixture()
+def history(store_url, store_db, tmp_path):
+    """Four van drivers with the same recent serious DUI (one risk signature), one
+    quality inspector with a minor traffic ticket; two of the van drivers decided:
+    one hold (as recommended), one hire (an override, with a reason)."""
+    rows = [finding(f"C-V{i}", "van_driver", f"F-V{i}", "offense_driving", "serious", "2025-01-10")
+            for i in range(1, 5)]
+    rows.append(finding("C-Q1", "quality_inspector", "F-Q1", "traffic_violation", "minor", "2025-03-14"))
+    batch = write_batch(tmp_path / "history.csv", rows)
+    consents = write_consents(tmp_path / "consents.csv", full_consents_for(rows))
+    out = tmp_path / "out"
+    assert_clean_exit(run_cli(evaluate_args(batch, consents, out) + ["--db", store_url]))
+    ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
+
+    def decide(candidate, outcome, reason):
+        result = run_cli(["decide", ids[candidate], "--approver", "legal-counsel", "--outcome", outcome,
+                          "--reason", reason, "--today", "2026-11-20", "--db", store_url, "--policy", POLICY])
+        assert_clean_exit(result)
+
+    decide("C-V1", "hold", "Awaiting the appeal.")
+    decide("C-V2", "hire", REASON)
+    return ids
+
+
+def report(store_url, *extra, user="legal-counsel"):
+    return run_cli(["consistency", "--user", user, "--db", store_url, "--policy", POLICY, *extra])
+
+
+def test_groups_count_recommendations_and_outcomes_and_list_overrides(store_url, history, tmp_path):
+    result = report(store_url, "--csv", tmp_path / "groups.csv", "--html", tmp_path / "groups.html")
+    assert_clean_exit(result)
+    assert result.stdout.splitlines() == [
+        "1.0.0  quality_inspector  traffic_violation/minor/confirmed/none/inside  [1]  "
+        "recommended: proceed 1; decided: undecided 1",
+        "1.0.0  van_driver  offense_driving/serious/confirmed/direct/inside  [4]  "
+        "recommended: escalate 4; decided: hire 1, hold 1, undecided 2  << different outcomes",
+        f"    override {history['C-V2']}: escalate -> hire: {REASON}",
+        "2 groups, 1 flagged group.",
+    ]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "groups.csv").read_text(encoding="utf-8"))))
+    assert [(r["position_id"], r["decisions"], r["outcomes"], r["flag"]) for r in rows] == [
+        ("quality_inspector", "1", "undecided=1", ""),
+        ("van_driver", "4", "hire=1; hold=1; undecided=2", "different outcomes"),
+    ]
+    html = (tmp_path / "groups.html").read_text(encoding="utf-8")
+    assert f"Override {history['C-V2']}: escalate → hire. {REASON}" in html
+    assert '<td class="flag">different outcomes</td>' in html
+
+
+def test_different_recommendations_for_one_signature_are_flagged_as_a_defect(store_url, store_db, history):
+    # Under one rulebook this cannot happen; a tampered or defective record shows it.
+    assert store_db.execute("UPDATE decisions SET recommendation = 'review' WHERE decision_id = :d",
+                            d=history["C-V3"]) == 1
+    result = report(store_url)
+    assert_clean_exit(result)
+    assert ("recommended: escalate 3, review 1; decided: hire 1, hold 1, undecided 2  "
+            "<< DIFFERENT RECOMMENDATIONS; different outcomes") in result.stdout
+
+
+def test_since_and_the_access_policy_narrow_the_report(store_url, history):
+    later = report(store_url, "--since", "2026-11-02")
+    assert_clean_exit(later)
+    assert later.stdout == "0 groups, 0 flagged groups.\n"
+    logistics = report(store_url, user="hr-logistics-officer")
+    assert_clean_exit(logistics)
+    assert logistics.stdout.endswith("1 group, 1 flagged group; 1 hidden by the access policy.\n")
+    assert "quality_inspector" not in logistics.stdout
