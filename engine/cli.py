@@ -721,10 +721,11 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
 @click.option("--file", "response_file", type=click.Path(path_type=Path), required=True,
               help="The candidate's response (text), as received.")
 @click.option("--received-on", callback=_date, metavar="YYYY-MM-DD", help="When it arrived.  [default: today]")
-@click.option("--user", help="Who records it.  [default: the OS user]")
+@click.option("--user", help="Who records it; needs a role that may review the position.  [default: the OS user]")
 @store_options
+@policy_option
 @reports_errors(exit_code=1)
-def respond_command(decision_id, response_file, received_on, user, db, key_file):
+def respond_command(decision_id, response_file, received_on, user, db, key_file, policy):
     """Record the candidate's response to a pre-adverse notice.
 
     Example:
@@ -736,6 +737,8 @@ def respond_command(decision_id, response_file, received_on, user, db, key_file)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{response_file}: cannot read the response as UTF-8 text ({exc}).") from None
     store = _open_store(db, key_file)
+    rules = load_policy(policy_path(policy), required=True)
+    authorise(store, rules, current_user(user), "review", decision_id)
     respond(store, decision_id, current_user(user), content, received_on)
     _refresh_memos(store, decision_id)
     click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")

@@ -50,8 +50,8 @@ TEXTS = {
         "why": "Why it bears on the position",
         "report": (
             "A copy of the background-check report and a summary of your rights under the law are "
-            "enclosed. The report was prepared by the screening source named above; you may ask it "
-            "for a free copy and dispute anything that is inaccurate or incomplete."
+            "enclosed. The report names the screening provider that prepared it; you may ask that "
+            "provider for a free copy and dispute anything that is inaccurate or incomplete."
         ),
         "respond_title": "Your right to respond",
         "respond": (
@@ -93,8 +93,8 @@ TEXTS = {
         "source": "来源",
         "why": "与该职位的关联",
         "report": (
-            "随附背景调查报告副本及您依法享有的权利摘要。该报告由上述调查来源出具；"
-            "您可向其免费索取报告副本，并就任何不准确或不完整的信息提出异议。"
+            "随附背景调查报告副本及您依法享有的权利摘要。报告中载明了出具该报告的背景调查机构；"
+            "您可向该机构免费索取报告副本，并就任何不准确或不完整的信息提出异议。"
         ),
         "respond_title": "您的回复权利",
         "respond": (

@@ -91,7 +91,7 @@ CONSIDERED = {"C-ESC": ["F-E1"], "C-REV": ["F-R1"], "C-OK": [], "C-NC": []}
 RECOMMENDED = {"C-ESC": "escalate", "C-REV": "review", "C-OK": "proceed", "C-NC": "not_evaluated"}
 
 # The commands that take --policy (respond, pending, purge and audit do not).
-WITH_POLICY = {"evaluate", "review", "decide", "notice", "memo"}
+WITH_POLICY = {"evaluate", "review", "decide", "notice", "memo", "respond"}
 
 ANSWERS = {
     "nature_and_gravity": "Misdemeanour DUI, first offence, nobody hurt.",
@@ -460,7 +460,7 @@ def test_respond_records_the_response_sealed(flow, store_db):
 def test_an_empty_response_is_refused(flow, store_db):
     path = flow.folder / "empty.txt"
     path.write_text(" \n", encoding="utf-8")
-    flow.refused("respond", flow.ids["C-ESC"], "--file", path, "--received-on", "2026-11-09",
+    flow.refused("respond", flow.ids["C-ESC"], "--user", "hr-logistics-officer", "--file", path, "--received-on", "2026-11-09",
                  message="the response file is empty; record what the candidate sent.")
     assert store_db.count("responses") == 0
 
@@ -631,7 +631,7 @@ def test_a_purged_decision_can_no_longer_change(flow, store_db):
                  flow.answers(assessment("F-E1")), message=tombstone)
     response = flow.folder / "late.txt"
     response.write_text("A late response.", encoding="utf-8")
-    flow.refused("respond", decision, "--file", response, "--received-on", "2026-11-20", message=frozen)
+    flow.refused("respond", decision, "--user", "hr-logistics-officer", "--file", response, "--received-on", "2026-11-20", message=frozen)
     flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court.", "2026-11-20"), message=frozen)
     flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "--issued-on", "2026-11-20", "-o", flow.folder / "notices",
                  message=tombstone)
@@ -803,3 +803,11 @@ def test_an_override_reason_may_be_a_chinese_sentence(flow, store_db):
                          "a sentence (6 words or more) in --reason.")
     flow.decide("C-ESC", "hire", "候选人已完成戒酒课程，三年来驾驶记录良好，风险可以接受。", NOTICE_DAY, override=True)
     assert final_decisions(store_db) == {decision: ("hire", "legal-counsel", NOTICE_DAY, True)}
+
+
+def test_a_response_is_recorded_only_by_a_role_that_may_review(flow, store_db):
+    path = flow.folder / "response.txt"
+    path.write_text("My account.", encoding="utf-8")
+    flow.refused("respond", flow.ids["C-ESC"], "--user", "stranger", "--file", path, "--received-on", "2026-11-09",
+                 message=f"user 'stranger' is not in the access policy {flow.policy}; ask for a role there.")
+    assert store_db.count("responses") == 0
