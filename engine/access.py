@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .deadlines import DEFAULT_RESPONSE_DAYS
 from .errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
-from .strict_yaml import YamlMap, load_yaml
+from .strict_yaml import YamlMap, key_problems, load_yaml
 
 DEFAULT_POLICY = Path("access_policy.yaml")
 DEFAULT_RETENTION_DAYS = 365
@@ -122,10 +122,8 @@ def load_policy(path: Path, *, required: bool) -> Policy:
 
     if not isinstance(document, YamlMap):
         raise PolicyError(f"the policy must be a mapping with {allowed(_TOP_KEYS)}.", file=str(path), line=1)
-    for key in document:
-        if key not in _TOP_KEYS:
-            problem(f"unknown key '{key}'; allowed keys: {allowed(_TOP_KEYS)}." + did_you_mean(str(key), _TOP_KEYS),
-                    document.line_of(key))
+    for message, line in key_problems(document, _TOP_KEYS, "the policy"):
+        problem(message, line)
     for key in ("roles", "users"):
         if not isinstance(document.get(key) or {}, dict):
             raise PolicyError(f"'{key}' must be a mapping, by name.", file=str(path), line=document.line_of(key))
@@ -135,10 +133,8 @@ def load_policy(path: Path, *, required: bool) -> Policy:
         if not isinstance(entry, dict):
             problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
             continue
-        for key in entry:
-            if key not in _ROLE_KEYS:
-                problem(f"unknown key '{key}' in role '{role}'; allowed keys: {allowed(_ROLE_KEYS)}."
-                        + did_you_mean(str(key), _ROLE_KEYS), entry.line_of(key))
+        for message, key_line in key_problems(entry, _ROLE_KEYS, f"role '{role}'"):
+            problem(message, key_line)
         positions = entry.get("positions")
         may = entry.get("may", ["view"])
         if not isinstance(may, list) or not all(action in ACTIONS for action in may):

@@ -29,7 +29,7 @@ from .errors import (
     unknown_value,
 )
 from .dates import FORMAT_HINT, parse_iso_date
-from .strict_yaml import YamlMap, load_yaml
+from .strict_yaml import YamlMap, key_problems, load_yaml
 from .vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
 
 RULEBOOK_FILE = "rulebook.yaml"
@@ -176,17 +176,8 @@ class _Parser:
         )
 
     def keys(self, mapping: YamlMap, known, required, where: str, rule_id=None) -> None:
-        for key in mapping:
-            if key not in known:
-                self.problem(
-                    f"unknown key '{key}' in {where}; allowed keys: {allowed(known)}."
-                    + did_you_mean(str(key), known),
-                    mapping.line_of(key),
-                    rule_id,
-                )
-        for key in required:
-            if key not in mapping:
-                self.problem(f"{where} lacks the required key '{key}'.", mapping.line, rule_id)
+        for message, line in key_problems(mapping, known, where, required):
+            self.problem(message, line, rule_id)
 
     def text(self, mapping: YamlMap, key: str, where: str, rule_id=None) -> str | None:
         value = mapping.get(key)

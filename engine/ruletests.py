@@ -16,11 +16,11 @@ from pathlib import Path
 
 from .dates import FORMAT_HINT, parse_iso_date
 from .decisions import lookback_of
-from .errors import InvalidConfiguration, RulebookError, allowed, did_you_mean, unknown_value
+from .errors import InvalidConfiguration, RulebookError, allowed, unknown_value
 from .evaluation import Signature, engine_for
 from .positions import PositionTables
 from .rulebook import NO_RULE, Rulebook
-from .strict_yaml import YamlMap, load_yaml
+from .strict_yaml import YamlMap, key_problems, load_yaml
 from .vocabulary import Disposition, Handling, Lookback, Recommendation, Relevance, RiskLevel, Severity
 
 TESTS_FOLDER = "tests"
@@ -136,13 +136,8 @@ class _CaseParser:
         self.problems.append(RulebookError(message, file=self.file, line=line))
 
     def keys(self, mapping: YamlMap, known, where: str) -> None:
-        for key in mapping:
-            if key not in known:
-                self.problem(
-                    f"unknown key '{key}' in {where}; allowed keys: {allowed(known)}."
-                    + did_you_mean(str(key), known),
-                    mapping.line_of(key),
-                )
+        for message, line in key_problems(mapping, known, where):
+            self.problem(message, line)
 
     def parse(self) -> list[Case]:
         document = load_yaml(self.path, RulebookError)

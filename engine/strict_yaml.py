@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import AdjudicateError
+from .errors import AdjudicateError, allowed, did_you_mean
 
 
 class YamlMap(dict):
@@ -72,6 +72,20 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> YamlMap
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def key_problems(mapping: YamlMap, known, where: str, required=()):
+    """(message, line) for each unknown key (with a "did you mean") and each
+    missing required key of ``mapping``; ``where`` names it in messages."""
+    for key in mapping:
+        if key not in known:
+            yield (
+                f"unknown key '{key}' in {where}; allowed keys: {allowed(known)}." + did_you_mean(str(key), known),
+                mapping.line_of(key),
+            )
+    for key in required:
+        if key not in mapping:
+            yield f"{where} lacks the required key '{key}'.", mapping.line
 
 
 def load_yaml(path: Path, error: type[AdjudicateError] = AdjudicateError):
