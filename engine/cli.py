@@ -391,6 +391,12 @@ def rules_diff(old, new, tables, batch, consents, as_of):
         raise click.UsageError("--batch and --consents go together.")
     changes = compare_rulebooks(load_rulebook(old), load_rulebook(new))
     click.echo(f"From version {changes.old.version} ({old}) to version {changes.new.version} ({new}):")
+    if changes.old.sha256 != changes.new.sha256 and changes.old.version == changes.new.version:
+        click.echo(
+            f"Warning: the rulebook changed but its version is still {changes.new.version}; give the new "
+            "rulebook a version of its own, so that decisions name the rules they used.",
+            err=True,
+        )
     for rule in changes.added:
         click.echo(f"+ rule {rule.id} added: {rule.title} ({rule.handling}, precedence {rule.precedence})")
     for rule in changes.removed:

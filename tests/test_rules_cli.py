@@ -830,3 +830,18 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
         f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.1.0 (DRAFT, not approved), "
         f"{len(RULE_IDS)} rules, {len(CATEGORIES)} categories."
     )
+
+
+def test_diff_warns_when_the_content_changed_under_the_same_version(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_rulebook(Path("old"), SHIPPED_RULEBOOK)
+    write_rulebook(Path("new"), SHIPPED_RULEBOOK.replace("precedence: 30", "precedence: 31", 1))
+    result = run_cli(["rules", "diff", "old", "new"])
+    assert_clean_exit(result)
+    assert result.stderr.startswith(
+        "Warning: the rulebook changed but its version is still 1.0.0; give the new rulebook a version of its own"
+    )
+    assert "~ rule PEND-CAP: precedence: 30 becomes 31" in result.stdout
+    same = run_cli(["rules", "diff", "old", "old"])
+    assert_clean_exit(same)
+    assert same.stderr == ""
