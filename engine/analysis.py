@@ -256,34 +256,38 @@ def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
     return problems
 
 
+def _next_covered(cells, signature: Signature, name: str) -> Signature | None:
+    """The same signature with ``name`` raised to the next value that a rule
+    covers: a gap in between must not hide a drop across it."""
+    value = getattr(signature, name)
+    for higher in list(type(value))[value.rank:]:
+        candidate = signature._replace(**{name: higher})
+        if cells[candidate].rule is not None:
+            return candidate
+    return None
+
+
 def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
-    found: dict[tuple[str, str, str], list[Signature]] = defaultdict(list)
+    found: dict[tuple[str, str, str], list[tuple[Signature, Signature]]] = defaultdict(list)
     for signature, judgement in cells.items():
         if judgement.rule is None:
             continue
         for name in ORDERED:
-            value = getattr(signature, name)
-            members = list(type(value))
-            if value.rank == len(members):
-                continue
-            higher = signature._replace(**{name: members[value.rank]})
-            other = cells[higher]
-            if other.rule is not None and other.handling.weight < judgement.handling.weight:
-                found[(name, judgement.rule_id, other.rule_id)].append(signature)
+            higher = _next_covered(cells, signature, name)
+            if higher is not None and cells[higher].handling.weight < judgement.handling.weight:
+                found[(name, judgement.rule_id, cells[higher].rule_id)].append((signature, higher))
     problems = []
-    for (name, low_rule, high_rule), signatures in sorted(found.items()):
-        example = min(signatures)
-        value = getattr(example, name)
-        higher = list(type(value))[value.rank]
-        before, after = cells[example], cells[example._replace(**{name: higher})]
+    for (name, low_rule, high_rule), pairs in sorted(found.items()):
+        example, higher = min(pairs)
+        before, after = cells[example], cells[higher]
         problems.append(
             Problem(
                 "monotonicity",
                 "error",
-                f"raising {FIELD_LABELS[name]} lowers the handling in {len(signatures)} "
-                f"combination{'s' if len(signatures) > 1 else ''}: for example "
+                f"raising {FIELD_LABELS[name]} lowers the handling in {len(pairs)} "
+                f"combination{'s' if len(pairs) > 1 else ''}: for example "
                 f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
-                f"{FIELD_LABELS[name]} {higher} it is {after.handling} ({high_rule}).",
+                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
                 (high_rule, low_rule),
             )
         )

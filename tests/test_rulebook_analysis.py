@@ -429,3 +429,24 @@ def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_
         f"  {TABLES}/relevance.csv:16: column 'category': unknown category 'drug_test'; allowed: {allowed}."
     )
     assert len(lines) == 15
+
+
+def test_a_drop_across_a_gap_is_reported_with_the_gap(tmp_path, monkeypatch):
+    """Indirect relevance: minor escalates, moderate is a gap, serious is a note. The drop from
+    escalate to note spans the gap and must be reported in the same round as the gap."""
+    text = SHIPPED_RULEBOOK.replace(
+        "      severity: {at_most: moderate}\n      lookback: inside\n    handling: note\n    precedence: 50\n"
+        "    rationale: >-\n      The record is minor or moderate and bears only indirectly",
+        "      severity: minor\n      lookback: inside\n    handling: escalate\n    precedence: 50\n"
+        "    rationale: >-\n      The record is minor or moderate and bears only indirectly",
+    ).replace(
+        "      relevance: indirect\n      severity: {at_least: serious}\n      lookback: inside\n    handling: review",
+        "      relevance: indirect\n      severity: {at_least: serious}\n      lookback: inside\n    handling: note",
+    )
+    assert text.count("handling: escalate") == 2 and "severity: minor\n" in text
+    result = _check(tmp_path, monkeypatch, text)
+    assert_clean_exit(result, 1)
+    assert "error: gap: no rule covers" in result.stderr
+    assert ("error: monotonicity: raising severity lowers the handling" in result.stderr
+            and "is escalate (NOTE-INDIRECT-MINOR), but with severity serious it is note (REV-INDIRECT-SERIOUS)."
+            in result.stderr)
