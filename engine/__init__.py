@@ -2,10 +2,11 @@
 tables by declarative rules, with a recommendation and a decision memo for
 every candidate.
 
-Where things happen: a finding is loaded in ``findings``, judged in
-``evaluation`` (durable-rules) and ``decisions``, and written up in
-``memos`` and ``reports``. The command line in ``cli`` is a thin layer over
-these.
+Where things happen: ``pipeline`` runs the evaluate job. A finding is
+loaded in ``findings`` (after ``partitions`` has split a large batch by
+candidate), judged in ``evaluation`` (durable-rules) and ``decisions``,
+written up in ``memos`` and ``reports``, and recorded in ``store``. The
+command line in ``cli`` is a thin layer over these.
 """
 
 __version__ = "0.1.0"
@@ -21,7 +22,7 @@ from .errors import (  # noqa: E402
     TablesError,
 )
 from .positions import PositionTables, load_tables  # noqa: E402
-from .reports import write_reports  # noqa: E402
+from .pipeline import run_batch  # noqa: E402
 from .rulebook import Rulebook, load_rulebook  # noqa: E402
 
 __all__ = [
@@ -41,5 +42,5 @@ __all__ = [
     "evaluate_files",
     "load_rulebook",
     "load_tables",
-    "write_reports",
+    "run_batch",
 ]

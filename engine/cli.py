@@ -7,6 +7,8 @@ import datetime as dt
 import functools
 import os
 import sys
+import time
+from contextlib import contextmanager
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +18,6 @@ from . import __version__
 from .dates import FORMAT_HINT, parse_iso_date
 from .analysis import analyse
 from .changes import batch_impact, compare_rulebooks
-from .decisions import evaluate_files
 from .errors import AdjudicateError, OutputError, StoreError
 from .positions import load_tables
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ from .notices import LANGUAGES, issue, render_notice
 from .retention import purge
 from .signoff import FACTORS, OUTCOMES, SignoffError, authorise, decide, pending, respond, review, signoff_of
 from .consistency import consistency
-from .reports import check_destination, csv_text, planned_files, write_reports
+from .pipeline import MEMOS, default_workers, no_progress, run_batch
+from .partitions import PART_ROWS
+from .reports import csv_text
 from .templating import HTML
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
@@ -41,8 +44,6 @@ from .vocabulary import Recommendation
 DEFAULT_RULES = Path("rules")
 DEFAULT_TABLES = Path("position_risk_tables")
 DEFAULT_OUT = Path("reports_out")
-# Batches of fewer rows finish before a progress bar would be read.
-PROGRESS_THRESHOLD = 300
 
 
 def _date(ctx, param, value):
@@ -162,84 +163,135 @@ def cli():
     is_flag=True,
     help="Evaluate with a rulebook that is not approved; every output is marked DRAFT.",
 )
+@click.option(
+    "--memos",
+    type=click.Choice(MEMOS),
+    default="all",
+    show_default=True,
+    help="Which candidates get a memo file now: all, flagged (every recommendation but proceed) "
+    "or none. Any memo can be rendered later from the store (memo show, memo export).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes that evaluate parts of the batch at once.  [default: one per core]",
+)
+@click.option(
+    "--chunk-size",
+    "chunk_size",
+    type=click.IntRange(min=1),
+    default=PART_ROWS,
+    show_default=True,
+    help="Rows per part: a large batch is evaluated in parts of about this many rows, so "
+    "memory does not grow with the batch. The output does not depend on it.",
+)
 @click.option("--user", help="Who runs the batch, for the audit trail.  [default: the OS user]")
 @store_options
 @policy_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @reports_errors(exit_code=2)
-def evaluate(batch, consents, rules, tables, out, as_of, encoding, allow_draft, user, db, key_file, policy, quiet):
+def evaluate(
+    batch, consents, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
+    user, db, key_file, policy, quiet,
+):
     """Evaluate a batch of background-check findings.
 
     BATCH is a CSV, XLSX or JSON file with one finding per row. Writes
-    decisions.csv, findings.csv, rejected.csv, batch.json and one memo per
-    candidate (memos/*.md and memos/*.html) into the output folder, and
+    decisions.csv, findings.csv, rejected.csv, batch.json and memos
+    (memos/*.md and memos/*.html, see --memos) into the output folder, and
     records the batch and every decision in the decision store, in one
     transaction, with an audit entry. Running the same batch again stores
-    nothing twice.
+    nothing twice. Ctrl-C stops the run and leaves nothing half-written.
 
     Example:
 
         adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
     """
-    result = evaluate_files(
-        batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=allow_draft
-    )
     retention = load_policy(policy_path(policy), required=False)
     store = _open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
-    if not result.rulebook.approved:
+    out = out if out is not None else DEFAULT_OUT / batch.stem
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        report = run_batch(
+            batch, consents, rules=rules, tables=tables, out=out, as_of=as_of, store=store,
+            user=current_user(user), policy=retention, encoding=encoding, allow_draft=allow_draft,
+            memos=memos, workers=workers or default_workers(), part_rows=chunk_size,
+            progress=_progress_bars if show_progress else no_progress,
+        )
+    except KeyboardInterrupt:
         click.echo(
-            f"Warning: rulebook version {result.rulebook.version} is a DRAFT; every output is marked so.",
+            "Interrupted: the run was stopped before it finished. Nothing half-written was left; "
+            "evaluate the batch again to complete it.",
             err=True,
         )
-    if as_of < result.rulebook.effective_date:
+        sys.exit(130)
+    rulebook = report.info.rulebook
+    if not rulebook.approved:
+        click.echo(f"Warning: rulebook version {rulebook.version} is a DRAFT; every output is marked so.", err=True)
+    if as_of < rulebook.effective_date:
         click.echo(
-            f"Warning: the rulebook (version {result.rulebook.version}) takes effect on "
-            f"{result.rulebook.effective_date.isoformat()}, after the evaluation date {as_of.isoformat()}.",
+            f"Warning: the rulebook (version {rulebook.version}) takes effect on "
+            f"{rulebook.effective_date.isoformat()}, after the evaluation date {as_of.isoformat()}.",
             err=True,
         )
-    out = out if out is not None else DEFAULT_OUT / result.name
-    # The record first, with the files it is about to write: an interrupted
-    # run then leaves files the store knows (and purge removes), never
-    # files it does not.
-    check_destination(result, out)
-    record = store.record_batch(
-        result, user=current_user(user), policy=retention, output_folder=out, files=planned_files(result, out)
-    )
-    if not quiet and result.batch.rows > PROGRESS_THRESHOLD:
-        with click.progressbar(
-            length=len(result.decisions), label="Writing memos", file=sys.stderr
-        ) as bar:
-            write_reports(result, out, progress=bar.update)
-    else:
-        write_reports(result, out)
-
-    for finding in result.uncovered:
+    for finding_id, candidate_id in report.uncovered:
         click.echo(
-            f"Warning: no rule covers finding {finding.finding.finding_id} of candidate "
-            f"{finding.finding.candidate_id}; it was routed to review.",
+            f"Warning: no rule covers finding {finding_id} of candidate {candidate_id}; it was routed to review.",
             err=True,
         )
-    orphans = result.candidates_without_findings
-    if orphans:
+    if report.uncovered_count > len(report.uncovered):
         click.echo(
-            f"Warning: {len(orphans)} candidate(s) have no usable finding row: "
-            f"{', '.join(orphans[:10])}{' ...' if len(orphans) > 10 else ''} (see rejected.csv).",
+            f"Warning: ... and {report.uncovered_count - len(report.uncovered)} more findings no rule covers "
+            "(see findings.csv, rule_id no-rule).",
             err=True,
         )
-    if result.rejected:
-        click.echo(f"Warning: {len(result.rejected)} input row(s) could not be used; see {out / 'rejected.csv'}.", err=True)
+    if report.orphan_count:
+        more = " ..." if report.orphan_count > len(report.orphans) else ""
+        click.echo(
+            f"Warning: {report.orphan_count} candidate(s) have no usable finding row: "
+            f"{', '.join(report.orphans)}{more} (see rejected.csv).",
+            err=True,
+        )
+    if report.rejected:
+        click.echo(f"Warning: {report.rejected} input row(s) could not be used; see {out / 'rejected.csv'}.", err=True)
     if not quiet:
-        counts = Counter(decision.recommendation for decision in result.decisions)
-        per = ", ".join(f"{counts[r]} {r.value}" for r in Recommendation if counts[r])
-        click.echo(
-            f"{len(result.decisions)} candidates, {len(result.batch.findings)} findings, "
-            f"{len(result.rejected)} rejected rows: {per or 'no decisions'}. Written to {out}/"
+        per = ", ".join(
+            f"{report.recommendations[r.value]} {r.value}" for r in Recommendation if report.recommendations[r.value]
         )
         click.echo(
-            f"Stored as batch {record.batch_id}: {_count(record.stored, 'new decision')}"
-            + (f", {record.already} already stored" if record.already else "")
+            f"{report.candidates} candidates, {report.findings} findings, {report.rejected} rejected rows: "
+            f"{per or 'no decisions'}. Written to {out}/ with {_count(report.memos, 'memo')}."
+        )
+        click.echo(
+            f"Stored as batch {report.record.batch_id}: {_count(report.record.stored, 'new decision')}"
+            + (f", {report.record.already} already stored" if report.record.already else "")
             + "."
         )
+
+
+_UNITS = {"Reading": "rows", "Evaluating": "rows", "Recording": "decisions"}
+
+
+@contextmanager
+def _progress_bars(label: str, total: int):
+    """A progress bar on stderr with the rate and the time left."""
+    started = time.monotonic()
+    done = 0
+    unit = _UNITS.get(label, "items")
+    with click.progressbar(
+        length=max(total, 1), label=f"{label:<10}", file=sys.stderr, show_eta=True,
+        item_show_func=lambda rate: rate,
+    ) as bar:
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            elapsed = time.monotonic() - started
+            step = max(0, min(count, bar.length - bar.pos))  # the total may be an estimate
+            bar.update(step, f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0 else "")
+
+        yield advance
 
 
 @cli.group()

@@ -18,7 +18,7 @@ from pathlib import Path
 from .dates import FORMAT_HINT, parse_iso_date
 from .errors import allowed, did_you_mean
 from .findings import RejectedRow, malformed_rows
-from .tabular import LINE, read_table
+from .tabular import LINE, Table, read_table
 
 COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
 SCOPE_SEPARATOR = ";"
@@ -71,11 +71,15 @@ class ConsentRegister:
     sha256: str
 
     @cached_property
-    def _rejected_by_candidate(self) -> dict[str, list[tuple[str, str]]]:
-        index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    def _rejected_by_candidate(self) -> dict[str, list[RejectedRow]]:
+        index: dict[str, list[RejectedRow]] = defaultdict(list)
         for row in self.rejected:
-            index[row.candidate_id].append((row.column, row.error))
+            index[row.candidate_id].append(row)
         return index
+
+    def rejected_of(self, candidate_id: str) -> list[RejectedRow]:
+        """The candidate's consent rows that could not be used, in file order."""
+        return self._rejected_by_candidate.get(candidate_id, [])
 
     def status(self, candidate_id: str, as_of: dt.date) -> ConsentStatus:
         consents = self.by_candidate.get(candidate_id, [])
@@ -90,7 +94,7 @@ class ConsentRegister:
                     "it is not clear which scope the candidate authorised.",
                 )
             return ConsentStatus(newest.pop(), "")
-        unusable = sorted(self._rejected_by_candidate.get(candidate_id, ()))
+        unusable = sorted((row.column, row.error) for row in self.rejected_of(candidate_id))
         if unusable:
             # No line number here: the reason must not change when rows move.
             column, error = unusable[0]
@@ -115,6 +119,14 @@ class ConsentRegister:
 
 def load_consents(path: Path, *, categories: Collection[str], encoding: str = "utf-8") -> ConsentRegister:
     table = read_table(path, what="consents file", required=COLUMNS, encoding=encoding)
+    return register_consents(
+        table, categories=categories, sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    )
+
+
+def register_consents(table: Table, *, categories: Collection[str], sha256: str) -> ConsentRegister:
+    """The consents of ``table``: a whole file, or the part of it that holds
+    every consent of some candidates (``partitions``)."""
     categories = list(categories)
     by_candidate: dict[str, list[Consent]] = defaultdict(list)
     rejected: list[RejectedRow] = []
@@ -127,7 +139,7 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
             column, error = consent
             rejected.append(
                 RejectedRow(
-                    file=str(path),
+                    file=str(table.path),
                     line=int(row[LINE]),
                     finding_id="",
                     candidate_id=row["candidate_id"],
@@ -137,10 +149,10 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
             )
     rejected += malformed_rows(table)
     return ConsentRegister(
-        path=Path(path),
+        path=Path(table.path),
         by_candidate=dict(by_candidate),
         rejected=tuple(rejected),
-        sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        sha256=sha256,
     )
 
 

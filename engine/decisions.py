@@ -74,6 +74,21 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class BatchInfo:
+    """What a whole batch was evaluated with (its files, rules and date),
+    as opposed to the decisions, which may be produced part by part."""
+
+    name: str
+    as_of: dt.date
+    rulebook: Rulebook
+    tables: PositionTables
+    batch_file: Path
+    batch_sha256: str
+    consents_file: Path
+    consents_sha256: str
+
+
+@dataclass(frozen=True)
 class BatchResult:
     name: str
     as_of: dt.date
@@ -82,6 +97,19 @@ class BatchResult:
     batch: FindingsBatch
     consents: ConsentRegister
     decisions: tuple[Decision, ...]  # sorted by candidate id
+
+    @property
+    def info(self) -> BatchInfo:
+        return BatchInfo(
+            name=self.name,
+            as_of=self.as_of,
+            rulebook=self.rulebook,
+            tables=self.tables,
+            batch_file=Path(self.batch.path),
+            batch_sha256=self.batch.sha256,
+            consents_file=Path(self.consents.path),
+            consents_sha256=self.consents.sha256,
+        )
 
     @property
     def rejected(self) -> tuple[RejectedRow, ...]:
@@ -122,17 +150,8 @@ def _on_boundary(occurred_on: dt.date, as_of: dt.date, years: int) -> bool:
     return occurred_on == cutoff
 
 
-def evaluate_files(
-    batch_path: Path,
-    consents_path: Path,
-    *,
-    rules: Path,
-    tables: Path,
-    as_of: dt.date,
-    encoding: str = "utf-8",
-    allow_draft: bool = False,
-) -> BatchResult:
-    """Load every input and evaluate the batch. Raises ``AdjudicateError``s.
+def load_rules(rules: Path, tables: Path, *, allow_draft: bool = False) -> tuple[Rulebook, PositionTables]:
+    """The rulebook and the position tables. Raises ``AdjudicateError``s.
 
     A draft rulebook (not approved) is refused unless ``allow_draft``; every
     output of such a run is then marked DRAFT.
@@ -145,7 +164,22 @@ def evaluate_files(
             "pass --allow-draft, and every output is marked DRAFT.",
             file=str(rulebook.path),
         )
-    position_tables = load_tables(tables, rulebook)
+    return rulebook, load_tables(tables, rulebook)
+
+
+def evaluate_files(
+    batch_path: Path,
+    consents_path: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    as_of: dt.date,
+    encoding: str = "utf-8",
+    allow_draft: bool = False,
+) -> BatchResult:
+    """Load every input and evaluate the batch in memory, in one piece (the
+    ``pipeline`` evaluates large batches in parts). Raises ``AdjudicateError``s."""
+    rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
     batch = load_findings(
         batch_path,
         categories=rulebook.categories,
@@ -183,9 +217,10 @@ def evaluate(
             if finding.category in consent.scope:
                 signatures[finding.finding_id] = _signature(finding, tables, as_of)
     judgements = engine_for(rulebook).judge(signatures.values())
-    # Each position's content goes into the id of every decision for it.
-    position_contents = {
-        pid: _position_content(tables, pid) for pid in {f.position_id for f in batch.findings}
+    # Each position's content goes into the id of every decision for it;
+    # it is serialised once per position, not once per decision.
+    position_texts = {
+        pid: _json(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
     }
 
     decisions = []
@@ -199,11 +234,11 @@ def evaluate(
         rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
         recommendation, reason = _recommend(status, judged, rejected)
         position = tables.positions[findings[0].position_id] if findings else None
-        content = position_contents[position.position_id] if position else None
+        position_text = position_texts[position.position_id] if position else "null"
         decisions.append(
             Decision(
                 decision_id=_decision_id(
-                    candidate, content, status.consent, reason, findings, rejected, rulebook, as_of
+                    candidate, position_text, status.consent, reason, findings, rejected, rulebook, as_of
                 ),
                 candidate_id=candidate,
                 position=position,
@@ -300,10 +335,29 @@ def _position_content(tables: PositionTables, position_id: str) -> dict:
     }
 
 
-def _decision_id(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> str:
+def _decision_id(candidate, position_text, consent, reason, findings, rejected, rulebook, as_of) -> str:
     """A content hash of everything the decision rests on, and nothing about
-    where rows stood in the files: the same case gives the same id."""
-    content = {
+    where rows stood in the files: the same case gives the same id.
+
+    The hashed text is the canonical JSON (sorted keys, no spaces) of
+    ``decision_content``. The position's part, the same for thousands of
+    decisions, is serialised once per run and put in place of a
+    placeholder: the top-level key "position" is the only place where the
+    placeholder's text can occur, since a quote inside a JSON string is
+    always escaped.
+    """
+    content = decision_content(candidate, 0, consent, reason, findings, rejected, rulebook, as_of)
+    text = _json(content).replace(_POSITION_PLACEHOLDER, f'"position":{position_text},"rejected":', 1)
+    return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+_POSITION_PLACEHOLDER = '"position":0,"rejected":'
+
+
+def decision_content(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> dict:
+    """What a decision id is the hash of: its canonical JSON text, which
+    ``_decision_id`` builds from pieces."""
+    return {
         "format": DECISION_FORMAT,
         "as_of": as_of.isoformat(),
         "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
@@ -313,5 +367,7 @@ def _decision_id(candidate, position_content, consent, reason, findings, rejecte
         "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
         "rejected": [list(_row_content(row)) for row in rejected],
     }
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -34,6 +34,11 @@ class AdjudicateError(Exception):
         self.column = column
         self.rule_id = rule_id
 
+    def __reduce__(self):
+        # An error raised in a worker process reaches the parent pickled;
+        # the default pickling would keep the message only.
+        return (_rebuild, (type(self), self.message, self.file, self.line, self.column, self.rule_id))
+
     @property
     def location(self) -> str:
         """``file:line`` (or just the file), empty when unknown."""
@@ -51,6 +56,10 @@ class AdjudicateError(Exception):
             parts.append(f"column '{self.column}'")
         parts.append(self.message)
         return ": ".join(parts)
+
+
+def _rebuild(kind, message, file, line, column, rule_id) -> AdjudicateError:
+    return kind(message, file=file, line=line, column=column, rule_id=rule_id)
 
 
 class InputFileError(AdjudicateError):
@@ -92,6 +101,7 @@ class InvalidConfiguration(AdjudicateError):
     """
 
     def __init__(self, what: str, problems: Iterable[AdjudicateError]) -> None:
+        self.what = what
         self.problems = tuple(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
@@ -99,6 +109,9 @@ class InvalidConfiguration(AdjudicateError):
             f"  {problem}" for problem in self.problems
         )
         super().__init__(summary)
+
+    def __reduce__(self):
+        return (InvalidConfiguration, (self.what, self.problems))
 
     def __str__(self) -> str:
         return self.message

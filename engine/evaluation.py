@@ -166,10 +166,20 @@ class RuleEngine:
                 f"durable-rules could not compile the rulebook ({exc}).", file=str(rulebook.path)
             ) from None
         self._sessions = 0
+        # The handling of a signature depends on the rulebook alone, so a
+        # process judges each signature once, however many parts it sees.
+        self._judged: dict[Signature, Judgement] = {}
 
     def judge(self, signatures: Iterable[Signature]) -> dict[Signature, Judgement]:
         """Judge each distinct signature; the result does not depend on order."""
-        distinct = sorted(set(signatures))
+        wanted = set(signatures)
+        unseen = wanted - self._judged.keys()
+        if unseen:
+            self._judged.update(self._judge(unseen))
+        return {signature: self._judged[signature] for signature in wanted}
+
+    def _judge(self, signatures: set[Signature]) -> dict[Signature, Judgement]:
+        distinct = sorted(signatures)
         hits: dict[int, list[str]] = {index: [] for index in range(len(distinct))}
         for start in range(0, len(distinct), SESSION_SIZE):
             chunk = range(start, min(start + SESSION_SIZE, len(distinct)))

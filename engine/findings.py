@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,7 +110,7 @@ def load_findings(
     as_of: dt.date,
     encoding: str = "utf-8",
 ) -> FindingsBatch:
-    """Read and validate a findings batch; see the module docstring."""
+    """Read and validate a whole findings batch; see the module docstring."""
     table = read_table(
         path,
         what="findings batch",
@@ -118,6 +118,29 @@ def load_findings(
         optional=OPTIONAL_COLUMNS,
         encoding=encoding,
     )
+    return validate_findings(
+        table,
+        categories=categories,
+        positions=positions,
+        as_of=as_of,
+        sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+    )
+
+
+def validate_findings(
+    table: Table,
+    *,
+    categories: Collection[str],
+    positions: Collection[str],
+    as_of: dt.date,
+    sha256: str,
+    duplicates: Mapping[str, int] | None = None,
+) -> FindingsBatch:
+    """Validate the rows of ``table``: the whole batch, or the part of it
+    that holds all the rows of some candidates (``partitions``). A part
+    cannot see finding ids used in other parts: ``duplicates`` then gives,
+    for every id used more than once in the whole batch, how often."""
+    path = table.path
     frame = table.frame
     for column in OPTIONAL_COLUMNS:
         if column not in frame:
@@ -157,7 +180,8 @@ def load_findings(
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
-    counts = ids.map(ids.value_counts())
+    counts = ids.map(ids.value_counts() if duplicates is None else pd.Series(duplicates, dtype="int64"))
+    counts = counts.fillna(1).astype("int64")
     duplicate = (ids != "") & (counts > 1)
     errors["finding_id"] = errors["finding_id"].mask(
         duplicate,
@@ -171,8 +195,8 @@ def load_findings(
     # A candidate is evaluated for one position per batch; rows that name
     # several positions for one candidate cannot be attributed.
     usable = first_column == ""
-    positions_per_candidate = frame[usable].groupby("candidate_id")["position_id"].unique()
-    ambiguous = positions_per_candidate[positions_per_candidate.map(len) > 1]
+    pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
+    ambiguous = pairs[pairs["candidate_id"].duplicated(keep=False)].groupby("candidate_id")["position_id"].unique()
     if len(ambiguous):
         named = ambiguous.map(lambda ids: "', '".join(sorted(ids)))
         hit = usable & frame["candidate_id"].isin(ambiguous.index)
@@ -204,27 +228,36 @@ def load_findings(
         )
     ]
     rejected += malformed_rows(table)
-    good = frame[usable].assign(occurred_date=dates[usable]).sort_values(["candidate_id", "finding_id"])
+    good = frame[usable].sort_values(["candidate_id", "finding_id"])
+    # Plain lookups, not Enum calls or pandas rows: this runs once per
+    # finding, millions of times in a large batch.
+    severities = {severity.value: severity for severity in Severity}
+    dispositions = {disposition.value: disposition for disposition in Disposition}
+    day: dict[str, dt.date] = {}
     findings = tuple(
         Finding(
-            finding_id=row.finding_id,
-            candidate_id=row.candidate_id,
-            position_id=row.position_id,
-            category=row.category,
-            severity=Severity(row.severity),
-            occurred_on=row.occurred_date.date(),
-            disposition=Disposition(row.disposition),
-            source=row.source,
-            jurisdiction=row.jurisdiction,
-            description=row.description,
+            finding_id,
+            candidate_id,
+            position_id,
+            category,
+            severities[severity],
+            day.get(occurred_on) or day.setdefault(occurred_on, dt.date.fromisoformat(occurred_on)),
+            dispositions[disposition],
+            source,
+            jurisdiction,
+            description,
         )
-        for row in good.itertuples(index=False)
+        for finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
+        jurisdiction, description in zip(*(good[column].tolist() for column in (
+            "finding_id", "candidate_id", "position_id", "category", "severity", "occurred_on",
+            "disposition", "source", "jurisdiction", "description",
+        )))
     )
     return FindingsBatch(
         path=Path(path),
         findings=findings,
         rejected=tuple(rejected),
-        sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        sha256=sha256,
     )
 
 

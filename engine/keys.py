@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -40,13 +41,17 @@ class Sealer:
         """A short, non-secret name of the key, for messages."""
         return hashlib.sha256(b"fingerprint" + self.key).hexdigest()[:12]
 
+    @cached_property
+    def _cipher(self) -> AESGCM:
+        return AESGCM(self.key)
+
     def seal(self, plaintext: bytes, context: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + AESGCM(self.key).encrypt(nonce, plaintext, context.encode("utf-8"))
+        return nonce + self._cipher.encrypt(nonce, plaintext, context.encode("utf-8"))
 
     def open(self, sealed: bytes, context: str) -> bytes:
         try:
-            return AESGCM(self.key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode("utf-8"))
+            return self._cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode("utf-8"))
         except (InvalidTag, ValueError):
             raise StoreError(
                 f"a sealed value of {context} cannot be opened with the key in {self.path} "

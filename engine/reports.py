@@ -1,8 +1,9 @@
-"""Writing a batch's results: the CSV files, the memos and a manifest.
+"""A batch's output folder: the CSV files, the memos and a manifest, and
+the rows that go into them (``pipeline`` decides when each is written).
 
 Everything is written into a fresh folder beside the destination and moved
-into place at the end, so that an interrupted run never leaves a mix of old
-and new files, and memos of an earlier run never linger.
+into place at the end (``staged``), so that an interrupted run never leaves
+a mix of old and new files, and memos of an earlier run never linger.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .decisions import BatchResult
+from .decisions import BatchInfo, BatchResult, Decision
 from .errors import OutputError
+from .findings import RejectedRow
 from .memos import memo_stem, render_memo
 
 MANIFEST = "batch.json"
@@ -53,49 +55,11 @@ def csv_text(columns: Iterable[str], rows: Iterable[Iterable]) -> str:
     return buffer.getvalue()
 
 
-def write_reports(
-    result: BatchResult,
-    out: Path,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> Path:
-    """Write every output of ``result`` into the folder ``out``; return it.
-
-    An existing ``out`` is replaced only if it holds nothing but the output
-    of an earlier run: nobody's files are ever deleted.
-    """
+def check_destination(out: Path, inputs) -> None:
+    """Raise OutputError unless ``out`` may be written: it does not exist, is
+    empty, or holds nothing but an earlier run's output, and no input file
+    lies in it. Nobody's files are ever deleted."""
     out = Path(out)
-    _check_destination(out, (result.batch.path, result.consents.path))
-    staging = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        _write_all(result, staging, progress)
-        _replace(staging, out)
-    except OSError as exc:
-        raise OutputError(f"cannot write the output folder: {exc.strerror or exc}.", file=str(out)) from None
-    finally:
-        if staging is not None and staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return out
-
-
-def planned_files(result: BatchResult, out: Path) -> dict:
-    """The files ``write_reports`` writes into ``out``: per decision id, its
-    memos; under None, the batch's own files."""
-    files: dict = {None: [out / name for name in OUTPUT_FILES]}
-    for decision in result.decisions:
-        stem = memo_stem(decision.candidate_id)
-        files[decision.decision_id] = [out / "memos" / f"{stem}.md", out / "memos" / f"{stem}.html"]
-    return files
-
-
-def check_destination(result: BatchResult, out: Path) -> None:
-    """Raise OutputError if ``write_reports`` would refuse ``out``."""
-    _check_destination(Path(out), (result.batch.path, result.consents.path))
-
-
-def _check_destination(out: Path, inputs) -> None:
     if out.name in ("", ".", ".."):
         raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))
     if not out.exists():
@@ -147,87 +111,106 @@ def _replace(staging: Path, out: Path) -> None:
         os.replace(staging, out)
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8", newline="")
+@contextmanager
+def staged(out: Path):
+    """A fresh folder beside ``out`` to write into, moved into place when the
+    block ends normally and removed, with anything in it, when it does not
+    (an error or Ctrl-C): never a mix of old and new files."""
+    out = Path(out)
+    staging = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        yield staging
+        _replace(staging, out)
+    except OSError as exc:
+        raise OutputError(f"cannot write the output folder: {exc.strerror or exc}.", file=str(out)) from None
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_all(result: BatchResult, folder: Path, progress) -> None:
-    memos = folder / "memos"
-    memos.mkdir()
-    decision_rows = []
-    for decision in result.decisions:
-        stem = memo_stem(decision.candidate_id)
-        markdown, html = render_memo(result, decision)
-        _write(memos / f"{stem}.md", markdown)
-        _write(memos / f"{stem}.html", html)
-        decision_rows.append(
-            (
-                decision.candidate_id,
-                decision.position.position_id if decision.position else "",
-                decision.recommendation.value,
-                decision.reason,
-                decision.decision_id,
-                result.rulebook.version + ("" if result.rulebook.approved else " DRAFT"),
-                f"memos/{stem}.md",
-            )
+def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Iterable]) -> None:
+    """A CSV file of the rows, each value neutralised, written as it streams."""
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([neutralise(value) for value in row] for row in rows)
+
+
+def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
+    """Write the decision's memo (Markdown and HTML) into ``folder``; return
+    the file stem."""
+    stem = memo_stem(decision.candidate_id)
+    markdown, html = render_memo(result, decision)
+    (folder / f"{stem}.md").write_text(markdown, encoding="utf-8", newline="")
+    (folder / f"{stem}.html").write_text(html, encoding="utf-8", newline="")
+    return stem
+
+
+def memo_files(out: Path, stem: str) -> list[Path]:
+    return [out / "memos" / f"{stem}.md", out / "memos" / f"{stem}.html"]
+
+
+def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> tuple:
+    """The decision's row of decisions.csv; ``stem`` names its memo, if one was written."""
+    return (
+        decision.candidate_id,
+        decision.position.position_id if decision.position else "",
+        decision.recommendation.value,
+        decision.reason,
+        decision.decision_id,
+        result.rulebook.version + ("" if result.rulebook.approved else " DRAFT"),
+        f"memos/{stem}.md" if stem else "",
+    )
+
+
+def finding_rows(decision: Decision) -> list[tuple]:
+    """The decision's rows of findings.csv, by finding id."""
+    return [
+        (
+            f.finding.finding_id,
+            f.finding.candidate_id,
+            f.finding.position_id,
+            f.finding.category,
+            f.finding.severity.value,
+            f.finding.disposition.value,
+            f.entry.relevance.value if f.entry else "",
+            f.handling.value,
+            f.rule_id,
         )
-        if progress is not None:
-            progress(1)
-    _write(folder / "decisions.csv", csv_text(DECISION_COLUMNS, decision_rows))
-    _write(
-        folder / "findings.csv",
-        csv_text(
-            FINDING_COLUMNS,
-            (
-                (
-                    f.finding.finding_id,
-                    f.finding.candidate_id,
-                    f.finding.position_id,
-                    f.finding.category,
-                    f.finding.severity.value,
-                    f.finding.disposition.value,
-                    f.entry.relevance.value if f.entry else "",
-                    f.handling.value,
-                    f.rule_id,
-                )
-                for decision in result.decisions
-                for f in sorted(decision.findings, key=lambda f: f.finding.finding_id)
-            ),
-        ),
-    )
-    _write(
-        folder / "rejected.csv",
-        csv_text(
-            REJECTED_COLUMNS,
-            ((Path(r.file).name, r.line, r.finding_id, r.column, r.error) for r in result.rejected),
-        ),
-    )
-    _write(folder / MANIFEST, json.dumps(manifest(result), indent=2, ensure_ascii=False) + "\n")
+        for f in sorted(decision.findings, key=lambda f: f.finding.finding_id)
+    ]
 
 
-def manifest(result: BatchResult) -> dict:
-    """What the batch was evaluated with; no clock time, so reruns compare equal."""
-    counts = Counter(decision.recommendation.value for decision in result.decisions)
+def rejected_row(row: RejectedRow) -> tuple:
+    return (Path(row.file).name, row.line, row.finding_id, row.column, row.error)
+
+
+def manifest(info: BatchInfo, counts: dict) -> dict:
+    """What the batch was evaluated with; no clock time, so reruns compare equal.
+    ``counts``: candidates, findings, rejected_rows and recommendations."""
+    rulebook = info.rulebook
     return {
         "format": MANIFEST_FORMAT,
         "adjudicate_version": __version__,
-        "as_of": result.as_of.isoformat(),
-        "batch": {"file": result.batch.path.name, "sha256": result.batch.sha256},
-        "consents": {"file": result.consents.path.name, "sha256": result.consents.sha256},
+        "as_of": info.as_of.isoformat(),
+        "batch": {"file": info.batch_file.name, "sha256": info.batch_sha256},
+        "consents": {"file": info.consents_file.name, "sha256": info.consents_sha256},
         "rulebook": {
-            "name": result.rulebook.name,
-            "version": result.rulebook.version,
-            "effective_date": result.rulebook.effective_date.isoformat(),
-            "status": result.rulebook.status,
-            "approved_by": result.rulebook.approved_by,
-            "approved_on": result.rulebook.approved_on.isoformat() if result.rulebook.approved_on else None,
-            "sha256": result.rulebook.sha256,
+            "name": rulebook.name,
+            "version": rulebook.version,
+            "effective_date": rulebook.effective_date.isoformat(),
+            "status": rulebook.status,
+            "approved_by": rulebook.approved_by,
+            "approved_on": rulebook.approved_on.isoformat() if rulebook.approved_on else None,
+            "sha256": rulebook.sha256,
         },
-        "tables_sha256": result.tables.sha256,
+        "tables_sha256": info.tables.sha256,
         "counts": {
-            "candidates": len(result.decisions),
-            "findings": len(result.batch.findings),
-            "rejected_rows": len(result.rejected),
-            "recommendations": dict(sorted(counts.items())),
+            "candidates": counts["candidates"],
+            "findings": counts["findings"],
+            "rejected_rows": counts["rejected_rows"],
+            "recommendations": dict(sorted(counts["recommendations"].items())),
         },
     }

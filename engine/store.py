@@ -20,10 +20,12 @@ import getpass
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from alembic import command
@@ -31,7 +33,7 @@ from alembic.config import Config
 
 from . import __version__, audit
 from .access import Policy
-from .decisions import BatchResult, Decision
+from .decisions import BatchInfo, BatchResult, Decision
 from .errors import StoreError
 from .keys import KEY_CHECK, Sealer, load_or_create_key
 from .schema import batches, decision_findings, decisions, meta, rulebook_versions, table_versions, written_files
@@ -189,116 +191,95 @@ class Store:
 
     # --- writing a batch --------------------------------------------------
 
-    def record_batch(
+    def record_batch(self, result: BatchResult, *, user: str, policy: Policy, output_folder: Path | None, files: dict) -> BatchRecord:
+        """Store a batch evaluated in memory; see ``record_run``. ``files``
+        maps a decision id (or None for the batch's own files) to the paths
+        written for it."""
+        batch_id = batch_id_of(result.info)
+        paths = {key: [str(Path(path).resolve()) for path in value] for key, value in files.items()}
+        records = decision_records(
+            result, result.decisions, sealer=self.sealer, policy=policy, batch_id=batch_id, files=paths
+        )
+        return self.record_run(
+            result.info, [records], user=user, output_folder=output_folder, own_files=paths.get(None, [])
+        )
+
+    def record_run(
         self,
-        result: BatchResult,
+        info: BatchInfo,
+        parts: Iterable[list[DecisionRecord]],
         *,
         user: str,
-        policy: Policy,
         output_folder: Path | None,
-        files: dict,
+        own_files: list[Path],
+        progress: Callable[[int], None] | None = None,
     ) -> BatchRecord:
-        """Store the batch and its decisions in one transaction.
+        """Store the batch and its decisions, given part by part, in one
+        transaction, with one audit entry.
 
-        ``files`` maps a decision id (or None for the batch's own files) to
-        the paths written for it, so that purge can remove them. Running the
-        same batch again stores nothing twice.
+        Running the same batch again stores nothing twice. ``own_files`` are
+        the batch's own output files and each record names its memo files
+        (absolute paths), so that purge can remove them. ``progress`` is called with the number
+        of decisions handled.
         """
-        batch_id = batch_id_of(result)
+        batch_id = batch_id_of(info)
+        stored_ids: list[str] = []
+        already = 0
+        revived_count = 0
         with self.transaction() as connection:
             _insert_missing(connection, rulebook_versions, "sha256", {
-                "sha256": result.rulebook.sha256, "name": result.rulebook.name,
-                "version": result.rulebook.version,
+                "sha256": info.rulebook.sha256, "name": info.rulebook.name,
+                "version": info.rulebook.version,
                 # The text as evaluated (no newline translation), so the hash still matches.
-                "content": result.rulebook.text,
+                "content": info.rulebook.text,
             })
             _insert_missing(connection, table_versions, "sha256", {
-                "sha256": result.tables.sha256,
-                "positions": result.tables.texts["positions.csv"],
-                "relevance": result.tables.texts["relevance.csv"],
+                "sha256": info.tables.sha256,
+                "positions": info.tables.texts["positions.csv"],
+                "relevance": info.tables.texts["relevance.csv"],
             })
             existing = connection.execute(sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)).first()
             if existing is None:
                 connection.execute(batches.insert().values(
                     batch_id=batch_id,
-                    input_file=result.batch.path.name, input_sha256=result.batch.sha256,
-                    consents_file=result.consents.path.name, consents_sha256=result.consents.sha256,
-                    as_of=result.as_of.isoformat(), run_by=user,
+                    input_file=info.batch_file.name, input_sha256=info.batch_sha256,
+                    consents_file=info.consents_file.name, consents_sha256=info.consents_sha256,
+                    as_of=info.as_of.isoformat(), run_by=user,
                     run_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                    rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
+                    rulebook_sha256=info.rulebook.sha256, tables_sha256=info.tables.sha256,
                     engine_version=__version__, durable_rules_version=package_version("durable-rules"),
                     output_folder=str(output_folder) if output_folder else None,
                 ))
-            stored = {
-                row.decision_id: row.purged_on
-                for row in connection.execute(
-                    sa.select(decisions.c.decision_id, decisions.c.purged_on).where(
-                        decisions.c.decision_id.in_([d.decision_id for d in result.decisions])
-                    )
-                )
-            }
-            known = {i for i, purged_on in stored.items() if purged_on is None}
-            # A purged decision submitted again is personal data collected
-            # anew: it is stored again, with a new retention period.
-            revived = [d for d in result.decisions if stored.get(d.decision_id, "") not in ("", None)]
-            new = [d for d in result.decisions if d.decision_id not in stored]
-            if revived:
-                ids = [d.decision_id for d in revived]
-                connection.execute(decisions.delete().where(decisions.c.decision_id.in_(ids)))
-            if new or revived:
-                decision_rows, finding_rows = self._rows(result, new + revived, batch_id, policy)
-                connection.execute(decisions.insert(), decision_rows)
-                if finding_rows:
-                    connection.execute(decision_findings.insert(), finding_rows)
-            # The latest run owns a file: an output folder used again holds
-            # this batch's files now, and purging the old batch must not
-            # remove them.
-            _own_files(connection, [
-                {"path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id}
-                for decision_id, paths in files.items()
-                for path in paths
-            ])
+            for records in parts:
+                new, revived, known = _sort_out(connection, records)
+                if revived:
+                    # A purged decision submitted again is personal data
+                    # collected anew: it is stored again, with a new retention period.
+                    for chunk in _chunked([r.decision_id for r in revived]):
+                        connection.execute(decisions.delete().where(decisions.c.decision_id.in_(chunk)))
+                _insert_rows(connection, decisions, DECISION_FIELDS, [r.row for r in new + revived])
+                _insert_rows(connection, decision_findings, FINDING_FIELDS, [f for r in new + revived for f in r.findings])
+                # The latest run owns a file: an output folder used again
+                # holds this batch's files now, and purging the old batch
+                # must not remove them.
+                _own_files(connection, [(path, batch_id, r.decision_id) for r in records for path in r.files])
+                stored_ids += [r.decision_id for r in new + revived]
+                revived_count += len(revived)
+                already += known
+                if progress is not None:
+                    progress(len(records))
+            _own_files(connection, [(str(path), batch_id, None) for path in own_files])
             audit.append(
                 connection, actor=user, action="batch evaluated", batch_id=batch_id,
                 detail={
-                    "input_sha256": result.batch.sha256, "as_of": result.as_of.isoformat(),
-                    "rulebook_version": result.rulebook.version, "rulebook_sha256": result.rulebook.sha256,
-                    "decisions_stored": len(new), "decisions_already_stored": len(known),
-                    "decisions_stored_again_after_purge": len(revived),
-                    "decision_ids": [d.decision_id for d in new + revived],
+                    "input_sha256": info.batch_sha256, "as_of": info.as_of.isoformat(),
+                    "rulebook_version": info.rulebook.version, "rulebook_sha256": info.rulebook.sha256,
+                    "decisions_stored": len(stored_ids) - revived_count, "decisions_already_stored": already,
+                    "decisions_stored_again_after_purge": revived_count,
+                    "decision_ids": sorted(stored_ids),
                 },
             )
-        return BatchRecord(batch_id, len(new) + len(revived), len(known))
-
-    def _rows(self, result: BatchResult, new: list[Decision], batch_id: str, policy: Policy):
-        decision_rows, finding_rows = [], []
-        for decision in new:
-            position_id = decision.position.position_id if decision.position else None
-            decision_rows.append(dict(
-                decision_id=decision.decision_id, batch_id=batch_id,
-                candidate_id=decision.candidate_id, position_id=position_id,
-                recommendation=decision.recommendation.value, reason=decision.reason,
-                as_of=result.as_of.isoformat(),
-                rulebook_sha256=result.rulebook.sha256, tables_sha256=result.tables.sha256,
-                canonical_input=self.sealer.seal(
-                    json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True).encode(),
-                    decision.decision_id,
-                ),
-                purged_on=None,
-                retain_until=policy.retain_until(position_id, result.as_of).isoformat(),
-            ))
-            for judged in decision.findings:
-                finding = judged.finding
-                finding_rows.append(dict(
-                    decision_id=decision.decision_id, finding_id=finding.finding_id,
-                    category=finding.category, severity=finding.severity.value,
-                    disposition=finding.disposition.value,
-                    relevance=judged.entry.relevance.value if judged.entry else None,
-                    handling=judged.handling.value, rule_id=judged.rule_id,
-                    description=self.sealer.seal(finding.description.encode("utf-8"), decision.decision_id),
-                    lookback=judged.lookback.value if judged.lookback else None,
-                ))
-        return decision_rows, finding_rows
+        return BatchRecord(batch_id, len(stored_ids), already)
 
     # --- reading ------------------------------------------------------------
 
@@ -311,18 +292,70 @@ class Store:
     def record_written_file(self, connection, path: Path, decision_id: str) -> None:
         """Remember a file written with a decision's personal data, for purge."""
         batch_id = self.decision(connection, decision_id).batch_id
-        _own_files(connection, [{"path": str(Path(path).resolve()), "batch_id": batch_id, "decision_id": decision_id}])
+        _own_files(connection, [(str(Path(path).resolve()), batch_id, decision_id)])
 
     def opened_input(self, row) -> dict:
         return json.loads(self.sealer.open(row.canonical_input, row.decision_id))
 
 
-def batch_id_of(result: BatchResult) -> str:
+def batch_id_of(info: BatchInfo) -> str:
     text = json.dumps([
-        result.batch.sha256, result.consents.sha256, result.as_of.isoformat(),
-        result.rulebook.sha256, result.tables.sha256,
+        info.batch_sha256, info.consents_sha256, info.as_of.isoformat(),
+        info.rulebook.sha256, info.tables.sha256,
     ])
     return "B-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+DECISION_FIELDS = (
+    "decision_id", "batch_id", "candidate_id", "position_id", "recommendation", "reason", "as_of",
+    "rulebook_sha256", "tables_sha256", "canonical_input", "purged_on", "retain_until",
+)
+FINDING_FIELDS = (
+    "decision_id", "finding_id", "category", "severity", "disposition", "relevance", "handling",
+    "rule_id", "lookback",
+)
+
+
+class DecisionRecord(NamedTuple):
+    """One decision's rows for the store, made where it was evaluated (a
+    worker process seals them); ``files`` are the paths written for it."""
+
+    decision_id: str
+    row: tuple  # DECISION_FIELDS
+    findings: tuple[tuple, ...]  # FINDING_FIELDS
+    files: tuple[str, ...]
+
+
+def decision_records(
+    result: BatchResult, chosen: Iterable[Decision], *, sealer: Sealer, policy: Policy, batch_id: str, files: dict
+) -> list[DecisionRecord]:
+    """The store's rows for the ``chosen`` decisions of ``result``. The
+    canonical input is sealed; it alone holds the findings' descriptions.
+    ``files`` maps a decision id to the absolute paths written for it."""
+    as_of = result.as_of.isoformat()
+    records = []
+    for decision in chosen:
+        position_id = decision.position.position_id if decision.position else None
+        canonical = json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True)
+        row = (
+            decision.decision_id, batch_id, decision.candidate_id, position_id,
+            decision.recommendation.value, decision.reason, as_of,
+            result.rulebook.sha256, result.tables.sha256,
+            sealer.seal(canonical.encode("utf-8"), decision.decision_id),
+            None, policy.retain_until(position_id, result.as_of).isoformat(),
+        )
+        findings = tuple(
+            (
+                decision.decision_id, judged.finding.finding_id, judged.finding.category,
+                judged.finding.severity.value, judged.finding.disposition.value,
+                judged.entry.relevance.value if judged.entry else None,
+                judged.handling.value, judged.rule_id,
+                judged.lookback.value if judged.lookback else None,
+            )
+            for judged in decision.findings
+        )
+        records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))
+    return records
 
 
 def canonical_input(result: BatchResult, decision: Decision) -> dict:
@@ -336,7 +369,7 @@ def canonical_input(result: BatchResult, decision: Decision) -> dict:
         "findings": [judged.finding.canonical() for judged in decision.findings],
         "rejected": [_row(row) for row in decision.rejected],
         "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
-        "consents_rejected": [_row(r) for r in consents.rejected if r.candidate_id == decision.candidate_id],
+        "consents_rejected": [_row(r) for r in consents.rejected_of(decision.candidate_id)],
     }
 
 
@@ -347,13 +380,47 @@ def _row(row) -> dict:
     }
 
 
-def _own_files(connection, rows: list[dict]) -> None:
+def _own_files(connection, rows: list[tuple[str, str, str | None]]) -> None:
     """The latest writer owns a file: a file written again (an output folder
-    or an export path used twice) is purged with its newest content's data."""
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        connection.execute(written_files.delete().where(written_files.c.path.in_([r["path"] for r in chunk])))
-        connection.execute(written_files.insert(), chunk)
+    or an export path used twice) is purged with its newest content's data.
+    ``rows`` are (path, batch id, decision id)."""
+    if rows:
+        connection.exec_driver_sql(
+            f"INSERT INTO written_files (path, batch_id, decision_id) VALUES ({_markers(connection, 3)}) "
+            "ON CONFLICT (path) DO UPDATE SET batch_id = excluded.batch_id, decision_id = excluded.decision_id",
+            rows,
+        )
+
+
+def _insert_rows(connection, table: sa.Table, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Many rows at once through the driver: building a dict per row through
+    SQLAlchemy costs three times as long for a million findings."""
+    if rows:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({_markers(connection, len(fields))})", rows
+        )
+
+
+def _markers(connection, count: int) -> str:
+    return ", ".join(["?" if connection.dialect.paramstyle == "qmark" else "%s"] * count)
+
+
+def _sort_out(connection, records: list[DecisionRecord]):
+    """Split records into new ones, purged ones submitted again, and the
+    number the store already holds."""
+    stored: dict[str, str | None] = {}
+    for chunk in _chunked([r.decision_id for r in records]):
+        query = sa.select(decisions.c.decision_id, decisions.c.purged_on).where(decisions.c.decision_id.in_(chunk))
+        stored.update((row.decision_id, row.purged_on) for row in connection.execute(query))
+    new = [r for r in records if r.decision_id not in stored]
+    revived = [r for r in records if stored.get(r.decision_id) is not None]
+    known = sum(1 for r in records if r.decision_id in stored and stored[r.decision_id] is None)
+    return new, revived, known
+
+
+def _chunked(items: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _insert_missing(connection, table: sa.Table, key: str, values: dict) -> None:

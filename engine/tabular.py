@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,52 @@ def read_table(
     ``what`` names the file's role in messages ("findings batch", "consents").
     Raises ``InputFileError`` for any problem with the file as a whole.
     """
+    stream = stream_table(path, what=what, required=required, optional=optional, encoding=encoding, formats=formats)
+    rows: list[tuple] = []
+    malformed: list[Malformed] = []
+    for chunk in stream.chunks:
+        rows += chunk.rows
+        malformed += chunk.malformed
+    table = table_of(stream.path, stream.header, rows, malformed)
+    if table.frame.empty and not malformed:
+        raise InputFileError(f"the {what} has a header but no rows.", file=str(path))
+    return table
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Some consecutive rows of a file: ``(line, value, value, ...)`` in
+    header order, values as read (not yet stripped)."""
+
+    rows: list[tuple]
+    malformed: list[Malformed]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A file whose header has been checked, and its rows in chunks."""
+
+    path: Path
+    header: list[str]
+    chunks: Iterator[Chunk]
+
+
+def stream_table(
+    path: Path,
+    *,
+    what: str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    encoding: str = "utf-8",
+    formats: Sequence[str] = ("csv", "xlsx", "json"),
+    chunk_rows: int = 50_000,
+) -> Stream:
+    """Check the file and its header now; read its rows lazily, in chunks.
+
+    A CSV file is read as it streams, so memory does not grow with the
+    file. An XLSX workbook or a JSON array can only be parsed whole; their
+    rows are then handed out in chunks all the same.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputFileError(
@@ -78,13 +124,30 @@ def read_table(
             "is not a format adjudicate reads.",
             file=str(path),
         )
-    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[kind]
-    frame, malformed = reader(path, what, encoding)
-    columns = [str(column) for column in frame.columns if column != LINE]
-    _check_columns(path, what, columns, required, optional)
-    if frame.empty and not malformed:
-        raise InputFileError(f"the {what} has a header but no rows.", file=str(path))
-    return Table(path=path, frame=frame, malformed=tuple(malformed))
+    def check(header: list[str]) -> None:
+        _check_columns(path, what, header, required, optional)
+
+    if kind == "csv":
+        header, chunks = _stream_csv(path, what, encoding, chunk_rows, check)
+    else:
+        frame = (_read_xlsx if kind == "xlsx" else _read_json)(path, what, encoding)
+        header = [str(column) for column in frame.columns if column != LINE]
+        check(header)
+        chunks = _frame_chunks(frame, header, chunk_rows)
+    return Stream(path, header, chunks)
+
+
+def table_of(path: Path, header: list[str], rows: list[tuple], malformed: Sequence[Malformed]) -> Table:
+    """A Table from rows of ``stream_table``: stripped, blank rows dropped."""
+    frame = pd.DataFrame(rows, columns=[LINE, *header], dtype=object)
+    frame[LINE] = frame[LINE].astype("int64")
+    return Table(path=Path(path), frame=_tidy(frame, header), malformed=tuple(malformed))
+
+
+def _frame_chunks(frame: pd.DataFrame, header: list[str], chunk_rows: int) -> Iterator[Chunk]:
+    records = list(frame[[LINE, *header]].itertuples(index=False, name=None))
+    for start in range(0, len(records), chunk_rows):
+        yield Chunk(records[start : start + chunk_rows], [])
 
 
 def _check_columns(path, what, columns, required, optional) -> None:
@@ -139,31 +202,51 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, list]:
+def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) -> tuple[list[str], Iterator[Chunk]]:
     # The csv module, not pandas, reads the rows: it knows the line where
     # each row starts, and a row with a wrong number of fields can be
     # rejected on its own (pandas would shift every column of such a row).
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    malformed: list[tuple[int, str]] = []
     try:
-        with path.open(encoding=_codec(encoding), newline="") as handle:
-            # strict: a quote never closed is an error, not the rest of the file.
-            reader = csv.reader(handle, strict=True)
-            header = next(reader, None)
-            if not header or all(not cell.strip() for cell in header):
-                raise InputFileError(
-                    f"the {what} is empty; it needs a header line naming its columns.", file=str(path)
-                )
-            header = [cell.strip() for cell in header]
-            _check_unique(path, header)
-            width = len(header)
+        handle = path.open(encoding=_codec(encoding), newline="")
+    except LookupError:
+        raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
+    # strict: a quote never closed is an error, not the rest of the file.
+    reader = csv.reader(handle, strict=True)
+    try:
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        handle.close()
+        if isinstance(exc, UnicodeDecodeError):
+            raise _decode_error(path, encoding, exc) from None
+        raise InputFileError(f"the file is not well-formed CSV at line 1: {exc}.", file=str(path)) from None
+    if not header or all(not cell.strip() for cell in header):
+        handle.close()
+        raise InputFileError(f"the {what} is empty; it needs a header line naming its columns.", file=str(path))
+    header = [cell.strip() for cell in header]
+    try:
+        _check_unique(path, header)
+        check(header)
+    except InputFileError:
+        handle.close()
+        raise
+    return header, _csv_chunks(path, handle, reader, header, encoding, chunk_rows)
+
+
+def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[Chunk]:
+    width = len(header)
+    rows: list[tuple] = []
+    malformed: list[Malformed] = []
+    try:
+        with handle:
             start = reader.line_num + 1
             for record in reader:
                 line, start = start, reader.line_num + 1
-                if len(record) != width:
-                    if all(not cell.strip() for cell in record):
-                        continue  # a blank line
+                if len(record) == width:
+                    rows.append((line, *record))
+                    if len(rows) >= chunk_rows:
+                        yield Chunk(rows, malformed)
+                        rows, malformed = [], []
+                elif any(cell.strip() for cell in record):  # not a blank line
                     malformed.append(
                         Malformed(
                             line,
@@ -172,23 +255,17 @@ def _read_csv(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, list]
                             {name: value.strip() for name, value in zip(header, record)},
                         )
                     )
-                    continue
-                rows.append(record)
-                lines.append(line)
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
-    except LookupError:
-        raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
     except csv.Error as exc:
         raise InputFileError(
             f"the file is not well-formed CSV at line {reader.line_num}: {exc}.", file=str(path)
         ) from None
-    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
-    frame[LINE] = pd.Series(lines, dtype="int64")
-    return _tidy(frame, header), malformed
+    if rows or malformed:
+        yield Chunk(rows, malformed)
 
 
-def _read_xlsx(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]:
+def _read_xlsx(path: Path, what: str, encoding: str) -> pd.DataFrame:
     try:
         # header=None: pandas would rename a repeated header cell to "name.1".
         cells = pd.read_excel(path, sheet_name=0, dtype=object, header=None)
@@ -209,7 +286,7 @@ def _read_xlsx(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]
     frame.columns = header
     frame = frame.map(_cell_text)
     frame[LINE] = pd.RangeIndex(len(frame)) + 2
-    return _tidy(frame, header), []
+    return frame
 
 
 def _cell_text(value) -> str:
@@ -229,7 +306,7 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _read_json(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]:
+def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
     try:
         data = json.loads(path.read_text(encoding=_codec(encoding)), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as exc:
@@ -281,7 +358,7 @@ def _read_json(path: Path, what: str, encoding: str) -> tuple[pd.DataFrame, str]
     columns = list(header)
     frame = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
     frame[LINE] = pd.RangeIndex(len(frame)) + 1
-    return _tidy(frame, columns), []
+    return frame
 
 
 class _RepeatedKey(Exception):

@@ -240,12 +240,14 @@ def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, t
 
     with monkeypatch.context() as patch:
         patch.setattr(engine.audit, "append", fail_midway)
-        result = evaluate(store_url, tmp_path / "out", code=1)
+        result = evaluate(store_url, tmp_path / "out", code=130 if isinstance(failure, KeyboardInterrupt) else 1)
     assert seen == [50]
     if isinstance(failure, KeyboardInterrupt):
-        assert result.stderr.endswith("Aborted!\n")
+        assert result.stderr.startswith("Interrupted: the run was stopped before it finished.")
     else:
         assert result.exception is failure
+    # Nothing half-written: no output folder, no staging or work folder left.
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name != "store") == []
 
     assert store_db.counts() == dict.fromkeys(STORE_TABLES, 0)
     # The store is usable and the run can simply be repeated.
@@ -644,19 +646,18 @@ def test_finding_descriptions_and_inputs_are_stored_encrypted(store_url, store_d
         for text in (DUI, chinese, "Felony aggravated battery"):
             assert text.encode("utf-8") not in raw
 
-    # Sealed, not lost: the store's key opens them, bound to their decision.
+    # Sealed, not lost: the store's key opens the canonical input, which
+    # holds them, bound to its decision; no other column holds them.
     decision = decision_ids(out)["C-1002"]
-    sealed = store_db.scalar(
-        "SELECT description FROM decision_findings WHERE decision_id = :d AND finding_id = 'F-0003'", d=decision)
+    assert store_db.scalar("SELECT count(*) FROM decision_findings WHERE description IS NOT NULL") == 0
+    canonical = store_db.scalar("SELECT canonical_input FROM decisions WHERE decision_id = :d", d=decision)
     store = open_store(store_url)
     try:
-        assert DUI in store.sealer.open(bytes(sealed), decision).decode("utf-8")
-        with pytest.raises(StoreError, match="cannot be opened"):
-            store.sealer.open(bytes(sealed), decision_ids(out)["C-1001"])
-        canonical = store_db.scalar("SELECT canonical_input FROM decisions WHERE decision_id = :d", d=decision)
         opened = json.loads(store.sealer.open(bytes(canonical), decision))
         assert opened["candidate_id"] == "C-1002"
         assert DUI in json.dumps(opened, ensure_ascii=False)
+        with pytest.raises(StoreError, match="cannot be opened"):
+            store.sealer.open(bytes(canonical), decision_ids(out)["C-1001"])
     finally:
         store.engine.dispose()
 

@@ -1,0 +1,5 @@
+"""``python -m engine``: the adjudicate command line."""
+
+from .cli import main
+
+main()
