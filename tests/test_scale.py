@@ -1,0 +1,316 @@
+"""Large batches: evaluated in parts by worker processes with the same
+outputs as in one piece, memos on demand, Ctrl-C, and several processes
+sharing one PostgreSQL store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pty
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import (
+    AS_OF,
+    CATEGORIES,
+    POSTGRES_ENV,
+    ROOT,
+    RULES,
+    TABLES,
+    assert_clean_exit,
+    consent,
+    evaluate_args,
+    finding,
+    read_csv,
+    run_cli,
+    write_batch,
+    write_consents,
+)
+from engine.decisions import evaluate_files
+from engine.keys import load_or_create_key
+from engine.store import database_url
+
+POSITIONS = ("van_driver", "cashier", "nurse", "warehouse_picker", "payroll_accountant", "childcare_worker")
+SEVERITIES = ("minor", "moderate", "serious", "severe")
+DISPOSITIONS = ("confirmed", "confirmed", "confirmed", "pending", "not_convicted", "sealed", "disputed")
+
+
+def mixed_batch(folder: Path, candidates: int = 300, seed: int = 5, shuffle_seed: int = 1) -> tuple[Path, Path]:
+    """A batch with every kind of row a part must handle on its own or with
+    the others' help, in shuffled order."""
+    pick = random.Random(seed)
+    rows, consents = [], []
+    for number in range(candidates):
+        candidate = f"C-{number:05d}"
+        position = pick.choice(POSITIONS)
+        for _ in range(pick.randint(1, 9)):
+            rows.append(finding(
+                candidate, position, f"F-{len(rows):06d}", pick.choice(CATEGORIES), pick.choice(SEVERITIES),
+                f"{pick.randint(2012, 2026)}-{pick.randint(1, 10):02d}-{pick.randint(1, 28):02d}",
+                disposition=pick.choice(DISPOSITIONS), source="State court", jurisdiction="US-CA",
+                description=pick.choice(["Citation paid, no injuries", "=HYPERLINK(\"x\")", "轻微交通事故"]),
+            ))
+        roll = pick.random()
+        if roll < 0.1:
+            consents.append(consent(candidate, CATEGORIES[:10]))  # some findings out of scope
+        elif roll < 0.13:
+            consents.append(consent(candidate, expires_on="2026-10-01"))
+        elif roll < 0.15:
+            consents.append(consent(candidate, signed_on="2026-13-01"))  # a rejected consent row
+        elif roll < 0.17:
+            pass  # no consent on file
+        else:
+            consents.append(consent(candidate))
+    # A finding id used by two candidates, who land in different parts.
+    rows.append(finding("C-DUP-A", "cashier", "F-SHARED", "credit_record", "minor", "2024-01-01"))
+    rows.append(finding("C-DUP-B", "nurse", "F-SHARED", "offense_drug", "serious", "2024-01-01"))
+    # A candidate with rows for two positions.
+    rows.append(finding("C-TWO", "cashier", "F-TWO-1", "credit_record", "minor", "2024-01-01"))
+    rows.append(finding("C-TWO", "nurse", "F-TWO-2", "credit_record", "minor", "2024-01-01"))
+    # Bad values.
+    rows.append(finding("C-00001", "cashier", "F-BAD-1", "trafic_violation", "minor", "2024-01-01"))
+    rows.append(finding("C-00002", "cashier", "F-BAD-2", "credit_record", "minor", "2024-02-30"))
+    consents += [consent(c) for c in ("C-DUP-A", "C-DUP-B", "C-TWO")]
+    random.Random(shuffle_seed).shuffle(rows)
+    batch = write_batch(folder / "batch.csv", rows)
+    with batch.open("a", encoding="utf-8", newline="") as handle:
+        handle.write("C-00003,van_driver,F-CUT-SHORT\n")  # too few fields
+    return batch, write_consents(folder / "consents.csv", consents)
+
+
+def evaluate_with(batch, consents, out: Path, *extra) -> None:
+    store = out.parent / f"{out.name}.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    result = run_cli(evaluate_args(batch, consents, out) + ["--db", f"sqlite:///{store}", "-q", *extra])
+    assert_clean_exit(result)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def stored(out: Path) -> dict:
+    """What the store holds of a run, without what may differ: sealed bytes
+    (random nonces), the clock, and the output folder's name."""
+    engine = sa.create_engine(f"sqlite:///{out.parent / f'{out.name}.db'}")
+    with engine.connect() as connection:
+        decisions = connection.exec_driver_sql(
+            "SELECT decision_id, candidate_id, position_id, recommendation, reason, retain_until "
+            "FROM decisions ORDER BY decision_id"
+        ).all()
+        findings = connection.exec_driver_sql("SELECT * FROM decision_findings ORDER BY decision_id, finding_id").all()
+        memo_files = connection.exec_driver_sql(
+            "SELECT decision_id, count(*) FROM written_files GROUP BY decision_id ORDER BY decision_id"
+        ).all()
+        detail = json.loads(connection.exec_driver_sql("SELECT detail FROM audit_log").scalar_one())
+    engine.dispose()
+    return {"decisions": decisions, "findings": findings, "memo_files": memo_files, "ids": detail["decision_ids"]}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    return mixed_batch(tmp_path_factory.mktemp("mixed"))
+
+
+def test_outputs_and_store_do_not_depend_on_workers_or_part_size(tmp_path, mixed):
+    batch, consents = mixed
+    runs = {
+        "whole": ("--workers", "1", "--chunk-size", "1000000"),
+        "tiny-parts": ("--workers", "2", "--chunk-size", "7"),
+        "three-workers": ("--workers", "3", "--chunk-size", "60"),
+    }
+    for name, options in runs.items():
+        evaluate_with(batch, consents, tmp_path / name, *options)
+    whole = files_of(tmp_path / "whole")
+    assert len([name for name in whole if name.startswith("memos/")]) == 2 * len(read_csv(tmp_path / "whole/decisions.csv"))
+    for name in ("tiny-parts", "three-workers"):
+        assert files_of(tmp_path / name) == whole, name
+        assert stored(tmp_path / name) == stored(tmp_path / "whole"), name
+
+
+def test_a_batch_in_parts_decides_as_the_whole_batch_in_memory(tmp_path, mixed):
+    batch, consents = mixed
+    evaluate_with(batch, consents, tmp_path / "out", "--workers", "2", "--chunk-size", "25")
+    reference = evaluate_files(batch, consents, rules=RULES, tables=TABLES, as_of=AS_OF)
+    expected = [
+        (d.candidate_id, d.recommendation.value, d.reason, d.decision_id) for d in reference.decisions
+    ]
+    got = [
+        (row["candidate_id"], row["recommendation"], row["reason"], row["decision_id"])
+        for row in read_csv(tmp_path / "out/decisions.csv")
+    ]
+    assert got == expected
+    expected_rejected = [(Path(r.file).name, str(r.line), r.finding_id, r.column) for r in reference.rejected]
+    assert [(r["file"], r["line"], r["finding_id"], r["column"]) for r in read_csv(tmp_path / "out/rejected.csv")] == expected_rejected
+
+
+def test_checks_that_need_the_whole_batch_hold_across_parts(tmp_path, mixed):
+    batch, consents = mixed
+    evaluate_with(batch, consents, tmp_path / "out", "--workers", "2", "--chunk-size", "1")
+    rejected = {row["finding_id"]: row for row in read_csv(tmp_path / "out/rejected.csv")}
+    for row in (rejected["F-SHARED"],):
+        assert row["column"] == "finding_id"
+        assert "finding_id 'F-SHARED' is used by 2 rows" in row["error"]
+    assert [r["finding_id"] for r in read_csv(tmp_path / "out/rejected.csv")].count("F-SHARED") == 2
+    assert "more than one position" in rejected["F-TWO-1"]["error"]
+    assert rejected["F-CUT-SHORT"]["error"].startswith("the row has 3 fields but the header has 10")
+    decisions = {row["candidate_id"]: row for row in read_csv(tmp_path / "out/decisions.csv")}
+    assert decisions["C-DUP-A"]["recommendation"] == decisions["C-DUP-B"]["recommendation"] == "review"
+    assert decisions["C-00003"]["recommendation"] != "proceed"  # its cut-short row needs a person
+
+
+def test_a_shuffled_batch_in_parts_gives_the_same_outputs(tmp_path):
+    first = mixed_batch(tmp_path / "a", candidates=120, shuffle_seed=1)
+    second = mixed_batch(tmp_path / "b", candidates=120, shuffle_seed=2)
+    evaluate_with(*first, tmp_path / "one", "--workers", "1")
+    evaluate_with(*second, tmp_path / "other", "--workers", "2", "--chunk-size", "11")
+    one, other = files_of(tmp_path / "one"), files_of(tmp_path / "other")
+    # Line numbers in rejected.csv follow the rows; nothing else may move.
+    assert {k: v for k, v in one.items() if k not in ("rejected.csv", "batch.json")} == {
+        k: v for k, v in other.items() if k not in ("rejected.csv", "batch.json")
+    }
+    strip_lines = lambda out: sorted((r["file"], r["finding_id"], r["column"], r["error"]) for r in read_csv(out / "rejected.csv"))  # noqa: E731
+    assert strip_lines(tmp_path / "one") == strip_lines(tmp_path / "other")
+    assert json.loads(one["batch.json"])["counts"] == json.loads(other["batch.json"])["counts"]
+
+
+def test_memos_for_flagged_candidates_only_and_the_rest_from_the_store(tmp_path, mixed):
+    batch, consents = mixed
+    evaluate_with(batch, consents, tmp_path / "out", "--memos", "flagged", "--workers", "2", "--chunk-size", "50")
+    decisions = read_csv(tmp_path / "out/decisions.csv")
+    memos = {path.name for path in (tmp_path / "out/memos").iterdir()}
+    proceed = [row for row in decisions if row["recommendation"] == "proceed"]
+    flagged = [row for row in decisions if row["recommendation"] != "proceed"]
+    assert proceed and flagged
+    assert memos == {f"{row['candidate_id']}.{kind}" for row in flagged for kind in ("md", "html")}
+    assert all(row["memo"] == "" for row in proceed)
+    assert all(row["memo"] == f"memos/{row['candidate_id']}.md" for row in flagged)
+    assert len(stored(tmp_path / "out")["memo_files"]) == len(flagged) + 1  # + the batch's own files
+
+    # A candidate without a memo file still has one, rendered from the store.
+    store = f"sqlite:///{tmp_path / 'out.db'}"
+    shown = run_cli(["memo", "show", proceed[0]["decision_id"], "--user", "legal-counsel",
+                     "--purpose", "Hiring decision", "--db", store, "--policy", ROOT / "access_policy.yaml"])
+    assert_clean_exit(shown)
+    assert f"Decision memo: candidate {proceed[0]['candidate_id']}" in shown.stdout
+    assert "**proceed**" in shown.stdout
+
+
+def test_no_memos_writes_no_memo_files(tmp_path, mixed):
+    batch, consents = mixed
+    evaluate_with(batch, consents, tmp_path / "out", "--memos", "none")
+    assert list((tmp_path / "out/memos").iterdir()) == []
+    assert {row["memo"] for row in read_csv(tmp_path / "out/decisions.csv")} == {""}
+    assert stored(tmp_path / "out")["memo_files"] == [(None, 4)]  # decisions, findings, rejected, batch.json
+
+
+# --- Ctrl-C ------------------------------------------------------------------
+
+
+def test_ctrl_c_stops_every_process_and_leaves_nothing_behind(tmp_path):
+    """A real SIGINT to the process group, as a terminal sends it, while
+    worker processes are evaluating."""
+    batch, consents = mixed_batch(tmp_path / "input", candidates=6000)
+    store = tmp_path / "store.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "engine", *map(str, evaluate_args(batch, consents, tmp_path / "out")),
+               "--db", f"sqlite:///{store}", "--workers", "2", "--chunk-size", "500"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, start_new_session=True)
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while b"Evaluating" not in shown and time.monotonic() < deadline:
+        shown += os.read(leader, 65536)
+    assert b"Evaluating" in shown, shown
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        while block := os.read(leader, 65536):
+            shown += block
+    except OSError:
+        pass
+    os.close(leader)
+    assert process.wait(timeout=60) == 130
+    assert b"Interrupted: the run was stopped before it finished." in shown
+    # No output folder, no staging or work folder, no worker left running.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
+    assert subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).stdout == b""
+    engine = sa.create_engine(f"sqlite:///{store}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM decisions").scalar() == 0
+        assert connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
+    engine.dispose()
+
+
+# --- several processes, one PostgreSQL store ----------------------------------
+
+
+@pytest.fixture
+def shared_store(store_url):
+    if not store_url.startswith("postgresql"):
+        pytest.skip("processes on several hosts share a PostgreSQL store")
+    return store_url
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_processes_sharing_one_postgresql_store_lose_and_duplicate_nothing(tmp_path, shared_store):
+    batches = [mixed_batch(tmp_path / f"input-{n}", candidates=150, seed=n) for n in range(4)]
+    # Each batch's candidates are its own: prefix the ids.
+    for number, (batch, consents) in enumerate(batches):
+        for path in (batch, consents):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("\nC-", f"\nB{number}-C-").replace("F-", f"B{number}-F-"), encoding="utf-8")
+    jobs = [(batch, consents, tmp_path / f"out-{n}") for n, (batch, consents) in enumerate(batches)]
+    jobs += [(batches[0][0], batches[0][1], tmp_path / "again-a"), (batches[0][0], batches[0][1], tmp_path / "again-b")]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "engine", *map(str, evaluate_args(batch, consents, out)),
+             "--db", shared_store, "--workers", "2", "--chunk-size", "100", "-q", "--user", f"host-{n}"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for n, (batch, consents, out) in enumerate(jobs)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr.decode()
+
+    expected = set()
+    for _, _, out in jobs:
+        expected |= {row["decision_id"] for row in read_csv(out / "decisions.csv")}
+    engine = sa.create_engine(database_url(shared_store))
+    with engine.connect() as connection:
+        ids = [row[0] for row in connection.exec_driver_sql("SELECT decision_id FROM decisions")]
+        findings = connection.exec_driver_sql("SELECT count(*) FROM decision_findings").scalar()
+        audit = connection.exec_driver_sql(
+            "SELECT detail FROM audit_log WHERE action = 'batch evaluated' ORDER BY seq"
+        ).scalars().all()
+        batch_rows = connection.exec_driver_sql("SELECT count(*) FROM batches").scalar()
+    engine.dispose()
+    assert sorted(ids) == sorted(expected)  # none lost, none twice (the key is unique)
+    assert findings == sum(len(read_csv(out / "findings.csv")) for _, _, out in jobs[:4])
+    assert batch_rows == 4
+    details = [json.loads(text) for text in audit]
+    assert len(details) == 6
+    assert sum(d["decisions_stored"] for d in details) == len(expected)
+    # The same batch, three times: stored by one process, found stored by the other two.
+    first = len(read_csv(jobs[0][2] / "decisions.csv"))
+    same = sorted(
+        (d["decisions_stored"], d["decisions_already_stored"]) for d in details
+        if d["input_sha256"] == _sha256(batches[0][0])
+    )
+    assert same == [(0, first), (0, first), (first, 0)]
+    verified = run_cli(["audit", "verify", "--db", shared_store])
+    assert_clean_exit(verified)
+    assert verified.stdout.startswith("The audit trail is intact: 6 entries")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
