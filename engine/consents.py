@@ -8,11 +8,13 @@ that applies is decided here, independently of the order of rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
+from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
 
 from .dates import FORMAT_HINT, parse_iso_date
@@ -45,6 +47,15 @@ class Consent:
             expires_on=dt.date.fromisoformat(data["expires_on"]),
         )
 
+    def canonical_json(self) -> str:
+        """``canonical()`` as compact JSON with sorted keys, written out
+        directly (see ``Finding.canonical_json``)."""
+        return (
+            f'{{"candidate_id":{_text(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
+            f'"purpose":{_text(self.purpose)},"scope":{_scope_json(self.scope)},'
+            f'"signed_on":"{self.signed_on.isoformat()}"}}'
+        )
+
     def canonical(self) -> dict:
         return {
             "candidate_id": self.candidate_id,
@@ -53,6 +64,12 @@ class Consent:
             "signed_on": self.signed_on.isoformat(),
             "expires_on": self.expires_on.isoformat(),
         }
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_json(scope: frozenset[str]) -> str:
+    # Most candidates consent to one of a few scopes.
+    return "[" + ",".join(_text(category) for category in sorted(scope)) + "]"
 
 
 @dataclass(frozen=True)

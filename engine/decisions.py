@@ -15,7 +15,9 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
+from typing import NamedTuple
 
 from .consents import Consent, ConsentRegister, load_consents
 from .evaluation import Judgement, Signature, engine_for
@@ -29,9 +31,9 @@ DECISION_FORMAT = "adjudicate-decision/1"
 NO_RULE_REASON = "no rule covers this finding"
 
 
-@dataclass(frozen=True)
-class JudgedFinding:
-    """A finding with its handling and the reasons for it."""
+class JudgedFinding(NamedTuple):
+    """A finding with its handling and the reasons for it. (A tuple, not a
+    dataclass: one is made for every finding of a batch.)"""
 
     finding: Finding
     handling: Handling
@@ -71,6 +73,9 @@ class Decision:
     consent: Consent | None
     findings: tuple[JudgedFinding, ...]
     rejected: tuple[RejectedRow, ...]  # this candidate's rows that could not be used
+    # The findings as canonical JSON, by finding id: hashed into the
+    # decision id and sealed in the store's canonical input.
+    findings_json: str = "[]"
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,7 @@ def evaluate(
     # Consent first: a finding outside it never reaches the rules.
     candidates = sorted(set(by_candidate) | {c for c in rejected_by_candidate if c})
     statuses = {candidate: consents.status(candidate, as_of) for candidate in candidates}
+    ages = _Ages(as_of)
     signatures: dict[str, Signature] = {}
     for candidate, findings in by_candidate.items():
         consent = statuses[candidate].consent
@@ -215,30 +221,35 @@ def evaluate(
             continue
         for finding in findings:
             if finding.category in consent.scope:
-                signatures[finding.finding_id] = _signature(finding, tables, as_of)
+                signatures[finding.finding_id] = _signature(finding, tables, ages)
     judgements = engine_for(rulebook).judge(signatures.values())
     # Each position's content goes into the id of every decision for it;
     # it is serialised once per position, not once per decision.
     position_texts = {
         pid: _json(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
     }
+    constants = _IdConstants(
+        as_of=_json(as_of.isoformat()),
+        rulebook=_json({"version": rulebook.version, "sha256": rulebook.sha256}),
+    )
 
     decisions = []
     for candidate in candidates:
         findings = by_candidate.get(candidate, [])
         status = statuses[candidate]
         judged = tuple(
-            _judged(finding, status.consent, tables, as_of, signatures, judgements)
+            _judged(finding, status.consent, tables, ages, signatures, judgements)
             for finding in findings
         )
         rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
         recommendation, reason = _recommend(status, judged, rejected)
         position = tables.positions[findings[0].position_id] if findings else None
         position_text = position_texts[position.position_id] if position else "null"
+        findings_json = "[" + ",".join(f.canonical_json() for f in sorted(findings, key=_by_id)) + "]"
         decisions.append(
             Decision(
                 decision_id=_decision_id(
-                    candidate, position_text, status.consent, reason, findings, rejected, rulebook, as_of
+                    candidate, position_text, status.consent, reason, findings_json, rejected, constants
                 ),
                 candidate_id=candidate,
                 position=position,
@@ -247,6 +258,7 @@ def evaluate(
                 consent=status.consent,
                 findings=judged,
                 rejected=rejected,
+                findings_json=findings_json,
             )
         )
     return BatchResult(
@@ -286,7 +298,28 @@ def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
     return Recommendation.from_handlings(handlings), " ".join(reasons)
 
 
-def _signature(finding: Finding, tables: PositionTables, as_of: dt.date) -> Signature:
+class _Ages:
+    """Ages and lookbacks on the evaluation date, worked out once per date:
+    a batch has millions of findings but only thousands of dates."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self._years: dict[dt.date, int] = {}
+        self._lookbacks: dict[tuple[dt.date, int | None], Lookback] = {}
+
+    def years(self, occurred_on: dt.date) -> int:
+        if occurred_on not in self._years:
+            self._years[occurred_on] = age_in_years(occurred_on, self.as_of)
+        return self._years[occurred_on]
+
+    def lookback(self, occurred_on: dt.date, years: int | None) -> Lookback:
+        key = (occurred_on, years)
+        if key not in self._lookbacks:
+            self._lookbacks[key] = lookback_of(occurred_on, self.as_of, years)
+        return self._lookbacks[key]
+
+
+def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signature:
     entry = tables.entry(finding.position_id, finding.category)
     return Signature(
         category=finding.category,
@@ -294,12 +327,12 @@ def _signature(finding: Finding, tables: PositionTables, as_of: dt.date) -> Sign
         disposition=finding.disposition,
         relevance=entry.relevance,
         risk_level=tables.positions[finding.position_id].risk_level,
-        lookback=lookback_of(finding.occurred_on, as_of, entry.lookback_years),
+        lookback=ages.lookback(finding.occurred_on, entry.lookback_years),
     )
 
 
-def _judged(finding, consent, tables, as_of, signatures, judgements) -> JudgedFinding:
-    age = age_in_years(finding.occurred_on, as_of)
+def _judged(finding, consent, tables, ages, signatures, judgements) -> JudgedFinding:
+    age = ages.years(finding.occurred_on)
     if finding.finding_id not in signatures:
         rule_id = CONSENT_MISSING if consent is None else CONSENT_SCOPE
         return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
@@ -335,28 +368,39 @@ def _position_content(tables: PositionTables, position_id: str) -> dict:
     }
 
 
-def _decision_id(candidate, position_text, consent, reason, findings, rejected, rulebook, as_of) -> str:
+class _IdConstants(NamedTuple):
+    """The parts of every decision id's text that are the same for a whole run."""
+
+    as_of: str
+    rulebook: str
+
+
+def _decision_id(candidate, position_text, consent, reason, findings_json, rejected, constants) -> str:
     """A content hash of everything the decision rests on, and nothing about
     where rows stood in the files: the same case gives the same id.
 
     The hashed text is the canonical JSON (sorted keys, no spaces) of
-    ``decision_content``. The position's part, the same for thousands of
-    decisions, is serialised once per run and put in place of a
-    placeholder: the top-level key "position" is the only place where the
-    placeholder's text can occur, since a quote inside a JSON string is
-    always escaped.
+    ``decision_content``, put together from its parts: the position and
+    the run's constants are serialised once per run, the findings once per
+    decision. A test holds it equal to json.dumps of ``decision_content``.
     """
-    content = decision_content(candidate, 0, consent, reason, findings, rejected, rulebook, as_of)
-    text = _json(content).replace(_POSITION_PLACEHOLDER, f'"position":{position_text},"rejected":', 1)
+    text = (
+        f'{{"as_of":{constants.as_of},"candidate_id":{_text(candidate)},'
+        f'"consent":{consent.canonical_json() if consent else _json({"missing": reason})},'
+        f'"findings":{findings_json},"format":"{DECISION_FORMAT}","position":{position_text},'
+        f'"rejected":{_json([list(_row_content(row)) for row in rejected]) if rejected else "[]"},'
+        f'"rulebook":{constants.rulebook}}}'
+    )
     return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-_POSITION_PLACEHOLDER = '"position":0,"rejected":'
+def _by_id(finding: Finding) -> str:
+    return finding.finding_id
 
 
 def decision_content(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> dict:
-    """What a decision id is the hash of: its canonical JSON text, which
-    ``_decision_id`` builds from pieces."""
+    """What a decision id is the hash of, as data: the id is the SHA-256 of
+    its canonical JSON text (``_decision_id`` writes that text directly)."""
     return {
         "format": DECISION_FORMAT,
         "as_of": as_of.isoformat(),

@@ -16,7 +16,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -32,9 +34,9 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _ISO_DATE = ISO_DATE.pattern
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One background-check record about one candidate, validated."""
+class Finding(NamedTuple):
+    """One background-check record about one candidate, validated. (A
+    tuple, not a dataclass: millions are made for a large batch.)"""
 
     finding_id: str
     candidate_id: str
@@ -60,6 +62,20 @@ class Finding:
             source=data["source"],
             jurisdiction=data["jurisdiction"],
             description=data["description"],
+        )
+
+    def canonical_json(self) -> str:
+        """``canonical()`` as JSON text with sorted keys and no spaces, as
+        ``json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
+        writes it, but put together directly: this runs for every finding
+        of every batch, and a test holds it equal to json.dumps. (A
+        vocabulary word is a str; escaping it gives its value.)"""
+        return (
+            f'{{"candidate_id":{_text(self.candidate_id)},"category":{_text(self.category)},'
+            f'"description":{_text(self.description)},"disposition":{_text(self.disposition)},'
+            f'"finding_id":{_text(self.finding_id)},"jurisdiction":{_text(self.jurisdiction)},'
+            f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{_text(self.position_id)},'
+            f'"severity":{_text(self.severity)},"source":{_text(self.source)}}}'
         )
 
     def canonical(self) -> dict:
@@ -152,80 +168,68 @@ def validate_findings(
         format="%Y-%m-%d",
         errors="coerce",
     )
-    errors = {column: _no_errors(frame) for column in REQUIRED_COLUMNS + ("disposition",)}
+    # The checks are vectorised; messages are written only for the rows
+    # that fail, which are few, so that a clean batch costs little.
+    faults = _Faults(frame)
     for column in REQUIRED_COLUMNS:
-        empty = frame[column] == ""
-        errors[column] = errors[column].mask(
-            empty, f"is empty; every finding needs a value in '{column}'."
-        )
-    _check_vocabulary(frame, errors, "category", "category", list(categories))
-    _check_vocabulary(frame, errors, "severity", "severity", Severity.words())
-    _check_vocabulary(frame, errors, "disposition", "disposition", Disposition.words())
+        faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'.")
+    faults.add_unknown("category", "category", list(categories))
+    faults.add_unknown("severity", "severity", Severity.words())
+    faults.add_unknown("disposition", "disposition", Disposition.words())
     position_hint = " Positions are listed in the position risk tables (positions.csv)."
-    _check_vocabulary(frame, errors, "position_id", "position", list(positions), position_hint)
-
-    filled = frame["occurred_on"] != ""
-    bad_date = filled & dates.isna()
-    errors["occurred_on"] = errors["occurred_on"].mask(
-        bad_date,
-        "'" + frame["occurred_on"] + f"' is not a date; {FORMAT_HINT}.",
+    faults.add_unknown("position_id", "position", list(positions), position_hint)
+    faults.add(
+        "occurred_on",
+        (frame["occurred_on"] != "") & dates.isna(),
+        lambda rows: "'" + rows["occurred_on"] + f"' is not a date; {FORMAT_HINT}.",
     )
-    future = dates > pd.Timestamp(as_of)
-    errors["occurred_on"] = errors["occurred_on"].mask(
-        future,
-        "'" + frame["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
+    faults.add(
+        "occurred_on",
+        dates > pd.Timestamp(as_of),
+        lambda rows: "'" + rows["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
         "a finding cannot lie in the future. Check the date or the --as-of option.",
     )
-
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
     counts = ids.map(ids.value_counts() if duplicates is None else pd.Series(duplicates, dtype="int64"))
     counts = counts.fillna(1).astype("int64")
-    duplicate = (ids != "") & (counts > 1)
-    errors["finding_id"] = errors["finding_id"].mask(
-        duplicate,
-        "finding_id '" + ids + "' is used by " + counts.astype(str)
+    faults.add(
+        "finding_id",
+        (ids != "") & (counts > 1),
+        lambda rows: "finding_id '" + rows["finding_id"] + "' is used by " + counts[rows.index].astype(str)
         + " rows; every finding needs its own id. None of these rows was evaluated.",
     )
-
     # A fixed column order, not the file's: a JSON batch's keys may come in
     # any order, and the reported column must not depend on it.
-    first_column, first_error, extra = _first_errors(errors, COLUMNS)
+    reasons = faults.first(COLUMNS)
+
     # A candidate is evaluated for one position per batch; rows that name
     # several positions for one candidate cannot be attributed.
-    usable = first_column == ""
+    usable = ~frame.index.isin(list(reasons))
     pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
     ambiguous = pairs[pairs["candidate_id"].duplicated(keep=False)].groupby("candidate_id")["position_id"].unique()
     if len(ambiguous):
         named = ambiguous.map(lambda ids: "', '".join(sorted(ids)))
-        hit = usable & frame["candidate_id"].isin(ambiguous.index)
-        first_column = first_column.mask(hit, "position_id")
-        first_error = first_error.mask(
-            hit,
-            "candidate '" + frame["candidate_id"] + "' has findings for more than one position ('"
-            + frame["candidate_id"].map(named).fillna("") + "'); a batch evaluates each candidate "
-            "for one position. None of the candidate's rows was evaluated.",
-        )
-        usable = first_column == ""
+        hit = frame[usable & frame["candidate_id"].isin(ambiguous.index)]
+        for row, candidate in zip(hit.index, hit["candidate_id"]):
+            reasons[row] = (
+                "position_id",
+                f"candidate '{candidate}' has findings for more than one position ('{named[candidate]}'); "
+                "a batch evaluates each candidate for one position. None of the candidate's rows was evaluated.",
+            )
+        usable = ~frame.index.isin(list(reasons))
 
     rejected = [
         RejectedRow(
             file=str(path),
-            line=int(line),
-            finding_id=finding_id,
-            candidate_id=candidate_id,
+            line=int(frame.at[row, LINE]),
+            finding_id=frame.at[row, "finding_id"],
+            candidate_id=frame.at[row, "candidate_id"],
             column=column,
-            error=error + more,
+            error=error,
         )
-        for line, finding_id, candidate_id, column, error, more in zip(
-            frame[LINE][~usable],
-            frame["finding_id"][~usable],
-            frame["candidate_id"][~usable],
-            first_column[~usable],
-            first_error[~usable],
-            extra[~usable],
-        )
+        for row, (column, error) in sorted(reasons.items())
     ]
     rejected += malformed_rows(table)
     good = frame[usable].sort_values(["candidate_id", "finding_id"])
@@ -276,32 +280,36 @@ def malformed_rows(table: Table) -> list[RejectedRow]:
     ]
 
 
-def _no_errors(frame: pd.DataFrame) -> pd.Series:
-    return pd.Series("", index=frame.index, dtype=object)
+class _Faults:
+    """The faulty rows of a frame, per column, with their messages."""
 
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.messages: dict[str, dict[int, str]] = {}  # column -> row -> message
 
-def _check_vocabulary(frame, errors, column, what, words, hint="") -> None:
-    values = frame[column]
-    unknown = (values != "") & ~values.isin(words)
-    if unknown.any():
+    def add(self, column: str, faulty: pd.Series, message) -> None:
+        """``message``: a text, or a function of the faulty rows giving one per row."""
+        found = self.messages.setdefault(column, {})
+        if faulty.any():
+            rows = self.frame[faulty]
+            texts = message(rows) if callable(message) else pd.Series(message, index=rows.index)
+            found.update(zip(rows.index, texts))
+
+    def add_unknown(self, column: str, what: str, words: list[str], hint: str = "") -> None:
+        values = self.frame[column]
+        unknown = (values != "") & ~values.isin(words)
         # One message per distinct bad value: "did you mean" is not cheap.
         messages = {value: unknown_value(what, value, words) + hint for value in values[unknown].unique()}
-        errors[column] = errors[column].mask(unknown, values.map(messages))
+        self.add(column, unknown, lambda rows: rows[column].map(messages))
 
-
-def _first_errors(errors: dict, header_order) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Per row: the first faulty column (header order), its message, and a
-    note naming the other faulty columns."""
-    order = [column for column in header_order if column in errors]
-    index = next(iter(errors.values())).index
-    first_column = pd.Series("", index=index, dtype=object)
-    first_error = pd.Series("", index=index, dtype=object)
-    others = pd.Series("", index=index, dtype=object)
-    for column in order:
-        faulty = errors[column] != ""
-        take = faulty & (first_column == "")
-        first_error = first_error.mask(take, errors[column])
-        first_column = first_column.mask(take, column)
-        others = others + pd.Series(", " + column, index=index).where(faulty & ~take, "")
-    note = (" This row also has a problem in: " + others.str[2:] + ".").where(others != "", "")
-    return first_column, first_error, note
+    def first(self, order) -> dict[int, tuple[str, str]]:
+        """Per faulty row: its first faulty column in ``order`` and the
+        message, with a note naming the row's other faulty columns."""
+        columns = [column for column in order if column in self.messages]
+        rows = sorted(set().union(*(self.messages[column] for column in columns)))
+        first = {}
+        for row in rows:
+            faulty = [column for column in columns if row in self.messages[column]]
+            note = f" This row also has a problem in: {', '.join(faulty[1:])}." if len(faulty) > 1 else ""
+            first[row] = (faulty[0], self.messages[faulty[0]][row] + note)
+        return first

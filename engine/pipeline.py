@@ -26,7 +26,6 @@ import heapq
 import json
 import multiprocessing
 import os
-import pickle
 import signal
 import tempfile
 from collections import Counter
@@ -41,7 +40,7 @@ from .consents import register_consents
 from .decisions import BatchInfo, evaluate, load_rules
 from .findings import validate_findings
 from .keys import Sealer
-from .partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_part, split_batch
+from .partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from .positions import PositionTables
 from .reports import (
     DECISION_COLUMNS,
@@ -49,6 +48,7 @@ from .reports import (
     MANIFEST,
     OUTPUT_FILES,
     REJECTED_COLUMNS,
+    CsvLines,
     check_destination,
     decision_row,
     finding_rows,
@@ -59,13 +59,13 @@ from .reports import (
     write_memo,
 )
 from .rulebook import Rulebook
-from .store import BatchRecord, Store, batch_id_of, decision_records
+from .store import BatchRecord, DecisionRecord, Store, batch_id_of, decision_records
 from .vocabulary import Recommendation
 
 MEMOS = ("all", "flagged", "none")
 # Warnings name at most this many findings or candidates; the count is exact.
 NAMED = 10
-# Rows per pickled frame of a part's output, so that merging reads a few
+# Rows per frame of a part's output, so that merging reads a few
 # frames at a time, not whole parts.
 _FRAME_ROWS = 5_000
 
@@ -186,7 +186,7 @@ def run_batch(
         with progress("Recording", counts["candidates"]) as advance:
             record = store.record_run(
                 info,
-                (_load(split.part_file("records", index)) for index in range(split.parts)),
+                (_load_records(split.part_file("records", index)) for index in range(split.parts)),
                 user=user,
                 output_folder=out,
                 own_files=[str(settings.out / name) for name in OUTPUT_FILES],
@@ -243,20 +243,25 @@ def evaluate_part(settings: _Settings, index: int) -> PartSummary:
         decision_id: [str(settings.out / "memos" / f"{stem}.md"), str(settings.out / "memos" / f"{stem}.html")]
         for decision_id, stem in stems.items()
     }
-    _dump(
+    _dump_records(
         split.part_file("records", index),
         decision_records(
             result, result.decisions, sealer=settings.sealer, policy=settings.policy,
             batch_id=settings.batch_id, files=files,
         ),
     )
+    # Each record's text goes with the key the merge orders it by.
+    line = CsvLines()
     _dump_frames(
         split.part_file("decisions-out", index),
-        (decision_row(result, d, stems.get(d.decision_id)) for d in result.decisions),
+        ((d.candidate_id, line(decision_row(result, d, stems.get(d.decision_id)))) for d in result.decisions),
     )
-    _dump_frames(split.part_file("findings-out", index), (row for d in result.decisions for row in finding_rows(d)))
     _dump_frames(
-        split.part_file("rejected-out", index), ((r.file, r.line, rejected_row(r)) for r in result.rejected)
+        split.part_file("findings-out", index),
+        (((row[1], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)),
+    )
+    _dump_frames(
+        split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
     )
     uncovered = [(f.finding.finding_id, f.finding.candidate_id) for f in result.uncovered]
     orphans = result.candidates_without_findings
@@ -311,40 +316,25 @@ def _evaluate_in_worker(index: int) -> PartSummary:
 
 def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) -> None:
     """The batch's own files, merged from the parts in a fixed order."""
-    files = range(split.parts)
-    write_csv(
-        folder / "decisions.csv",
-        DECISION_COLUMNS,
-        heapq.merge(*(_frames(split.part_file("decisions-out", i)) for i in files), key=itemgetter(0)),
-    )
-    write_csv(
-        folder / "findings.csv",
-        FINDING_COLUMNS,
-        heapq.merge(*(_frames(split.part_file("findings-out", i)) for i in files), key=itemgetter(1, 0)),
-    )
-    write_csv(
-        folder / "rejected.csv",
-        REJECTED_COLUMNS,
-        (
-            row
-            for _, _, row in heapq.merge(
-                *(_frames(split.part_file("rejected-out", i)) for i in files), key=itemgetter(0, 1)
-            )
-        ),
-    )
+    for name, kind, columns in (
+        ("decisions.csv", "decisions-out", DECISION_COLUMNS),
+        ("findings.csv", "findings-out", FINDING_COLUMNS),
+        ("rejected.csv", "rejected-out", REJECTED_COLUMNS),
+    ):
+        parts = (_frames(split.part_file(kind, index)) for index in range(split.parts))
+        write_csv(folder / name, columns, (text for _, text in heapq.merge(*parts, key=itemgetter(0))))
     (folder / MANIFEST).write_text(
         json.dumps(manifest(info, counts), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 
 
-def _dump(path: Path, value) -> None:
+def _dump_records(path: Path, records: list[DecisionRecord]) -> None:
     with path.open("wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        write_frame(handle, [tuple(record) for record in records])  # plain tuples only
 
 
-def _load(path: Path):
-    with path.open("rb") as handle:
-        return pickle.load(handle)
+def _load_records(path: Path) -> list[DecisionRecord]:
+    return [DecisionRecord(*record) for frame in read_frames(path) for record in frame]
 
 
 def _dump_frames(path: Path, rows: Iterable[tuple]) -> None:
@@ -353,16 +343,12 @@ def _dump_frames(path: Path, rows: Iterable[tuple]) -> None:
         for row in rows:
             frame.append(row)
             if len(frame) == _FRAME_ROWS:
-                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                write_frame(handle, frame)
                 frame = []
         if frame:
-            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            write_frame(handle, frame)
 
 
 def _frames(path: Path) -> Iterator[tuple]:
-    with path.open("rb") as handle:
-        while True:
-            try:
-                yield from pickle.load(handle)
-            except EOFError:
-                return
+    for frame in read_frames(path):
+        yield from frame

@@ -46,13 +46,24 @@ def neutralise(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+class CsvLines:
+    """Rows as CSV records, one text at a time, each value neutralised: the
+    workers format their rows, and the merge only orders the texts."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def __call__(self, row: Iterable) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow([neutralise(value) for value in row])
+        return self._buffer.getvalue()
+
+
 def csv_text(columns: Iterable[str], rows: Iterable[Iterable]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([neutralise(value) for value in row])
-    return buffer.getvalue()
+    line = CsvLines()
+    return "".join([",".join(columns) + "\n", *(line(row) for row in rows)])
 
 
 def check_destination(out: Path, inputs) -> None:
@@ -130,12 +141,11 @@ def staged(out: Path):
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Iterable]) -> None:
-    """A CSV file of the rows, each value neutralised, written as it streams."""
+def write_csv(path: Path, columns: Iterable[str], lines: Iterable[str]) -> None:
+    """A CSV file of a header and records from ``CsvLines``, written as they stream."""
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([neutralise(value) for value in row] for row in rows)
+        handle.write(",".join(columns) + "\n")
+        handle.writelines(lines)
 
 
 def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:

@@ -19,6 +19,8 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
+from operator import itemgetter
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -336,7 +338,7 @@ def decision_records(
     records = []
     for decision in chosen:
         position_id = decision.position.position_id if decision.position else None
-        canonical = json.dumps(canonical_input(result, decision), ensure_ascii=False, sort_keys=True)
+        canonical = canonical_input_json(result, decision)
         row = (
             decision.decision_id, batch_id, decision.candidate_id, position_id,
             decision.recommendation.value, decision.reason, as_of,
@@ -366,11 +368,31 @@ def canonical_input(result: BatchResult, decision: Decision) -> dict:
         "candidate_id": decision.candidate_id,
         "batch_file": result.batch.path.name,
         "consents_file": consents.path.name,
-        "findings": [judged.finding.canonical() for judged in decision.findings],
+        "findings": sorted((judged.finding.canonical() for judged in decision.findings), key=itemgetter("finding_id")),
         "rejected": [_row(row) for row in decision.rejected],
         "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
         "consents_rejected": [_row(r) for r in consents.rejected_of(decision.candidate_id)],
     }
+
+
+def canonical_input_json(result: BatchResult, decision: Decision) -> str:
+    """``canonical_input`` as compact JSON with sorted keys, put together
+    from the findings' JSON text that the decision id was made from (this
+    runs for every decision; a test holds the two equal)."""
+    consents = result.consents
+    candidate = decision.candidate_id
+    consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))
+    return (
+        f'{{"batch_file":{_text(result.batch.path.name)},"candidate_id":{_text(candidate)},'
+        f'"consents":[{consent_texts}],"consents_file":{_text(consents.path.name)},'
+        f'"consents_rejected":{_rows_json(consents.rejected_of(candidate))},'
+        f'"findings":{decision.findings_json},"format":"{INPUT_FORMAT}",'
+        f'"rejected":{_rows_json(decision.rejected)}}}'
+    )
+
+
+def _rows_json(rows) -> str:
+    return json.dumps([_row(row) for row in rows], sort_keys=True, ensure_ascii=False, separators=(",", ":")) if rows else "[]"
 
 
 def _row(row) -> dict:

@@ -63,7 +63,7 @@ def read_table(
     Raises ``InputFileError`` for any problem with the file as a whole.
     """
     stream = stream_table(path, what=what, required=required, optional=optional, encoding=encoding, formats=formats)
-    rows: list[tuple] = []
+    rows: list[list] = []
     malformed: list[Malformed] = []
     for chunk in stream.chunks:
         rows += chunk.rows
@@ -76,10 +76,10 @@ def read_table(
 
 @dataclass(frozen=True)
 class Chunk:
-    """Some consecutive rows of a file: ``(line, value, value, ...)`` in
-    header order, values as read (not yet stripped)."""
+    """Some consecutive rows of a file: lists of the values in header order,
+    as read (not yet stripped), each followed by its line number."""
 
-    rows: list[tuple]
+    rows: list[list]
     malformed: list[Malformed]
 
 
@@ -137,15 +137,15 @@ def stream_table(
     return Stream(path, header, chunks)
 
 
-def table_of(path: Path, header: list[str], rows: list[tuple], malformed: Sequence[Malformed]) -> Table:
+def table_of(path: Path, header: list[str], rows: list[list], malformed: Sequence[Malformed]) -> Table:
     """A Table from rows of ``stream_table``: stripped, blank rows dropped."""
-    frame = pd.DataFrame(rows, columns=[LINE, *header], dtype=object)
+    frame = pd.DataFrame(rows, columns=[*header, LINE], dtype=object)
     frame[LINE] = frame[LINE].astype("int64")
     return Table(path=Path(path), frame=_tidy(frame, header), malformed=tuple(malformed))
 
 
 def _frame_chunks(frame: pd.DataFrame, header: list[str], chunk_rows: int) -> Iterator[Chunk]:
-    records = list(frame[[LINE, *header]].itertuples(index=False, name=None))
+    records = frame[[*header, LINE]].values.tolist()
     for start in range(0, len(records), chunk_rows):
         yield Chunk(records[start : start + chunk_rows], [])
 
@@ -234,7 +234,7 @@ def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) ->
 
 def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[Chunk]:
     width = len(header)
-    rows: list[tuple] = []
+    rows: list[list] = []
     malformed: list[Malformed] = []
     try:
         with handle:
@@ -242,7 +242,8 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
             for record in reader:
                 line, start = start, reader.line_num + 1
                 if len(record) == width:
-                    rows.append((line, *record))
+                    record.append(line)
+                    rows.append(record)
                     if len(rows) >= chunk_rows:
                         yield Chunk(rows, malformed)
                         rows, malformed = [], []

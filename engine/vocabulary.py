@@ -18,6 +18,10 @@ from functools import cached_property
 class Vocabulary(str, enum.Enum):
     """A closed set of words."""
 
+    # A word equals its text (the str comparison), so it hashes as its text
+    # too; Enum's own hash, by name, would break that rule, and is slow.
+    __hash__ = str.__hash__
+
     def __str__(self) -> str:
         return self.value
 
@@ -79,7 +83,7 @@ class Handling(Vocabulary):
     REVIEW = "review"
     ESCALATE = "escalate"
 
-    @property
+    @cached_property
     def weight(self) -> int:
         """How much this handling weighs on the recommendation (0 = nothing)."""
         return _HANDLING_WEIGHT[self]
