@@ -101,6 +101,8 @@ class ConsentRegister:
     def status(self, candidate_id: str, as_of: dt.date) -> ConsentStatus:
         consents = self.by_candidate.get(candidate_id, [])
         in_force = [consent for consent in consents if consent.in_force(as_of)]
+        if len(in_force) == 1:  # the common case, without comparing consents
+            return ConsentStatus(in_force[0], "")
         if in_force:
             latest = max(consent.signed_on for consent in in_force)
             newest = {consent for consent in in_force if consent.signed_on == latest}
@@ -145,10 +147,11 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     """The consents of ``table``: a whole file, or the part of it that holds
     every consent of some candidates (``partitions``)."""
     categories = list(categories)
+    known = frozenset(categories)
     by_candidate: dict[str, list[Consent]] = defaultdict(list)
     rejected: list[RejectedRow] = []
     for row in table.frame.to_dict("records"):
-        consent = _parse(row, categories)
+        consent = _parse(row, categories, known)
         if isinstance(consent, Consent):
             if consent not in by_candidate[consent.candidate_id]:
                 by_candidate[consent.candidate_id].append(consent)
@@ -173,14 +176,14 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     )
 
 
-def _parse(row: dict, categories: list[str]) -> Consent | tuple[str, str]:
+def _parse(row: dict, categories: list[str], known: frozenset[str]) -> Consent | tuple[str, str]:
     """A Consent, or (column, message) for the first problem of the row."""
     for column in COLUMNS:
         if not row[column]:
             return column, f"is empty; every consent needs a value in '{column}'."
     scope = [item.strip() for item in row["scope"].split(SCOPE_SEPARATOR)]
     for item in scope:
-        if item not in categories:
+        if item not in known:
             return "scope", (
                 f"unknown category '{item}' in the scope; the scope lists categories separated "
                 f"by '{SCOPE_SEPARATOR}', from {allowed(categories)}." + did_you_mean(item, categories)

@@ -39,6 +39,7 @@ OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
 # A cell starting with one of these is run as a formula by spreadsheet
 # programs (CSV injection); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_START)
 
 
 def neutralise(value) -> str:
@@ -57,7 +58,11 @@ class CsvLines:
     def __call__(self, row: Iterable) -> str:
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerow([neutralise(value) for value in row])
+        # ``neutralise`` inlined: this runs for every value of every row.
+        # Numbers and None need no care; csv writes None as an empty cell.
+        self._writer.writerow([
+            "'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST else value for value in row
+        ])
         return self._buffer.getvalue()
 
 
@@ -158,10 +163,6 @@ def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
     return stem
 
 
-def memo_files(out: Path, stem: str) -> list[Path]:
-    return [out / "memos" / f"{stem}.md", out / "memos" / f"{stem}.html"]
-
-
 def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> tuple:
     """The decision's row of decisions.csv; ``stem`` names its memo, if one was written."""
     return (
@@ -176,17 +177,18 @@ def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> t
 
 
 def finding_rows(decision: Decision) -> list[tuple]:
-    """The decision's rows of findings.csv, by finding id."""
+    """The decision's rows of findings.csv, by finding id. (A vocabulary
+    word is a str whose text is its value: csv writes it as such.)"""
     return [
         (
             f.finding.finding_id,
             f.finding.candidate_id,
             f.finding.position_id,
             f.finding.category,
-            f.finding.severity.value,
-            f.finding.disposition.value,
-            f.entry.relevance.value if f.entry else "",
-            f.handling.value,
+            f.finding.severity,
+            f.finding.disposition,
+            f.entry.relevance if f.entry else "",
+            f.handling,
             f.rule_id,
         )
         for f in sorted(decision.findings, key=lambda f: f.finding.finding_id)
