@@ -45,12 +45,8 @@ MEMO_SAMPLE = "10k"
 _SIZE = re.compile(r"^(\d+)([km]?)$", re.IGNORECASE)
 _MULTIPLIER = {"": 1, "k": 1_000, "m": 1_000_000}
 
-# Options of `adjudicate evaluate` that arrive with the parallel pipeline.
-NEW_OPTIONS = ("--memos", "--workers")
-
 MODE_NO_MEMOS = "adjudicate, no memos"
 MODE_ALL_MEMOS = "adjudicate, all memos"
-MODE_DEFAULT_MEMOS = "adjudicate, default memos"  # before --memos existed
 MODE_BASELINE = "baseline, rule engine only"
 MODE_RENDERING = "memo rendering, 1 process"
 
@@ -89,15 +85,6 @@ def parse_size(text: str) -> int:
     return int(match.group(1)) * _MULTIPLIER[match.group(2).lower()]
 
 
-def evaluate_options() -> set[str]:
-    """Which of NEW_OPTIONS this adjudicate's ``evaluate`` takes."""
-    command = [sys.executable, "-m", "engine", "evaluate", "--help"]
-    shown = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if shown.returncode != 0:
-        raise RuntimeError(f"adjudicate does not start ({' '.join(command[1:])}):\n{shown.stderr}")
-    return {option for option in NEW_OPTIONS if option in shown.stdout}
-
-
 def count_batch(batch: Path) -> tuple[int, int]:
     """(rows, distinct candidates) of a batch CSV."""
     with batch.open(encoding="utf-8", newline="") as handle:
@@ -111,9 +98,7 @@ def count_batch(batch: Path) -> tuple[int, int]:
     return rows, len(candidates)
 
 
-def run_evaluate(
-    batch: Path, consents: Path, scratch: Path, *, memos: str | None, workers: int | None
-) -> tuple[float, int]:
+def run_evaluate(batch: Path, consents: Path, scratch: Path, *, memos: str, workers: int) -> tuple[float, int]:
     """Run ``adjudicate evaluate`` on a fresh store in ``scratch``; returns
     (wall seconds, peak resident bytes of its process tree)."""
     command = [
@@ -124,12 +109,10 @@ def run_evaluate(
         "--as-of", AS_OF.isoformat(),
         "--out", str(scratch / "out"),
         "--db", f"sqlite:///{scratch / 'store.db'}",
+        "--memos", memos,
+        "--workers", str(workers),
         "--quiet",
     ]
-    if memos is not None:
-        command += ["--memos", memos]
-    if workers is not None:
-        command += ["--workers", str(workers)]
     env = {**os.environ, "ADJUDICATE_KEY_FILE": str(scratch / "store.key")}
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -216,41 +199,33 @@ class Settings:
 def run(settings: Settings) -> list[Measurement]:
     """The whole benchmark; prints the table and writes the results files."""
     progress = Progress()
-    options = evaluate_options()
-    missing = [option for option in NEW_OPTIONS if option not in options]
-    for option in missing:
-        progress.say(f"note: adjudicate evaluate has no {option} option yet; running without it.")
-    memo_modes: Sequence[str | None] = ("none", "all") if "--memos" in options else (None,)
-    workers = settings.workers if "--workers" in options else None
-
     measurements: list[Measurement] = []
     for size in settings.sizes:
-        measurements += _measure_size(size, settings, memo_modes, workers, progress)
+        measurements += _measure_size(size, settings, progress)
     measurements.append(_measure_rendering(settings, progress))
 
     machine = machine_info()
-    context = {
-        "seed": settings.seed,
-        "workers": workers,
-        "missing_options": missing,
-    }
+    context = {"seed": settings.seed, "workers": settings.workers}
     print(format_table(measurements))
     write_results(settings.results, machine, context, measurements)
     progress.say(f"results written to {settings.results}/latest.json and latest.csv")
     return measurements
 
 
-def _measure_size(
-    size: str, settings: Settings, memo_modes: Sequence[str | None], workers: int | None, progress: Progress
-) -> list[Measurement]:
+def _measure_size(size: str, settings: Settings, progress: Progress) -> list[Measurement]:
     findings = parse_size(size)
     progress.say(f"{size}: generating {findings:,} findings (seed {settings.seed}, cached in {settings.data})")
     batch, consents = generate(findings, settings.seed, settings.data)
     rows, candidates = count_batch(batch)
     base = Measurement(size, rows, candidates, "", 0.0)
-    runs = [
-        _measure_evaluate(base, batch, consents, settings.data, memos, workers, progress) for memos in memo_modes
-    ]
+    without, with_memos = (
+        _measure_evaluate(base, batch, consents, settings.data, memos, settings.workers, progress)
+        for memos in ("none", "all")
+    )
+    # The memo rate is the rate at which memos add to a run: candidates
+    # over the seconds the run with memos takes beyond the run without.
+    extra = with_memos.seconds - without.seconds
+    runs = [without, replace(with_memos, memos_per_s=base.candidates / extra if extra > 0 else None)]
     if settings.skip_baseline:
         return runs
     baseline = _measure_baseline(base, batch, progress)
@@ -268,12 +243,12 @@ def _measure_evaluate(
     batch: Path,
     consents: Path,
     data: Path,
-    memos: str | None,
-    workers: int | None,
+    memos: str,
+    workers: int,
     progress: Progress,
 ) -> Measurement:
-    mode = {"none": MODE_NO_MEMOS, "all": MODE_ALL_MEMOS, None: MODE_DEFAULT_MEMOS}[memos]
-    progress.say(f"{base.size}: {mode} ({workers or 'default'} workers)")
+    mode = {"none": MODE_NO_MEMOS, "all": MODE_ALL_MEMOS}[memos]
+    progress.say(f"{base.size}: {mode} ({workers} workers)")
     # Scratch beside the data, not in /tmp: a million-finding run writes
     # gigabytes of memos, and /tmp may be held in memory.
     with tempfile.TemporaryDirectory(dir=data, prefix="run-") as scratch:
@@ -285,7 +260,6 @@ def _measure_evaluate(
         seconds=seconds,
         findings_per_s=base.findings / seconds,
         candidates_per_s=base.candidates / seconds,
-        memos_per_s=base.candidates / seconds if memos != "none" else None,
         peak_mib=peak / MIB,
     )
 
