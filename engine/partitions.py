@@ -35,6 +35,7 @@ import pandas as pd
 from . import consents as consents_module
 from . import findings as findings_module
 from .errors import InputFileError
+from .processes import beside
 from .tabular import Malformed, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
@@ -102,33 +103,21 @@ def split_batch(
     *,
     folder: Path,
     part_rows: int = PART_ROWS,
+    workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Split:
     """Read both files once and write their rows into parts; see the module
-    docstring. ``progress`` is called with the number of batch rows read."""
+    docstring. With several ``workers``, the consents are split by another
+    process while this one splits the batch, and there are as many parts
+    as a multiple of the workers, so that no worker idles at the end.
+    ``progress`` is called with the number of batch rows read."""
     batch, consents = batch_stream.path, consents_stream.path
     parts = part_count(batch, part_rows)
-    candidate = batch_stream.header.index("candidate_id")
-    finding = batch_stream.header.index("finding_id")
-    hashes: list[np.ndarray] = []
-    rows = 0
-    with _PartWriter(folder, "findings", parts) as writer:
-        for chunk in batch_stream.chunks:
-            writer.write(chunk.rows, chunk.malformed, candidate)
-            ids = [row[finding].strip() for row in chunk.rows]
-            hashes.append(_hashes([i for i in ids if i]))
-            rows += len(chunk.rows) + len(chunk.malformed)
-            if progress is not None:
-                progress(len(chunk.rows) + len(chunk.malformed))
-    if rows == 0:
-        raise InputFileError("the findings batch has a header but no rows.", file=str(batch))
-    with _PartWriter(folder, "consents", parts) as writer:
-        consent_rows = 0
-        for chunk in consents_stream.chunks:
-            writer.write(chunk.rows, chunk.malformed, consents_stream.header.index("candidate_id"))
-            consent_rows += len(chunk.rows) + len(chunk.malformed)
-    if consent_rows == 0:
-        raise InputFileError("the consents file has a header but no rows.", file=str(consents))
+    if workers > 1 and parts > 1:
+        parts = min(MAX_PARTS, -(-parts // workers) * workers)
+    with beside(_split_consents, consents_stream, folder, parts, enabled=workers > 1) as consents_split:
+        rows, hashes = _split_findings(batch_stream, folder, parts, progress)
+        consents_sha256 = consents_split()
     split = Split(
         folder=folder,
         parts=parts,
@@ -137,14 +126,46 @@ def split_batch(
         batch_header=tuple(batch_stream.header),
         consents_header=tuple(consents_stream.header),
         batch_sha256=_sha256(batch),
-        consents_sha256=_sha256(consents),
+        consents_sha256=consents_sha256,
         rows=rows,
         duplicates={},
     )
-    repeated = _repeated(np.concatenate(hashes) if hashes else np.array([], dtype=np.uint64))
+    repeated = _repeated(hashes)
     if len(repeated):
         split = _with_duplicates(split, repeated)
     return split
+
+
+def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray]:
+    """The batch's rows into parts; (rows read, 8-byte hashes of the finding ids)."""
+    candidate = stream.header.index("candidate_id")
+    finding = stream.header.index("finding_id")
+    hashes: list[np.ndarray] = [np.array([], dtype=np.uint64)]
+    rows = 0
+    with _PartWriter(folder, "findings", parts) as writer:
+        for chunk in stream.chunks:
+            writer.write(chunk.rows, chunk.malformed, candidate)
+            ids = [row[finding].strip() for row in chunk.rows]
+            hashes.append(_hashes([i for i in ids if i]))
+            rows += len(chunk.rows) + len(chunk.malformed)
+            if progress is not None:
+                progress(len(chunk.rows) + len(chunk.malformed))
+    if rows == 0:
+        raise InputFileError("the findings batch has a header but no rows.", file=str(stream.path))
+    return rows, np.concatenate(hashes)
+
+
+def _split_consents(stream: Stream, folder: Path, parts: int) -> str:
+    """The consents' rows into parts; the file's SHA-256."""
+    candidate = stream.header.index("candidate_id")
+    rows = 0
+    with _PartWriter(folder, "consents", parts) as writer:
+        for chunk in stream.chunks:
+            writer.write(chunk.rows, chunk.malformed, candidate)
+            rows += len(chunk.rows) + len(chunk.malformed)
+    if rows == 0:
+        raise InputFileError("the consents file has a header but no rows.", file=str(stream.path))
+    return _sha256(stream.path)
 
 
 def read_part(split: Split, index: int) -> tuple[Table, Table]:

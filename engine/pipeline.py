@@ -22,11 +22,10 @@ nothing is stored and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import heapq
 import json
-import multiprocessing
 import os
-import signal
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +41,7 @@ from .findings import validate_findings
 from .keys import Sealer
 from .partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from .positions import PositionTables
+from .processes import beside, pool_map
 from .reports import (
     DECISION_COLUMNS,
     FINDING_COLUMNS,
@@ -76,6 +76,25 @@ Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
 @contextmanager
 def no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     yield lambda count: None
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, and one
+    collection after it. The block makes millions of rows, findings and
+    records, freed by reference counting as it goes; the collector would
+    scan them again and again for cycles they do not form, which costs a
+    third of the time of evaluating a part. Everything the block made is in
+    the youngest generation, so collecting that one alone finds its cycles
+    without scanning the rest of the process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
 
 
 @dataclass(frozen=True)
@@ -152,9 +171,15 @@ def run_batch(
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
     inputs = open_inputs(batch, consents, encoding=encoding)
     check_destination(out, (batch, consents))
-    with staged(out) as staging, tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent) as work:
+    with (
+        staged(out) as staging,
+        tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent) as work,
+        _without_cycle_collection(),
+    ):
         with progress("Reading", estimated_rows(batch)) as advance:
-            split = split_batch(*inputs, folder=Path(work), part_rows=part_rows, progress=advance)
+            split = split_batch(
+                *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
+            )
         info = BatchInfo(
             name=batch.stem,
             as_of=as_of,
@@ -182,16 +207,18 @@ def run_batch(
             "rejected_rows": sum(s.rejected for s in summaries),
             "recommendations": sum((s.recommendations for s in summaries), Counter()),
         }
-        _write_outputs(split, staging, info, counts)
-        with progress("Recording", counts["candidates"]) as advance:
-            record = store.record_run(
-                info,
-                (_load_records(split.part_file("records", index)) for index in range(split.parts)),
-                user=user,
-                output_folder=out,
-                own_files=[str(settings.out / name) for name in OUTPUT_FILES],
-                progress=advance,
-            )
+        # The files are merged by another process while this one records.
+        with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
+            with progress("Recording", counts["candidates"]) as advance:
+                record = store.record_run(
+                    info,
+                    (_load_records(split.part_file("records", index)) for index in range(split.parts)),
+                    user=user,
+                    output_folder=out,
+                    own_files=[str(settings.out / name) for name in OUTPUT_FILES],
+                    progress=advance,
+                )
+            written()
     uncovered = sorted(item for s in summaries for item in s.uncovered)
     orphans = sorted(item for s in summaries for item in s.orphans)
     return RunReport(
@@ -220,6 +247,11 @@ def default_workers() -> int:
 
 def evaluate_part(settings: _Settings, index: int) -> PartSummary:
     """Validate and evaluate part ``index``; write its memos and rows."""
+    with _without_cycle_collection():
+        return _evaluate_part(settings, index)
+
+
+def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     split = settings.split
     findings_table, consents_table = read_part(split, index)
     batch = validate_findings(
@@ -243,13 +275,13 @@ def evaluate_part(settings: _Settings, index: int) -> PartSummary:
         decision_id: [str(settings.out / "memos" / f"{stem}.md"), str(settings.out / "memos" / f"{stem}.html")]
         for decision_id, stem in stems.items()
     }
-    _dump_records(
-        split.part_file("records", index),
-        decision_records(
-            result, result.decisions, sealer=settings.sealer, policy=settings.policy,
-            batch_id=settings.batch_id, files=files,
-        ),
+    records = decision_records(
+        result, result.decisions, sealer=settings.sealer, policy=settings.policy,
+        batch_id=settings.batch_id, files=files,
     )
+    # In key order: the store's B-trees take sorted rows a quarter faster.
+    records.sort(key=itemgetter(0))
+    _dump_records(split.part_file("records", index), records)
     # Each record's text goes with the key the merge orders it by.
     line = CsvLines()
     _dump_frames(
@@ -290,12 +322,10 @@ def _evaluate_parts(settings: _Settings, workers: int) -> Iterator[PartSummary]:
         for index in range(parts):
             yield evaluate_part(settings, index)
         return
-    # fork: a worker starts with the rulebook and tables already loaded.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    # Leaving the block (an error, Ctrl-C) terminates the workers.
-    with context.Pool(min(workers, parts), initializer=_start_worker, initargs=(settings,)) as pool:
-        yield from pool.imap_unordered(_evaluate_in_worker, range(parts))
+    yield from pool_map(
+        _evaluate_in_worker, range(parts), workers=min(workers, parts),
+        initializer=_start_worker, initargs=(settings,),
+    )
 
 
 _WORKER_SETTINGS: _Settings | None = None
@@ -304,9 +334,6 @@ _WORKER_SETTINGS: _Settings | None = None
 def _start_worker(settings: _Settings) -> None:
     global _WORKER_SETTINGS
     _WORKER_SETTINGS = settings
-    # Ctrl-C reaches every process of the terminal's group; the parent
-    # alone handles it, by stopping the pool and removing what was written.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _evaluate_in_worker(index: int) -> PartSummary:

@@ -431,7 +431,8 @@ def _sort_out(connection, records: list[DecisionRecord]):
     """Split records into new ones, purged ones submitted again, and the
     number the store already holds."""
     stored: dict[str, str | None] = {}
-    for chunk in _chunked([r.decision_id for r in records]):
+    # Thousands of ids per query; both SQLite and PostgreSQL take far more.
+    for chunk in _chunked([r.decision_id for r in records], 5_000):
         query = sa.select(decisions.c.decision_id, decisions.c.purged_on).where(decisions.c.decision_id.in_(chunk))
         stored.update((row.decision_id, row.purged_on) for row in connection.execute(query))
     new = [r for r in records if r.decision_id not in stored]

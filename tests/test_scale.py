@@ -218,7 +218,7 @@ def test_no_memos_writes_no_memo_files(tmp_path, mixed):
 def test_ctrl_c_stops_every_process_and_leaves_nothing_behind(tmp_path):
     """A real SIGINT to the process group, as a terminal sends it, while
     worker processes are evaluating."""
-    batch, consents = mixed_batch(tmp_path / "input", candidates=6000)
+    batch, consents = mixed_batch(tmp_path / "input", candidates=20000)
     store = tmp_path / "store.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
     leader, follower = pty.openpty()
