@@ -115,9 +115,9 @@ def split_batch(
     parts = part_count(batch, part_rows)
     if workers > 1 and parts > 1:
         parts = min(MAX_PARTS, -(-parts // workers) * workers)
-    with beside(_split_consents, consents_stream, folder, parts, enabled=workers > 1) as consents_split:
+    with beside(_split_consents, consents_stream, batch, folder, parts, enabled=workers > 1) as consents_split:
         rows, hashes = _split_findings(batch_stream, folder, parts, progress)
-        consents_sha256 = consents_split()
+        consents_sha256, batch_sha256 = consents_split()
     split = Split(
         folder=folder,
         parts=parts,
@@ -125,7 +125,7 @@ def split_batch(
         consents=consents,
         batch_header=tuple(batch_stream.header),
         consents_header=tuple(consents_stream.header),
-        batch_sha256=_sha256(batch),
+        batch_sha256=batch_sha256,
         consents_sha256=consents_sha256,
         rows=rows,
         duplicates={},
@@ -155,8 +155,10 @@ def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple
     return rows, np.concatenate(hashes)
 
 
-def _split_consents(stream: Stream, folder: Path, parts: int) -> str:
-    """The consents' rows into parts; the file's SHA-256."""
+def _split_consents(stream: Stream, batch: Path, folder: Path, parts: int) -> tuple[str, str]:
+    """The consents' rows into parts; the SHA-256 of the consents file and
+    of the batch file (hashing the batch here too saves the main process
+    a pass over it)."""
     candidate = stream.header.index("candidate_id")
     rows = 0
     with _PartWriter(folder, "consents", parts) as writer:
@@ -165,7 +167,7 @@ def _split_consents(stream: Stream, folder: Path, parts: int) -> str:
             rows += len(chunk.rows) + len(chunk.malformed)
     if rows == 0:
         raise InputFileError("the consents file has a header but no rows.", file=str(stream.path))
-    return _sha256(stream.path)
+    return _sha256(stream.path), _sha256(batch)
 
 
 def read_part(split: Split, index: int) -> tuple[Table, Table]:
