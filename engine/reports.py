@@ -54,15 +54,20 @@ class CsvLines:
     def __init__(self) -> None:
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
+        # With "\n" as the line end, csv leaves a bare carriage return in a
+        # value unquoted, and a reader would split the record there.
+        self._quoting_all = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def __call__(self, row: Iterable) -> str:
         self._buffer.seek(0)
         self._buffer.truncate()
         # ``neutralise`` inlined: this runs for every value of every row.
         # Numbers and None need no care; csv writes None as an empty cell.
-        self._writer.writerow([
+        values = [
             "'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST else value for value in row
-        ])
+        ]
+        carriage_return = any(isinstance(value, str) and "\r" in value for value in values)
+        (self._quoting_all if carriage_return else self._writer).writerow(values)
         return self._buffer.getvalue()
 
 

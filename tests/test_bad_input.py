@@ -9,6 +9,10 @@ messages naming the file, the line and the rule.
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+
 import csv
 import io
 import shutil
@@ -27,6 +31,7 @@ from conftest import (
     assert_clean_exit,
     consent,
     evaluate_args,
+    finding,
     read_csv,
     run_cli,
     write_consents,
@@ -689,3 +694,22 @@ def test_a_suggestion_never_turns_a_word_into_its_opposite():
     assert did_you_mean("convicted", Disposition.words()) == ""
     assert did_you_mean("confirmd", Disposition.words()) == " Did you mean 'confirmed'?"
     assert did_you_mean("not_convicte", Disposition.words()) == " Did you mean 'not_convicted'?"
+
+
+def test_a_carriage_return_inside_a_value_keeps_the_output_csv_whole(tmp_path):
+    # JSON can carry a bare carriage return inside a value; rejected.csv
+    # repeats the value in its message and must still read back as one record.
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        finding("C-1", "van_driver", "F-\r1", "traffic\rviolation", "minor", "2026-01-05"),
+        finding("C-2", "van_driver", "F-2", "traffic_violation", "minor", "2026-01-05"),
+    ]), encoding="utf-8")
+    consents = write_consents(tmp_path / "consents.csv", [consent("C-1"), consent("C-2")])
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out"))
+    assert_clean_exit(result)
+    rejected = read_csv(tmp_path / "out/rejected.csv")
+    assert [(row["finding_id"], row["column"]) for row in rejected] == [("F-\r1", "category")]
+    # A spreadsheet or pandas ends a record at a bare carriage return unless it is quoted.
+    assert len(pd.read_csv(tmp_path / "out/rejected.csv", dtype=str)) == 1
+    assert "'traffic\rviolation'" in rejected[0]["error"]
+    assert [row["candidate_id"] for row in read_csv(tmp_path / "out/decisions.csv")] == ["C-1", "C-2"]
