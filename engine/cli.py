@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import signal
 import sys
 import time
 from contextlib import contextmanager
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -37,7 +37,7 @@ from .reports import csv_text
 from .templating import HTML
 from .store import DEFAULT_DB, Store, current_user
 from .explain import FORMATS, explain
-from .rulebook import load_rulebook
+from .rulebook import NO_RULE, load_rulebook
 from .ruletests import load_cases, rule_test_files, run_rule_tests
 from .vocabulary import Recommendation
 
@@ -212,6 +212,8 @@ def evaluate(
     store = _open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
     out = out if out is not None else DEFAULT_OUT / batch.stem
     show_progress = not quiet and sys.stderr.isatty()
+    # A scheduler stops a job with SIGTERM: the same clean stop as Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = run_batch(
             batch, consents, rules=rules, tables=tables, out=out, as_of=as_of, store=store,
@@ -219,13 +221,22 @@ def evaluate(
             memos=memos, workers=workers or default_workers(), part_rows=chunk_size,
             progress=_progress_bars if show_progress else no_progress,
         )
-    except KeyboardInterrupt:
-        click.echo(
-            "Interrupted: the run was stopped before it finished. Nothing half-written was left; "
-            "evaluate the batch again to complete it.",
-            err=True,
-        )
+    except KeyboardInterrupt as interrupt:
+        if getattr(interrupt, "recorded", False):
+            click.echo(
+                "Interrupted after the batch was recorded in the store; its output folder was not "
+                "written. Evaluate the batch again to write it: nothing is stored twice.",
+                err=True,
+            )
+        else:
+            click.echo(
+                "Interrupted: the run was stopped before it finished. Nothing half-written was left; "
+                "evaluate the batch again to complete it.",
+                err=True,
+            )
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     rulebook = report.info.rulebook
     if not rulebook.approved:
         click.echo(f"Warning: rulebook version {rulebook.version} is a DRAFT; every output is marked so.", err=True)
@@ -243,7 +254,7 @@ def evaluate(
     if report.uncovered_count > len(report.uncovered):
         click.echo(
             f"Warning: ... and {report.uncovered_count - len(report.uncovered)} more findings no rule covers "
-            "(see findings.csv, rule_id no-rule).",
+            f"(see findings.csv, rule_id {NO_RULE}).",
             err=True,
         )
     if report.orphan_count:
@@ -268,6 +279,10 @@ def evaluate(
             + (f", {report.record.already} already stored" if report.record.already else "")
             + "."
         )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 _UNITS = {"Reading": "rows", "Evaluating": "rows", "Recording": "decisions"}

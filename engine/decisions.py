@@ -75,7 +75,7 @@ class Decision:
     rejected: tuple[RejectedRow, ...]  # this candidate's rows that could not be used
     # The findings as canonical JSON, by finding id: hashed into the
     # decision id and sealed in the store's canonical input.
-    findings_json: str = "[]"
+    findings_json: str
 
 
 @dataclass(frozen=True)

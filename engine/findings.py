@@ -168,6 +168,10 @@ def validate_findings(
         format="%Y-%m-%d",
         errors="coerce",
     )
+    # pandas takes some dates Python's date cannot hold (the year 0).
+    unreadable = [text for text in frame["occurred_on"][dates.notna()].unique() if not _is_date(text)]
+    if unreadable:
+        dates = dates.mask(frame["occurred_on"].isin(unreadable))
     # The checks are vectorised; messages are written only for the rows
     # that fail, which are few, so that a clean batch costs little.
     faults = _Faults(frame)
@@ -278,6 +282,14 @@ def malformed_rows(table: Table) -> list[RejectedRow]:
         )
         for bad in table.malformed
     ]
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _Faults:

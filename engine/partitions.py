@@ -19,6 +19,7 @@ batch grows; the outputs do not depend on it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import marshal
@@ -35,7 +36,7 @@ import pandas as pd
 from . import consents as consents_module
 from . import findings as findings_module
 from .errors import InputFileError
-from .processes import beside
+from .processes import beside, parallel
 from .tabular import Malformed, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
@@ -113,7 +114,7 @@ def split_batch(
     ``progress`` is called with the number of batch rows read."""
     batch, consents = batch_stream.path, consents_stream.path
     parts = part_count(batch, part_rows)
-    if workers > 1 and parts > 1:
+    if workers > 1 and parts > 1 and parallel():
         parts = min(MAX_PARTS, -(-parts // workers) * workers)
     with beside(_split_consents, consents_stream, batch, folder, parts, enabled=workers > 1) as consents_split:
         rows, hashes = _split_findings(batch_stream, folder, parts, progress)
@@ -200,7 +201,7 @@ class _PartWriter:
         buckets: list[list[list]] = [[] for _ in range(self.parts)]
         broken: list[list[tuple]] = [[] for _ in range(self.parts)]
         crc32, parts = zlib.crc32, self.parts
-        for row in rows:
+        for row in rows:  # part_of, inlined: this runs for every row of the batch
             buckets[crc32(row[candidate].strip().encode("utf-8")) % parts].append(row)
         for bad in malformed:
             # A row cut short is attributed to the candidate its first fields name.
@@ -255,7 +256,7 @@ def _with_duplicates(split: Split, repeated: np.ndarray) -> Split:
                 hit = np.isin(_hashes(ids), repeated)
                 counts.update(i for i, h in zip(ids, hit) if h)
     duplicates = {i: n for i, n in counts.items() if n > 1}
-    return Split(**{**split.__dict__, "duplicates": duplicates})
+    return dataclasses.replace(split, duplicates=duplicates)
 
 
 def _sha256(path: Path) -> str:

@@ -41,7 +41,7 @@ from .findings import validate_findings
 from .keys import Sealer
 from .partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from .positions import PositionTables
-from .processes import beside, pool_map
+from .processes import beside, parallel, pool_map
 from .reports import (
     DECISION_COLUMNS,
     FINDING_COLUMNS,
@@ -145,6 +145,16 @@ class _Settings:
     split: Split
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped the run before its end. ``recorded``:
+    the store had already taken the batch, and only the output folder was
+    not put in place."""
+
+    def __init__(self, recorded: bool) -> None:
+        super().__init__()
+        self.recorded = recorded
+
+
 def run_batch(
     batch: Path,
     consents: Path,
@@ -164,61 +174,67 @@ def run_batch(
     progress: Progress = no_progress,
 ) -> RunReport:
     """Evaluate ``batch`` into the folder ``out`` and record it in ``store``;
-    see the module docstring. Raises ``AdjudicateError``s."""
+    see the module docstring. Raises ``AdjudicateError``s, and
+    ``Interrupted`` on Ctrl-C."""
     if memos not in MEMOS:
         raise ValueError(f"memos must be one of {MEMOS}")
     batch, consents, out = Path(batch), Path(consents), Path(out)
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
     inputs = open_inputs(batch, consents, encoding=encoding)
     check_destination(out, (batch, consents))
-    with (
-        staged(out) as staging,
-        tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent) as work,
-        _without_cycle_collection(),
-    ):
-        with progress("Reading", estimated_rows(batch)) as advance:
-            split = split_batch(
-                *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
-            )
-        info = BatchInfo(
-            name=batch.stem,
-            as_of=as_of,
-            rulebook=rulebook,
-            tables=position_tables,
-            batch_file=batch,
-            batch_sha256=split.batch_sha256,
-            consents_file=consents,
-            consents_sha256=split.consents_sha256,
-        )
-        settings = _Settings(
-            rulebook=rulebook, tables=position_tables, as_of=as_of, policy=policy, sealer=store.sealer,
-            batch_id=batch_id_of(info), memos=memos, staging=staging, out=out.resolve(), split=split,
-        )
-        (staging / "memos").mkdir()
-        summaries: list[PartSummary] = []
-        with progress("Evaluating", split.rows) as advance:
-            for summary in _evaluate_parts(settings, workers):
-                summaries.append(summary)
-                advance(summary.rows)
-        summaries.sort(key=lambda summary: summary.index)
-        counts = {
-            "candidates": sum(s.candidates for s in summaries),
-            "findings": sum(s.findings for s in summaries),
-            "rejected_rows": sum(s.rejected for s in summaries),
-            "recommendations": sum((s.recommendations for s in summaries), Counter()),
-        }
-        # The files are merged by another process while this one records.
-        with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
-            with progress("Recording", counts["candidates"]) as advance:
-                record = store.record_run(
-                    info,
-                    (_load_records(split.part_file("records", index)) for index in range(split.parts)),
-                    user=user,
-                    output_folder=out,
-                    own_files=[str(settings.out / name) for name in OUTPUT_FILES],
-                    progress=advance,
+    record: BatchRecord | None = None
+    try:
+        with (
+            staged(out) as staging,
+            tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent, ignore_cleanup_errors=True) as work,
+            _without_cycle_collection(),
+        ):
+            with progress("Reading", estimated_rows(batch)) as advance:
+                split = split_batch(
+                    *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
                 )
-            written()
+            info = BatchInfo(
+                name=batch.stem,
+                as_of=as_of,
+                rulebook=rulebook,
+                tables=position_tables,
+                batch_file=batch,
+                batch_sha256=split.batch_sha256,
+                consents_file=consents,
+                consents_sha256=split.consents_sha256,
+            )
+            settings = _Settings(
+                rulebook=rulebook, tables=position_tables, as_of=as_of, policy=policy, sealer=store.sealer,
+                batch_id=batch_id_of(info), memos=memos, staging=staging, out=out.resolve(), split=split,
+            )
+            (staging / "memos").mkdir()
+            summaries: list[PartSummary] = []
+            with progress("Evaluating", split.rows) as advance:
+                for summary in _evaluate_parts(settings, workers):
+                    summaries.append(summary)
+                    advance(summary.rows)
+            summaries.sort(key=lambda summary: summary.index)
+            counts = {
+                "candidates": sum(s.candidates for s in summaries),
+                "findings": sum(s.findings for s in summaries),
+                "rejected_rows": sum(s.rejected for s in summaries),
+                "recommendations": sum((s.recommendations for s in summaries), Counter()),
+            }
+            # The files are merged by another process while this one records;
+            # the store commits only once they are written.
+            with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
+                with progress("Recording", counts["candidates"]) as advance:
+                    record = store.record_run(
+                        info,
+                        (_load_records(split.part_file("records", index)) for index in range(split.parts)),
+                        user=user,
+                        output_folder=out,
+                        own_files=[str(settings.out / name) for name in OUTPUT_FILES],
+                        progress=advance,
+                        before_commit=written,
+                    )
+    except KeyboardInterrupt:
+        raise Interrupted(recorded=record is not None) from None
     uncovered = sorted(item for s in summaries for item in s.uncovered)
     orphans = sorted(item for s in summaries for item in s.orphans)
     return RunReport(
@@ -318,7 +334,7 @@ def _memo_wanted(memos: str, recommendation: str) -> bool:
 
 def _evaluate_parts(settings: _Settings, workers: int) -> Iterator[PartSummary]:
     parts = settings.split.parts
-    if workers <= 1 or parts == 1:
+    if workers <= 1 or parts == 1 or not parallel():
         for index in range(parts):
             yield evaluate_part(settings, index)
         return
@@ -357,7 +373,8 @@ def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) ->
 
 def _dump_records(path: Path, records: list[DecisionRecord]) -> None:
     with path.open("wb") as handle:
-        write_frame(handle, [tuple(record) for record in records])  # plain tuples only
+        # marshal takes plain tuples, not NamedTuples.
+        write_frame(handle, [tuple(record) for record in records])
 
 
 def _load_records(path: Path) -> list[DecisionRecord]:

@@ -2,28 +2,36 @@
 does a side job while the main one does another.
 
 Processes, never threads: durable-rules has no locks and never releases the
-GIL. On Linux they are forked, so that a worker starts with the rulebook and
-tables already loaded; elsewhere they are spawned. Every worker ignores
-Ctrl-C: the terminal sends it to the whole process group, and the main
-process alone handles it, by stopping the workers and removing what was
-written.
+GIL. They are forked, so that a worker starts with the rulebook, the tables
+and the open input files of the main process, none of which can be pickled.
+Forking is safe on Linux only; elsewhere everything runs in the main
+process (``parallel`` says which). Every worker ignores Ctrl-C: the
+terminal sends it to the whole process group, and the main process alone
+handles it, by stopping the workers and removing what was written.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-
-def _context():
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+from .errors import EngineError
 
 
-def _ignore_ctrl_c(initializer: Callable | None = None, *args) -> None:
+def parallel() -> bool:
+    """Whether work may go to other processes here."""
+    return sys.platform.startswith("linux")
+
+
+def _as_worker(initializer: Callable | None = None, *args) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The main process's SIGTERM handler stops a run; a worker just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if initializer is not None:
         initializer(*args)
 
@@ -31,10 +39,31 @@ def _ignore_ctrl_c(initializer: Callable | None = None, *args) -> None:
 def pool_map(
     function: Callable, items: Iterable, *, workers: int, initializer: Callable, initargs: tuple
 ) -> Iterator:
-    """``function`` over ``items`` in ``workers`` processes, results as they
-    come. Leaving the loop early (an error, Ctrl-C) stops the workers."""
-    with _context().Pool(workers, initializer=_ignore_ctrl_c, initargs=(initializer, *initargs)) as pool:
-        yield from pool.imap_unordered(function, items)
+    """``function`` over ``items`` in ``workers`` forked processes, results
+    as they come. A worker that dies (out of memory, a crash in the rule
+    engine) fails the run with an EngineError instead of hanging it.
+    Leaving the loop early (an error, Ctrl-C) stops the workers at once."""
+    executor = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"),
+        initializer=_as_worker, initargs=(initializer, *initargs),
+    )
+    try:
+        pending = {executor.submit(function, item) for item in items}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    except BrokenProcessPool:
+        raise EngineError(
+            "a worker process ended abruptly (out of memory, or killed); nothing was stored or written. "
+            "Try fewer --workers or a smaller --chunk-size."
+        ) from None
+    finally:
+        if pending:
+            # Not waiting for parts in progress: stopping is what was asked.
+            for child in multiprocessing.active_children():
+                child.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
@@ -44,7 +73,7 @@ def beside(function: Callable, *args, enabled: bool = True) -> Iterator[Callable
     arguments are inherited, not pickled, so they may be open files. Not
     ``enabled``, or where processes cannot be forked, it runs in this
     process when the result is asked for."""
-    if not enabled or "fork" not in multiprocessing.get_all_start_methods():
+    if not enabled or not parallel():
         yield lambda: function(*args)
         return
     receiving, sending = multiprocessing.Pipe(duplex=False)
@@ -58,7 +87,10 @@ def beside(function: Callable, *args, enabled: bool = True) -> Iterator[Callable
         try:
             outcome, value = receiving.recv()
         except EOFError:
-            raise RuntimeError(f"the process running {function.__name__} ended without a result") from None
+            raise EngineError(
+                f"the process running {function.__name__} ended abruptly (out of memory, or killed); "
+                "nothing was stored or written."
+            ) from None
         if outcome == "error":
             raise value
         return value
@@ -73,7 +105,7 @@ def beside(function: Callable, *args, enabled: bool = True) -> Iterator[Callable
 
 
 def _run_and_send(sending, function: Callable, args: tuple) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _as_worker()
     try:
         sending.send(("result", function(*args)))
     except BaseException as error:  # handed to the main process, which raises it

@@ -215,6 +215,7 @@ class Store:
         output_folder: Path | None,
         own_files: list[Path],
         progress: Callable[[int], None] | None = None,
+        before_commit: Callable[[], object] | None = None,
     ) -> BatchRecord:
         """Store the batch and its decisions, given part by part, in one
         transaction, with one audit entry.
@@ -281,6 +282,8 @@ class Store:
                     "decision_ids": sorted(stored_ids),
                 },
             )
+            if before_commit is not None:
+                before_commit()
         return BatchRecord(batch_id, len(stored_ids), already)
 
     # --- reading ------------------------------------------------------------
@@ -408,7 +411,7 @@ def _own_files(connection, rows: list[tuple[str, str, str | None]]) -> None:
     ``rows`` are (path, batch id, decision id)."""
     if rows:
         connection.exec_driver_sql(
-            f"INSERT INTO written_files (path, batch_id, decision_id) VALUES ({_markers(connection, 3)}) "
+            f"INSERT INTO {written_files.name} (path, batch_id, decision_id) VALUES ({_markers(connection, 3)}) "
             "ON CONFLICT (path) DO UPDATE SET batch_id = excluded.batch_id, decision_id = excluded.decision_id",
             rows,
         )

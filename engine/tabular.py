@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import pandas as pd
 from .errors import InputFileError, all_of, allowed, did_you_mean
 
 LINE = "_line"
+# Half of a UTF-16 pair, which JSON can escape but no text file can hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
@@ -152,7 +155,10 @@ def table_of(path: Path, header: list[str], rows: list[list], malformed: Sequenc
 
 
 def _frame_chunks(frame: pd.DataFrame, header: list[str], chunk_rows: int) -> Iterator[Chunk]:
-    records = frame[[*header, LINE]].values.tolist()
+    records = [
+        record for record in frame[[*header, LINE]].values.tolist()
+        if any(str(cell).strip() for cell in record[:-1])  # not a blank row
+    ]
     for start in range(0, len(records), chunk_rows):
         yield Chunk(records[start : start + chunk_rows], [])
 
@@ -195,12 +201,16 @@ def _check_unique(path: Path, header: list[str]) -> None:
         seen.add(column)
 
 
-def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputFileError:
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError, line: int | None = None) -> InputFileError:
+    # The byte offset is only meaningful for a file decoded in one piece; a
+    # streamed file names the line instead.
+    where = f"line {line} has bytes that are not {encoding}" if line else f"byte {exc.start} is invalid"
     return InputFileError(
-        f"the file cannot be read as {encoding} (byte {exc.start} is invalid). Save it as "
+        f"the file cannot be read as {encoding} ({where}). Save it as "
         "'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding "
         "(for example --encoding gb18030).",
         file=str(path),
+        line=line,
     )
 
 
@@ -249,6 +259,8 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
             for record in reader:
                 line, start = start, reader.line_num + 1
                 if len(record) == width:
+                    if not (record[0].strip() or any(cell.strip() for cell in record)):
+                        continue  # a row of empty cells: a blank line, as a spreadsheet saves it
                     record.append(line)
                     rows.append(record)
                     if len(rows) >= chunk_rows:
@@ -264,7 +276,7 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
                         )
                     )
     except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc) from None
+        raise _decode_error(path, encoding, exc, line=reader.line_num + 1) from None
     except csv.Error as exc:
         raise InputFileError(
             f"the file is not well-formed CSV at line {reader.line_num}: {exc}.", file=str(path)
@@ -355,6 +367,14 @@ def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
                 raise InputFileError(
                     f"record {number}, field '{key}': expected text, a number or null; "
                     f"found a {'list' if isinstance(value, list) else 'nested object'}.",
+                    file=str(path),
+                    line=number,
+                    column=key,
+                )
+            if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+                raise InputFileError(
+                    f"record {number}, field '{key}': holds a lone UTF-16 surrogate escape (such as "
+                    "\\ud800), which is not text. Correct the program that wrote the file.",
                     file=str(path),
                     line=number,
                     column=key,

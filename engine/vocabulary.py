@@ -18,10 +18,6 @@ from functools import cached_property
 class Vocabulary(str, enum.Enum):
     """A closed set of words."""
 
-    # A word equals its text (the str comparison), so it hashes as its text
-    # too; Enum's own hash, by name, would break that rule, and is slow.
-    __hash__ = str.__hash__
-
     def __str__(self) -> str:
         return self.value
 

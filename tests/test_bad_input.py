@@ -215,6 +215,9 @@ FILE_CASES = [
     pytest.param("batch.csv", (HEADER + "\n\n\n").encode(),
                  "batch.csv: the findings batch has a header but no rows.",
                  id="header and blank lines"),
+    pytest.param("batch.csv", (HEADER + "\n,,,,,,,,,\n , ,,,,,,,,\n").encode(),
+                 "batch.csv: the findings batch has a header but no rows.",
+                 id="header and rows of empty cells"),
     pytest.param(
         "batch.csv",
         "candidate_id,position_id,finding_id,category,severity\nC-1,van_driver,F-1,traffic_violation,minor\n".encode(),
@@ -367,6 +370,9 @@ CONSENT_FILE_CASES = [
     pytest.param(CONSENT_HEADER.encode(),
                  "consents.csv: the consents file has a header but no rows.",
                  id="consents header only"),
+    pytest.param((CONSENT_HEADER + "\n,,,,\n").encode(),
+                 "consents.csv: the consents file has a header but no rows.",
+                 id="consents of empty cells"),
 ]
 
 
@@ -713,3 +719,32 @@ def test_a_carriage_return_inside_a_value_keeps_the_output_csv_whole(tmp_path):
     assert len(pd.read_csv(tmp_path / "out/rejected.csv", dtype=str)) == 1
     assert "'traffic\rviolation'" in rejected[0]["error"]
     assert [row["candidate_id"] for row in read_csv(tmp_path / "out/decisions.csv")] == ["C-1", "C-2"]
+
+
+def test_a_bad_byte_deep_in_a_large_file_is_reported_by_line(tmp_path):
+    good = "\n".join(GOOD_ROW.replace("F-OK", f"F-{n}") for n in range(3000))
+    (tmp_path / "batch.csv").write_bytes(f"{HEADER}\n{good}\n".encode() + "C-X,van_driver,F-X,café".encode("latin-1"))
+    write_consents(tmp_path / "consents.csv", [consent("C-OK")])
+    result = run_cli(evaluate_args(tmp_path / "batch.csv", tmp_path / "consents.csv", tmp_path / "out"))
+    assert_clean_exit(result, 2)
+    assert "batch.csv:3002: the file cannot be read as utf-8 (line 3002 has bytes that are not utf-8)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_lone_surrogate_in_a_json_batch_is_refused_with_its_record(tmp_path):
+    (tmp_path / "batch.json").write_text(
+        '[{"candidate_id": "C-1", "position_id": "van_driver", "finding_id": "F-1", "category": '
+        '"traffic_violation", "severity": "minor", "occurred_on": "2026-01-05", "description": "x\\ud800y"}]',
+        encoding="utf-8",
+    )
+    write_consents(tmp_path / "consents.csv", [consent("C-1")])
+    result = run_cli(evaluate_args(tmp_path / "batch.json", tmp_path / "consents.csv", tmp_path / "out"))
+    assert_clean_exit(result, 2)
+    assert "batch.json:1: column 'description': record 1, field 'description': holds a lone UTF-16 surrogate" in result.stderr
+
+
+def test_a_date_python_cannot_hold_is_not_a_date(adjudicate):
+    outcome = adjudicate([finding("C-1", "van_driver", "F-1", "traffic_violation", "minor", "0000-01-01")])
+    assert [(row["finding_id"], row["column"], row["error"]) for row in outcome.rejected] == [
+        ("F-1", "occurred_on", "'0000-01-01' is not a date; write dates as YYYY-MM-DD, for example 2026-03-31."),
+    ]

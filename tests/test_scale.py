@@ -4,6 +4,7 @@ sharing one PostgreSQL store."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -18,10 +19,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import engine.pipeline
+import engine.reports
+
 from conftest import (
     AS_OF,
     CATEGORIES,
-    POSTGRES_ENV,
     ROOT,
     RULES,
     TABLES,
@@ -314,3 +317,106 @@ def test_processes_sharing_one_postgresql_store_lose_and_duplicate_nothing(tmp_p
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- failures part way -----------------------------------------------------------
+
+
+def store_counts(store: Path) -> tuple[int, int]:
+    engine = sa.create_engine(f"sqlite:///{store}")
+    with engine.connect() as connection:
+        counts = tuple(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                       for table in ("decisions", "audit_log"))
+    engine.dispose()
+    return counts
+
+
+def test_a_worker_that_dies_fails_the_run_cleanly(tmp_path, mixed, monkeypatch):
+    batch, consents = mixed
+    real = engine.pipeline._evaluate_part
+
+    def dies_on_part_three(settings, index):
+        if index == 3:
+            os._exit(9)  # as the out-of-memory killer would end it
+        return real(settings, index)
+
+    # Workers are forked: they inherit the replaced function.
+    monkeypatch.setattr(engine.pipeline, "_evaluate_part", dies_on_part_three)
+    store = tmp_path / "out.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out")
+                     + ["--db", f"sqlite:///{store}", "--workers", "2", "--chunk-size", "100"])
+    assert_clean_exit(result, 2)
+    assert "a worker process ended abruptly" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.db", "out.key"]
+    assert store_counts(store) == (0, 0)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_outputs_that_cannot_be_written_leave_nothing_stored(tmp_path, mixed, monkeypatch, workers):
+    batch, consents = mixed
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(engine.pipeline, "_write_outputs", disk_full)
+    store = tmp_path / "out.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out")
+                     + ["--db", f"sqlite:///{store}", "--workers", workers, "--chunk-size", "200"])
+    assert_clean_exit(result, 2)
+    assert "cannot write the output folder: No space left on device" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.db", "out.key"]
+    assert store_counts(store) == (0, 0)
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
+    """A scheduler ends a job with SIGTERM to the main process alone."""
+    batch, consents = mixed_batch(tmp_path / "input", candidates=20000)
+    store = tmp_path / "store.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "engine", *map(str, evaluate_args(batch, consents, tmp_path / "out")),
+               "--db", f"sqlite:///{store}", "--workers", "2", "--chunk-size", "500"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, start_new_session=True)
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while b"Evaluating" not in shown and time.monotonic() < deadline:
+        shown += os.read(leader, 65536)
+    process.send_signal(signal.SIGTERM)
+    try:
+        while block := os.read(leader, 65536):
+            shown += block
+    except OSError:
+        pass
+    os.close(leader)
+    assert process.wait(timeout=60) == 130
+    assert b"Interrupted: the run was stopped before it finished." in shown
+    assert b"Traceback" not in shown
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
+    assert subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).stdout == b""
+    assert store_counts(store) == (0, 0)
+
+
+def test_an_interruption_after_recording_says_the_batch_is_stored(tmp_path, mixed, monkeypatch):
+    batch, consents = mixed
+
+    def interrupted(staging, out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine.reports, "_replace", interrupted)
+    store = tmp_path / "out.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    args = evaluate_args(batch, consents, tmp_path / "out") + ["--db", f"sqlite:///{store}"]
+    result = run_cli(args)
+    assert_clean_exit(result, 130)
+    assert result.stderr.startswith("Interrupted after the batch was recorded in the store; its output folder")
+    decisions, audit = store_counts(store)
+    assert decisions > 300 and audit == 1
+    # As the message says: evaluating again writes the folder, and stores nothing twice.
+    monkeypatch.undo()
+    again = run_cli(args)
+    assert_clean_exit(again)
+    assert f"0 new decisions, {decisions} already stored." in again.stdout
+    assert len(read_csv(tmp_path / "out/decisions.csv")) == decisions
