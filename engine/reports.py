@@ -66,8 +66,13 @@ class CsvLines:
         values = [
             "'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST else value for value in row
         ]
-        carriage_return = any(isinstance(value, str) and "\r" in value for value in values)
-        (self._quoting_all if carriage_return else self._writer).writerow(values)
+        self._writer.writerow(values)
+        text = self._buffer.getvalue()
+        if "\r" not in text:
+            return text
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._quoting_all.writerow(values)
         return self._buffer.getvalue()
 
 
