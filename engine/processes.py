@@ -47,6 +47,7 @@ def pool_map(
         workers, mp_context=multiprocessing.get_context("fork"),
         initializer=_as_worker, initargs=(initializer, *initargs),
     )
+    pending: set = set()
     try:
         pending = {executor.submit(function, item) for item in items}
         while pending:
