@@ -181,9 +181,9 @@ def run_batch(
     batch, consents, out = Path(batch), Path(consents), Path(out)
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
     inputs = open_inputs(batch, consents, encoding=encoding)
-    check_destination(out, (batch, consents))
     record: BatchRecord | None = None
     try:
+        check_destination(out, (batch, consents))
         with (
             staged(out) as staging,
             tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent, ignore_cleanup_errors=True) as work,
@@ -235,6 +235,9 @@ def run_batch(
                     )
     except KeyboardInterrupt:
         raise Interrupted(recorded=record is not None) from None
+    finally:
+        for stream in inputs:
+            stream.close()
     uncovered = sorted(item for s in summaries for item in s.uncovered)
     orphans = sorted(item for s in summaries for item in s.orphans)
     return RunReport(

@@ -16,6 +16,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Sequence
+from typing import IO
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,13 @@ class Stream:
     path: Path
     header: list[str]
     chunks: Iterator[Chunk]
+    handle: IO | None = None  # the open file, for a file read as it streams
+
+    def close(self) -> None:
+        """Stop reading; the file is closed even if no row was read."""
+        self.chunks.close()
+        if self.handle is not None:
+            self.handle.close()
 
 
 def stream_table(
@@ -127,17 +135,17 @@ def stream_table(
             "is not a format adjudicate reads.",
             file=str(path),
         )
+
     def check(header: list[str]) -> None:
         _check_columns(path, what, header, required, optional)
 
     if kind == "csv":
-        header, chunks = _stream_csv(path, what, encoding, chunk_rows, check)
-    else:
-        frame = (_read_xlsx if kind == "xlsx" else _read_json)(path, what, encoding)
-        header = [str(column) for column in frame.columns if column != LINE]
-        check(header)
-        chunks = _frame_chunks(frame, header, chunk_rows)
-    return Stream(path, header, chunks)
+        header, handle, chunks = _stream_csv(path, what, encoding, chunk_rows, check)
+        return Stream(path, header, chunks, handle)
+    frame = (_read_xlsx if kind == "xlsx" else _read_json)(path, what, encoding)
+    header = [str(column) for column in frame.columns if column != LINE]
+    check(header)
+    return Stream(path, header, _frame_chunks(frame, header, chunk_rows))
 
 
 def table_of(path: Path, header: list[str], rows: list[list], malformed: Sequence[Malformed]) -> Table:
@@ -219,7 +227,7 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) -> tuple[list[str], Iterator[Chunk]]:
+def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) -> tuple[list[str], IO, Iterator[Chunk]]:
     # The csv module, not pandas, reads the rows: it knows the line where
     # each row starts, and a row with a wrong number of fields can be
     # rejected on its own (pandas would shift every column of such a row).
@@ -246,7 +254,7 @@ def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) ->
     except InputFileError:
         handle.close()
         raise
-    return header, _csv_chunks(path, handle, reader, header, encoding, chunk_rows)
+    return header, handle, _csv_chunks(path, handle, reader, header, encoding, chunk_rows)
 
 
 def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[Chunk]:
