@@ -218,9 +218,19 @@ def test_no_memos_writes_no_memo_files(tmp_path, mixed):
 # --- Ctrl-C ------------------------------------------------------------------
 
 
-def test_ctrl_c_stops_every_process_and_leaves_nothing_behind(tmp_path):
-    """A real SIGINT to the process group, as a terminal sends it, while
-    worker processes are evaluating."""
+def store_counts(store: Path) -> tuple[int, int]:
+    engine = sa.create_engine(f"sqlite:///{store}")
+    with engine.connect() as connection:
+        counts = tuple(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                       for table in ("decisions", "audit_log"))
+    engine.dispose()
+    return counts
+
+
+def stop_while_evaluating(tmp_path: Path, stop) -> tuple[int, bytes, int]:
+    """Start an evaluation of a large batch with two workers on a terminal,
+    call ``stop(process)`` once it is evaluating, and let it end; return its
+    exit status, what the terminal showed and its process group."""
     batch, consents = mixed_batch(tmp_path / "input", candidates=20000)
     store = tmp_path / "store.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
@@ -234,23 +244,31 @@ def test_ctrl_c_stops_every_process_and_leaves_nothing_behind(tmp_path):
     while b"Evaluating" not in shown and time.monotonic() < deadline:
         shown += os.read(leader, 65536)
     assert b"Evaluating" in shown, shown
-    os.killpg(process.pid, signal.SIGINT)
+    stop(process)
     try:
         while block := os.read(leader, 65536):
             shown += block
-    except OSError:
+    except OSError:  # the terminal closes when the process ends
         pass
     os.close(leader)
-    assert process.wait(timeout=60) == 130
+    return process.wait(timeout=60), shown, process.pid
+
+
+@pytest.mark.parametrize("stop", [
+    # Ctrl-C: the terminal sends SIGINT to the whole process group.
+    pytest.param(lambda process: os.killpg(process.pid, signal.SIGINT), id="ctrl-c"),
+    # A scheduler ends a job with SIGTERM to the main process alone.
+    pytest.param(lambda process: process.send_signal(signal.SIGTERM), id="sigterm"),
+])
+def test_stopping_a_run_stops_every_process_and_leaves_nothing_behind(tmp_path, stop):
+    status, shown, group = stop_while_evaluating(tmp_path, stop)
+    assert status == 130
     assert b"Interrupted: the run was stopped before it finished." in shown
+    assert b"Traceback" not in shown
     # No output folder, no staging or work folder, no worker left running.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
-    assert subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).stdout == b""
-    engine = sa.create_engine(f"sqlite:///{store}")
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT count(*) FROM decisions").scalar() == 0
-        assert connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
-    engine.dispose()
+    assert subprocess.run(["pgrep", "-g", str(group)], capture_output=True).stdout == b""
+    assert store_counts(tmp_path / "store.db") == (0, 0)
 
 
 # --- several processes, one PostgreSQL store ----------------------------------
@@ -322,15 +340,6 @@ def _sha256(path: Path) -> str:
 # --- failures part way -----------------------------------------------------------
 
 
-def store_counts(store: Path) -> tuple[int, int]:
-    engine = sa.create_engine(f"sqlite:///{store}")
-    with engine.connect() as connection:
-        counts = tuple(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
-                       for table in ("decisions", "audit_log"))
-    engine.dispose()
-    return counts
-
-
 def test_a_worker_that_dies_fails_the_run_cleanly(tmp_path, mixed, monkeypatch):
     batch, consents = mixed
     real = engine.pipeline._evaluate_part
@@ -367,35 +376,6 @@ def test_outputs_that_cannot_be_written_leave_nothing_stored(tmp_path, mixed, mo
     assert_clean_exit(result, 2)
     assert "cannot write the output folder: No space left on device" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.db", "out.key"]
-    assert store_counts(store) == (0, 0)
-
-
-def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
-    """A scheduler ends a job with SIGTERM to the main process alone."""
-    batch, consents = mixed_batch(tmp_path / "input", candidates=20000)
-    store = tmp_path / "store.db"
-    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
-    leader, follower = pty.openpty()
-    command = [sys.executable, "-m", "engine", *map(str, evaluate_args(batch, consents, tmp_path / "out")),
-               "--db", f"sqlite:///{store}", "--workers", "2", "--chunk-size", "500"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, start_new_session=True)
-    os.close(follower)
-    shown = b""
-    deadline = time.monotonic() + 60
-    while b"Evaluating" not in shown and time.monotonic() < deadline:
-        shown += os.read(leader, 65536)
-    process.send_signal(signal.SIGTERM)
-    try:
-        while block := os.read(leader, 65536):
-            shown += block
-    except OSError:
-        pass
-    os.close(leader)
-    assert process.wait(timeout=60) == 130
-    assert b"Interrupted: the run was stopped before it finished." in shown
-    assert b"Traceback" not in shown
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
-    assert subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).stdout == b""
     assert store_counts(store) == (0, 0)
 
 
