@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from . import canonical
 from .schema import audit_log
 
 GENESIS = "0" * 64
@@ -76,7 +77,7 @@ def append(
     ).first()
     seq, prev_hash = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
     at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-    text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = canonical.dumps(detail or {})
     digest = entry_hash(_key(connection), seq, at, actor, action, decision_id, batch_id, text, prev_hash)
     connection.execute(
         audit_log.insert().values(

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
-from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
 
+from . import canonical
 from .dates import FORMAT_HINT, parse_iso_date
 from .errors import allowed, did_you_mean
 from .findings import RejectedRow, malformed_rows
@@ -51,8 +51,8 @@ class Consent:
         """``canonical()`` as compact JSON with sorted keys, written out
         directly (see ``Finding.canonical_json``)."""
         return (
-            f'{{"candidate_id":{_text(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
-            f'"purpose":{_text(self.purpose)},"scope":{_scope_json(self.scope)},'
+            f'{{"candidate_id":{canonical.string(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
+            f'"purpose":{canonical.string(self.purpose)},"scope":{_scope_json(self.scope)},'
             f'"signed_on":"{self.signed_on.isoformat()}"}}'
         )
 
@@ -69,7 +69,7 @@ class Consent:
 @functools.lru_cache(maxsize=1024)
 def _scope_json(scope: frozenset[str]) -> str:
     # Most candidates consent to one of a few scopes.
-    return "[" + ",".join(_text(category) for category in sorted(scope)) + "]"
+    return "[" + ",".join(canonical.string(category) for category in sorted(scope)) + "]"
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
-from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
 from typing import NamedTuple
 
+from . import canonical
 from .consents import Consent, ConsentRegister, load_consents
 from .evaluation import Judgement, Signature, engine_for
 from .findings import Finding, FindingsBatch, RejectedRow, load_findings
@@ -226,11 +225,11 @@ def evaluate(
     # Each position's content goes into the id of every decision for it;
     # it is serialised once per position, not once per decision.
     position_texts = {
-        pid: _json(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
+        pid: canonical.dumps(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
     }
     constants = _IdConstants(
-        as_of=_json(as_of.isoformat()),
-        rulebook=_json({"version": rulebook.version, "sha256": rulebook.sha256}),
+        as_of=canonical.dumps(as_of.isoformat()),
+        rulebook=canonical.dumps({"version": rulebook.version, "sha256": rulebook.sha256}),
     )
 
     decisions = []
@@ -385,10 +384,10 @@ def _decision_id(candidate, position_text, consent, reason, findings_json, rejec
     decision. A test holds it equal to json.dumps of ``decision_content``.
     """
     text = (
-        f'{{"as_of":{constants.as_of},"candidate_id":{_text(candidate)},'
-        f'"consent":{consent.canonical_json() if consent else _json({"missing": reason})},'
+        f'{{"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
+        f'"consent":{consent.canonical_json() if consent else canonical.dumps({"missing": reason})},'
         f'"findings":{findings_json},"format":"{DECISION_FORMAT}","position":{position_text},'
-        f'"rejected":{_json([list(_row_content(row)) for row in rejected]) if rejected else "[]"},'
+        f'"rejected":{canonical.dumps([list(_row_content(row)) for row in rejected]) if rejected else "[]"},'
         f'"rulebook":{constants.rulebook}}}'
     )
     return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
@@ -412,6 +411,3 @@ def decision_content(candidate, position_content, consent, reason, findings, rej
         "rejected": [list(_row_content(row)) for row in rejected],
     }
 
-
-def _json(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

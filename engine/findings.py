@@ -16,12 +16,12 @@ import datetime as dt
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
+from . import canonical
 from .dates import FORMAT_HINT, ISO_DATE
 from .errors import unknown_value
 from .tabular import LINE, Table, read_table
@@ -71,11 +71,11 @@ class Finding(NamedTuple):
         of every batch, and a test holds it equal to json.dumps. (A
         vocabulary word is a str; escaping it gives its value.)"""
         return (
-            f'{{"candidate_id":{_text(self.candidate_id)},"category":{_text(self.category)},'
-            f'"description":{_text(self.description)},"disposition":{_text(self.disposition)},'
-            f'"finding_id":{_text(self.finding_id)},"jurisdiction":{_text(self.jurisdiction)},'
-            f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{_text(self.position_id)},'
-            f'"severity":{_text(self.severity)},"source":{_text(self.source)}}}'
+            f'{{"candidate_id":{canonical.string(self.candidate_id)},"category":{canonical.string(self.category)},'
+            f'"description":{canonical.string(self.description)},"disposition":{canonical.string(self.disposition)},'
+            f'"finding_id":{canonical.string(self.finding_id)},"jurisdiction":{canonical.string(self.jurisdiction)},'
+            f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{canonical.string(self.position_id)},'
+            f'"severity":{canonical.string(self.severity)},"source":{canonical.string(self.source)}}}'
         )
 
     def canonical(self) -> dict:

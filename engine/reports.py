@@ -38,13 +38,7 @@ OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
 
 # A cell starting with one of these is run as a formula by spreadsheet
 # programs (CSV injection); a leading apostrophe makes it plain text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(_FORMULA_START)
-
-
-def neutralise(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+_FORMULA_FIRST = frozenset("=+-@\t\r")
 
 
 class CsvLines:
@@ -61,8 +55,8 @@ class CsvLines:
     def __call__(self, row: Iterable) -> str:
         self._buffer.seek(0)
         self._buffer.truncate()
-        # ``neutralise`` inlined: this runs for every value of every row.
-        # Numbers and None need no care; csv writes None as an empty cell.
+        # A formula-like text gets its apostrophe. Numbers and None need no
+        # care; csv writes None as an empty cell.
         values = [
             "'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST else value for value in row
         ]

@@ -19,7 +19,6 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-from json.encoder import encode_basestring as _text  # json.dumps' own escaping of a string
 from operator import itemgetter
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +32,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from . import canonical
 from . import __version__, audit
 from .access import Policy
 from .decisions import BatchInfo, BatchResult, Decision
@@ -386,8 +386,8 @@ def canonical_input_json(result: BatchResult, decision: Decision) -> str:
     candidate = decision.candidate_id
     consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))
     return (
-        f'{{"batch_file":{_text(result.batch.path.name)},"candidate_id":{_text(candidate)},'
-        f'"consents":[{consent_texts}],"consents_file":{_text(consents.path.name)},'
+        f'{{"batch_file":{canonical.string(result.batch.path.name)},"candidate_id":{canonical.string(candidate)},'
+        f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents.path.name)},'
         f'"consents_rejected":{_rows_json(consents.rejected_of(candidate))},'
         f'"findings":{decision.findings_json},"format":"{INPUT_FORMAT}",'
         f'"rejected":{_rows_json(decision.rejected)}}}'
@@ -395,7 +395,7 @@ def canonical_input_json(result: BatchResult, decision: Decision) -> str:
 
 
 def _rows_json(rows) -> str:
-    return json.dumps([_row(row) for row in rows], sort_keys=True, ensure_ascii=False, separators=(",", ":")) if rows else "[]"
+    return canonical.dumps([_row(row) for row in rows]) if rows else "[]"
 
 
 def _row(row) -> dict:
