@@ -25,10 +25,10 @@ from pathlib import Path
 import durable.engine
 
 from engine.dates import parse_iso_date
-from engine.decisions import lookback_of
-from engine.evaluation import RULESET, compile_rulebook
-from engine.positions import PositionTables, load_tables
-from engine.rulebook import load_rulebook
+from engine.rulebook.lookback import lookback_of
+from engine.rulebook.compiled import RULESET, compile_rulebook
+from engine.rulebook.tables import PositionTables, load_tables
+from engine.rulebook.model import load_rulebook
 from engine.vocabulary import Disposition, Severity
 
 from .generate import AS_OF, ROOT

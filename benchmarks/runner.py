@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from engine.decisions import evaluate_files
-from engine.memos import render_memo
+from engine.evaluation.judging import evaluate_files
+from engine.documents.memos import render_memo
 
 from .baseline import run_baseline
 from .generate import AS_OF, ROOT, generate

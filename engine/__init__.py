@@ -9,10 +9,11 @@ written up in ``memos`` and ``reports``, and recorded in ``store``. The
 command line in ``cli`` is a thin layer over these.
 """
 
-__version__ = "0.1.0"
+from engine.version import __version__  # noqa: E402
 
-from .decisions import BatchResult, Decision, JudgedFinding, evaluate, evaluate_files  # noqa: E402
-from .errors import (  # noqa: E402
+from engine.decisions import BatchResult, Decision, JudgedFinding  # noqa: E402
+from engine.evaluation.judging import evaluate, evaluate_files  # noqa: E402
+from engine.errors import (  # noqa: E402
     AdjudicateError,
     EngineError,
     InputFileError,
@@ -21,9 +22,9 @@ from .errors import (  # noqa: E402
     RulebookError,
     TablesError,
 )
-from .positions import PositionTables, load_tables  # noqa: E402
-from .pipeline import run_batch  # noqa: E402
-from .rulebook import Rulebook, load_rulebook  # noqa: E402
+from engine.rulebook.tables import PositionTables, load_tables  # noqa: E402
+from engine.evaluation.pipeline import run_batch  # noqa: E402
+from engine.rulebook.model import Rulebook, load_rulebook  # noqa: E402
 
 __all__ = [
     "AdjudicateError",

@@ -1,5 +1,5 @@
 """``python -m engine``: the adjudicate command line."""
 
-from .cli import main
+from engine.cli import main
 
 main()

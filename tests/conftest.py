@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.keys import load_or_create_key
-from engine.store import database_url
+from engine.record.keys import load_or_create_key
+from engine.record.store import database_url
 from click.testing import CliRunner, Result
 
 from engine.cli import cli

@@ -26,8 +26,8 @@ from conftest import (
     read_csv,
     run_cli,
 )
-from engine import audit
-from engine.store import Store
+from engine.record import audit
+from engine.record.store import Store
 
 POLICY = """\
 roles:

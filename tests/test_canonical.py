@@ -9,8 +9,8 @@ import hashlib
 import json
 
 from conftest import AS_OF, BATCH_COLUMNS, CATEGORIES, RULES, TABLES, consent, finding, write_consents
-from engine.decisions import _position_content, decision_content, evaluate_files
-from engine.store import canonical_input, canonical_input_json
+from engine.evaluation.judging import _position_content, decision_content, evaluate_files
+from engine.record.store import canonical_input, canonical_input_json
 
 NASTY = [
     'a "quoted" word', "back\\slash", "tab\there", "two\nlines", "carriage\rreturn", "line\u2028separator",

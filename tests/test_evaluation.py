@@ -19,8 +19,8 @@ from conftest import (
     relevance_row,
     years_before,
 )
-from engine.evaluation import Signature, engine_for
-from engine.rulebook import load_rulebook
+from engine.rulebook.compiled import Signature, engine_for
+from engine.rulebook.model import load_rulebook
 from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
 
 RECENT = "2026-06-15"  # well inside every lookback of the shipped tables

@@ -28,8 +28,8 @@ from conftest import (
     write_batch,
     write_consents,
 )
-from engine.decisions import evaluate_files
-from engine.memos import render_memo
+from engine.evaluation.judging import evaluate_files
+from engine.documents.memos import render_memo
 
 RECENT = "2026-06-15"
 GOLDEN = Path(__file__).parent / "golden"

@@ -29,8 +29,8 @@ from conftest import (
     run_cli,
     write_rulebook,
 )
-from engine.analysis import analyse
-from engine.rulebook import load_rulebook
+from engine.rulebook.analysis import analyse
+from engine.rulebook.model import load_rulebook
 
 # The vocabularies, in their order of seriousness (docs/rulebook.md).
 SEVERITIES = ("minor", "moderate", "serious", "severe")

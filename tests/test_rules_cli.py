@@ -40,9 +40,9 @@ from conftest import (
     run_cli,
     write_rulebook,
 )
-from engine.analysis import analyse
-from engine.rulebook import load_rulebook
-from engine.templating import markdown_text
+from engine.rulebook.analysis import analyse
+from engine.rulebook.model import load_rulebook
+from engine.documents.templating import markdown_text
 
 SHIPPED = yaml.safe_load(SHIPPED_RULEBOOK)
 HEADER = SHIPPED["rulebook"]
@@ -79,7 +79,7 @@ def test_explain_is_deterministic(fmt):
     assert first == second
     for seed in ("1", "2"):
         other = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "rules", "explain", "--rules", str(RULES), "--format", fmt],
+            [sys.executable, "-m", "engine", "rules", "explain", "--rules", str(RULES), "--format", fmt],
             capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, check=True,
         )
         assert other.stdout.decode("utf-8") == first

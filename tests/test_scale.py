@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import engine.pipeline
-import engine.reports
+import engine.evaluation.pipeline
+import engine.documents.reports
 
 from conftest import (
     AS_OF,
@@ -37,9 +37,9 @@ from conftest import (
     write_batch,
     write_consents,
 )
-from engine.decisions import evaluate_files
-from engine.keys import load_or_create_key
-from engine.store import database_url
+from engine.evaluation.judging import evaluate_files
+from engine.record.keys import load_or_create_key
+from engine.record.store import database_url
 
 POSITIONS = ("van_driver", "cashier", "nurse", "warehouse_picker", "payroll_accountant", "childcare_worker")
 SEVERITIES = ("minor", "moderate", "serious", "severe")
@@ -342,7 +342,7 @@ def _sha256(path: Path) -> str:
 
 def test_a_worker_that_dies_fails_the_run_cleanly(tmp_path, mixed, monkeypatch):
     batch, consents = mixed
-    real = engine.pipeline._evaluate_part
+    real = engine.evaluation.pipeline._evaluate_part
 
     def dies_on_part_three(settings, index):
         if index == 3:
@@ -350,7 +350,7 @@ def test_a_worker_that_dies_fails_the_run_cleanly(tmp_path, mixed, monkeypatch):
         return real(settings, index)
 
     # Workers are forked: they inherit the replaced function.
-    monkeypatch.setattr(engine.pipeline, "_evaluate_part", dies_on_part_three)
+    monkeypatch.setattr(engine.evaluation.pipeline, "_evaluate_part", dies_on_part_three)
     store = tmp_path / "out.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
     result = run_cli(evaluate_args(batch, consents, tmp_path / "out")
@@ -368,7 +368,7 @@ def test_outputs_that_cannot_be_written_leave_nothing_stored(tmp_path, mixed, mo
     def disk_full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(engine.pipeline, "_write_outputs", disk_full)
+    monkeypatch.setattr(engine.evaluation.pipeline, "_write_outputs", disk_full)
     store = tmp_path / "out.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
     result = run_cli(evaluate_args(batch, consents, tmp_path / "out")
@@ -385,7 +385,7 @@ def test_an_interruption_after_recording_says_the_batch_is_stored(tmp_path, mixe
     def interrupted(staging, out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine.reports, "_replace", interrupted)
+    monkeypatch.setattr(engine.documents.reports, "_replace", interrupted)
     store = tmp_path / "out.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
     args = evaluate_args(batch, consents, tmp_path / "out") + ["--db", f"sqlite:///{store}"]

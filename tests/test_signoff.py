@@ -38,8 +38,8 @@ from conftest import (
     write_batch,
     write_consents,
 )
-from engine.deadlines import add_business_days, business_days_between
-from engine.signoff import FACTORS
+from engine.workflow.deadlines import add_business_days, business_days_between
+from engine.workflow.signoff import FACTORS
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("ADJUDICATE_UPDATE_GOLDEN") == "1"

@@ -28,7 +28,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import engine
-import engine.audit
+import engine.record.audit
 from conftest import (
     AS_OF_TEXT,
     EXAMPLE_BATCH,
@@ -44,14 +44,14 @@ from conftest import (
     read_csv,
     run_cli,
 )
-from engine.access import DEFAULT as DEFAULT_POLICY
-from engine.decisions import evaluate_files
+from engine.record.access import DEFAULT as DEFAULT_POLICY
+from engine.evaluation.judging import evaluate_files
 from engine.errors import StoreError
-from engine.keys import KEY_CHECK, load_or_create_key
-from engine.positions import load_tables
-from engine.rulebook import load_rulebook
-from engine.schema import metadata
-from engine.store import MIGRATIONS, Store
+from engine.record.keys import KEY_CHECK, load_or_create_key
+from engine.rulebook.tables import load_tables
+from engine.rulebook.model import load_rulebook
+from engine.record.schema import metadata
+from engine.record.store import MIGRATIONS, Store
 
 USER = "hr-runner"
 BATCH_SHA256 = hashlib.sha256(EXAMPLE_BATCH.read_bytes()).hexdigest()
@@ -230,7 +230,7 @@ def test_the_os_user_runs_the_batch_without_user(store_url, store_db, tmp_path):
 @pytest.mark.parametrize("failure", [KeyboardInterrupt(), RuntimeError("the machine crashed")],
                          ids=["ctrl-c", "crash"])
 def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, tmp_path, monkeypatch, failure):
-    real_append = engine.audit.append
+    real_append = engine.record.audit.append
     seen = []
 
     def fail_midway(connection, **entry):
@@ -239,7 +239,7 @@ def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, t
         raise failure
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine.audit, "append", fail_midway)
+        patch.setattr(engine.record.audit, "append", fail_midway)
         result = evaluate(store_url, tmp_path / "out", code=130 if isinstance(failure, KeyboardInterrupt) else 1)
     assert seen == [50]
     if isinstance(failure, KeyboardInterrupt):
@@ -251,7 +251,7 @@ def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, t
 
     assert store_db.counts() == dict.fromkeys(STORE_TABLES, 0)
     # The store is usable and the run can simply be repeated.
-    assert engine.audit.append is real_append
+    assert engine.record.audit.append is real_append
     again = evaluate(store_url, tmp_path / "out")
     assert "24 new decisions." in again.stdout
     assert store_db.counts(("batches", "decisions", "decision_findings", "audit_log")) == {

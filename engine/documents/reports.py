@@ -1,0 +1,232 @@
+"""A batch's output folder: the CSV files, the memos and a manifest, and
+the rows that go into them (``pipeline`` decides when each is written).
+
+Everything is written into a fresh folder beside the destination and moved
+into place at the end (``staged``), so that an interrupted run never leaves
+a mix of old and new files, and memos of an earlier run never linger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.version import __version__
+from engine.decisions import BatchInfo, BatchResult, Decision
+from engine.errors import OutputError
+from engine.inputs.findings import RejectedRow
+from engine.documents.memos import memo_stem, render_memo
+
+MANIFEST = "batch.json"
+MANIFEST_FORMAT = "adjudicate-batch/1"
+DECISION_COLUMNS = (
+    "candidate_id", "position_id", "recommendation", "reason", "decision_id", "rulebook_version", "memo",
+)
+FINDING_COLUMNS = (
+    "finding_id", "candidate_id", "position_id", "category", "severity", "disposition",
+    "relevance", "handling", "rule_id",
+)
+REJECTED_COLUMNS = ("file", "line", "finding_id", "column", "error")
+OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
+
+# A cell starting with one of these is run as a formula by spreadsheet
+# programs (CSV injection); a leading apostrophe makes it plain text.
+_FORMULA_FIRST = frozenset("=+-@\t\r")
+
+
+class CsvLines:
+    """Rows as CSV records, one text at a time, each value neutralised: the
+    workers format their rows, and the merge only orders the texts."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        # With "\n" as the line end, csv leaves a bare carriage return in a
+        # value unquoted, and a reader would split the record there.
+        self._quoting_all = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def __call__(self, row: Iterable) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        # A formula-like text gets its apostrophe. Numbers and None need no
+        # care; csv writes None as an empty cell.
+        values = [
+            "'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST else value for value in row
+        ]
+        self._writer.writerow(values)
+        text = self._buffer.getvalue()
+        if "\r" not in text:
+            return text
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._quoting_all.writerow(values)
+        return self._buffer.getvalue()
+
+
+def csv_text(columns: Iterable[str], rows: Iterable[Iterable]) -> str:
+    line = CsvLines()
+    return "".join([",".join(columns) + "\n", *(line(row) for row in rows)])
+
+
+def check_destination(out: Path, inputs) -> None:
+    """Raise OutputError unless ``out`` may be written: it does not exist, is
+    empty, or holds nothing but an earlier run's output, and no input file
+    lies in it. Nobody's files are ever deleted."""
+    out = Path(out)
+    if out.name in ("", ".", ".."):
+        raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))
+    if not out.exists():
+        return
+    refuse = "the output folder {}; it is left untouched. Choose another folder with --out."
+    if not out.is_dir():
+        raise OutputError(refuse.format("is a file"), file=str(out))
+    resolved = out.resolve()
+    for path in inputs:
+        if resolved in Path(path).resolve().parents:
+            raise OutputError(refuse.format(f"holds the input file {Path(path).name}"), file=str(out))
+    if not any(out.iterdir()):
+        return
+    if _manifest_format(out / MANIFEST) != MANIFEST_FORMAT:
+        raise OutputError(refuse.format("was not written by adjudicate"), file=str(out))
+    foreign = sorted(
+        str(path.relative_to(out))
+        for path in out.rglob("*")
+        if not _is_output(path.relative_to(out))
+    )
+    if foreign:
+        raise OutputError(
+            refuse.format(f"holds files adjudicate did not write ({', '.join(foreign[:3])})"),
+            file=str(out),
+        )
+
+
+def _manifest_format(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _is_output(relative: Path) -> bool:
+    parts = relative.parts
+    if len(parts) == 1:
+        return parts[0] in OUTPUT_FILES or parts[0] == "memos"
+    return len(parts) == 2 and parts[0] == "memos" and relative.suffix in (".md", ".html")
+
+
+def _replace(staging: Path, out: Path) -> None:
+    if out.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, retired / out.name)
+        os.replace(staging, out)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, out)
+
+
+@contextmanager
+def staged(out: Path):
+    """A fresh folder beside ``out`` to write into, moved into place when the
+    block ends normally and removed, with anything in it, when it does not
+    (an error or Ctrl-C): never a mix of old and new files."""
+    out = Path(out)
+    staging = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        yield staging
+        _replace(staging, out)
+    except OSError as exc:
+        raise OutputError(f"cannot write the output folder: {exc.strerror or exc}.", file=str(out)) from None
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_csv(path: Path, columns: Iterable[str], lines: Iterable[str]) -> None:
+    """A CSV file of a header and records from ``CsvLines``, written as they stream."""
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(columns) + "\n")
+        handle.writelines(lines)
+
+
+def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
+    """Write the decision's memo (Markdown and HTML) into ``folder``; return
+    the file stem."""
+    stem = memo_stem(decision.candidate_id)
+    markdown, html = render_memo(result, decision)
+    (folder / f"{stem}.md").write_text(markdown, encoding="utf-8", newline="")
+    (folder / f"{stem}.html").write_text(html, encoding="utf-8", newline="")
+    return stem
+
+
+def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> tuple:
+    """The decision's row of decisions.csv; ``stem`` names its memo, if one was written."""
+    return (
+        decision.candidate_id,
+        decision.position.position_id if decision.position else "",
+        decision.recommendation.value,
+        decision.reason,
+        decision.decision_id,
+        result.rulebook.version + ("" if result.rulebook.approved else " DRAFT"),
+        f"memos/{stem}.md" if stem else "",
+    )
+
+
+def finding_rows(decision: Decision) -> list[tuple]:
+    """The decision's rows of findings.csv, by finding id. (A vocabulary
+    word is a str whose text is its value: csv writes it as such.)"""
+    return [
+        (
+            f.finding.finding_id,
+            f.finding.candidate_id,
+            f.finding.position_id,
+            f.finding.category,
+            f.finding.severity,
+            f.finding.disposition,
+            f.entry.relevance if f.entry else "",
+            f.handling,
+            f.rule_id,
+        )
+        for f in sorted(decision.findings, key=lambda f: f.finding.finding_id)
+    ]
+
+
+def rejected_row(row: RejectedRow) -> tuple:
+    return (Path(row.file).name, row.line, row.finding_id, row.column, row.error)
+
+
+def manifest(info: BatchInfo, counts: dict) -> dict:
+    """What the batch was evaluated with; no clock time, so reruns compare equal.
+    ``counts``: candidates, findings, rejected_rows and recommendations."""
+    rulebook = info.rulebook
+    return {
+        "format": MANIFEST_FORMAT,
+        "adjudicate_version": __version__,
+        "as_of": info.as_of.isoformat(),
+        "batch": {"file": info.batch_file.name, "sha256": info.batch_sha256},
+        "consents": {"file": info.consents_file.name, "sha256": info.consents_sha256},
+        "rulebook": {
+            "name": rulebook.name,
+            "version": rulebook.version,
+            "effective_date": rulebook.effective_date.isoformat(),
+            "status": rulebook.status,
+            "approved_by": rulebook.approved_by,
+            "approved_on": rulebook.approved_on.isoformat() if rulebook.approved_on else None,
+            "sha256": rulebook.sha256,
+        },
+        "tables_sha256": info.tables.sha256,
+        "counts": {
+            "candidates": counts["candidates"],
+            "findings": counts["findings"],
+            "rejected_rows": counts["rejected_rows"],
+            "recommendations": dict(sorted(counts["recommendations"].items())),
+        },
+    }

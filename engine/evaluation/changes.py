@@ -1,0 +1,113 @@
+"""What a new rulebook version changes, before it goes live.
+
+``compare_rulebooks`` lists the rules added, removed and changed (in words,
+field by field) and the cells of the adjudication matrix whose handling or
+deciding rule changes. ``batch_impact`` evaluates a real batch with both
+versions and lists the candidates whose recommendation would change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.rulebook.analysis import CellChange, changed_cells
+from engine.evaluation.judging import evaluate_files
+from engine.documents.explain import conditions_in_words
+from engine.rulebook.model import Rule, Rulebook
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    rule_id: str
+    changes: tuple[str, ...]  # one sentence per field that changed
+
+
+@dataclass(frozen=True)
+class RulebookChanges:
+    old: Rulebook
+    new: Rulebook
+    added: tuple[Rule, ...]
+    removed: tuple[Rule, ...]
+    changed: tuple[RuleChange, ...]
+    cells: tuple[CellChange, ...]
+
+
+@dataclass(frozen=True)
+class CandidateImpact:
+    candidate_id: str
+    position_id: str
+    before: str
+    after: str
+
+
+def compare_rulebooks(old: Rulebook, new: Rulebook) -> RulebookChanges:
+    old_rules, new_rules = old.rules_by_id, new.rules_by_id
+    changed = []
+    for rule_id in sorted(set(old_rules) & set(new_rules)):
+        sentences = _rule_changes(old_rules[rule_id], new_rules[rule_id], old, new)
+        if sentences:
+            changed.append(RuleChange(rule_id, tuple(sentences)))
+    return RulebookChanges(
+        old=old,
+        new=new,
+        added=tuple(new_rules[i] for i in sorted(set(new_rules) - set(old_rules))),
+        removed=tuple(old_rules[i] for i in sorted(set(old_rules) - set(new_rules))),
+        changed=tuple(changed),
+        cells=tuple(changed_cells(old, new)),
+    )
+
+
+def _rule_changes(before: Rule, after: Rule, old: Rulebook, new: Rulebook) -> list[str]:
+    sentences = []
+    if before.title != after.title:
+        sentences.append(f"title: '{before.title}' becomes '{after.title}'")
+    old_when, new_when = conditions_in_words(before, old), conditions_in_words(after, new)
+    if old_when != new_when:
+        sentences.append(f"applies when: '{'; '.join(old_when)}' becomes '{'; '.join(new_when)}'")
+    if before.handling is not after.handling:
+        sentences.append(f"handling: {before.handling} becomes {after.handling}")
+    if before.precedence != after.precedence:
+        sentences.append(f"precedence: {before.precedence} becomes {after.precedence}")
+    if before.rationale != after.rationale:
+        sentences.append("rationale rewritten")
+    added = [ref for ref in after.legal_basis if ref not in before.legal_basis]
+    removed = [ref for ref in before.legal_basis if ref not in after.legal_basis]
+    if added:
+        sentences.append("legal basis added: " + "; ".join(added))
+    if removed:
+        sentences.append("legal basis removed: " + "; ".join(removed))
+    return sentences
+
+
+def batch_impact(
+    old: Path,
+    new: Path,
+    batch: Path,
+    consents: Path,
+    *,
+    tables: Path,
+    as_of: dt.date,
+    encoding: str = "utf-8",
+) -> list[CandidateImpact]:
+    """Candidates whose recommendation differs between the two rulebooks."""
+    results = [
+        evaluate_files(
+            batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=True
+        )
+        for rules in (old, new)
+    ]
+    before = {d.candidate_id: d for d in results[0].decisions}
+    after = {d.candidate_id: d for d in results[1].decisions}
+    impact = []
+    for candidate in sorted(set(before) | set(after)):
+        was, will = before.get(candidate), after.get(candidate)
+        old_value = was.recommendation.value if was else "(no decision)"
+        new_value = will.recommendation.value if will else "(no decision)"
+        if old_value != new_value:
+            position = (will or was).position
+            impact.append(
+                CandidateImpact(candidate, position.position_id if position else "", old_value, new_value)
+            )
+    return impact

@@ -1,0 +1,286 @@
+"""Judging a batch in memory: consent first (authorisation comes before any
+use), then each finding's risk signature is judged by the rule engine, then
+the recommendation is the most serious handling among the candidate's
+findings. Nothing here depends on the order of the input rows, so the same
+input gives the same decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from engine import canonical
+from engine.inputs.consents import Consent, ConsentRegister, load_consents
+from engine.rulebook.compiled import Judgement, Signature, engine_for
+from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
+from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
+from engine.errors import RulebookError
+from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook, load_rulebook
+from engine.vocabulary import Handling, Lookback, Recommendation
+
+from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
+from engine.rulebook.lookback import age_in_years, lookback_of
+
+
+def load_rules(rules: Path, tables: Path, *, allow_draft: bool = False) -> tuple[Rulebook, PositionTables]:
+    """The rulebook and the position tables. Raises ``AdjudicateError``s.
+
+    A draft rulebook (not approved) is refused unless ``allow_draft``; every
+    output of such a run is then marked DRAFT.
+    """
+    rulebook = load_rulebook(rules)
+    if not rulebook.approved and not allow_draft:
+        raise RulebookError(
+            f"rulebook version {rulebook.version} is a draft: it has no 'approved_by' and "
+            "'approved_on'. Decisions may rest only on an approved rulebook; to try a draft, "
+            "pass --allow-draft, and every output is marked DRAFT.",
+            file=str(rulebook.path),
+        )
+    return rulebook, load_tables(tables, rulebook)
+
+
+def evaluate_files(
+    batch_path: Path,
+    consents_path: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    as_of: dt.date,
+    encoding: str = "utf-8",
+    allow_draft: bool = False,
+) -> BatchResult:
+    """Load every input and evaluate the batch in memory, in one piece (the
+    ``pipeline`` evaluates large batches in parts). Raises ``AdjudicateError``s."""
+    rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
+    batch = load_findings(
+        batch_path,
+        categories=rulebook.categories,
+        positions=position_tables.positions,
+        as_of=as_of,
+        encoding=encoding,
+    )
+    consents = load_consents(consents_path, categories=rulebook.categories, encoding=encoding)
+    return evaluate(batch, consents, position_tables, rulebook, as_of)
+
+
+def evaluate(
+    batch: FindingsBatch,
+    consents: ConsentRegister,
+    tables: PositionTables,
+    rulebook: Rulebook,
+    as_of: dt.date,
+) -> BatchResult:
+    by_candidate: dict[str, list[Finding]] = defaultdict(list)
+    for finding in batch.findings:
+        by_candidate[finding.candidate_id].append(finding)
+    rejected_by_candidate: dict[str, list[RejectedRow]] = defaultdict(list)
+    for row in batch.rejected:
+        rejected_by_candidate[row.candidate_id].append(row)
+
+    # Consent first: a finding outside it never reaches the rules.
+    candidates = sorted(set(by_candidate) | {c for c in rejected_by_candidate if c})
+    statuses = {candidate: consents.status(candidate, as_of) for candidate in candidates}
+    ages = _Ages(as_of)
+    signatures: dict[str, Signature] = {}
+    for candidate, findings in by_candidate.items():
+        consent = statuses[candidate].consent
+        if consent is None:
+            continue
+        for finding in findings:
+            if finding.category in consent.scope:
+                signatures[finding.finding_id] = _signature(finding, tables, ages)
+    judgements = engine_for(rulebook).judge(signatures.values())
+    # Each position's content goes into the id of every decision for it;
+    # it is serialised once per position, not once per decision.
+    position_texts = {
+        pid: canonical.dumps(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
+    }
+    constants = _IdConstants(
+        as_of=canonical.dumps(as_of.isoformat()),
+        rulebook=canonical.dumps({"version": rulebook.version, "sha256": rulebook.sha256}),
+    )
+
+    decisions = []
+    for candidate in candidates:
+        findings = by_candidate.get(candidate, [])
+        status = statuses[candidate]
+        judged = tuple(
+            _judged(finding, status.consent, tables, ages, signatures, judgements)
+            for finding in findings
+        )
+        rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
+        recommendation, reason = _recommend(status, judged, rejected)
+        position = tables.positions[findings[0].position_id] if findings else None
+        position_text = position_texts[position.position_id] if position else "null"
+        findings_json = "[" + ",".join(f.canonical_json() for f in sorted(findings, key=_by_id)) + "]"
+        decisions.append(
+            Decision(
+                decision_id=_decision_id(
+                    candidate, position_text, status.consent, reason, findings_json, rejected, constants
+                ),
+                candidate_id=candidate,
+                position=position,
+                recommendation=recommendation,
+                reason=reason,
+                consent=status.consent,
+                findings=judged,
+                rejected=rejected,
+                findings_json=findings_json,
+            )
+        )
+    return BatchResult(
+        name=Path(batch.path).stem,
+        as_of=as_of,
+        rulebook=rulebook,
+        tables=tables,
+        batch=batch,
+        consents=consents,
+        decisions=tuple(decisions),
+    )
+
+
+def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
+    """The most serious handling decides; a row that could not be read counts
+    as one that needs review, since it could hold anything."""
+    if status.consent is None:
+        return Recommendation.NOT_EVALUATED, status.reason
+    handlings = [f.handling for f in judged]
+    reasons = []
+    uncovered = [f.finding.finding_id for f in judged if f.rule_id == NO_RULE]
+    if uncovered:
+        reasons.append(f"{NO_RULE_REASON}: {', '.join(uncovered)}.")
+    if rejected:
+        handlings.append(Handling.REVIEW)
+        count = len(rejected)
+        if not judged:
+            reasons.append(
+                f"none of the candidate's {count} finding rows could be used (see "
+                "rejected.csv); a person must check them before deciding."
+            )
+        else:
+            reasons.append(
+                f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
+                "used (see rejected.csv); a person must check before deciding."
+            )
+    return Recommendation.from_handlings(handlings), " ".join(reasons)
+
+
+class _Ages:
+    """Ages and lookbacks on the evaluation date, worked out once per date:
+    a batch has millions of findings but only thousands of dates."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self._years: dict[dt.date, int] = {}
+        self._lookbacks: dict[tuple[dt.date, int | None], Lookback] = {}
+
+    def years(self, occurred_on: dt.date) -> int:
+        if occurred_on not in self._years:
+            self._years[occurred_on] = age_in_years(occurred_on, self.as_of)
+        return self._years[occurred_on]
+
+    def lookback(self, occurred_on: dt.date, years: int | None) -> Lookback:
+        key = (occurred_on, years)
+        if key not in self._lookbacks:
+            self._lookbacks[key] = lookback_of(occurred_on, self.as_of, years)
+        return self._lookbacks[key]
+
+
+def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signature:
+    entry = tables.entry(finding.position_id, finding.category)
+    return Signature(
+        category=finding.category,
+        severity=finding.severity,
+        disposition=finding.disposition,
+        relevance=entry.relevance,
+        risk_level=tables.positions[finding.position_id].risk_level,
+        lookback=ages.lookback(finding.occurred_on, entry.lookback_years),
+    )
+
+
+def _judged(finding, consent, tables, ages, signatures, judgements) -> JudgedFinding:
+    age = ages.years(finding.occurred_on)
+    if finding.finding_id not in signatures:
+        rule_id = CONSENT_MISSING if consent is None else CONSENT_SCOPE
+        return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
+    signature = signatures[finding.finding_id]
+    judgement: Judgement = judgements[signature]
+    return JudgedFinding(
+        finding=finding,
+        handling=judgement.handling,
+        rule_id=judgement.rule_id,
+        rule=judgement.rule,
+        entry=tables.entry(finding.position_id, finding.category),
+        age_years=age,
+        lookback=signature.lookback,
+        matched=judgement.matched,
+    )
+
+
+def _row_content(row: RejectedRow) -> tuple:
+    return (row.finding_id, row.column, row.error)
+
+
+def _position_content(tables: PositionTables, position_id: str) -> dict:
+    position = tables.positions[position_id]
+    return {
+        "position_id": position.position_id,
+        "title": position.title,
+        "risk_level": position.risk_level.value,
+        "duties": position.duties,
+        "relevance": [
+            [e.category, e.relevance.value, e.lookback_years, e.rationale]
+            for e in tables.entries_for(position_id)
+        ],
+    }
+
+
+class _IdConstants(NamedTuple):
+    """The parts of every decision id's text that are the same for a whole run."""
+
+    as_of: str
+    rulebook: str
+
+
+def _decision_id(candidate, position_text, consent, reason, findings_json, rejected, constants) -> str:
+    """A content hash of everything the decision rests on, and nothing about
+    where rows stood in the files: the same case gives the same id.
+
+    The hashed text is the canonical JSON (sorted keys, no spaces) of
+    ``decision_content``, put together from its parts: the position and
+    the run's constants are serialised once per run, the findings once per
+    decision. A test holds it equal to json.dumps of ``decision_content``.
+    """
+    text = (
+        f'{{"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
+        f'"consent":{consent.canonical_json() if consent else canonical.dumps({"missing": reason})},'
+        f'"findings":{findings_json},"format":"{DECISION_FORMAT}","position":{position_text},'
+        f'"rejected":{canonical.dumps([list(_row_content(row)) for row in rejected]) if rejected else "[]"},'
+        f'"rulebook":{constants.rulebook}}}'
+    )
+    return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _by_id(finding: Finding) -> str:
+    return finding.finding_id
+
+
+def decision_content(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> dict:
+    """What a decision id is the hash of, as data: the id is the SHA-256 of
+    its canonical JSON text (``_decision_id`` writes that text directly)."""
+    return {
+        "format": DECISION_FORMAT,
+        "as_of": as_of.isoformat(),
+        "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
+        "candidate_id": candidate,
+        "position": position_content,
+        "consent": consent.canonical() if consent else {"missing": reason},
+        "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
+        "rejected": [list(_row_content(row)) for row in rejected],
+    }
+

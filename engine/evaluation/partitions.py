@@ -1,0 +1,267 @@
+"""Splitting a batch by candidate, so that a batch of any size is judged in
+parts that fit in memory, by as many processes as there are cores.
+
+Every row of the batch and of the consents file goes to the part that its
+candidate id hashes to (CRC-32, the same in every process and run), so a
+part holds *all* the rows of its candidates and can be validated and
+evaluated on its own. The one check that needs the whole batch, a finding
+id used by two rows, is made here: the ids are hashed to 8 bytes as they
+stream past (a few MB for millions of rows), and only the ids whose hash
+repeats are then looked up exactly.
+
+The parts are files of row chunks in a private work folder, which the
+caller removes; they are written with ``marshal``, ten times faster than
+pickle for lists of text, and read back by the same interpreter. They
+hold the input as read, nothing more. The number of parts is chosen from
+the file's size, so memory per part stays the same however large the
+batch grows; the outputs do not depend on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import marshal
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.inputs import consents as consents_module
+from engine.inputs import findings as findings_module
+from engine.errors import InputFileError
+from engine.evaluation.processes import beside, parallel
+from engine.inputs.tabular import Malformed, Stream, Table, stream_table, table_of
+
+# Rows per part, aimed at: a part of this size takes a few hundred MB
+# while it is evaluated.
+PART_ROWS = 50_000
+# More parts than this would mean as many open files while splitting.
+MAX_PARTS = 256
+_SAMPLE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Split:
+    """A batch and its consents, split into ``parts`` files in ``folder``."""
+
+    folder: Path
+    parts: int
+    batch: Path
+    consents: Path
+    batch_header: tuple[str, ...]
+    consents_header: tuple[str, ...]
+    batch_sha256: str
+    consents_sha256: str
+    rows: int  # rows of the batch, well-formed or not
+    duplicates: dict[str, int]  # finding id -> rows using it, for ids used more than once
+
+    def part_file(self, kind: str, index: int) -> Path:
+        return self.folder / f"{kind}-{index:03d}.part"
+
+
+def estimated_rows(path: Path) -> int:
+    """About how many rows a batch file holds, from its size."""
+    size = path.stat().st_size
+    if path.suffix.lower() != ".csv":
+        return max(1, size // 100)  # parsed whole anyway: a rough guess will do
+    with path.open("rb") as handle:
+        sample = handle.read(_SAMPLE_BYTES)
+    # The average row length is taken from the start of the file.
+    return max(1, math.ceil(size / max(len(sample) / max(sample.count(b"\n"), 1), 40)))
+
+
+def part_count(path: Path, part_rows: int = PART_ROWS) -> int:
+    """How many parts a batch file is split into: about ``part_rows`` rows each."""
+    return max(1, min(MAX_PARTS, math.ceil(estimated_rows(path) / part_rows)))
+
+
+def open_inputs(batch: Path, consents: Path, *, encoding: str = "utf-8") -> tuple[Stream, Stream]:
+    """Both input files, their headers checked, their rows not yet read:
+    a missing file or a wrong header stops the run before anything is written."""
+    batch_stream = stream_table(
+        batch,
+        what="findings batch",
+        required=findings_module.REQUIRED_COLUMNS,
+        optional=findings_module.OPTIONAL_COLUMNS,
+        encoding=encoding,
+    )
+    consents_stream = stream_table(
+        consents, what="consents file", required=consents_module.COLUMNS, encoding=encoding
+    )
+    return batch_stream, consents_stream
+
+
+def split_batch(
+    batch_stream: Stream,
+    consents_stream: Stream,
+    *,
+    folder: Path,
+    part_rows: int = PART_ROWS,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Split:
+    """Read both files once and write their rows into parts; see the module
+    docstring. With several ``workers``, the consents are split by another
+    process while this one splits the batch, and there are as many parts
+    as a multiple of the workers, so that no worker idles at the end.
+    ``progress`` is called with the number of batch rows read."""
+    batch, consents = batch_stream.path, consents_stream.path
+    parts = part_count(batch, part_rows)
+    if workers > 1 and parts > 1 and parallel():
+        parts = min(MAX_PARTS, -(-parts // workers) * workers)
+    with beside(_split_consents, consents_stream, batch, folder, parts, enabled=workers > 1) as consents_split:
+        rows, hashes = _split_findings(batch_stream, folder, parts, progress)
+        consents_sha256, batch_sha256 = consents_split()
+    split = Split(
+        folder=folder,
+        parts=parts,
+        batch=batch,
+        consents=consents,
+        batch_header=tuple(batch_stream.header),
+        consents_header=tuple(consents_stream.header),
+        batch_sha256=batch_sha256,
+        consents_sha256=consents_sha256,
+        rows=rows,
+        duplicates={},
+    )
+    repeated = _repeated(hashes)
+    if len(repeated):
+        split = _with_duplicates(split, repeated)
+    return split
+
+
+def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray]:
+    """The batch's rows into parts; (rows read, 8-byte hashes of the finding ids)."""
+    candidate = stream.header.index("candidate_id")
+    finding = stream.header.index("finding_id")
+    hashes: list[np.ndarray] = [np.array([], dtype=np.uint64)]
+    rows = 0
+    with _PartWriter(folder, "findings", parts) as writer:
+        for chunk in stream.chunks:
+            writer.write(chunk.rows, chunk.malformed, candidate)
+            ids = [row[finding].strip() for row in chunk.rows]
+            hashes.append(_hashes([i for i in ids if i]))
+            rows += len(chunk.rows) + len(chunk.malformed)
+            if progress is not None:
+                progress(len(chunk.rows) + len(chunk.malformed))
+    if rows == 0:
+        raise InputFileError("the findings batch has a header but no rows.", file=str(stream.path))
+    return rows, np.concatenate(hashes)
+
+
+def _split_consents(stream: Stream, batch: Path, folder: Path, parts: int) -> tuple[str, str]:
+    """The consents' rows into parts; the SHA-256 of the consents file and
+    of the batch file (hashing the batch here too saves the main process
+    a pass over it)."""
+    candidate = stream.header.index("candidate_id")
+    rows = 0
+    with _PartWriter(folder, "consents", parts) as writer:
+        for chunk in stream.chunks:
+            writer.write(chunk.rows, chunk.malformed, candidate)
+            rows += len(chunk.rows) + len(chunk.malformed)
+    if rows == 0:
+        raise InputFileError("the consents file has a header but no rows.", file=str(stream.path))
+    return _sha256(stream.path), _sha256(batch)
+
+
+def read_part(split: Split, index: int) -> tuple[Table, Table]:
+    """The findings and the consents of part ``index``, as tables."""
+    return (
+        _read(split.part_file("findings", index), split.batch, split.batch_header),
+        _read(split.part_file("consents", index), split.consents, split.consents_header),
+    )
+
+
+def part_of(candidate_id: str, parts: int) -> int:
+    return zlib.crc32(candidate_id.strip().encode("utf-8")) % parts
+
+
+class _PartWriter:
+    """Appends rows to the part files of one input, a chunk at a time."""
+
+    def __init__(self, folder: Path, kind: str, parts: int) -> None:
+        self.parts = parts
+        self.handles = [(folder / f"{kind}-{index:03d}.part").open("wb") for index in range(parts)]
+
+    def __enter__(self) -> "_PartWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self.handles:
+            handle.close()
+
+    def write(self, rows: list[list], malformed: list[Malformed], candidate: int) -> None:
+        buckets: list[list[list]] = [[] for _ in range(self.parts)]
+        broken: list[list[tuple]] = [[] for _ in range(self.parts)]
+        crc32, parts = zlib.crc32, self.parts
+        for row in rows:  # part_of, inlined: this runs for every row of the batch
+            buckets[crc32(row[candidate].strip().encode("utf-8")) % parts].append(row)
+        for bad in malformed:
+            # A row cut short is attributed to the candidate its first fields name.
+            broken[part_of(bad.fields.get("candidate_id", ""), parts)].append((bad.line, bad.message, bad.fields))
+        for index, handle in enumerate(self.handles):
+            if buckets[index] or broken[index]:
+                write_frame(handle, (buckets[index], broken[index]))
+
+
+def write_frame(handle: BinaryIO, value) -> None:
+    """Append ``value`` (lists, tuples, text, numbers, bytes) to a work file."""
+    data = marshal.dumps(value)
+    handle.write(len(data).to_bytes(8, "little"))
+    handle.write(data)
+
+
+def read_frames(path: Path) -> Iterator:
+    """The values ``write_frame`` appended to ``path``, in order. (Each is
+    read whole first: marshal.load on a file reads in tiny pieces.)"""
+    with path.open("rb") as handle:
+        while size := handle.read(8):
+            yield marshal.loads(handle.read(int.from_bytes(size, "little")))
+
+
+def _read(path: Path, source: Path, header: tuple[str, ...]) -> Table:
+    rows: list[list] = []
+    malformed: list[Malformed] = []
+    for chunk_rows, chunk_malformed in read_frames(path):
+        rows += chunk_rows
+        malformed += [Malformed(*bad) for bad in chunk_malformed]
+    return table_of(source, list(header), rows, malformed)
+
+
+def _hashes(ids: list[str]) -> np.ndarray:
+    return pd.util.hash_array(np.array(ids, dtype=object))
+
+
+def _repeated(hashes: np.ndarray) -> np.ndarray:
+    ordered = np.sort(hashes)
+    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+
+
+def _with_duplicates(split: Split, repeated: np.ndarray) -> Split:
+    """The exact ids behind repeated hashes, counted over every part."""
+    finding = split.batch_header.index("finding_id")
+    counts: Counter = Counter()
+    for index in range(split.parts):
+        for rows, _ in read_frames(split.part_file("findings", index)):
+            ids = [row[finding].strip() for row in rows]
+            ids = [i for i in ids if i]
+            if ids:
+                hit = np.isin(_hashes(ids), repeated)
+                counts.update(i for i, h in zip(ids, hit) if h)
+    duplicates = {i: n for i, n in counts.items() if n > 1}
+    return dataclasses.replace(split, duplicates=duplicates)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,402 @@
+"""The evaluate job, for a batch of any size: where findings are loaded,
+judged, written up and recorded.
+
+1. **Split** (``partitions``): both input files are read once, as they
+   stream, and every row goes to the part of its candidate.
+2. **Evaluate**: each part is validated and evaluated on its own
+   (``decisions.evaluate``: consent first, then durable-rules, then the
+   recommendation) by a pool of worker processes: processes, never
+   threads, since durable-rules is not thread safe. A worker writes its
+   memos into the staging folder and its rows into part files.
+3. **Write**: the parts' rows are merged, in candidate order, into
+   decisions.csv, findings.csv and rejected.csv.
+4. **Record**: the store takes every decision in one transaction.
+5. The staging folder replaces the output folder.
+
+Memory is bounded by the size of a part, not of the batch. The outputs do
+not depend on the number of workers or of parts: every file is merged in a
+fixed order. Interrupted anywhere before step 4 ends (an error, Ctrl-C),
+nothing is stored and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import heapq
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+
+from engine.record.access import Policy
+from engine.inputs.consents import register_consents
+from engine.decisions import BatchInfo
+from engine.evaluation.judging import evaluate, load_rules
+from engine.inputs.findings import validate_findings
+from engine.record.keys import Sealer
+from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
+from engine.rulebook.tables import PositionTables
+from engine.evaluation.processes import beside, parallel, pool_map
+from engine.documents.reports import (
+    DECISION_COLUMNS,
+    FINDING_COLUMNS,
+    MANIFEST,
+    OUTPUT_FILES,
+    REJECTED_COLUMNS,
+    CsvLines,
+    check_destination,
+    decision_row,
+    finding_rows,
+    manifest,
+    rejected_row,
+    staged,
+    write_csv,
+    write_memo,
+)
+from engine.rulebook.model import Rulebook
+from engine.record.store import BatchRecord, DecisionRecord, Store, batch_id_of, decision_records
+from engine.vocabulary import Recommendation
+
+MEMOS = ("all", "flagged", "none")
+# Warnings name at most this many findings or candidates; the count is exact.
+NAMED = 10
+# Rows per frame of a part's output, so that merging reads a few
+# frames at a time, not whole parts.
+_FRAME_ROWS = 5_000
+
+# progress(label, total) gives a context whose value is advance(count).
+Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+@contextmanager
+def no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    yield lambda count: None
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, and one
+    collection after it. The block makes millions of rows, findings and
+    records, freed by reference counting as it goes; the collector would
+    scan them again and again for cycles they do not form, which costs a
+    third of the time of evaluating a part. Everything the block made is in
+    the youngest generation, so collecting that one alone finds its cycles
+    without scanning the rest of the process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """What a worker reports of its part; the rows themselves go to files."""
+
+    index: int
+    rows: int  # batch rows of the part, usable or not
+    candidates: int
+    findings: int
+    rejected: int
+    recommendations: Counter
+    uncovered: tuple[tuple[str, str], ...]  # (finding id, candidate id), the first NAMED
+    uncovered_count: int
+    orphans: tuple[str, ...]  # candidates with no usable row, the first NAMED
+    orphan_count: int
+
+
+@dataclass(frozen=True)
+class RunReport:
+    info: BatchInfo
+    out: Path
+    record: BatchRecord
+    candidates: int
+    findings: int
+    rejected: int
+    recommendations: Counter
+    uncovered: tuple[tuple[str, str], ...]
+    uncovered_count: int
+    orphans: tuple[str, ...]
+    orphan_count: int
+    memos: int
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a worker needs; handed to each worker process once."""
+
+    rulebook: Rulebook
+    tables: PositionTables
+    as_of: dt.date
+    policy: Policy
+    sealer: Sealer
+    batch_id: str
+    memos: str
+    staging: Path
+    out: Path  # absolute: the store records where the memos will be
+    split: Split
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped the run before its end. ``recorded``:
+    the store had already taken the batch, and only the output folder was
+    not put in place."""
+
+    def __init__(self, recorded: bool) -> None:
+        super().__init__()
+        self.recorded = recorded
+
+
+def run_batch(
+    batch: Path,
+    consents: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    out: Path,
+    as_of: dt.date,
+    store: Store,
+    user: str,
+    policy: Policy,
+    encoding: str = "utf-8",
+    allow_draft: bool = False,
+    memos: str = "all",
+    workers: int = 1,
+    part_rows: int = PART_ROWS,
+    progress: Progress = no_progress,
+) -> RunReport:
+    """Evaluate ``batch`` into the folder ``out`` and record it in ``store``;
+    see the module docstring. Raises ``AdjudicateError``s, and
+    ``Interrupted`` on Ctrl-C."""
+    if memos not in MEMOS:
+        raise ValueError(f"memos must be one of {MEMOS}")
+    batch, consents, out = Path(batch), Path(consents), Path(out)
+    rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
+    inputs = open_inputs(batch, consents, encoding=encoding)
+    record: BatchRecord | None = None
+    try:
+        check_destination(out, (batch, consents))
+        with (
+            staged(out) as staging,
+            tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent, ignore_cleanup_errors=True) as work,
+            _without_cycle_collection(),
+        ):
+            with progress("Reading", estimated_rows(batch)) as advance:
+                split = split_batch(
+                    *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
+                )
+            info = BatchInfo(
+                name=batch.stem,
+                as_of=as_of,
+                rulebook=rulebook,
+                tables=position_tables,
+                batch_file=batch,
+                batch_sha256=split.batch_sha256,
+                consents_file=consents,
+                consents_sha256=split.consents_sha256,
+            )
+            settings = _Settings(
+                rulebook=rulebook, tables=position_tables, as_of=as_of, policy=policy, sealer=store.sealer,
+                batch_id=batch_id_of(info), memos=memos, staging=staging, out=out.resolve(), split=split,
+            )
+            (staging / "memos").mkdir()
+            summaries: list[PartSummary] = []
+            with progress("Evaluating", split.rows) as advance:
+                for summary in _evaluate_parts(settings, workers):
+                    summaries.append(summary)
+                    advance(summary.rows)
+            summaries.sort(key=lambda summary: summary.index)
+            counts = {
+                "candidates": sum(s.candidates for s in summaries),
+                "findings": sum(s.findings for s in summaries),
+                "rejected_rows": sum(s.rejected for s in summaries),
+                "recommendations": sum((s.recommendations for s in summaries), Counter()),
+            }
+            # The files are merged by another process while this one records;
+            # the store commits only once they are written.
+            with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
+                with progress("Recording", counts["candidates"]) as advance:
+                    record = store.record_run(
+                        info,
+                        (_load_records(split.part_file("records", index)) for index in range(split.parts)),
+                        user=user,
+                        output_folder=out,
+                        own_files=[str(settings.out / name) for name in OUTPUT_FILES],
+                        progress=advance,
+                        before_commit=written,
+                    )
+    except KeyboardInterrupt:
+        raise Interrupted(recorded=record is not None) from None
+    finally:
+        for stream in inputs:
+            stream.close()
+    uncovered = sorted(item for s in summaries for item in s.uncovered)
+    orphans = sorted(item for s in summaries for item in s.orphans)
+    return RunReport(
+        info=info,
+        out=out,
+        record=record,
+        candidates=counts["candidates"],
+        findings=counts["findings"],
+        rejected=counts["rejected_rows"],
+        recommendations=counts["recommendations"],
+        uncovered=tuple(uncovered[:NAMED]),
+        uncovered_count=sum(s.uncovered_count for s in summaries),
+        orphans=tuple(orphans[:NAMED]),
+        orphan_count=sum(s.orphan_count for s in summaries),
+        memos=sum(_memo_wanted(memos, r) * n for r, n in counts["recommendations"].items()),
+    )
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def evaluate_part(settings: _Settings, index: int) -> PartSummary:
+    """Validate and evaluate part ``index``; write its memos and rows."""
+    with _without_cycle_collection():
+        return _evaluate_part(settings, index)
+
+
+def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
+    split = settings.split
+    findings_table, consents_table = read_part(split, index)
+    batch = validate_findings(
+        findings_table,
+        categories=settings.rulebook.categories,
+        positions=settings.tables.positions,
+        as_of=settings.as_of,
+        sha256=split.batch_sha256,
+        duplicates=split.duplicates,
+    )
+    consents = register_consents(consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256)
+    result = evaluate(batch, consents, settings.tables, settings.rulebook, settings.as_of)
+
+    memo_folder = settings.staging / "memos"
+    stems = {
+        decision.decision_id: write_memo(result, decision, memo_folder)
+        for decision in result.decisions
+        if _memo_wanted(settings.memos, decision.recommendation.value)
+    }
+    files = {
+        decision_id: [str(settings.out / "memos" / f"{stem}.md"), str(settings.out / "memos" / f"{stem}.html")]
+        for decision_id, stem in stems.items()
+    }
+    records = decision_records(
+        result, result.decisions, sealer=settings.sealer, policy=settings.policy,
+        batch_id=settings.batch_id, files=files,
+    )
+    # In key order: the store's B-trees take sorted rows a quarter faster.
+    records.sort(key=itemgetter(0))
+    _dump_records(split.part_file("records", index), records)
+    # Each record's text goes with the key the merge orders it by.
+    line = CsvLines()
+    _dump_frames(
+        split.part_file("decisions-out", index),
+        ((d.candidate_id, line(decision_row(result, d, stems.get(d.decision_id)))) for d in result.decisions),
+    )
+    _dump_frames(
+        split.part_file("findings-out", index),
+        (((row[1], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)),
+    )
+    _dump_frames(
+        split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
+    )
+    uncovered = [(f.finding.finding_id, f.finding.candidate_id) for f in result.uncovered]
+    orphans = result.candidates_without_findings
+    return PartSummary(
+        index=index,
+        rows=batch.rows,
+        candidates=len(result.decisions),
+        findings=len(batch.findings),
+        rejected=len(result.rejected),
+        recommendations=Counter(d.recommendation.value for d in result.decisions),
+        uncovered=tuple(sorted(uncovered)[:NAMED]),
+        uncovered_count=len(uncovered),
+        orphans=tuple(sorted(orphans)[:NAMED]),
+        orphan_count=len(orphans),
+    )
+
+
+def _memo_wanted(memos: str, recommendation: str) -> bool:
+    """``flagged``: every candidate whose recommendation asks more than proceeding."""
+    return memos == "all" or (memos == "flagged" and recommendation != Recommendation.PROCEED.value)
+
+
+def _evaluate_parts(settings: _Settings, workers: int) -> Iterator[PartSummary]:
+    parts = settings.split.parts
+    if workers <= 1 or parts == 1 or not parallel():
+        for index in range(parts):
+            yield evaluate_part(settings, index)
+        return
+    yield from pool_map(
+        _evaluate_in_worker, range(parts), workers=min(workers, parts),
+        initializer=_start_worker, initargs=(settings,),
+    )
+
+
+_WORKER_SETTINGS: _Settings | None = None
+
+
+def _start_worker(settings: _Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _evaluate_in_worker(index: int) -> PartSummary:
+    assert _WORKER_SETTINGS is not None
+    return evaluate_part(_WORKER_SETTINGS, index)
+
+
+def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) -> None:
+    """The batch's own files, merged from the parts in a fixed order."""
+    for name, kind, columns in (
+        ("decisions.csv", "decisions-out", DECISION_COLUMNS),
+        ("findings.csv", "findings-out", FINDING_COLUMNS),
+        ("rejected.csv", "rejected-out", REJECTED_COLUMNS),
+    ):
+        parts = (_frames(split.part_file(kind, index)) for index in range(split.parts))
+        write_csv(folder / name, columns, (text for _, text in heapq.merge(*parts, key=itemgetter(0))))
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest(info, counts), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def _dump_records(path: Path, records: list[DecisionRecord]) -> None:
+    with path.open("wb") as handle:
+        # marshal takes plain tuples, not NamedTuples.
+        write_frame(handle, [tuple(record) for record in records])
+
+
+def _load_records(path: Path) -> list[DecisionRecord]:
+    return [DecisionRecord(*record) for frame in read_frames(path) for record in frame]
+
+
+def _dump_frames(path: Path, rows: Iterable[tuple]) -> None:
+    with path.open("wb") as handle:
+        frame: list[tuple] = []
+        for row in rows:
+            frame.append(row)
+            if len(frame) == _FRAME_ROWS:
+                write_frame(handle, frame)
+                frame = []
+        if frame:
+            write_frame(handle, frame)
+
+
+def _frames(path: Path) -> Iterator[tuple]:
+    for frame in read_frames(path):
+        yield from frame

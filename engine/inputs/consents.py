@@ -1,0 +1,209 @@
+"""Consents: the candidate's written authorisation, which comes before any use.
+
+A finding is used only if the candidate signed a consent in force on the
+evaluation date and the finding's category is inside its scope. The consent
+that applies is decided here, independently of the order of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from engine import canonical
+from engine.dates import FORMAT_HINT, parse_iso_date
+from engine.errors import allowed, did_you_mean
+from engine.inputs.findings import RejectedRow, malformed_rows
+from engine.inputs.tabular import LINE, Table, read_table
+
+COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
+SCOPE_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class Consent:
+    candidate_id: str
+    scope: frozenset[str]
+    purpose: str
+    signed_on: dt.date
+    expires_on: dt.date
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.signed_on <= on <= self.expires_on
+
+    @classmethod
+    def from_canonical(cls, data: dict) -> "Consent":
+        return cls(
+            candidate_id=data["candidate_id"],
+            scope=frozenset(data["scope"]),
+            purpose=data["purpose"],
+            signed_on=dt.date.fromisoformat(data["signed_on"]),
+            expires_on=dt.date.fromisoformat(data["expires_on"]),
+        )
+
+    def canonical_json(self) -> str:
+        """``canonical()`` as compact JSON with sorted keys, written out
+        directly (see ``Finding.canonical_json``)."""
+        return (
+            f'{{"candidate_id":{canonical.string(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
+            f'"purpose":{canonical.string(self.purpose)},"scope":{_scope_json(self.scope)},'
+            f'"signed_on":"{self.signed_on.isoformat()}"}}'
+        )
+
+    def canonical(self) -> dict:
+        return {
+            "candidate_id": self.candidate_id,
+            "scope": sorted(self.scope),
+            "purpose": self.purpose,
+            "signed_on": self.signed_on.isoformat(),
+            "expires_on": self.expires_on.isoformat(),
+        }
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_json(scope: frozenset[str]) -> str:
+    # Most candidates consent to one of a few scopes.
+    return "[" + ",".join(canonical.string(category) for category in sorted(scope)) + "]"
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """The consent that applies to a candidate, or why none does."""
+
+    consent: Consent | None
+    reason: str  # empty when a consent applies
+
+
+@dataclass(frozen=True)
+class ConsentRegister:
+    path: Path
+    by_candidate: dict  # candidate_id -> list[Consent]
+    rejected: tuple[RejectedRow, ...]
+    sha256: str
+
+    @cached_property
+    def _rejected_by_candidate(self) -> dict[str, list[RejectedRow]]:
+        index: dict[str, list[RejectedRow]] = defaultdict(list)
+        for row in self.rejected:
+            index[row.candidate_id].append(row)
+        return index
+
+    def rejected_of(self, candidate_id: str) -> list[RejectedRow]:
+        """The candidate's consent rows that could not be used, in file order."""
+        return self._rejected_by_candidate.get(candidate_id, [])
+
+    def status(self, candidate_id: str, as_of: dt.date) -> ConsentStatus:
+        consents = self.by_candidate.get(candidate_id, [])
+        in_force = [consent for consent in consents if consent.in_force(as_of)]
+        if len(in_force) == 1:  # the common case, without comparing consents
+            return ConsentStatus(in_force[0], "")
+        if in_force:
+            latest = max(consent.signed_on for consent in in_force)
+            newest = {consent for consent in in_force if consent.signed_on == latest}
+            if len(newest) > 1:
+                return ConsentStatus(
+                    None,
+                    f"{len(newest)} different consents signed on {latest.isoformat()} are in force; "
+                    "it is not clear which scope the candidate authorised.",
+                )
+            return ConsentStatus(newest.pop(), "")
+        unusable = sorted((row.column, row.error) for row in self.rejected_of(candidate_id))
+        if unusable:
+            # No line number here: the reason must not change when rows move.
+            column, error = unusable[0]
+            where = f"column '{column}': " if column else ""
+            return ConsentStatus(
+                None,
+                f"the candidate's consent in {self.path.name} could not be used ({where}{error}); "
+                "see rejected.csv.",
+            )
+        if any(consent.expires_on < as_of for consent in consents):
+            expired = max(consent.expires_on for consent in consents if consent.expires_on < as_of)
+            return ConsentStatus(None, f"the candidate's consent expired on {expired.isoformat()}.")
+        if consents:
+            signed = min(consent.signed_on for consent in consents)
+            return ConsentStatus(
+                None,
+                f"the candidate's consent was signed on {signed.isoformat()}, after the "
+                f"evaluation date {as_of.isoformat()}.",
+            )
+        return ConsentStatus(None, "no consent from the candidate is on file.")
+
+
+def load_consents(path: Path, *, categories: Collection[str], encoding: str = "utf-8") -> ConsentRegister:
+    table = read_table(path, what="consents file", required=COLUMNS, encoding=encoding)
+    return register_consents(
+        table, categories=categories, sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    )
+
+
+def register_consents(table: Table, *, categories: Collection[str], sha256: str) -> ConsentRegister:
+    """The consents of ``table``: a whole file, or the part of it that holds
+    every consent of some candidates (``partitions``)."""
+    categories = list(categories)
+    known = frozenset(categories)
+    by_candidate: dict[str, list[Consent]] = defaultdict(list)
+    rejected: list[RejectedRow] = []
+    for row in table.frame.to_dict("records"):
+        consent = _parse(row, categories, known)
+        if isinstance(consent, Consent):
+            if consent not in by_candidate[consent.candidate_id]:
+                by_candidate[consent.candidate_id].append(consent)
+        else:
+            column, error = consent
+            rejected.append(
+                RejectedRow(
+                    file=str(table.path),
+                    line=int(row[LINE]),
+                    finding_id="",
+                    candidate_id=row["candidate_id"],
+                    column=column,
+                    error=error,
+                )
+            )
+    rejected += malformed_rows(table)
+    return ConsentRegister(
+        path=Path(table.path),
+        by_candidate=dict(by_candidate),
+        rejected=tuple(rejected),
+        sha256=sha256,
+    )
+
+
+def _parse(row: dict, categories: list[str], known: frozenset[str]) -> Consent | tuple[str, str]:
+    """A Consent, or (column, message) for the first problem of the row."""
+    for column in COLUMNS:
+        if not row[column]:
+            return column, f"is empty; every consent needs a value in '{column}'."
+    scope = [item.strip() for item in row["scope"].split(SCOPE_SEPARATOR)]
+    for item in scope:
+        if item not in known:
+            return "scope", (
+                f"unknown category '{item}' in the scope; the scope lists categories separated "
+                f"by '{SCOPE_SEPARATOR}', from {allowed(categories)}." + did_you_mean(item, categories)
+                if item
+                else f"the scope has an empty entry; separate categories with a single '{SCOPE_SEPARATOR}'."
+            )
+    dates = {}
+    for column in ("signed_on", "expires_on"):
+        try:
+            dates[column] = parse_iso_date(row[column])
+        except ValueError:
+            return column, f"'{row[column]}' is not a date; {FORMAT_HINT}."
+    if dates["expires_on"] < dates["signed_on"]:
+        return "expires_on", (
+            f"the consent expires ({row['expires_on']}) before it was signed ({row['signed_on']})."
+        )
+    return Consent(
+        candidate_id=row["candidate_id"],
+        scope=frozenset(scope),
+        purpose=row["purpose"],
+        signed_on=dates["signed_on"],
+        expires_on=dates["expires_on"],
+    )

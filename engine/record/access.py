@@ -1,0 +1,182 @@
+"""The access and retention policy: who may see the reports of which
+positions, and how long personal data is kept.
+
+A small YAML file (``access_policy.yaml``, or ``--policy`` /
+``ADJUDICATE_POLICY``), loaded strictly like the rulebook::
+
+    roles:
+      legal:
+        positions: all
+        may: [view, review, decide]
+      hr_logistics:
+        positions: [van_driver, forklift_operator, warehouse_picker]
+        may: [view, review]
+    users:
+      legal-counsel: [legal]
+      hr-logistics-officer: [hr_logistics]
+    retention:
+      default_days: 365
+      positions:
+        childcare_worker: 1095
+
+See ``docs/decision-record.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
+from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
+
+# A candidate's days to respond to a pre-adverse notice where the policy
+# names none (California Gov. Code §12952: at least 5 business days).
+DEFAULT_RESPONSE_DAYS = 5
+
+DEFAULT_POLICY = Path("access_policy.yaml")
+DEFAULT_RETENTION_DAYS = 365
+ACTIONS = ("view", "review", "decide")
+_VERBS = {"view": "view reports", "review": "review decisions", "decide": "decide"}
+_TOP_KEYS = ("roles", "users", "retention", "notices")
+_ROLE_KEYS = ("positions", "may")
+_RETENTION_KEYS = ("default_days", "positions")
+
+
+class PolicyError(AdjudicateError):
+    """A problem in the access policy file."""
+
+
+@dataclass(frozen=True)
+class Role:
+    positions: frozenset | None  # None: every position
+    may: frozenset  # of ACTIONS
+
+    def covers(self, position_id: str | None) -> bool:
+        return self.positions is None or (position_id is not None and position_id in self.positions)
+
+
+@dataclass(frozen=True)
+class Policy:
+    roles: dict  # role name -> Role
+    users: dict  # user -> tuple of role names
+    default_days: int
+    days_by_position: dict
+    path: Path | None
+    response_days: dict  # jurisdiction (or "default") -> business days to respond to a notice
+
+    def allows(self, user: str, action: str, position_id: str | None) -> bool:
+        return any(
+            action in self.roles[role].may and self.roles[role].covers(position_id)
+            for role in self.users.get(user, ())
+        )
+
+    def require(self, user: str, action: str, position_id: str | None) -> None:
+        """Raise AccessDenied unless ``user`` may ``action`` for the position."""
+        self.check_user(user)
+        if not self.allows(user, action, position_id):
+            raise AccessDenied(
+                f"user '{user}' (roles {', '.join(self.users[user])}) may not {_VERBS[action]} for the "
+                f"position '{position_id or 'unknown'}'."
+            )
+
+    def days_to_respond(self, jurisdiction: str | None) -> int:
+        return self.response_days.get(jurisdiction, self.response_days.get("default", DEFAULT_RESPONSE_DAYS))
+
+    def check_user(self, user: str) -> None:
+        if user not in self.users:
+            # No "did you mean" here: it would tell a stranger who may see what.
+            raise AccessDenied(f"user '{user}' is not in the access policy {self.path}; ask for a role there.")
+
+    def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
+        days = self.days_by_position.get(position_id, self.default_days)
+        return since + dt.timedelta(days=days)
+
+
+DEFAULT = Policy(
+    roles={}, users={}, default_days=DEFAULT_RETENTION_DAYS, days_by_position={}, path=None, response_days={}
+)
+
+
+def policy_path(option: Path | None) -> Path:
+    if option is not None:
+        return Path(option)
+    return Path(os.environ.get("ADJUDICATE_POLICY", DEFAULT_POLICY))
+
+
+def load_policy(path: Path, *, required: bool) -> Policy:
+    """The policy in ``path``; without the file, the default retention and
+    nobody allowed to view anything (or an error if ``required``)."""
+    path = Path(path)
+    if not path.exists():
+        if required:
+            raise PolicyError(
+                "no access policy: create it (see docs/decision-record.md) or name it with --policy.",
+                file=str(path),
+            )
+        return DEFAULT
+    document = load_yaml(path, PolicyError)
+    problems: list[PolicyError] = []
+
+    def problem(message, line):
+        problems.append(PolicyError(message, file=str(path), line=line))
+
+    if not isinstance(document, YamlMap):
+        raise PolicyError(f"the policy must be a mapping with {allowed(_TOP_KEYS)}.", file=str(path), line=1)
+    for message, line in key_problems(document, _TOP_KEYS, "the policy"):
+        problem(message, line)
+    for key in ("roles", "users"):
+        if not isinstance(document.get(key) or {}, dict):
+            raise PolicyError(f"'{key}' must be a mapping, by name.", file=str(path), line=document.line_of(key))
+    roles: dict = {}
+    for role, entry in (document.get("roles") or {}).items():
+        line = document["roles"].line_of(role)
+        if not isinstance(entry, dict):
+            problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
+            continue
+        for message, key_line in key_problems(entry, _ROLE_KEYS, f"role '{role}'"):
+            problem(message, key_line)
+        positions = entry.get("positions")
+        may = entry.get("may", ["view"])
+        if not isinstance(may, list) or not all(action in ACTIONS for action in may):
+            problem(f"'may' in role '{role}' lists actions from {allowed(ACTIONS)}.", entry.line_of("may"))
+            continue
+        if positions == "all":
+            roles[role] = Role(None, frozenset(may))
+        elif isinstance(positions, list) and all(isinstance(p, str) for p in positions):
+            roles[role] = Role(frozenset(positions), frozenset(may))
+        else:
+            problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
+    users: dict = {}
+    for user, user_roles in (document.get("users") or {}).items():
+        listed = user_roles if isinstance(user_roles, list) else [user_roles]
+        if not all(isinstance(r, str) for r in listed):
+            problem(f"user '{user}' lists roles by name, such as [legal].", document["users"].line_of(user))
+            continue
+        unknown = [r for r in listed if r not in roles]
+        if unknown:
+            problem(f"user '{user}' has the unknown role '{unknown[0]}'; roles: {allowed(roles)}."
+                    + did_you_mean(str(unknown[0]), roles), document["users"].line_of(user))
+            continue
+        users[str(user)] = tuple(listed)
+    retention = document.get("retention") or YamlMap()
+    default_days = retention.get("default_days", DEFAULT_RETENTION_DAYS) if isinstance(retention, dict) else None
+    by_position = retention.get("positions", {}) if isinstance(retention, dict) else None
+    if not _days(default_days):
+        problem("'default_days' must be a whole number of days, at least 1.", getattr(retention, "line", None))
+    if not isinstance(by_position, dict) or not all(_days(d) for d in by_position.values()):
+        problem("'retention: positions' maps position ids to whole numbers of days.", getattr(retention, "line", None))
+    notices = document.get("notices") or {}
+    response_days = notices.get("response_business_days", {}) if isinstance(notices, dict) else None
+    if not isinstance(response_days, dict) or not all(_days(d) for d in response_days.values()):
+        problem("'notices: response_business_days' maps 'default' or a jurisdiction (such as US-CA) "
+                "to a whole number of business days, at least 1.", document.line_of("notices"))
+    if problems:
+        raise InvalidConfiguration(f"The access policy {path}", problems)
+    return Policy(roles, users, default_days, dict(by_position), path, dict(response_days or {}))
+
+
+def _days(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -1,0 +1,127 @@
+"""The audit trail: an append-only log in which every entry is chained to
+the one before it by a SHA-256 hash, like a ledger.
+
+An entry's hash is an HMAC-SHA-256, keyed with a key derived from the
+store's encryption key, over its sequence number, time, actor, action,
+subject, details and the previous entry's hash. Editing an entry breaks its
+own hash; deleting or reordering entries breaks the sequence or the chain;
+and somebody who can write to the database but does not hold the key file
+cannot compute the hashes of a rewritten chain. ``verify`` walks the whole
+chain and names the first entry that does not hold. Entries name decisions
+and batches by id; the free text they keep (a purpose of access) is kept
+as long as the trail, so it must not name the candidate.
+
+The key comes with the connection (``connection.info["audit_key"]``, set by
+the store), so that callers cannot forget it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from engine import canonical
+from engine.record.schema import audit_log
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    decision_id: str | None
+    batch_id: str | None
+    detail: str  # canonical JSON
+    prev_hash: str
+    entry_hash: str
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.detail)
+
+
+def entry_hash(key: bytes, seq, at, actor, action, decision_id, batch_id, detail, prev_hash) -> str:
+    payload = json.dumps(
+        [seq, at, actor, action, decision_id, batch_id, detail, prev_hash],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _key(connection: sa.Connection) -> bytes:
+    return connection.info["audit_key"]
+
+
+def append(
+    connection: sa.Connection,
+    *,
+    actor: str,
+    action: str,
+    decision_id: str | None = None,
+    batch_id: str | None = None,
+    detail: dict | None = None,
+) -> Entry:
+    """Add an entry inside the caller's transaction (which the store has made
+    exclusive, so that two writers cannot both extend the same head)."""
+    last = connection.execute(
+        sa.select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
+    at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    text = canonical.dumps(detail or {})
+    digest = entry_hash(_key(connection), seq, at, actor, action, decision_id, batch_id, text, prev_hash)
+    connection.execute(
+        audit_log.insert().values(
+            seq=seq, at=at, actor=actor, action=action, decision_id=decision_id,
+            batch_id=batch_id, detail=text, prev_hash=prev_hash, entry_hash=digest,
+        )
+    )
+    return Entry(seq, at, actor, action, decision_id, batch_id, text, prev_hash, digest)
+
+
+def entries(connection: sa.Connection, query=None) -> list[Entry]:
+    query = query if query is not None else sa.select(audit_log)
+    return [Entry(**row._mapping) for row in connection.execute(query.order_by(audit_log.c.seq))]
+
+
+@dataclass(frozen=True)
+class Verification:
+    count: int
+    head: str  # the hash of the last entry: record it elsewhere to detect a cut tail
+    broken_at: int | None
+    problem: str
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(connection: sa.Connection) -> Verification:
+    previous_hash, expected_seq, count = GENESIS, 1, 0
+    for entry in entries(connection):
+        count += 1
+        if entry.seq != expected_seq:
+            return Verification(count, previous_hash, entry.seq,
+                                f"entry {entry.seq} follows entry {expected_seq - 1}: "
+                                f"entries {expected_seq} to {entry.seq - 1} were removed.")
+        if entry.prev_hash != previous_hash:
+            return Verification(count, previous_hash, entry.seq,
+                                f"entry {entry.seq} does not follow the entry before it (its link to the "
+                                "previous hash is wrong): entries were removed, inserted or reordered.")
+        recomputed = entry_hash(_key(connection), entry.seq, entry.at, entry.actor, entry.action, entry.decision_id,
+                                entry.batch_id, entry.detail, entry.prev_hash)
+        if recomputed != entry.entry_hash:
+            return Verification(count, previous_hash, entry.seq,
+                                f"entry {entry.seq} ({entry.action} at {entry.at}) was altered: its content "
+                                "does not match its hash.")
+        previous_hash, expected_seq = entry.entry_hash, expected_seq + 1
+    return Verification(count, previous_hash, None, "")

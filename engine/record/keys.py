@@ -1,0 +1,94 @@
+"""Encryption at rest: free text and canonical inputs are sealed with
+AES-256-GCM (authenticated encryption, from the ``cryptography`` package).
+
+The key lives in a key file (``ADJUDICATE_KEY_FILE``, or beside the store).
+Each sealed value is bound to its row by associated data (the decision id),
+so a ciphertext copied into another row does not open. A wrong key fails
+with a clear message, never with garbage.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from engine.errors import StoreError
+
+NONCE_BYTES = 12
+KEY_CHECK = b"adjudicate key check"
+
+
+@dataclass(frozen=True)
+class Sealer:
+    key: bytes = field(repr=False)
+    path: Path
+
+    @property
+    def audit_key(self) -> bytes:
+        """A separate key for the audit chain's HMAC, derived from this one."""
+        return hmac.new(self.key, b"adjudicate audit chain", hashlib.sha256).digest()
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, non-secret name of the key, for messages."""
+        return hashlib.sha256(b"fingerprint" + self.key).hexdigest()[:12]
+
+    @cached_property
+    def _cipher(self) -> AESGCM:
+        return AESGCM(self.key)
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._cipher.encrypt(nonce, plaintext, context.encode("utf-8"))
+
+    def open(self, sealed: bytes, context: str) -> bytes:
+        try:
+            return self._cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode("utf-8"))
+        except (InvalidTag, ValueError):
+            raise StoreError(
+                f"a sealed value of {context} cannot be opened with the key in {self.path} "
+                f"(fingerprint {self.fingerprint}): the key is wrong or the data was altered.",
+                file=str(self.path),
+            ) from None
+
+
+def load_or_create_key(path: Path, announce=print) -> Sealer:
+    """Read the key file; create it (owner-only) if it does not exist yet."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = AESGCM.generate_key(bit_length=256)
+        # O_EXCL: never overwrite a key another process just created.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(base64.b64encode(key).decode("ascii") + "\n")
+        announce(
+            f"Created the encryption key {path} (readable by its owner only). Keep a copy in a safe "
+            "place: without it the stored findings cannot be read."
+        )
+        return Sealer(key, path)
+    try:
+        key = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise StoreError(
+            "the key file cannot be read as a base64 key; restore it from your backup.", file=str(path)
+        ) from None
+    if len(key) != 32:
+        raise StoreError(
+            f"the key file holds {len(key)} bytes, not the 32 of an AES-256 key; restore it from your backup.",
+            file=str(path),
+        )
+    if path.stat().st_mode & 0o077:
+        announce(
+            f"Warning: the key file {path} can be read by other users; make it readable by its owner "
+            f"only (chmod 600 {path})."
+        )
+    return Sealer(key, path)

@@ -1,0 +1,142 @@
+"""Retention and destruction: personal data is kept for its retention
+period (set per position in the access policy) and then destroyed.
+
+Purge deletes a decision's findings, their descriptions, its canonical
+input, its candidate reference and reason, and the memo files the tool
+wrote for it; what remains is a tombstone without personal data (decision
+id, batch, position, recommendation, dates, hashes) and the audit entry
+that records the destruction. A batch's own files (decisions.csv, ...) are
+removed when the last of its decisions is purged. On SQLite the freed pages
+are overwritten (secure_delete) and the file is vacuumed, so that deleted
+data is not left on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from engine.record import audit
+from engine.errors import OutputError
+from engine.record.schema import decision_findings, decisions, final_decisions, responses, reviews, written_files
+from engine.record.store import Store
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    decision_ids: tuple[str, ...]
+    files: tuple[str, ...]
+    dry_run: bool
+
+
+def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> PurgeReport:
+    due_query = (
+        sa.select(decisions.c.decision_id, decisions.c.batch_id)
+        .where(decisions.c.purged_on.is_(None), decisions.c.retain_until < as_of.isoformat())
+        .order_by(decisions.c.decision_id)
+    )
+    with store.transaction() as connection:
+        due = connection.execute(due_query).all()
+        ids = [row.decision_id for row in due]
+        files = _files_to_remove(connection, ids)
+        if dry_run or not ids:
+            return PurgeReport(tuple(ids), tuple(files), dry_run)
+        for chunk in _chunks(ids):
+            connection.execute(decision_findings.delete().where(decision_findings.c.decision_id.in_(chunk)))
+            # The person's own words and the reviewers' assessment of them go;
+            # who reviewed, decided and when stays, without the content.
+            connection.execute(reviews.update().where(reviews.c.decision_id.in_(chunk)).values(assessment=None))
+            connection.execute(responses.update().where(responses.c.decision_id.in_(chunk)).values(content=None))
+            connection.execute(
+                final_decisions.update().where(final_decisions.c.decision_id.in_(chunk)).values(reason=None)
+            )
+            connection.execute(
+                decisions.update()
+                .where(decisions.c.decision_id.in_(chunk))
+                .values(candidate_id=None, reason=None, canonical_input=None, purged_on=dt.date.today().isoformat())
+            )
+        for chunk in _chunks(files):
+            connection.execute(written_files.delete().where(written_files.c.path.in_(chunk)))
+        audit.append(
+            connection, actor=user, action="data purged",
+            detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files)},
+        )
+        # The files go before the transaction commits: if one cannot be
+        # removed, nothing is recorded as destroyed and the next purge
+        # tries again; if the commit fails after, the files are gone and
+        # the next purge finishes the rows.
+        _remove(files)
+    _compact(store)
+    return PurgeReport(tuple(ids), tuple(files), dry_run)
+
+
+def _remove(files: list[str]) -> None:
+    for path in map(Path, files):
+        try:
+            path.unlink(missing_ok=True)
+            if path.parent.name == "memos" and path.parent.is_dir() and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot remove a file with personal data: {exc.strerror}. Nothing was purged; fix the "
+                "permission and purge again.",
+                file=str(path),
+            ) from None
+
+
+def _compact(store: Store) -> None:
+    """Rewrite the tables so that deleted rows do not linger on disk."""
+    raw = store.engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        if store.is_sqlite:
+            connection.execute("VACUUM")  # outside any transaction, as VACUUM requires
+        else:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM FULL decisions, decision_findings, reviews, responses, final_decisions, written_files")
+    finally:
+        raw.close()
+
+
+def _files_to_remove(connection, ids: list[str]) -> list[str]:
+    """The files written for the decisions due, and the files of every
+    batch (decisions.csv, ...) whose decisions are then all purged."""
+    if not ids:
+        return []
+    files, batch_ids = set(), set()
+    for chunk in _chunks(ids):
+        for row in connection.execute(
+            sa.select(written_files.c.path, written_files.c.batch_id).where(written_files.c.decision_id.in_(chunk))
+        ):
+            files.add(row.path)
+            batch_ids.add(row.batch_id)
+    due = set(ids)
+    for batch_id in sorted(batch_ids):
+        # A batch's files hold every decision it wrote memos for, including
+        # decisions first stored by another batch.
+        members = set(connection.execute(
+            sa.select(written_files.c.decision_id).where(
+                written_files.c.batch_id == batch_id, written_files.c.decision_id.is_not(None)
+            )
+        ).scalars())
+        alive = set(connection.execute(
+            sa.select(decisions.c.decision_id).where(
+                decisions.c.decision_id.in_(members), decisions.c.purged_on.is_(None)
+            )
+        ).scalars()) if members else set()
+        if alive <= due:
+            files.update(connection.execute(
+                sa.select(written_files.c.path).where(
+                    written_files.c.batch_id == batch_id, written_files.c.decision_id.is_(None)
+                )
+            ).scalars())
+    return sorted(files)
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,474 @@
+"""The decision store: every evaluated batch and decision as a record that
+can be proven later.
+
+SQLite by default, in a file that needs no set-up; PostgreSQL when the URL
+says so (several HR teams sharing one store). SQLAlchemy Core talks to both;
+the schema is created and upgraded by Alembic migrations when the store is
+opened. Personal free text and the canonical inputs are sealed with the key
+(``keys``). Every change writes an audit entry in the same transaction
+(``audit``), and transactions that extend the audit chain are exclusive, so
+that concurrent writers line up instead of forking the chain.
+
+The default location and the key file are described in
+``docs/decision-record.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+from operator import itemgetter
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from engine import canonical
+from engine.version import __version__
+from engine.record import audit
+from engine.record.access import Policy
+from engine.decisions import BatchInfo, BatchResult, Decision
+from engine.errors import StoreError
+from engine.record.keys import KEY_CHECK, Sealer, load_or_create_key
+from engine.record.schema import batches, decision_findings, decisions, meta, rulebook_versions, table_versions, written_files
+
+DEFAULT_DB = Path("reports_out") / "adjudicate.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+INPUT_FORMAT = "adjudicate-input/1"
+
+
+def database_url(option: str | None) -> str:
+    """The store's URL: the option, else ADJUDICATE_DB, else the default file."""
+    url = option or os.environ.get("ADJUDICATE_DB") or f"sqlite:///{DEFAULT_DB}"
+    if "://" not in url:  # a plain path
+        url = f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def key_file_for(url: sa.URL, option: str | None) -> Path:
+    chosen = option or os.environ.get("ADJUDICATE_KEY_FILE")
+    if chosen:
+        return Path(chosen)
+    if url.get_backend_name() == "sqlite" and url.database:
+        database = Path(url.database)
+        return database.with_name(database.stem + ".key")
+    raise StoreError(
+        "a shared store needs its key file named: set ADJUDICATE_KEY_FILE (or --key-file) to the "
+        "key that every user of this store shares."
+    )
+
+
+def current_user(option: str | None) -> str:
+    if option:
+        return option
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    stored: int  # decisions stored by this run
+    already: int  # decisions the store already had (a re-run)
+
+
+class Store:
+    def __init__(
+        self, url: str | None = None, key_file: str | None = None, announce=print, *, create: bool = True
+    ) -> None:
+        self.url = sa.make_url(database_url(url))
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        database = Path(self.url.database) if self.is_sqlite and self.url.database not in (None, "", ":memory:") else None
+        if database is not None and not database.exists() and not create:
+            raise StoreError(
+                f"there is no store at {database}: evaluate a batch first, or name the store with "
+                "--db or ADJUDICATE_DB."
+            )
+        try:
+            self.engine = sa.create_engine(self.url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use the store URL '{self.url}': {exc}.") from None
+        if self.is_sqlite:
+            _exclusive_sqlite_transactions(self.engine)
+        key_path = key_file_for(self.url, key_file)
+        existing = self._has_schema()
+        if not existing and not create:
+            raise StoreError(
+                f"there is no store at {self.url.render_as_string()}: evaluate a batch first, or name the "
+                "store with --db or ADJUDICATE_DB."
+            )
+        if existing and not key_path.exists():
+            raise StoreError(
+                "this store exists, but its key file is missing: restore the key from your backup "
+                "(or set ADJUDICATE_KEY_FILE to it). Without it the stored findings cannot be read.",
+                file=str(key_path),
+            )
+        self.sealer: Sealer = load_or_create_key(key_path, announce)
+        if database is not None and not database.exists():
+            database.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the start: the file holds candidate references.
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        # The key is checked before any migration: a wrong key changes nothing.
+        if existing:
+            self._check_key(create=False)
+        self._upgrade()
+        self._check_key(create=True)
+
+    # --- set-up ---------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A transaction that may extend the audit chain: exclusive."""
+        try:
+            with self.engine.begin() as connection:
+                connection.info["audit_key"] = self.sealer.audit_key
+                if not self.is_sqlite:
+                    connection.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                yield connection
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url.render_as_string()} cannot be used: {exc.orig}.") from None
+
+    @contextmanager
+    def reading(self):
+        try:
+            with self.engine.connect() as connection:
+                connection.info["audit_key"] = self.sealer.audit_key
+                yield connection
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url.render_as_string()} cannot be read: {exc.orig}.") from None
+
+    def _upgrade(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                if not self.is_sqlite:
+                    # Two processes opening a new store must not both create it.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
+
+    def _has_schema(self) -> bool:
+        if self.is_sqlite and not (self.url.database and Path(self.url.database).exists()):
+            return False  # connecting would create the file
+        try:
+            with self.engine.connect() as connection:
+                return sa.inspect(connection).has_table("meta")
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
+
+    def _check_key(self, *, create: bool) -> None:
+        with self.transaction() as connection:
+            row = connection.execute(sa.select(meta.c.value).where(meta.c.key == "key_check")).first()
+            if row is None:
+                if create:
+                    sealed = self.sealer.seal(KEY_CHECK, "key check").hex()
+                    connection.execute(meta.insert().values(key="key_check", value=sealed))
+                return
+        try:
+            opened = self.sealer.open(bytes.fromhex(row.value), "key check")
+        except StoreError:
+            opened = None
+        if opened != KEY_CHECK:
+            raise StoreError(
+                f"the key file {self.sealer.path} (fingerprint {self.sealer.fingerprint}) is not the key "
+                "this store was created with. Set ADJUDICATE_KEY_FILE to the store's key; nothing was "
+                "read or written.",
+                file=str(self.sealer.path),
+            )
+
+    # --- writing a batch --------------------------------------------------
+
+    def record_batch(self, result: BatchResult, *, user: str, policy: Policy, output_folder: Path | None, files: dict) -> BatchRecord:
+        """Store a batch evaluated in memory; see ``record_run``. ``files``
+        maps a decision id (or None for the batch's own files) to the paths
+        written for it."""
+        batch_id = batch_id_of(result.info)
+        paths = {key: [str(Path(path).resolve()) for path in value] for key, value in files.items()}
+        records = decision_records(
+            result, result.decisions, sealer=self.sealer, policy=policy, batch_id=batch_id, files=paths
+        )
+        return self.record_run(
+            result.info, [records], user=user, output_folder=output_folder, own_files=paths.get(None, [])
+        )
+
+    def record_run(
+        self,
+        info: BatchInfo,
+        parts: Iterable[list[DecisionRecord]],
+        *,
+        user: str,
+        output_folder: Path | None,
+        own_files: list[Path],
+        progress: Callable[[int], None] | None = None,
+        before_commit: Callable[[], object] | None = None,
+    ) -> BatchRecord:
+        """Store the batch and its decisions, given part by part, in one
+        transaction, with one audit entry.
+
+        Running the same batch again stores nothing twice. ``own_files`` are
+        the batch's own output files and each record names its memo files
+        (absolute paths), so that purge can remove them. ``progress`` is called with the number
+        of decisions handled.
+        """
+        batch_id = batch_id_of(info)
+        stored_ids: list[str] = []
+        already = 0
+        revived_count = 0
+        with self.transaction() as connection:
+            _insert_missing(connection, rulebook_versions, "sha256", {
+                "sha256": info.rulebook.sha256, "name": info.rulebook.name,
+                "version": info.rulebook.version,
+                # The text as evaluated (no newline translation), so the hash still matches.
+                "content": info.rulebook.text,
+            })
+            _insert_missing(connection, table_versions, "sha256", {
+                "sha256": info.tables.sha256,
+                "positions": info.tables.texts["positions.csv"],
+                "relevance": info.tables.texts["relevance.csv"],
+            })
+            existing = connection.execute(sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)).first()
+            if existing is None:
+                connection.execute(batches.insert().values(
+                    batch_id=batch_id,
+                    input_file=info.batch_file.name, input_sha256=info.batch_sha256,
+                    consents_file=info.consents_file.name, consents_sha256=info.consents_sha256,
+                    as_of=info.as_of.isoformat(), run_by=user,
+                    run_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    rulebook_sha256=info.rulebook.sha256, tables_sha256=info.tables.sha256,
+                    engine_version=__version__, durable_rules_version=package_version("durable-rules"),
+                    output_folder=str(output_folder) if output_folder else None,
+                ))
+            for records in parts:
+                new, revived, known = _sort_out(connection, records)
+                if revived:
+                    # A purged decision submitted again is personal data
+                    # collected anew: it is stored again, with a new retention period.
+                    for chunk in _chunked([r.decision_id for r in revived]):
+                        connection.execute(decisions.delete().where(decisions.c.decision_id.in_(chunk)))
+                _insert_rows(connection, decisions, DECISION_FIELDS, [r.row for r in new + revived])
+                _insert_rows(connection, decision_findings, FINDING_FIELDS, [f for r in new + revived for f in r.findings])
+                # The latest run owns a file: an output folder used again
+                # holds this batch's files now, and purging the old batch
+                # must not remove them.
+                _own_files(connection, [(path, batch_id, r.decision_id) for r in records for path in r.files])
+                stored_ids += [r.decision_id for r in new + revived]
+                revived_count += len(revived)
+                already += known
+                if progress is not None:
+                    progress(len(records))
+            _own_files(connection, [(str(path), batch_id, None) for path in own_files])
+            audit.append(
+                connection, actor=user, action="batch evaluated", batch_id=batch_id,
+                detail={
+                    "input_sha256": info.batch_sha256, "as_of": info.as_of.isoformat(),
+                    "rulebook_version": info.rulebook.version, "rulebook_sha256": info.rulebook.sha256,
+                    "decisions_stored": len(stored_ids) - revived_count, "decisions_already_stored": already,
+                    "decisions_stored_again_after_purge": revived_count,
+                    "decision_ids": sorted(stored_ids),
+                },
+            )
+            if before_commit is not None:
+                before_commit()
+        return BatchRecord(batch_id, len(stored_ids), already)
+
+    # --- reading ------------------------------------------------------------
+
+    def decision(self, connection, decision_id: str):
+        row = connection.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+        if row is None:
+            raise StoreError(f"no decision '{decision_id}' in the store {self.url.render_as_string()}.")
+        return row
+
+    def record_written_file(self, connection, path: Path, decision_id: str) -> None:
+        """Remember a file written with a decision's personal data, for purge."""
+        batch_id = self.decision(connection, decision_id).batch_id
+        _own_files(connection, [(str(Path(path).resolve()), batch_id, decision_id)])
+
+    def opened_input(self, row) -> dict:
+        return json.loads(self.sealer.open(row.canonical_input, row.decision_id))
+
+
+def batch_id_of(info: BatchInfo) -> str:
+    text = json.dumps([
+        info.batch_sha256, info.consents_sha256, info.as_of.isoformat(),
+        info.rulebook.sha256, info.tables.sha256,
+    ])
+    return "B-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+DECISION_FIELDS = (
+    "decision_id", "batch_id", "candidate_id", "position_id", "recommendation", "reason", "as_of",
+    "rulebook_sha256", "tables_sha256", "canonical_input", "purged_on", "retain_until",
+)
+FINDING_FIELDS = (
+    "decision_id", "finding_id", "category", "severity", "disposition", "relevance", "handling",
+    "rule_id", "lookback",
+)
+
+
+class DecisionRecord(NamedTuple):
+    """One decision's rows for the store, made where it was evaluated (a
+    worker process seals them); ``files`` are the paths written for it."""
+
+    decision_id: str
+    row: tuple  # DECISION_FIELDS
+    findings: tuple[tuple, ...]  # FINDING_FIELDS
+    files: tuple[str, ...]
+
+
+def decision_records(
+    result: BatchResult, chosen: Iterable[Decision], *, sealer: Sealer, policy: Policy, batch_id: str, files: dict
+) -> list[DecisionRecord]:
+    """The store's rows for the ``chosen`` decisions of ``result``. The
+    canonical input is sealed; it alone holds the findings' descriptions.
+    ``files`` maps a decision id to the absolute paths written for it."""
+    as_of = result.as_of.isoformat()
+    records = []
+    for decision in chosen:
+        position_id = decision.position.position_id if decision.position else None
+        canonical = canonical_input_json(result, decision)
+        row = (
+            decision.decision_id, batch_id, decision.candidate_id, position_id,
+            decision.recommendation.value, decision.reason, as_of,
+            result.rulebook.sha256, result.tables.sha256,
+            sealer.seal(canonical.encode("utf-8"), decision.decision_id),
+            None, policy.retain_until(position_id, result.as_of).isoformat(),
+        )
+        findings = tuple(
+            (
+                decision.decision_id, judged.finding.finding_id, judged.finding.category,
+                judged.finding.severity.value, judged.finding.disposition.value,
+                judged.entry.relevance.value if judged.entry else None,
+                judged.handling.value, judged.rule_id,
+                judged.lookback.value if judged.lookback else None,
+            )
+            for judged in decision.findings
+        )
+        records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))
+    return records
+
+
+def canonical_input(result: BatchResult, decision: Decision) -> dict:
+    """Everything needed to evaluate this decision again, from the store alone."""
+    consents = result.consents
+    return {
+        "format": INPUT_FORMAT,
+        "candidate_id": decision.candidate_id,
+        "batch_file": result.batch.path.name,
+        "consents_file": consents.path.name,
+        "findings": sorted((judged.finding.canonical() for judged in decision.findings), key=itemgetter("finding_id")),
+        "rejected": [_row(row) for row in decision.rejected],
+        "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
+        "consents_rejected": [_row(r) for r in consents.rejected_of(decision.candidate_id)],
+    }
+
+
+def canonical_input_json(result: BatchResult, decision: Decision) -> str:
+    """``canonical_input`` as compact JSON with sorted keys, put together
+    from the findings' JSON text that the decision id was made from (this
+    runs for every decision; a test holds the two equal)."""
+    consents = result.consents
+    candidate = decision.candidate_id
+    consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))
+    return (
+        f'{{"batch_file":{canonical.string(result.batch.path.name)},"candidate_id":{canonical.string(candidate)},'
+        f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents.path.name)},'
+        f'"consents_rejected":{_rows_json(consents.rejected_of(candidate))},'
+        f'"findings":{decision.findings_json},"format":"{INPUT_FORMAT}",'
+        f'"rejected":{_rows_json(decision.rejected)}}}'
+    )
+
+
+def _rows_json(rows) -> str:
+    return canonical.dumps([_row(row) for row in rows]) if rows else "[]"
+
+
+def _row(row) -> dict:
+    return {
+        "file": Path(row.file).name, "line": row.line, "finding_id": row.finding_id,
+        "candidate_id": row.candidate_id, "column": row.column, "error": row.error,
+    }
+
+
+def _own_files(connection, rows: list[tuple[str, str, str | None]]) -> None:
+    """The latest writer owns a file: a file written again (an output folder
+    or an export path used twice) is purged with its newest content's data.
+    ``rows`` are (path, batch id, decision id)."""
+    if rows:
+        connection.exec_driver_sql(
+            f"INSERT INTO {written_files.name} (path, batch_id, decision_id) VALUES ({_markers(connection, 3)}) "
+            "ON CONFLICT (path) DO UPDATE SET batch_id = excluded.batch_id, decision_id = excluded.decision_id",
+            rows,
+        )
+
+
+def _insert_rows(connection, table: sa.Table, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Many rows at once through the driver: building a dict per row through
+    SQLAlchemy costs three times as long for a million findings."""
+    if rows:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({_markers(connection, len(fields))})", rows
+        )
+
+
+def _markers(connection, count: int) -> str:
+    return ", ".join(["?" if connection.dialect.paramstyle == "qmark" else "%s"] * count)
+
+
+def _sort_out(connection, records: list[DecisionRecord]):
+    """Split records into new ones, purged ones submitted again, and the
+    number the store already holds."""
+    stored: dict[str, str | None] = {}
+    # Thousands of ids per query; both SQLite and PostgreSQL take far more.
+    for chunk in _chunked([r.decision_id for r in records], 5_000):
+        query = sa.select(decisions.c.decision_id, decisions.c.purged_on).where(decisions.c.decision_id.in_(chunk))
+        stored.update((row.decision_id, row.purged_on) for row in connection.execute(query))
+    new = [r for r in records if r.decision_id not in stored]
+    revived = [r for r in records if stored.get(r.decision_id) is not None]
+    known = sum(1 for r in records if r.decision_id in stored and stored[r.decision_id] is None)
+    return new, revived, known
+
+
+def _chunked(items: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert_missing(connection, table: sa.Table, key: str, values: dict) -> None:
+    present = connection.execute(sa.select(table.c[key]).where(table.c[key] == values[key])).first()
+    if present is None:
+        connection.execute(table.insert().values(**values))
+
+
+def _exclusive_sqlite_transactions(engine: sa.Engine) -> None:
+    """SQLite: BEGIN IMMEDIATE for every transaction, and deleted data
+    overwritten on disk (secure_delete), so that purged rows are really gone."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,410 @@
+"""Static analysis of a rulebook over its whole, finite input space.
+
+A finding reaches the rules as a risk signature: category, severity,
+disposition, relevance, risk level and lookback (see ``evaluation``). The
+space of signatures is finite (15 categories give 7,200), so the analysis is
+exact: every signature is judged by the real engine (durable-rules), and the
+results are examined for
+
+- gaps: signatures that no rule covers;
+- conflicts: two rules that match the same signature with different
+  handlings and the same precedence, so that only the tie-break decides;
+- dead rules: rules that never match, or never decide because another rule
+  always takes precedence;
+- monotonicity: raising severity, relevance or risk level, all else equal,
+  must never lower the handling;
+- hygiene: duplicated conditions, thin rationales, repeated references.
+
+Results are grouped into "cubes" (a set of values per field) so that a
+lawyer reads a few lines instead of thousands of combinations; the same
+grouping lays out the adjudication matrix and the effect of a rule change.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from engine.rulebook.compiled import Judgement, Signature, engine_for
+from engine.rulebook.model import Rule, Rulebook
+from engine.vocabulary import Disposition, Lookback, Relevance, RiskLevel, Severity
+
+FIELDS = Signature._fields
+FIELD_LABELS = {
+    "category": "category",
+    "severity": "severity",
+    "disposition": "disposition",
+    "relevance": "relevance",
+    "risk_level": "risk level",
+    "lookback": "lookback",
+}
+# Fields whose values are ordered, and where a rise must not lower the handling.
+ORDERED = ("severity", "relevance", "risk_level")
+MIN_RATIONALE = 60  # characters: enough for a sentence that explains
+
+V = TypeVar("V", bound=Hashable)
+Cube = tuple  # one frozenset of values per field
+
+
+def domains(rulebook: Rulebook) -> dict[str, tuple]:
+    """The values each field of a signature can take, in their natural order."""
+    return {
+        "category": tuple(rulebook.categories),
+        "severity": tuple(Severity),
+        "disposition": tuple(Disposition),
+        "relevance": tuple(Relevance),
+        "risk_level": tuple(RiskLevel),
+        "lookback": tuple(Lookback),
+    }
+
+
+def input_space(rulebook: Rulebook) -> list[Signature]:
+    return [Signature(*values) for values in itertools.product(*domains(rulebook).values())]
+
+
+def judge_space(rulebook: Rulebook) -> dict[Signature, Judgement]:
+    """Every signature of the space, judged by the rulebook's engine."""
+    return engine_for(rulebook).judge(input_space(rulebook))
+
+
+def merge_cubes(
+    cells: Mapping[tuple, V], field_domains: Sequence[tuple]
+) -> list[tuple[Cube, V]]:
+    """Group cells (one value per field) with equal results into cubes.
+
+    Cubes that agree on every field but one, and on the result, are merged
+    until nothing changes. Cubes always partition the given cells, and the
+    result does not depend on the order of ``cells``.
+    """
+    cubes: dict[Cube, V] = {tuple(frozenset([v]) for v in key): value for key, value in cells.items()}
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(field_domains)):
+            groups: dict[tuple, list[frozenset]] = defaultdict(list)
+            for cube, value in cubes.items():
+                groups[(cube[:index] + cube[index + 1 :], value)].append(cube[index])
+            merged = {
+                rest[:index] + (frozenset().union(*parts),) + rest[index:]: value
+                for (rest, value), parts in groups.items()
+            }
+            changed = changed or len(merged) < len(cubes)
+            cubes = merged
+    order = [{value: rank for rank, value in enumerate(domain)} for domain in field_domains]
+
+    def position(item):
+        cube, _ = item
+        return tuple(sorted(order[i][v] for v in values) for i, values in enumerate(cube))
+
+    return sorted(cubes.items(), key=position)
+
+
+def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> str:
+    if len(values) == len(domain):
+        return any_word
+    ordered = [str(value) for value in domain if value in values]
+    return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS) -> str:
+    """A cube in words: 'any category, severity serious or severe, ...'."""
+    all_domains = domains(rulebook)
+    parts = []
+    for name, values in zip(fields, cube):
+        text = describe_values(values, all_domains[name])
+        parts.append(f"any {FIELD_LABELS[name]}" if text == "any" else f"{FIELD_LABELS[name]} {text}")
+    return ", ".join(parts)
+
+
+def describe_signature(signature: Signature) -> str:
+    return ", ".join(f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One result of the analysis; errors fail ``rules check``."""
+
+    kind: str  # gap, conflict, dead rule, masked rule, monotonicity, hygiene
+    level: str  # error or warning
+    message: str
+    rule_ids: tuple[str, ...] = ()
+
+    def render(self, rulebook: Rulebook) -> str:
+        rules = rulebook.rules_by_id
+        where = rulebook.path
+        if self.rule_ids and self.rule_ids[0] in rules:
+            where = f"{where}:{rules[self.rule_ids[0]].line}"
+        return f"{where}: {self.level}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    rulebook: Rulebook
+    cells: Mapping[Signature, Judgement]
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def analyse(rulebook: Rulebook) -> Analysis:
+    cells = judge_space(rulebook)
+    problems = (
+        _gaps(rulebook, cells)
+        + _conflicts(rulebook, cells)
+        + _dead_rules(rulebook, cells)
+        + _monotonicity(rulebook, cells)
+        + _hygiene(rulebook)
+    )
+    return Analysis(rulebook=rulebook, cells=cells, problems=tuple(problems))
+
+
+def _gaps(rulebook: Rulebook, cells) -> list[Problem]:
+    uncovered = {signature: True for signature, judgement in cells.items() if judgement.rule is None}
+    if not uncovered:
+        return []
+    cubes = merge_cubes(uncovered, list(domains(rulebook).values()))
+    return [
+        Problem(
+            "gap",
+            "error",
+            f"no rule covers {_count(cube)}: {describe_cube(cube, rulebook)}. Such findings go to "
+            "review with the reason 'no rule covers this finding'; add a rule that decides them.",
+        )
+        for cube, _ in cubes
+    ]
+
+
+def _count(cube: Cube) -> str:
+    size = _size(cube)
+    return "1 combination" if size == 1 else f"{size} combinations"
+
+
+def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
+    rules = rulebook.rules_by_id
+    pairs: dict[tuple[str, str], list[Signature]] = defaultdict(list)
+    for signature, judgement in cells.items():
+        if len(judgement.matched) < 2:
+            continue
+        top = rules[judgement.matched[0]].precedence
+        tied = [rules[rule_id] for rule_id in judgement.matched if rules[rule_id].precedence == top]
+        for first, second in itertools.combinations(sorted(tied, key=lambda r: r.id), 2):
+            if first.handling is not second.handling:
+                pairs[(first.id, second.id)].append(signature)
+    problems = []
+    for (first, second), signatures in sorted(pairs.items()):
+        a, b = rules[first], rules[second]
+        problems.append(
+            Problem(
+                "conflict",
+                "error",
+                f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
+                f"both match {len(signatures)} combination{'s' if len(signatures) > 1 else ''} at the "
+                f"same precedence {a.precedence}, for example {describe_signature(min(signatures))}. "
+                "Give one of them a lower precedence, or narrow its conditions.",
+                (a.id, b.id),
+            )
+        )
+    return problems
+
+
+def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
+    matched: Counter = Counter()
+    decided: Counter = Counter()
+    maskers: dict[str, Counter] = defaultdict(Counter)
+    for judgement in cells.values():
+        for rule_id in judgement.matched:
+            matched[rule_id] += 1
+            if rule_id != judgement.rule_id:
+                maskers[rule_id][judgement.rule_id] += 1
+        if judgement.rule is not None:
+            decided[judgement.rule_id] += 1
+    problems = []
+    for rule in rulebook.rules:
+        if not matched[rule.id]:
+            problems.append(
+                Problem("dead rule", "error", f"rule {rule.id} matches no finding at all.", (rule.id,))
+            )
+        elif not decided[rule.id]:
+            rules = rulebook.rules_by_id
+            winners = sorted(maskers[rule.id].items(), key=lambda i: (-i[1], i[0]))
+            by = ", ".join(rule_id for rule_id, _ in winners)
+            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence]
+            how = (
+                f"at the same precedence {rule.precedence}, {', '.join(tied)} wins the tie"
+                + (f"; give {rule.id} a lower precedence (such as {rule.precedence - 1}) if it should win"
+                   if rule.precedence > 0 else "")
+                if tied else f"by a rule of lower precedence ({by})"
+            )
+            problems.append(
+                Problem(
+                    "masked rule",
+                    "error",
+                    f"rule {rule.id} never decides a finding: every combination it matches is decided "
+                    f"{how}. Remove it, or change its conditions.",
+                    (rule.id,),
+                )
+            )
+    return problems
+
+
+def _next_covered(cells, signature: Signature, name: str) -> Signature | None:
+    """The same signature with ``name`` raised to the next value that a rule
+    covers: a gap in between must not hide a drop across it."""
+    value = getattr(signature, name)
+    for higher in list(type(value))[value.rank:]:
+        candidate = signature._replace(**{name: higher})
+        if cells[candidate].rule is not None:
+            return candidate
+    return None
+
+
+def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
+    found: dict[tuple[str, str, str], list[tuple[Signature, Signature]]] = defaultdict(list)
+    for signature, judgement in cells.items():
+        if judgement.rule is None:
+            continue
+        for name in ORDERED:
+            higher = _next_covered(cells, signature, name)
+            if higher is not None and cells[higher].handling.weight < judgement.handling.weight:
+                found[(name, judgement.rule_id, cells[higher].rule_id)].append((signature, higher))
+    problems = []
+    for (name, low_rule, high_rule), pairs in sorted(found.items()):
+        example, higher = min(pairs)
+        before, after = cells[example], cells[higher]
+        problems.append(
+            Problem(
+                "monotonicity",
+                "error",
+                f"raising {FIELD_LABELS[name]} lowers the handling in {len(pairs)} "
+                f"combination{'s' if len(pairs) > 1 else ''}: for example "
+                f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
+                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
+                (high_rule, low_rule),
+            )
+        )
+    return problems
+
+
+def _hygiene(rulebook: Rulebook) -> list[Problem]:
+    problems = []
+    same: dict[tuple, list[Rule]] = defaultdict(list)
+    for rule in rulebook.rules:
+        same[tuple(sorted((name, tuple(sorted(values))) for name, values in rule.when.items()))].append(rule)
+        if len(rule.rationale) < MIN_RATIONALE:
+            problems.append(
+                Problem(
+                    "hygiene",
+                    "warning",
+                    f"the rationale of rule {rule.id} has {len(rule.rationale)} characters; a memo "
+                    "quotes it to explain a decision, so say why in a full sentence.",
+                    (rule.id,),
+                )
+            )
+        repeated = [ref for ref, count in Counter(rule.legal_basis).items() if count > 1]
+        if repeated:
+            problems.append(
+                Problem("hygiene", "warning", f"rule {rule.id} cites '{repeated[0]}' twice.", (rule.id,))
+            )
+    for rules in same.values():
+        if len(rules) > 1:
+            ids = ", ".join(rule.id for rule in rules)
+            problems.append(
+                Problem(
+                    "hygiene",
+                    "warning",
+                    f"rules {ids} have the same conditions; one rule per situation is easier to review.",
+                    tuple(rule.id for rule in rules),
+                )
+            )
+    return problems
+
+
+# --- The adjudication matrix ------------------------------------------------
+
+MATRIX_FIELDS = ("category", "relevance", "disposition", "lookback")
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One row of a risk level's matrix: the findings it covers, and the
+    handling (with its deciding rule) for each severity."""
+
+    category: str
+    relevance: str
+    disposition: str
+    lookback: str
+    outcomes: tuple[tuple[str, str], ...]  # (handling, rule id) per severity
+
+
+def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[RiskLevel, list[MatrixRow]]:
+    """Per risk level: category × relevance × disposition × lookback rows,
+    severity columns; rows with the same outcomes are merged."""
+    all_domains = domains(rulebook)
+    field_domains = [all_domains[name] for name in MATRIX_FIELDS]
+    result = {}
+    for risk in RiskLevel:
+        rows: dict[tuple, tuple] = {}
+        for key in itertools.product(*field_domains):
+            category, relevance, disposition, lookback = key
+            rows[key] = tuple(
+                (cells[s].handling.value, cells[s].rule_id)
+                for s in (
+                    Signature(category, severity, disposition, relevance, risk, lookback)
+                    for severity in Severity
+                )
+            )
+        result[risk] = [
+            MatrixRow(
+                *(describe_values(values, domain) for values, domain in zip(cube, field_domains)),
+                outcomes=outcomes,
+            )
+            for cube, outcomes in merge_cubes(rows, field_domains)
+        ]
+    return result
+
+
+# --- What a change of rulebook changes ----------------------------------------
+
+
+@dataclass(frozen=True)
+class CellChange:
+    where: str  # the combinations, in words
+    count: int
+    before: tuple[str, str]  # (handling, rule id)
+    after: tuple[str, str]
+
+
+def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
+    """The combinations whose handling or deciding rule differs between two
+    rulebooks, grouped. Categories are those the two rulebooks share."""
+    old_cells, new_cells = judge_space(old), judge_space(new)
+    shared = set(old_cells) & set(new_cells)
+    changes = {
+        signature: (
+            (old_cells[signature].handling.value, old_cells[signature].rule_id),
+            (new_cells[signature].handling.value, new_cells[signature].rule_id),
+        )
+        for signature in shared
+        if (old_cells[signature].handling, old_cells[signature].rule_id)
+        != (new_cells[signature].handling, new_cells[signature].rule_id)
+    }
+    return [
+        CellChange(describe_cube(cube, new), _size(cube), before, after)
+        for cube, (before, after) in merge_cubes(changes, list(domains(new).values()))
+    ]
+
+
+def _size(cube: Cube) -> int:
+    size = 1
+    for values in cube:
+        size *= len(values)
+    return size

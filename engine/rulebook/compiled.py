@@ -1,0 +1,237 @@
+"""Judging findings with durable-rules.
+
+Every rule decision is made by durable-rules. The rulebook's rules compile to
+one JSON ruleset on a private ``Host``; findings reach it as *facts*, so that
+every matching rule fires (an *event* would fire only the first) and each
+action records its hit. The winning rule is then chosen here, after the
+engine has run, by a fixed and documented order, never by firing order:
+
+1. the lowest ``precedence``;
+2. on a tie, the handling in the order excluded, escalate, review, note,
+   not_relevant (a legal exclusion first, then the more cautious handling);
+3. then the rule id, alphabetically.
+
+What the engine sees of a finding is its *risk signature*: category,
+severity, disposition, relevance, the position's risk level and whether the
+finding is inside the lookback. Findings with the same signature must get
+the same handling, so each distinct signature is judged once per run.
+
+The traps of durable-rules this module designs around (see
+``shared/durable-rules-notes.md``): the Host's background timer threads are
+switched off (``_run``); numbers are sent as numbers, never as text, because
+comparisons on text are lexical; sessions are deleted after use, because a
+ruleset holds at most 1,024 of them; each fact carries a unique ``sig`` since
+a fact identical to another is rejected; rule definitions are deep-copied,
+since durable-rules mutates them; an action that raises is reported in the
+state rather than raised, so the state is checked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import durable.engine
+
+from engine.errors import EngineError
+from engine.rulebook.model import NO_RULE, ORDERED_FIELDS, Rule, Rulebook
+from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
+
+RULESET = "adjudication"
+_CATCH_ALL = "__any_finding__"
+# Facts per durable-rules session: far below the ~46,000 at which its 32-bit
+# fact hashes start to collide (issue #376 upstream).
+SESSION_SIZE = 2_000
+
+_TIE_ORDER = {
+    Handling.EXCLUDED: 0,
+    Handling.ESCALATE: 1,
+    Handling.REVIEW: 2,
+    Handling.NOTE: 3,
+    Handling.NOT_RELEVANT: 4,
+}
+
+
+class Signature(NamedTuple):
+    """What the rules may look at: the risk signature of a finding."""
+
+    category: str
+    severity: Severity
+    disposition: Disposition
+    relevance: Relevance
+    risk_level: RiskLevel
+    lookback: Lookback
+
+    def fact(self, sig: int, sid: str) -> dict:
+        return {
+            "sid": sid,
+            "sig": sig,
+            "category": self.category,
+            "severity": self.severity.rank,
+            "disposition": self.disposition.value,
+            "relevance": self.relevance.rank,
+            "risk_level": self.risk_level.rank,
+            "lookback": self.lookback.value,
+        }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The handling of one signature and the rule that decided it."""
+
+    handling: Handling
+    rule: Rule | None  # None: no rule covers the signature
+    matched: tuple[str, ...]  # every rule that matched, winner first
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id if self.rule is not None else NO_RULE
+
+
+def compile_rule(rule: Rule, rulebook: Rulebook) -> dict:
+    """The durable-rules JSON definition of one rule."""
+    terms = []
+    for name, values in rule.when.items():
+        domain = rulebook.domain(name)
+        if set(values) >= set(domain):
+            continue  # a condition that every value meets tests nothing
+        if name in ORDERED_FIELDS:
+            vocabulary = ORDERED_FIELDS[name]
+            ranks = sorted(vocabulary(value).rank for value in values)
+            if ranks == list(range(ranks[0], ranks[-1] + 1)):
+                if ranks[0] == ranks[-1]:
+                    terms.append({name: ranks[0]})
+                else:
+                    if ranks[0] > 1:
+                        terms.append({"$gte": {name: ranks[0]}})
+                    if ranks[-1] < len(domain):
+                        terms.append({"$lte": {name: ranks[-1]}})
+            else:
+                terms.append({"$or": [{name: rank} for rank in ranks]})
+        else:
+            words = sorted(values)
+            terms.append({name: words[0]} if len(words) == 1 else {"$or": [{name: w} for w in words]})
+    if not terms:
+        condition = {"$ex": {"sig": 1}}
+    elif len(terms) == 1:
+        condition = terms[0]
+    else:
+        condition = {"$and": terms}
+    return {"all": [{"m": condition}], "pri": rule.precedence, "run": rule.id}
+
+
+def compile_rulebook(rulebook: Rulebook) -> dict:
+    """The whole ruleset, with a catch-all rule that makes "no rule covers
+    this finding" an explicit hit instead of a MessageNotHandledException."""
+    rules = {rule.id: compile_rule(rule, rulebook) for rule in rulebook.rules}
+    rules[_CATCH_ALL] = {"all": [{"m": {"$ex": {"sig": 1}}}], "pri": 100_000, "run": _CATCH_ALL}
+    return {RULESET: rules}
+
+
+class _Host(durable.engine.Host):
+    """A durable-rules host that runs actions only in the calling thread."""
+
+    def __init__(self, action) -> None:
+        self._record_hit = action
+        super().__init__()
+
+    def _run(self) -> None:
+        # The stock Host starts two timer threads that dispatch actions in
+        # the background; they race with assert_facts (which then returns
+        # None) and are not needed without timers.
+        pass
+
+    def get_action(self, action_name):
+        return lambda c: self._record_hit(action_name, c.m["sig"])
+
+
+class RuleEngine:
+    """The compiled rulebook, ready to judge signatures.
+
+    Create one per rulebook and process (``engine_for`` caches them): the C
+    ruleset behind a Host is never freed. Not thread-safe: durable-rules has
+    no locks; use processes for parallel work.
+    """
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self._hits: list[tuple[str, int]] = []
+        self._host = _Host(lambda rule_id, sig: self._hits.append((rule_id, sig)))
+        try:
+            self._host.register_rulesets(copy.deepcopy(compile_rulebook(rulebook)))
+        except Exception as exc:  # durable-rules reports compile errors as bare codes
+            raise EngineError(
+                f"durable-rules could not compile the rulebook ({exc}).", file=str(rulebook.path)
+            ) from None
+        self._sessions = 0
+        # The handling of a signature depends on the rulebook alone, so a
+        # process judges each signature once, however many parts it sees.
+        self._judged: dict[Signature, Judgement] = {}
+
+    def judge(self, signatures: Iterable[Signature]) -> dict[Signature, Judgement]:
+        """Judge each distinct signature; the result does not depend on order."""
+        wanted = set(signatures)
+        unseen = wanted - self._judged.keys()
+        if unseen:
+            self._judged.update(self._judge(unseen))
+        return {signature: self._judged[signature] for signature in wanted}
+
+    def _judge(self, signatures: set[Signature]) -> dict[Signature, Judgement]:
+        distinct = sorted(signatures)
+        hits: dict[int, list[str]] = {index: [] for index in range(len(distinct))}
+        for start in range(0, len(distinct), SESSION_SIZE):
+            chunk = range(start, min(start + SESSION_SIZE, len(distinct)))
+            for rule_id, sig in self._assert([distinct[i] for i in chunk], start):
+                if rule_id != _CATCH_ALL:
+                    hits[sig].append(rule_id)
+        return {signature: self._decide(hits[index]) for index, signature in enumerate(distinct)}
+
+    def _assert(self, signatures: list[Signature], offset: int) -> list[tuple[str, int]]:
+        self._sessions += 1
+        sid = f"judge-{self._sessions}"
+        facts = [signature.fact(offset + i, sid) for i, signature in enumerate(signatures)]
+        self._hits.clear()
+        try:
+            state = self._host.assert_facts(RULESET, facts)
+        except durable.engine.MessageObservedException:
+            raise EngineError(
+                "durable-rules rejected a finding as already observed; this is a defect "
+                "in adjudicate, please report it."
+            ) from None
+        finally:
+            # Free the session: a ruleset holds at most 1,024 live ones.
+            self._host.delete_state(RULESET, sid)
+        if state is None or "exception" in state:
+            raise EngineError(
+                f"a rule action failed inside durable-rules: {(state or {}).get('exception', 'no state returned')}."
+            )
+        hits = list(self._hits)
+        caught = sum(1 for rule_id, _ in hits if rule_id == _CATCH_ALL)
+        if caught != len(signatures):
+            raise EngineError(
+                f"durable-rules judged {caught} of {len(signatures)} findings; no decision was made."
+            )
+        return hits
+
+    def _decide(self, rule_ids: list[str]) -> Judgement:
+        if not rule_ids:
+            return Judgement(Handling.REVIEW, None, ())
+        rules = self.rulebook.rules_by_id
+        ranked = sorted(
+            (rules[rule_id] for rule_id in set(rule_ids)),
+            key=lambda rule: (rule.precedence, _TIE_ORDER[rule.handling], rule.id),
+        )
+        return Judgement(ranked[0].handling, ranked[0], tuple(rule.id for rule in ranked))
+
+
+_ENGINES: dict[str, RuleEngine] = {}
+
+
+def engine_for(rulebook: Rulebook) -> RuleEngine:
+    """The process's RuleEngine for this rulebook content (created once)."""
+    key = rulebook.sha256
+    if key not in _ENGINES:
+        _ENGINES[key] = RuleEngine(rulebook)
+    return _ENGINES[key]

@@ -1,0 +1,451 @@
+"""The rulebook: YAML rules that legal staff read, review and own.
+
+``load_rulebook`` reads ``rulebook.yaml`` strictly and returns a validated,
+immutable ``Rulebook``. Every problem names the file, the line, the rule id
+and what is allowed; loading collects all problems of the file before it
+fails, so that one review round fixes them all. The rules are compiled for
+the rule engine in ``evaluation.py``; nothing here decides a finding.
+
+The language is documented in ``docs/rulebook.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+
+from engine.errors import (
+    InvalidConfiguration,
+    RulebookError,
+    all_of,
+    allowed,
+    did_you_mean,
+    unknown_value,
+)
+from engine.dates import FORMAT_HINT, parse_iso_date
+from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
+from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
+
+RULEBOOK_FILE = "rulebook.yaml"
+
+# Rule ids the engine itself writes into outputs; a rule may not take them.
+NO_RULE = "NO-RULE"
+CONSENT_SCOPE = "CONSENT-SCOPE"
+CONSENT_MISSING = "CONSENT-MISSING"
+RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING})
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+# The fields a rule may test, and the vocabulary of each (categories come
+# from the rulebook's own taxonomy). Ordered fields also accept
+# ``at_least`` / ``at_most``.
+ORDERED_FIELDS = {"severity": Severity, "relevance": Relevance, "risk_level": RiskLevel}
+WORD_FIELDS = {"disposition": Disposition, "lookback": Lookback}
+CONDITION_FIELDS = ("category", "severity", "disposition", "relevance", "risk_level", "lookback")
+
+_TOP_KEYS = ("rulebook", "categories", "rules")
+_HEADER_KEYS = ("name", "version", "effective_date", "approved_by", "approved_on")
+_HEADER_REQUIRED = ("name", "version", "effective_date")
+_CATEGORY_KEYS = ("label", "description")
+_RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
+_RULE_REQUIRED = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
+_RANGE_KEYS = ("at_least", "at_most")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: when a finding matches every condition, it gets ``handling``.
+
+    ``when`` maps a field to the set of words it may take; a field the rule
+    does not mention matches any value. When several rules match a finding,
+    the lowest ``precedence`` wins (see ``evaluation.RuleEngine``).
+    """
+
+    id: str
+    title: str
+    when: MappingProxyType  # field -> frozenset of words
+    handling: Handling
+    precedence: int
+    rationale: str
+    legal_basis: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    name: str
+    version: str
+    effective_date: dt.date
+    approved_by: str | None
+    approved_on: dt.date | None
+    categories: MappingProxyType  # name -> Category
+    rules: tuple[Rule, ...]
+    path: Path
+    sha256: str = field(repr=False)
+    # The file as read, so that the store keeps exactly what was evaluated
+    # even if the file changes on disk afterwards.
+    text: str = field(repr=False, default="")
+
+    @property
+    def approved(self) -> bool:
+        """An approved rulebook names who approved it and when; any other is a draft."""
+        return self.approved_by is not None and self.approved_on is not None
+
+    @property
+    def status(self) -> str:
+        return "approved" if self.approved else "draft"
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+    def domain(self, name: str) -> tuple[str, ...]:
+        """Every word the condition field ``name`` can take."""
+        if name == "category":
+            return tuple(self.categories)
+        return (ORDERED_FIELDS | WORD_FIELDS)[name].words()
+
+
+def load_rulebook(location: Path) -> Rulebook:
+    """Load and validate a rulebook from a folder (with ``rulebook.yaml``) or a file."""
+    location = Path(location)
+    path = location / RULEBOOK_FILE if location.is_dir() else location
+    if not path.exists():
+        hint = (
+            f"the folder has no {RULEBOOK_FILE}"
+            if location.is_dir()
+            else "no such file or folder"
+        )
+        raise RulebookError(
+            f"cannot load the rulebook: {hint}. Pass the rulebook folder with --rules "
+            "(the default is rules/ in the current folder).",
+            file=str(path),
+        )
+    raw = path.read_bytes()
+    document = load_yaml(path, RulebookError)
+    rulebook = _Parser(path).parse(document, hashlib.sha256(raw).hexdigest())
+    return dataclasses.replace(rulebook, text=raw.decode("utf-8"))
+
+
+class _Parser:
+    """Turns the YAML document into a Rulebook, collecting every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = str(path)
+        self.path = path
+        self.problems: list[RulebookError] = []
+
+    def problem(self, message: str, line: int | None, rule_id: str | None = None) -> None:
+        self.problems.append(RulebookError(message, file=self.file, line=line, rule_id=rule_id))
+
+    def parse(self, document, sha256: str) -> Rulebook:
+        if not isinstance(document, YamlMap):
+            raise RulebookError(
+                "the rulebook must be a YAML mapping with the keys "
+                f"{all_of(_TOP_KEYS)}.",
+                file=self.file,
+                line=1,
+            )
+        self.keys(document, _TOP_KEYS, _TOP_KEYS, "the rulebook")
+        header = self.header(document.get("rulebook"), document.line_of("rulebook"))
+        categories = self.categories(document.get("categories"), document.line_of("categories"))
+        rules = self.rules(document.get("rules"), document.line_of("rules"), categories)
+        if self.problems:
+            raise InvalidConfiguration(f"The rulebook {self.file}", self.problems)
+        return Rulebook(
+            **header,
+            categories=MappingProxyType(categories),
+            rules=tuple(rules),
+            path=self.path,
+            sha256=sha256,
+        )
+
+    def keys(self, mapping: YamlMap, known, required, where: str, rule_id=None) -> None:
+        for message, line in key_problems(mapping, known, where, required):
+            self.problem(message, line, rule_id)
+
+    def text(self, mapping: YamlMap, key: str, where: str, rule_id=None) -> str | None:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.problem(f"'{key}' in {where} must be text.", mapping.line_of(key), rule_id)
+            return None
+        value = str(value).strip()
+        if not value:
+            self.problem(f"'{key}' in {where} is empty; write it out.", mapping.line_of(key), rule_id)
+            return None
+        return value
+
+    def date(self, mapping: YamlMap, key: str, where: str) -> dt.date | None:
+        value = self.text(mapping, key, where)
+        if value is None:
+            return None
+        try:
+            return parse_iso_date(value)
+        except ValueError:
+            self.problem(
+                f"'{key}' in {where} must be a date, not '{value}'; {FORMAT_HINT}.",
+                mapping.line_of(key),
+            )
+            return None
+
+    def header(self, header, line: int) -> dict:
+        where = "the 'rulebook' header"
+        if not isinstance(header, YamlMap):
+            self.problem(
+                f"{where} must be a mapping with {allowed(_HEADER_KEYS)}.", line
+            )
+            header = YamlMap()
+            header.line, header.key_lines = line, {}
+        self.keys(header, _HEADER_KEYS, _HEADER_REQUIRED, where)
+        if isinstance(header.get("version"), (int, float)) and not isinstance(header.get("version"), bool):
+            # YAML reads 1.10 as the number 1.1: the version would change silently.
+            self.problem(
+                f"'version' must be text: write it in quotes, for example version: \"{header['version']}\".",
+                header.line_of("version"),
+            )
+        if ("approved_by" in header) != ("approved_on" in header):
+            present = "approved_by" if "approved_by" in header else "approved_on"
+            self.problem(
+                "an approval needs both 'approved_by' and 'approved_on'; a rulebook without "
+                "either is a draft.",
+                header.line_of(present),
+            )
+        return {
+            "name": self.text(header, "name", where) or "",
+            "version": self.text(header, "version", where) or "",
+            "effective_date": self.date(header, "effective_date", where),
+            "approved_by": self.text(header, "approved_by", where),
+            "approved_on": self.date(header, "approved_on", where),
+        }
+
+    def categories(self, raw, line: int) -> dict[str, Category]:
+        if not isinstance(raw, YamlMap) or not raw:
+            self.problem(
+                "'categories' must map each finding category to its label, e.g.\n"
+                "    categories:\n      traffic_violation:\n        label: Traffic violation",
+                line,
+            )
+            return {}
+        categories = {}
+        for name, entry in raw.items():
+            entry_line = raw.line_of(name)
+            if not isinstance(name, str) or not _CATEGORY.match(name):
+                self.problem(
+                    f"category name '{name}' must be lowercase letters, digits and '_' "
+                    "(for example offense_theft_fraud).",
+                    entry_line,
+                )
+                continue
+            if not isinstance(entry, YamlMap):
+                self.problem(f"category '{name}' needs a 'label'.", entry_line)
+                continue
+            where = f"category '{name}'"
+            self.keys(entry, _CATEGORY_KEYS, ("label",), where)
+            categories[name] = Category(
+                name=name,
+                label=self.text(entry, "label", where) or name,
+                description=self.text(entry, "description", where) or "",
+            )
+        return categories
+
+    def rules(self, raw, line: int, categories: dict) -> list[Rule]:
+        if not isinstance(raw, list) or not raw:
+            self.problem("'rules' must be a list of rules, each starting with '- id:'.", line)
+            return []
+        rules: list[Rule] = []
+        first_line: dict[str, int] = {}
+        for entry in raw:
+            if not isinstance(entry, YamlMap):
+                self.problem("each rule must be a mapping starting with '- id:'.", line)
+                continue
+            rule = self.rule(entry, categories)
+            if rule is None:
+                continue
+            if rule.id in first_line:
+                self.problem(
+                    f"the rule id is used twice (first on line {first_line[rule.id]}); "
+                    "every rule needs its own id.",
+                    rule.line,
+                    rule.id,
+                )
+                continue
+            first_line[rule.id] = rule.line
+            rules.append(rule)
+        return rules
+
+    def rule(self, entry: YamlMap, categories: dict) -> Rule | None:
+        rule_id = self.text(entry, "id", "a rule")
+        count = len(self.problems)
+        if rule_id is not None and not _ID.match(rule_id):
+            self.problem(
+                "a rule id is letters, digits, '.', '_' and '-' (at most 64), "
+                "for example ESC-DIRECT-SERIOUS.",
+                entry.line_of("id"),
+                rule_id,
+            )
+        if rule_id in RESERVED_IDS:
+            self.problem(
+                f"the id is reserved for the engine's own outputs ({allowed(sorted(RESERVED_IDS))}).",
+                entry.line_of("id"),
+                rule_id,
+            )
+        self.keys(entry, _RULE_KEYS, _RULE_REQUIRED, "the rule", rule_id)
+        title = self.text(entry, "title", "the rule", rule_id)
+        rationale = self.text(entry, "rationale", "the rule", rule_id)
+        handling = self.word(entry, "handling", Handling.words(), "handling", rule_id)
+        precedence = entry.get("precedence")
+        if "precedence" in entry and (
+            isinstance(precedence, bool) or not isinstance(precedence, int) or not 0 <= precedence <= 1000
+        ):
+            # durable-rules accepts a non-integer priority silently; we don't.
+            self.problem(
+                f"'precedence' must be a whole number from 0 to 1000 (lower wins), not '{precedence}'.",
+                entry.line_of("precedence"),
+                rule_id,
+            )
+        legal_basis = self.legal_basis(entry, rule_id)
+        when = self.when(entry, categories, rule_id)
+        if len(self.problems) > count or rule_id is None:
+            return None
+        return Rule(
+            id=rule_id,
+            title=title,
+            when=MappingProxyType(when),
+            handling=Handling(handling),
+            precedence=precedence,
+            rationale=rationale,
+            legal_basis=legal_basis,
+            file=self.file,
+            line=entry.line,
+        )
+
+    def word(self, mapping: YamlMap, key: str, words, what: str, rule_id) -> str | None:
+        value = self.text(mapping, key, "the rule", rule_id)
+        if value is not None and value not in words:
+            self.problem(unknown_value(what, value, words), mapping.line_of(key), rule_id)
+            return None
+        return value
+
+    def legal_basis(self, entry: YamlMap, rule_id) -> tuple[str, ...]:
+        raw = entry.get("legal_basis")
+        if raw is None:
+            return ()
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items or not all(
+            isinstance(item, str) and item.strip() for item in items
+        ):
+            self.problem(
+                "'legal_basis' must be a non-empty list of references, for example\n"
+                "      - EEOC Enforcement Guidance 915.002 (2012)",
+                entry.line_of("legal_basis"),
+                rule_id,
+            )
+            return ()
+        return tuple(item.strip() for item in items)
+
+    def when(self, entry: YamlMap, categories: dict, rule_id) -> dict[str, frozenset]:
+        raw = entry.get("when")
+        line = entry.line_of("when")
+        if raw is None:
+            return {}
+        if not isinstance(raw, YamlMap):
+            self.problem(
+                f"'when' must map fields to values; fields: {allowed(CONDITION_FIELDS)}.",
+                line,
+                rule_id,
+            )
+            return {}
+        when: dict[str, frozenset] = {}
+        for name, value in raw.items():
+            key_line = raw.line_of(name)
+            if name not in CONDITION_FIELDS:
+                self.problem(
+                    f"unknown field '{name}' in 'when'; allowed fields: {allowed(CONDITION_FIELDS)}."
+                    + did_you_mean(str(name), CONDITION_FIELDS),
+                    key_line,
+                    rule_id,
+                )
+                continue
+            words = tuple(categories) if name == "category" else (ORDERED_FIELDS | WORD_FIELDS)[name].words()
+            values = self.condition(name, value, words, key_line, rule_id)
+            if values is not None:
+                when[name] = values
+        # A fixed field order keeps compiled rulesets and listings stable.
+        return {name: when[name] for name in CONDITION_FIELDS if name in when}
+
+    def condition(self, name, value, words, line, rule_id) -> frozenset | None:
+        what = name.replace("_", " ")
+        if isinstance(value, YamlMap):
+            if name not in ORDERED_FIELDS:
+                self.problem(
+                    f"'{name}' takes a value or a list of values; 'at_least'/'at_most' "
+                    f"apply only to {allowed(ORDERED_FIELDS)}.",
+                    line,
+                    rule_id,
+                )
+                return None
+            bad = [key for key in value if key not in _RANGE_KEYS]
+            if bad or not value:
+                self.problem(
+                    f"'{name}' as a range takes {allowed(_RANGE_KEYS)}"
+                    + (f", not '{bad[0]}'." + did_you_mean(str(bad[0]), _RANGE_KEYS) if bad else "."),
+                    line,
+                    rule_id,
+                )
+                return None
+            low, high = 0, len(words) - 1
+            for key, bound in (("at_least", "low"), ("at_most", "high")):
+                if key in value:
+                    word = value[key]
+                    if not isinstance(word, str) or word not in words:
+                        self.problem(unknown_value(what, str(word), words), value.line_of(key), rule_id)
+                        return None
+                    if bound == "low":
+                        low = words.index(word)
+                    else:
+                        high = words.index(word)
+            if low > high:
+                self.problem(
+                    f"'{name}' at_least {words[low]} and at_most {words[high]} can never both hold.",
+                    line,
+                    rule_id,
+                )
+                return None
+            return frozenset(words[low : high + 1])
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            self.problem(f"'{name}' lists no values; allowed: {allowed(words)}.", line, rule_id)
+            return None
+        result = set()
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, str):
+                self.problem(
+                    f"'{name}' values are words such as {allowed(words[:3])}, not '{item}'"
+                    + (" (YAML reads yes/no/true/false as booleans: quote the word)" if isinstance(item, bool) else "")
+                    + ".",
+                    line,
+                    rule_id,
+                )
+                return None
+            if item not in words:
+                self.problem(unknown_value(what, item, words), line, rule_id)
+                return None
+            result.add(item)
+        return frozenset(result)

@@ -1,0 +1,284 @@
+"""Rule tests that legal staff read and write: ``rules/tests/*.yaml``.
+
+Each case names a position (or a risk level with each finding's relevance),
+one or more findings with the handling expected for each, and the expected
+recommendation. ``run_rule_tests`` judges the findings with the real engine
+(durable-rules, the same compiled rulebook as ``evaluate``) and reports each
+case, and the coverage: the rules that decided at least one finding of some
+case. The format is documented in ``docs/rule-tests.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.dates import FORMAT_HINT, parse_iso_date
+from engine.rulebook.lookback import lookback_of
+from engine.errors import InvalidConfiguration, RulebookError, allowed, unknown_value
+from engine.rulebook.compiled import Signature, engine_for
+from engine.rulebook.tables import PositionTables
+from engine.rulebook.model import NO_RULE, Rulebook
+from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
+from engine.vocabulary import Disposition, Handling, Lookback, Recommendation, Relevance, RiskLevel, Severity
+
+TESTS_FOLDER = "tests"
+_FILE_KEYS = ("as_of", "cases")
+_CASE_KEYS = ("name", "position", "risk_level", "findings", "recommendation")
+_FINDING_KEYS = (
+    "category", "severity", "disposition", "occurred_on", "relevance", "lookback", "handling", "rule",
+)
+
+
+@dataclass(frozen=True)
+class ExpectedFinding:
+    signature: Signature
+    handling: Handling
+    rule_id: str | None  # None: any rule may decide
+    line: int
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    line: int
+    name: str
+    findings: tuple[ExpectedFinding, ...]
+    recommendation: Recommendation | None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    failures: tuple[str, ...]
+    decided_by: tuple[str, ...]  # the rule that decided each finding
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class RuleTestRun:
+    results: tuple[CaseResult, ...]
+    rulebook: Rulebook
+
+    @property
+    def failed(self) -> list[CaseResult]:
+        return [result for result in self.results if not result.passed]
+
+    @property
+    def covered(self) -> list[str]:
+        decided = {rule_id for result in self.results for rule_id in result.decided_by}
+        return [rule.id for rule in self.rulebook.rules if rule.id in decided]
+
+    @property
+    def uncovered(self) -> list[str]:
+        covered = set(self.covered)
+        return [rule.id for rule in self.rulebook.rules if rule.id not in covered]
+
+    @property
+    def coverage(self) -> float:
+        total = len(self.rulebook.rules)
+        return 100.0 * len(self.covered) / total if total else 100.0
+
+
+def rule_test_files(rules_location: Path) -> list[Path]:
+    folder = Path(rules_location)
+    folder = folder if folder.is_dir() else folder.parent
+    return sorted((folder / TESTS_FOLDER).glob("*.yaml"))
+
+
+def load_cases(paths: list[Path], rulebook: Rulebook, tables: PositionTables | None) -> list[Case]:
+    problems: list[RulebookError] = []
+    cases: list[Case] = []
+    for path in paths:
+        cases.extend(_CaseParser(path, rulebook, tables, problems).parse())
+    if problems:
+        raise InvalidConfiguration("The rule test folder", problems)
+    return cases
+
+
+def run_rule_tests(cases: list[Case], rulebook: Rulebook) -> RuleTestRun:
+    judgements = engine_for(rulebook).judge(f.signature for case in cases for f in case.findings)
+    results = []
+    for case in cases:
+        failures = []
+        decided = []
+        for number, expected in enumerate(case.findings, start=1):
+            judgement = judgements[expected.signature]
+            decided.append(judgement.rule_id)
+            got = f"{judgement.handling} (rule {judgement.rule_id})"
+            if judgement.handling is not expected.handling:
+                failures.append(f"finding {number} (line {expected.line}): expected {expected.handling}, got {got}.")
+            elif expected.rule_id is not None and judgement.rule_id != expected.rule_id:
+                failures.append(
+                    f"finding {number} (line {expected.line}): expected rule {expected.rule_id}, got {got}."
+                )
+        if case.recommendation is not None:
+            got = Recommendation.from_handlings(judgements[f.signature].handling for f in case.findings)
+            if got is not case.recommendation:
+                failures.append(f"expected recommendation {case.recommendation}, got {got}.")
+        results.append(CaseResult(case, tuple(failures), tuple(decided)))
+    return RuleTestRun(tuple(results), rulebook)
+
+
+class _CaseParser:
+    def __init__(self, path: Path, rulebook: Rulebook, tables: PositionTables | None, problems: list):
+        self.path = path
+        self.file = str(path)
+        self.rulebook = rulebook
+        self.tables = tables
+        self.problems = problems
+
+    def problem(self, message: str, line: int | None) -> None:
+        self.problems.append(RulebookError(message, file=self.file, line=line))
+
+    def keys(self, mapping: YamlMap, known, where: str) -> None:
+        for message, line in key_problems(mapping, known, where):
+            self.problem(message, line)
+
+    def parse(self) -> list[Case]:
+        document = load_yaml(self.path, RulebookError)
+        if not isinstance(document, YamlMap) or not isinstance(document.get("cases"), list):
+            self.problem("a rule test file is a mapping with a list under 'cases'.", 1)
+            return []
+        self.keys(document, _FILE_KEYS, "the file")
+        as_of = self.rulebook.effective_date
+        if "as_of" in document:
+            try:
+                as_of = parse_iso_date(document["as_of"])
+            except ValueError:
+                self.problem(
+                    f"'as_of' must be a date, not '{document['as_of']}'; {FORMAT_HINT}.",
+                    document.line_of("as_of"),
+                )
+        cases = []
+        for entry in document["cases"]:
+            if not isinstance(entry, YamlMap):
+                self.problem("each case is a mapping starting with '- name:'.", document.line_of("cases"))
+                continue
+            case = self.case(entry, as_of)
+            if case is not None:
+                cases.append(case)
+        return cases
+
+    def case(self, entry: YamlMap, as_of: dt.date) -> Case | None:
+        count = len(self.problems)
+        self.keys(entry, _CASE_KEYS, "a case")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            self.problem("every case needs a 'name' that says what it shows.", entry.line)
+        has_position, has_risk = "position" in entry, "risk_level" in entry
+        if has_position == has_risk:
+            self.problem(
+                "a case names either a 'position' (from the tables) or a 'risk_level' "
+                "(with each finding's 'relevance'), not both and not neither.",
+                entry.line,
+            )
+            return None
+        position = None
+        risk = None
+        if has_position:
+            position = entry["position"]
+            if not isinstance(position, str):
+                self.problem(
+                    f"'position' is one position id, such as {allowed(list(self.tables.positions)[:2]) if self.tables else 'van_driver'}.",
+                    entry.line_of("position"),
+                )
+                return None
+            if self.tables is None:
+                self.problem("the case names a position, but no position tables were loaded.", entry.line)
+                return None
+            if position not in self.tables.positions:
+                self.problem(
+                    unknown_value("position", str(position), self.tables.positions), entry.line_of("position")
+                )
+                return None
+            risk = self.tables.positions[position].risk_level
+        else:
+            risk = self.word(entry, "risk_level", RiskLevel)
+        recommendation = self.word(entry, "recommendation", Recommendation) if "recommendation" in entry else None
+        raw = entry.get("findings")
+        if not isinstance(raw, list) or not raw:
+            self.problem("a case needs a list of 'findings'.", entry.line_of("findings"))
+            return None
+        findings = [self.finding(item, position, risk, as_of) for item in raw]
+        if len(self.problems) > count or risk is None:
+            return None
+        return Case(self.file, entry.line, name.strip(), tuple(findings), recommendation)
+
+    def word(self, mapping: YamlMap, key: str, vocabulary, words=None):
+        value = mapping.get(key)
+        words = words if words is not None else vocabulary.words()
+        if key not in mapping:
+            self.problem(f"'{key}' is missing; allowed: {allowed(words)}.", mapping.line)
+            return None
+        if not isinstance(value, str) or value not in words:
+            self.problem(unknown_value(key.replace("_", " "), str(value), words), mapping.line_of(key))
+            return None
+        return vocabulary(value)
+
+    def finding(self, item, position, risk, as_of) -> ExpectedFinding | None:
+        if not isinstance(item, YamlMap):
+            self.problem("each finding is a mapping starting with '- category:'.", None)
+            return None
+        self.keys(item, _FINDING_KEYS, "a finding")
+        category = item.get("category")
+        if not isinstance(category, str) or category not in self.rulebook.categories:
+            self.problem(
+                unknown_value("category", str(category), self.rulebook.categories), item.line_of("category")
+            )
+            return None
+        severity = self.word(item, "severity", Severity)
+        disposition = self.word(item, "disposition", Disposition) if "disposition" in item else Disposition.CONFIRMED
+        handling = self.word(item, "handling", Handling)
+        rule_id = item.get("rule")
+        if rule_id is not None and not isinstance(rule_id, str):
+            self.problem("'rule' is one rule id, such as NR-NOT-JOB-RELATED.", item.line_of("rule"))
+            rule_id = None
+        elif rule_id is not None and rule_id != NO_RULE and rule_id not in self.rulebook.rules_by_id:
+            self.problem(
+                unknown_value("rule", str(rule_id), list(self.rulebook.rules_by_id) + [NO_RULE]),
+                item.line_of("rule"),
+            )
+        if position is not None:
+            for key in ("relevance", "lookback"):
+                if key in item:
+                    self.problem(
+                        f"'{key}' comes from the position's table row; with a 'position', give "
+                        "'occurred_on' instead.",
+                        item.line_of(key),
+                    )
+            entry = self.tables.entry(position, category)
+            try:
+                occurred_on = parse_iso_date(item.get("occurred_on"))
+            except ValueError:
+                self.problem(
+                    f"a finding of a case with a position needs 'occurred_on'; {FORMAT_HINT}.",
+                    item.line_of("occurred_on"),
+                )
+                return None
+            if occurred_on > as_of:
+                self.problem(
+                    f"'occurred_on' {occurred_on.isoformat()} is after the file's as_of date "
+                    f"{as_of.isoformat()}; a finding cannot lie in the future.",
+                    item.line_of("occurred_on"),
+                )
+                return None
+            relevance = entry.relevance
+            lookback = lookback_of(occurred_on, as_of, entry.lookback_years)
+        else:
+            if "occurred_on" in item:
+                self.problem(
+                    "'occurred_on' needs a position's lookback; with a 'risk_level', give 'lookback: "
+                    "inside' or 'lookback: outside'.",
+                    item.line_of("occurred_on"),
+                )
+            relevance = self.word(item, "relevance", Relevance)
+            lookback = self.word(item, "lookback", Lookback) if "lookback" in item else Lookback.INSIDE
+        if None in (severity, disposition, handling, relevance, lookback, risk):
+            return None
+        signature = Signature(category, severity, disposition, relevance, risk, lookback)
+        return ExpectedFinding(signature, handling, rule_id, item.line)

@@ -1,0 +1,1 @@
+"""Use cases: every action a person or a job takes, as one function."""
