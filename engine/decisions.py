@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow
+from engine.rulebook.compiled import Judgement
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry
 from engine.vocabulary import Handling, Lookback, Recommendation
@@ -34,6 +35,22 @@ class JudgedFinding(NamedTuple):
     age_years: int
     lookback: Lookback | None
     matched: tuple[str, ...]
+    # For a disputed record that would be reviewed or escalated if it were
+    # confirmed: how it would then be handled, and by which rule. The record
+    # itself stays excluded; the candidate's decision waits (on_hold).
+    if_confirmed: Judgement | None = None
+
+    @property
+    def holds(self) -> bool:
+        """Whether the finding holds the decision until its dispute is resolved."""
+        return self.if_confirmed is not None
+
+    @property
+    def excluded(self) -> bool:
+        """Whether the finding is kept out of the decision altogether (sealed,
+        not convicted, disputed, diversion, outside consent...): outputs then
+        show only that it was excluded and why, not what it was."""
+        return self.handling is Handling.EXCLUDED
 
     @property
     def considered(self) -> bool:
@@ -54,6 +71,29 @@ class JudgedFinding(NamedTuple):
 
 @dataclass(frozen=True)
 class Decision:
+    """The engine's recommendation for one candidate, and everything it rests on.
+
+    A recommendation, never a rejection: a person makes every decision
+    (GDPR Art. 22, PIPL Art. 24), and the memo says so.
+
+    Attributes:
+        decision_id: a SHA-256 hash (hex) of everything the decision rests
+            on: candidate, position, consent, findings, rows that could not
+            be used, evaluation date and rulebook version and hash. The same
+            inputs always give the same id.
+        candidate_id: the candidate, as HR's batch names them.
+        position: the position applied for; ``None`` only when none of the
+            candidate's rows could be used.
+        recommendation: the most serious handling among the findings
+            (``not_evaluated`` without a valid consent).
+        reason: why, in words, for ``not_evaluated`` and for candidates
+            with uncovered findings or unusable rows; otherwise empty.
+        consent: the consent in force on the evaluation date, or ``None``.
+        findings: each finding with its handling and the rule that decided it.
+        rejected: this candidate's rows that could not be used.
+        findings_json: the findings as canonical JSON, sorted by finding id.
+    """
+
     decision_id: str
     candidate_id: str
     # None only for a candidate none of whose rows could be used: the
@@ -86,6 +126,18 @@ class BatchInfo:
 
 @dataclass(frozen=True)
 class BatchResult:
+    """A batch evaluated in one piece, in memory: what ``evaluate`` returns.
+
+    Attributes:
+        name: the batch's name (its file name without the suffix), which
+            also names its output folder.
+        as_of: the evaluation date, from which ages of findings (in whole
+            years) and consent expiry are reckoned.
+        rulebook, tables: what the batch was judged with.
+        batch, consents: the inputs as loaded, with their rejected rows.
+        decisions: one per candidate, sorted by candidate id.
+    """
+
     name: str
     as_of: dt.date
     rulebook: Rulebook
@@ -96,6 +148,7 @@ class BatchResult:
 
     @property
     def info(self) -> BatchInfo:
+        """What the batch was evaluated with (files and their SHA-256, date, rules)."""
         return BatchInfo(
             name=self.name,
             as_of=self.as_of,
@@ -109,11 +162,14 @@ class BatchResult:
 
     @property
     def rejected(self) -> tuple[RejectedRow, ...]:
+        """Every row of the batch and of the consents file that could not be
+        used, in file and line order (the rows of ``rejected.csv``)."""
         rows = self.batch.rejected + self.consents.rejected
         return tuple(sorted(rows, key=lambda row: (row.file, row.line)))
 
     @property
     def uncovered(self) -> list[JudgedFinding]:
+        """Findings that no rule covers (rule id ``NO-RULE``); each goes to review."""
         return [f for d in self.decisions for f in d.findings if f.rule_id == NO_RULE]
 
     @property

@@ -1,5 +1,11 @@
 """The fixed vocabulary of adjudication: severities, dispositions, relevance,
-risk levels, handlings and recommendations.
+risk levels, handlings and recommendations; and of the human decision that
+follows: outcomes, notice kinds, what a person waits on, the permissions of
+the access policy and the actions of the audit trail.
+
+Every word is a ``str`` enum whose value is the word stored in the decision
+store and printed, so that the words on disk and on screen never change
+while the code names them by member.
 
 Categories are not here: the taxonomy of finding categories belongs to the
 rulebook, so that an organisation can extend it without touching code.
@@ -23,8 +29,8 @@ class Vocabulary(str, enum.Enum):
 
     @classmethod
     def words(cls) -> tuple[str, ...]:
+        """The words of the vocabulary, in declaration order (plain strings)."""
         return tuple(member.value for member in cls)
-
 
 
 class OrderedVocabulary(Vocabulary):
@@ -32,10 +38,13 @@ class OrderedVocabulary(Vocabulary):
 
     @cached_property
     def rank(self) -> int:
+        """The word's place in the order, from 1 (least serious)."""
         return list(type(self)).index(self) + 1
 
 
 class Severity(OrderedVocabulary):
+    """How serious a finding is."""
+
     MINOR = "minor"
     MODERATE = "moderate"
     SERIOUS = "serious"
@@ -51,6 +60,8 @@ class Relevance(OrderedVocabulary):
 
 
 class RiskLevel(OrderedVocabulary):
+    """A position's risk level for a category of finding."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -58,11 +69,23 @@ class RiskLevel(OrderedVocabulary):
 
 
 class Disposition(Vocabulary):
+    """Where a finding stands (a conviction, a pending case, a sealed record...).
+
+    The words courts and screening sources write ("Nolle Prosequi",
+    "adjudication withheld", "判决有罪") are read as these through the
+    rulebook's vocabulary (``rules/vocabulary.yaml``).
+    """
+
     CONFIRMED = "confirmed"
     PENDING = "pending"
     NOT_CONVICTED = "not_convicted"
     SEALED = "sealed"
     DISPUTED = "disputed"
+    # A pre-trial or pre-plea diversion programme: no conviction is entered.
+    DIVERSION = "diversion"
+    # Deferred adjudication or adjudication withheld: a plea or finding, but
+    # no judgment of conviction while the candidate meets the court's terms.
+    DEFERRED = "deferred"
 
 
 class Lookback(Vocabulary):
@@ -73,6 +96,8 @@ class Lookback(Vocabulary):
 
 
 class Handling(Vocabulary):
+    """What the rules do with a finding, from setting it aside to escalating it."""
+
     EXCLUDED = "excluded"
     NOT_RELEVANT = "not_relevant"
     NOTE = "note"
@@ -95,18 +120,47 @@ _HANDLING_WEIGHT = {
 
 
 class Recommendation(Vocabulary):
+    """What the engine recommends for a candidate; a person decides.
+
+    From the least to the most serious: proceed, proceed_with_note, review,
+    on_hold, escalate (``not_evaluated`` stands apart: nothing was used).
+    ``on_hold`` ranks above ``review``: a review made now would weigh a
+    record whose accuracy is being reinvestigated, so it must wait for the
+    reinvestigation (FCRA §611: 30 days); it ranks below ``escalate``: a
+    confirmed record that already calls for legal's assessment does not
+    wait for another record's dispute.
+    """
+
     PROCEED = "proceed"
     PROCEED_WITH_NOTE = "proceed_with_note"
     REVIEW = "review"
+    ON_HOLD = "on_hold"
     ESCALATE = "escalate"
     NOT_EVALUATED = "not_evaluated"
 
     @classmethod
-    def from_handlings(cls, handlings) -> "Recommendation":
-        """The most serious handling among a candidate's findings decides."""
-        weight = max((h.weight for h in handlings), default=0)
-        return _RECOMMENDATION_FOR_WEIGHT[weight]
+    def from_handlings(cls, handlings, held=()) -> "Recommendation":
+        """The recommendation for a candidate's findings.
 
+        Args:
+            handlings (Iterable[Handling]): the handling of each finding.
+            held (Iterable[Handling]): for each disputed record, the handling
+                it would get if it were confirmed.
+
+        Returns:
+            Recommendation: the most serious handling decides; a disputed
+            record that would be reviewed or escalated if confirmed puts the
+            candidate ``on_hold`` unless a finding already escalates.
+        """
+        recommendation = _RECOMMENDATION_FOR_WEIGHT[max((h.weight for h in handlings), default=0)]
+        if recommendation is not cls.ESCALATE and any(h.weight >= _HOLD_WEIGHT for h in held):
+            return cls.ON_HOLD
+        return recommendation
+
+
+# A disputed record holds the decision when it would weigh at least this
+# much if confirmed: it would need a person's review, or more.
+_HOLD_WEIGHT = _HANDLING_WEIGHT[Handling.REVIEW]
 
 _RECOMMENDATION_FOR_WEIGHT = {
     0: Recommendation.PROCEED,
@@ -114,3 +168,88 @@ _RECOMMENDATION_FOR_WEIGHT = {
     2: Recommendation.REVIEW,
     3: Recommendation.ESCALATE,
 }
+
+
+class Outcome(OrderedVocabulary):
+    """The final decision a person records, from the least to the most
+    adverse to the candidate."""
+
+    HIRE = "hire"
+    HOLD = "hold"
+    WITHDRAW = "withdraw"
+
+
+class AssessmentFactor(Vocabulary):
+    """The factors an individualized assessment addresses for each finding,
+    in the order the law lists them (EEOC 915.002; New York Correction Law
+    Art. 23-A §753)."""
+
+    NATURE_AND_GRAVITY = "nature_and_gravity"
+    TIME_ELAPSED = "time_elapsed"
+    NATURE_OF_JOB = "nature_of_job"
+    AGE_AT_THE_TIME = "age_at_the_time"
+    REHABILITATION = "rehabilitation"
+    CANDIDATE_ACCOUNT = "candidate_account"
+
+
+class NoticeKind(Vocabulary):
+    """A notice to the candidate: before a possible adverse decision (the
+    candidate may respond), and after a withdraw."""
+
+    PRE_ADVERSE = "pre_adverse"
+    ADVERSE = "adverse"
+
+    @property
+    def label(self) -> str:
+        """The kind as people write it: ``pre-adverse``, ``adverse``."""
+        return self.value.replace("_", "-")
+
+
+class WaitingFor(Vocabulary):
+    """The step of the human decision that a decision waits on."""
+
+    REVIEW = "review"  # an individualized assessment
+    RESPONSE = "response"  # the candidate's, until the notice's deadline
+    DECISION = "decision"  # the final outcome
+
+
+class Permission(Vocabulary):
+    """What a role of the access policy may do for its positions."""
+
+    VIEW = "view"  # see reports and memos
+    REVIEW = "review"  # assess, record a response, issue notices
+    DECIDE = "decide"  # record the final decision
+
+    @property
+    def verb(self) -> str:
+        """The permission as a phrase after "may not"."""
+        return _PERMISSION_VERBS[self]
+
+
+_PERMISSION_VERBS = {
+    Permission.VIEW: "view reports",
+    Permission.REVIEW: "review decisions",
+    Permission.DECIDE: "decide",
+}
+
+
+class AuditAction(Vocabulary):
+    """What an entry of the audit trail records."""
+
+    BATCH_EVALUATED = "batch evaluated"
+    DATA_PURGED = "data purged"
+    DECISION_REVIEWED = "decision reviewed"
+    RESPONSE_RECORDED = "response recorded"
+    DECISION_MADE = "decision made"
+    PRE_ADVERSE_NOTICE_ISSUED = "pre-adverse notice issued"
+    ADVERSE_NOTICE_ISSUED = "adverse notice issued"
+    ACCESS_DENIED = "access denied"
+    DECISION_VERIFIED = "decision verified"
+    MEMO_VIEWED = "memo viewed"
+    MEMO_EXPORTED = "memo exported"
+    CONSISTENCY_REPORT = "consistency report"
+
+    @classmethod
+    def notice_issued(cls, kind: NoticeKind) -> "AuditAction":
+        """The action that records a notice of ``kind`` as issued."""
+        return cls(f"{NoticeKind(kind).label} notice issued")

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import inspect
 import os
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -322,11 +323,28 @@ def store_url(request, tmp_path, monkeypatch):
         try:
             yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as connection:
-                # FORCE: the stores the test opened may still hold pooled connections.
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop_database(admin, name)
     finally:
         admin.dispose()
+
+
+def _drop_database(admin: sa.Engine, name: str, attempts: int = 40) -> None:
+    """Drop a test database, waiting out the server's own sessions on it.
+
+    FORCE ends the pooled connections the test's stores may still hold. A
+    session of another role on the database (an autovacuum worker, run as
+    the server's superuser) cannot be ended by the test role and makes the
+    drop fail for a moment; it ends by itself, so the drop is tried again.
+    """
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 STORE_TABLES = ("batches", "decisions", "decision_findings", "rulebook_versions", "table_versions",

@@ -49,11 +49,21 @@ def one_of(words) -> str:
 
 POSITIONS = [row["position_id"] for row in read_csv(TABLES / "positions.csv")]
 SEVERITIES = ("minor", "moderate", "serious", "severe")
-DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed")
+DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed", "diversion", "deferred")
 POSITION_HINT = " Positions are listed in the position risk tables (positions.csv)."
-TOO_MANY_FIELDS = (
-    "the row has 11 fields but the header has 10; a value that contains a comma must be in double quotes."
-)
+VOCABULARY = "vocabulary.yaml"
+
+
+def unknown_word(what: str, value: str, words, suggestion: str = "") -> str:
+    """The message for a word neither the product nor the shipped vocabulary file knows."""
+    return (
+        f"unknown {what} '{value}'; allowed: {one_of(words)}, or a word that {VOCABULARY} lists."
+        + (f" Did you mean '{suggestion}'?" if suggestion else "")
+        + f" If '{value}' is a {what} that a screening source uses, add it under the {what} it means in {VOCABULARY}, "
+        "beside the rulebook."
+    )
+
+TOO_MANY_FIELDS = "this row has 11 cells, the header has 10; a value that contains a comma must be in double quotes."
 
 
 # --- bad rows ------------------------------------------------------------------------
@@ -61,17 +71,15 @@ TOO_MANY_FIELDS = (
 ROW_CASES = {
     "unknown category": (
         ["C-1,van_driver,F-1,traffic_violaton,minor,2026-06-15,,,,"],
-        [(3, "F-1", "category",
-          f"unknown category 'traffic_violaton'; allowed: {one_of(CATEGORIES)}. Did you mean 'traffic_violation'?")],
+        [(3, "F-1", "category", unknown_word("category", "traffic_violaton", CATEGORIES, "traffic_violation"))],
     ),
     "unknown severity": (
         ["C-1,van_driver,F-1,traffic_violation,high,2026-06-15,,,,"],
-        [(3, "F-1", "severity", f"unknown severity 'high'; allowed: {one_of(SEVERITIES)}.")],
+        [(3, "F-1", "severity", unknown_word("severity", "high", SEVERITIES))],
     ),
     "unknown disposition": (
         ["C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,confimred,,,"],
-        [(3, "F-1", "disposition",
-          f"unknown disposition 'confimred'; allowed: {one_of(DISPOSITIONS)}. Did you mean 'confirmed'?")],
+        [(3, "F-1", "disposition", unknown_word("disposition", "confimred", DISPOSITIONS, "confirmed"))],
     ),
     "unknown position": (
         ["C-1,van-driver,F-1,traffic_violation,minor,2026-06-15,,,,"],
@@ -134,13 +142,32 @@ ROW_CASES = {
     ),
     "too few fields": (
         ["C-1,van_driver,F-1,traffic_violation,minor,2026-06-15"],
-        [(3, "F-1", "", "the row has 6 fields but the header has 10; a value that contains a comma must be in double quotes.")],
+        [(3, "F-1", "", "this row has 6 cells, the header has 10; every row needs a cell for each column, "
+                        "empty or not, separated by a comma.")],
+    ),
+    "values separated by full-width commas (one cell, no candidate)": (
+        ["C-1，van_driver，F-1，traffic_violation，minor，2026-06-15，，，，Ticket"],
+        [(3, "", "", "this row has 1 cell, the header has 10; it separates values with full-width commas '，': "
+                     "separate them with ','.")],
+    ),
+    "one finding id on two rows that differ": (
+        [
+            "C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,Ticket",
+            "C-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,Ticket paid",
+        ],
+        [
+            (3, "F-1", "finding_id",
+             "finding_id 'F-1' is used by 2 rows; every finding needs its own id. None of these rows was evaluated."),
+            (4, "F-1", "finding_id",
+             "finding_id 'F-1' is used by 2 rows; every finding needs its own id. None of these rows was evaluated."),
+        ],
     ),
     "several problems in one row": (
-        ["C-1,van_driver,F-1,speeding,hgih,2026/01/01,,,,"],
+        # 'speeding' is a category the shipped vocabulary reads as traffic_violation.
+        ["C-1,van_driver,F-1,speedng,hgih,2026/01/01,,,,"],
         [(3, "F-1", "category",
-          f"unknown category 'speeding'; allowed: {one_of(CATEGORIES)}. "
-          "This row also has a problem in: severity, occurred_on.")],
+          unknown_word("category", "speedng", CATEGORIES, "speeding")
+          + " This row also has a problem in: severity, occurred_on.")],
     ),
 }
 
@@ -162,6 +189,9 @@ def test_a_bad_row_is_rejected_with_its_line_column_and_message(tmp_path, case):
     findings = read_csv(tmp_path / "out/findings.csv")
     assert [row["finding_id"] for row in findings] == ["F-OK"]
     assert f"{len(expected)} input row(s) could not be used" in result.stderr
+    # A row that could not be split names no candidate: none is invented from it.
+    decided = {row["candidate_id"] for row in read_csv(tmp_path / "out/decisions.csv")}
+    assert decided <= {"C-OK", "C-1", "C-2", "C-9"}
 
 
 def test_rejected_lines_count_the_physical_lines_of_the_file(tmp_path):
@@ -189,8 +219,16 @@ def test_rejected_lines_count_the_physical_lines_of_the_file(tmp_path):
 # --- bad files -------------------------------------------------------------------------
 
 LATIN1 = (HEADER + "\nC-1,van_driver,F-1,traffic_violation,minor,2026-06-15,,,,Führerschein entzogen\n").encode("latin-1")
-LATIN1_BAD_BYTE = LATIN1.index("ü".encode("latin-1"))
 UTF16 = (HEADER + "\n" + GOOD_ROW + "\n").encode("utf-16")  # starts with the BOM b'\xff\xfe'
+GBK = (HEADER + "\n" + GOOD_ROW + "\nC-1,van_driver,F-1,offense_driving,serious,2025-03-01,,上海市公安局,CN-SH,酒后驾驶\n").encode("gbk")
+# 0x81 is no character of cp1252, nor of GBK before a line end.
+NO_LIKELY_ENCODING = (HEADER + "\n" + GOOD_ROW + "\n").encode() + b"C-1,van_driver,F-1,x\x81\n"
+NOT_UTF8_ADVICE = (
+    "Save it as 'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding "
+    "(for example --encoding gb18030)."
+)
+# A batch is an array of flat objects; this one nests 100,000 arrays.
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 
 
 def _xlsx(rows) -> bytes:
@@ -240,16 +278,33 @@ FILE_CASES = [
     ),
     pytest.param(
         "batch.csv", LATIN1,
-        f"batch.csv: the file cannot be read as utf-8 (byte {LATIN1_BAD_BYTE} is invalid). Save it as "
-        "'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding (for example "
-        "--encoding gb18030).",
-        id="latin-1 bytes",
+        "batch.csv:2: the file cannot be read as utf-8 (line 2 has bytes that are not utf-8); it reads as "
+        "cp1252: pass --encoding cp1252.",
+        id="cp1252 bytes: the encoding is named",
+    ),
+    pytest.param(
+        "batch.csv", GBK,
+        "batch.csv:3: the file cannot be read as utf-8 (line 3 has bytes that are not utf-8); it reads as "
+        "gbk: pass --encoding gbk.",
+        id="gbk bytes: the encoding is named",
     ),
     pytest.param(
         "batch.csv", UTF16,
-        "batch.csv: the file cannot be read as utf-8 (byte 0 is invalid). Save it as 'CSV UTF-8' from the "
-        "spreadsheet program, or name its encoding with --encoding (for example --encoding gb18030).",
-        id="utf-16 bytes",
+        "batch.csv:1: the file cannot be read as utf-8 (line 1 has bytes that are not utf-8); it reads as "
+        "utf-16: pass --encoding utf-16.",
+        id="utf-16 bytes: the encoding is named",
+    ),
+    pytest.param(
+        "batch.csv", NO_LIKELY_ENCODING,
+        f"batch.csv:3: the file cannot be read as utf-8 (line 3 has bytes that are not utf-8). {NOT_UTF8_ADVICE}",
+        id="bytes of no likely encoding",
+    ),
+    pytest.param(
+        "batch.json", DEEP_JSON,
+        "batch.json:1: the file nests arrays or objects more than 100 levels deep from line 1 on; adjudicate "
+        'reads at most 100. A findings batch is an array of flat objects, one object per row, such as '
+        '[{"finding_id": "F-1", ...}].',
+        id="json nested 100,000 levels deep",
     ),
     pytest.param(
         "batch.txt", f"{HEADER}\n{GOOD_ROW}\n".encode(),
@@ -431,6 +486,129 @@ def test_an_unreadable_consent_row_is_not_reported_as_no_consent(tmp_path):
     assert decision["recommendation"] == "not_evaluated"
     assert "no consent" not in decision["reason"]
     assert "rejected.csv" in decision["reason"]
+
+
+# --- files as spreadsheets save them: read, with a note or a warning -------------------
+
+ALL_SCOPE = ";".join(CATEGORIES)
+CONSENTS_OK = (CONSENT_HEADER + f"C-OK,{ALL_SCOPE},Screening,2026-09-01,2027-09-01\n"
+               f"C-1,{ALL_SCOPE},Screening,2026-09-01,2027-09-01\n")
+DUI = "C-1,van_driver,F-1,offense_driving,serious,2025-03-01,confirmed,Court,US-CA,DUI"
+
+# (batch, consents, lines expected on stderr, findings as (id, category, severity, disposition, handling)).
+# Every case is accepted: exit status 0, no row rejected.
+ACCEPTED_CASES = {
+    "semicolon-separated batch": (
+        f"{HEADER}\n{GOOD_ROW}\n{DUI}\n".replace(",", ";"), CONSENTS_OK,
+        ["Note: read batch.csv as semicolon-separated."],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate"),
+         ("F-OK", "traffic_violation", "minor", "confirmed", "review")],
+    ),
+    "tab-separated consents": (
+        f"{HEADER}\n{DUI}\n", CONSENTS_OK.replace(",", "\t"),
+        ["Note: read consents.csv as tab-separated."],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate")],
+    ),
+    "trailing empty columns": (
+        f"{HEADER},,\n{DUI},,\n{GOOD_ROW}\n", CONSENTS_OK,
+        ["Warning: batch.csv: the findings batch's header has 2 empty cells (columns 11 and 12); "
+         "those columns were ignored."],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate"),
+         ("F-OK", "traffic_violation", "minor", "confirmed", "review")],
+    ),
+    "an empty header cell between columns": (
+        HEADER.replace("severity,", "severity,,", 1) + "\n" + DUI.replace("serious,", "serious,a note,", 1) + "\n",
+        CONSENTS_OK,
+        ["Warning: batch.csv: the findings batch's header has 1 empty cell (column 6); that column was ignored."],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate")],
+    ),
+    "identical rows": (
+        f"{HEADER}\n{DUI}\n{GOOD_ROW}\n{DUI}\n", CONSENTS_OK,
+        ["Warning: batch.csv: finding 'F-1' is on 2 identical rows (lines 2 and 4); it was read once."],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate"),
+         ("F-OK", "traffic_violation", "minor", "confirmed", "review")],
+    ),
+    "vocabulary words in another case or width": (
+        f"{HEADER}\nC-1,van_driver,F-1,Offense_Driving,SERIOUS,2025-03-01,Confirmed,Court,US-CA,DUI\n"
+        "C-1,van_driver,F-2,traffic_violation,ｍｉｎｏｒ,2025-03-01,ｃｏｎｆｉｒｍｅｄ,DMV,US-CA,Ticket\n",
+        CONSENTS_OK,
+        [],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate"),
+         ("F-2", "traffic_violation", "minor", "confirmed", "review")],
+    ),
+    "a consent scope with full-width separators and capitals": (
+        f"{HEADER}\n{DUI}\n",
+        CONSENT_HEADER + 'C-1,"Traffic_Violation；offense_driving，credit_record、drug_test",Screening,2026-09-01,2027-09-01\n',
+        [],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate")],
+    ),
+    "a consent scope of all": (
+        f"{HEADER}\n{DUI}\n", CONSENT_HEADER + "C-1,All,Screening,2026-09-01,2027-09-01\n",
+        [],
+        [("F-1", "offense_driving", "serious", "confirmed", "escalate")],
+    ),
+    "a candidate id that lost its leading zeros in the batch": (
+        f"{HEADER}\n" + DUI.replace("C-1", "123") + "\n", CONSENT_HEADER + f"000123,{ALL_SCOPE},Screening,2026-09-01,2027-09-01\n",
+        ["Warning: candidate 123: no consent from the candidate is on file; did you mean 000123? Excel may have "
+         "dropped its leading zeros."],
+        # Excluded: minimised to that it was excluded and why.
+        [("F-1", "", "", "confirmed", "excluded")],
+    ),
+    "a candidate id that lost its leading zeros in the consents": (
+        f"{HEADER}\n" + DUI.replace("C-1", "000123") + "\n", CONSENT_HEADER + f"123,{ALL_SCOPE},Screening,2026-09-01,2027-09-01\n",
+        ["Warning: candidate 000123: no consent from the candidate is on file; did you mean 123? Excel may have "
+         "dropped the leading zeros of 000123 in consents.csv."],
+        [("F-1", "", "", "confirmed", "excluded")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ACCEPTED_CASES), ids=list(ACCEPTED_CASES))
+def test_a_file_as_a_spreadsheet_saves_it_is_read_and_the_user_told_how(tmp_path, monkeypatch, case):
+    batch, consents, told, expected = ACCEPTED_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    Path("batch.csv").write_text(batch, encoding="utf-8")
+    Path("consents.csv").write_text(consents, encoding="utf-8")
+
+    result = run_cli(evaluate_args("batch.csv", "consents.csv", "out"))
+
+    assert_clean_exit(result, 0)
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if line.startswith(("Note:", "Warning:"))] == told
+    assert read_csv(Path("out/rejected.csv")) == []
+    findings = [(row["finding_id"], row["category"], row["severity"], row["disposition"], row["handling"])
+                for row in read_csv(Path("out/findings.csv"))]
+    assert findings == expected
+
+
+def test_identical_rows_fold_alike_in_any_order_and_any_number_of_parts(tmp_path):
+    """The parts of a large batch are validated apart: the rows of a
+    finding id may be read in any part, in any order."""
+    rows = [GOOD_ROW.replace("F-OK", f"F-{n}").replace("C-OK", f"C-{n % 7}") for n in range(40)]
+    rows += [rows[5], rows[17], rows[17]]  # identical rows
+    rows.append(rows[9].replace("Ticket paid", "Ticket unpaid"))  # one id, other content: rejected
+    consents = write_consents(tmp_path / "consents.csv", [consent(f"C-{n}") for n in range(7)])
+    outputs = []
+    for number, (order, options) in enumerate([
+        (rows, []), (rows[::-1], ["--chunk-size", "3", "--workers", "1"]), (rows[::-1], ["--chunk-size", "5", "--workers", "3"]),
+    ]):
+        batch = tmp_path / f"batch{number}" / "batch.csv"
+        batch.parent.mkdir()
+        batch.write_text("\n".join([HEADER, *order]) + "\n", encoding="utf-8")
+        result = run_cli(evaluate_args(batch, consents, tmp_path / f"out{number}") + options)
+        assert_clean_exit(result, 0)
+        folded = sorted(
+            line.split(": ", 2)[2].split(" (")[0] for line in result.stderr.splitlines() if " identical rows (" in line
+        )
+        outputs.append((
+            folded,
+            (tmp_path / f"out{number}/decisions.csv").read_text(),
+            (tmp_path / f"out{number}/findings.csv").read_text(),
+            sorted((r["finding_id"], r["error"]) for r in read_csv(tmp_path / f"out{number}/rejected.csv")),
+        ))
+    assert outputs[0][0] == ["finding 'F-17' is on 3 identical rows", "finding 'F-5' is on 2 identical rows"]
+    assert [finding_id for finding_id, _ in outputs[0][3]] == ["F-9", "F-9"]
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 
 
 def test_every_input_row_is_in_findings_or_rejected(tmp_path):
@@ -649,6 +827,16 @@ def test_rules_check_names_file_line_and_rule(tmp_path, monkeypatch, text, probl
     assert_clean_exit(result, 1)
     assert result.stderr == f"Error: The rulebook rules/rulebook.yaml has 1 problem:\n  {problem}\n"
     assert result.stdout == ""
+
+
+def test_rules_check_refuses_yaml_nested_too_deep(tmp_path, monkeypatch):
+    """PyYAML recurses once per level: 100,000 levels were a RecursionError."""
+    result = _check_rules(tmp_path, monkeypatch, "rules: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert_clean_exit(result, 1)
+    assert result.stderr == (
+        "Error: rules/rulebook.yaml:1: lists or mappings nest more than 100 levels deep here; "
+        "adjudicate reads at most 100.\n"
+    )
 
 
 def _duplicate_key_rulebook():

@@ -9,8 +9,9 @@ import hashlib
 import json
 
 from conftest import AS_OF, BATCH_COLUMNS, CATEGORIES, RULES, TABLES, consent, finding, write_consents
-from engine.evaluation.judging import _position_content, decision_content, evaluate_files
-from engine.record.store import canonical_input, canonical_input_json
+from engine.evaluation.judging import _position_content, evaluate_files
+from engine.record.store import canonical_input_json
+from helpers import canonical_input, decision_content
 
 NASTY = [
     'a "quoted" word', "back\\slash", "tab\there", "two\nlines", "carriage\rreturn", "line\u2028separator",

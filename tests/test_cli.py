@@ -34,7 +34,7 @@ from conftest import (
 )
 from engine.cli import cli
 
-RECOMMENDATIONS = ("proceed", "proceed_with_note", "review", "escalate", "not_evaluated")
+RECOMMENDATIONS = ("proceed", "proceed_with_note", "review", "on_hold", "escalate", "not_evaluated")
 
 
 # --- evaluate -------------------------------------------------------------------------
@@ -49,8 +49,8 @@ def test_evaluate_the_example_prints_the_summary(tmp_path, monkeypatch):
     # category, the 13th month, severity 'high').
     summary, stored = result.stdout.splitlines()
     assert summary == (
-        "24 candidates, 50 findings, 3 rejected rows: 6 proceed, 4 proceed_with_note, 7 review, "
-        "5 escalate, 2 not_evaluated. Written to out/ with 24 memos."
+        "24 candidates, 50 findings, 3 rejected rows: 6 proceed, 4 proceed_with_note, 6 review, "
+        "1 on_hold, 5 escalate, 2 not_evaluated. Written to out/ with 24 memos."
     )
     assert re.fullmatch(r"Stored as batch B-[0-9a-f]{20}: 24 new decisions\.", stored)
     assert result.stderr == "Warning: 3 input row(s) could not be used; see out/rejected.csv.\n"
@@ -62,14 +62,18 @@ def test_evaluate_the_example_prints_the_summary(tmp_path, monkeypatch):
     # The summary agrees with the files it announces.
     decisions = read_csv(tmp_path / "out/decisions.csv")
     counts = Counter(row["recommendation"] for row in decisions)
-    assert dict(counts) == {"proceed": 6, "proceed_with_note": 4, "review": 7, "escalate": 5, "not_evaluated": 2}
+    assert dict(counts) == {
+        "proceed": 6, "proceed_with_note": 4, "review": 6, "on_hold": 1, "escalate": 5, "not_evaluated": 2,
+    }
     assert len(read_csv(tmp_path / "out/findings.csv")) == 50
     assert len(read_csv(tmp_path / "out/rejected.csv")) == 3
     manifest = json.loads((tmp_path / "out/batch.json").read_text(encoding="utf-8"))
     assert manifest["as_of"] == "2026-11-01"
     assert manifest["counts"] == {
         "candidates": 24, "findings": 50, "rejected_rows": 3,
-        "recommendations": {"escalate": 5, "not_evaluated": 2, "proceed": 6, "proceed_with_note": 4, "review": 7},
+        "recommendations": {
+            "escalate": 5, "not_evaluated": 2, "on_hold": 1, "proceed": 6, "proceed_with_note": 4, "review": 6,
+        },
     }
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "batch.json", "decisions.csv", "findings.csv", "memos", "rejected.csv",
@@ -287,11 +291,17 @@ def test_rules_check_on_the_shipped_rulebook(monkeypatch):
     result = run_cli(["rules", "check"])
     assert_clean_exit(result, 0)
     header = rulebook["rulebook"]
-    combinations = len(rulebook["categories"]) * 4 * 5 * 3 * 4 * 2
+    combinations = len(rulebook["categories"]) * 4 * 7 * 3 * 4 * 2
+    vocabulary = yaml.safe_load((RULES / "vocabulary.yaml").read_text(encoding="utf-8"))
+    vocabulary_counts = {name: [w for words in values.values() for w in words] for name, values in vocabulary.items()}
+    vocabulary_words = sum(len(words) for words in vocabulary_counts.values())
     assert result.stdout == (
         f"Rulebook rules/rulebook.yaml: {header['name']}, version {header['version']} "
         f"(approved on {header['approved_on']}), {len(rulebook['rules'])} rules, "
         f"{len(rulebook['categories'])} categories.\n"
+        f"Vocabulary rules/vocabulary.yaml: {vocabulary_words} words of screening sources "
+        f"({', '.join(f'{name} {len(words)}' for name, words in vocabulary_counts.items())}), "
+        "consistent with the rulebook.\n"
         f"Analysis of {combinations} combinations: 0 errors, 0 warnings.\n"
         f"Tables position_risk_tables: {len(positions)} positions, consistent with the rulebook. OK.\n"
     )

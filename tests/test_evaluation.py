@@ -109,7 +109,11 @@ def test_records_that_may_not_be_considered_are_excluded(adjudicate, disposition
 
     row = outcome.findings["F-1"]
     assert (row["disposition"], row["handling"], row["rule_id"]) == (disposition, "excluded", rule_id)
-    assert outcome.decisions["C-1"]["recommendation"] == "proceed"
+    # Minimisation: only that it was excluded and why.
+    assert (row["category"], row["severity"], row["relevance"]) == ("", "", "")
+    # A disputed record that would be escalated if confirmed holds the decision.
+    expected = "on_hold" if disposition == "disputed" else "proceed"
+    assert outcome.decisions["C-1"]["recommendation"] == expected
     for kind in ("md", "html"):
         memo = outcome.memo("C-1", kind)
         assert rule_id in memo  # counted, with its ground...
@@ -293,7 +297,7 @@ def judged_space():
 
 def test_the_space_covers_every_category_of_the_default_taxonomy():
     assert tuple(SHIPPED.categories) == CATEGORIES
-    assert len(ALL_SIGNATURES) == len(CATEGORIES) * 4 * 5 * 3 * 4 * 2
+    assert len(ALL_SIGNATURES) == len(CATEGORIES) * 4 * 7 * 3 * 4 * 2
 
 
 def test_every_signature_is_covered_by_a_rule(judged_space):
@@ -325,7 +329,9 @@ def test_handling_never_decreases_when_the_risk_rises(judged_space, name):
 
 def _expected_by_the_issue(signature: Signature) -> Handling:
     """The default rulebook behaviour, as the issue words it."""
-    if signature.disposition in (Disposition.SEALED, Disposition.NOT_CONVICTED, Disposition.DISPUTED):
+    if signature.disposition in (
+        Disposition.SEALED, Disposition.NOT_CONVICTED, Disposition.DISPUTED, Disposition.DIVERSION
+    ):
         return Handling.EXCLUDED
     if signature.relevance is Relevance.NONE or signature.lookback is Lookback.OUTSIDE:
         return Handling.NOT_RELEVANT
@@ -339,8 +345,8 @@ def _expected_by_the_issue(signature: Signature) -> Handling:
             handling = Handling.NOTE
     else:
         handling = Handling.REVIEW if serious else Handling.NOTE
-    if signature.disposition is Disposition.PENDING and handling is Handling.ESCALATE:
-        handling = Handling.REVIEW  # pending charges: never above review
+    if signature.disposition in (Disposition.PENDING, Disposition.DEFERRED) and handling is Handling.ESCALATE:
+        handling = Handling.REVIEW  # pending charges and deferred adjudications: never above review
     return handling
 
 

@@ -34,7 +34,7 @@ from engine.rulebook.model import load_rulebook
 
 # The vocabularies, in their order of seriousness (docs/rulebook.md).
 SEVERITIES = ("minor", "moderate", "serious", "severe")
-DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed")
+DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed", "diversion", "deferred")
 RELEVANCES = ("none", "indirect", "direct")
 RISK_LEVELS = ("low", "medium", "high", "critical")
 LOOKBACKS = ("inside", "outside")
@@ -50,10 +50,10 @@ def _rule_line(text: str, rule_id: str) -> int:
 # --- the shipped rulebook ------------------------------------------------------------
 
 
-def test_the_shipped_rulebook_has_no_problem_in_7200_combinations():
+def test_the_shipped_rulebook_has_no_problem_in_10080_combinations():
     rulebook = load_rulebook(RULES)
     analysis = analyse(rulebook)
-    assert len(analysis.cells) == 15 * 4 * 5 * 3 * 4 * 2 == 7200
+    assert len(analysis.cells) == 15 * 4 * 7 * 3 * 4 * 2 == 10080
     assert analysis.errors == []
     assert analysis.warnings == []
     # Every combination has a deciding rule: no finding is left to the default.
@@ -72,7 +72,7 @@ def test_the_analysis_of_the_shipped_rulebook_takes_under_a_second():
 
 # --- the analysis is exact -------------------------------------------------------------
 # A plain-Python reading of each rule's `when`, straight from the YAML, says
-# which rules match each of the 7,200 signatures; the cells the analysis
+# which rules match each of the 10,080 signatures; the cells the analysis
 # judged (through the durable-rules compilation) must agree everywhere.
 
 ORDERED = {"severity": SEVERITIES, "relevance": RELEVANCES, "risk_level": RISK_LEVELS}
@@ -201,23 +201,23 @@ def _check(tmp_path, monkeypatch, text):
 def _broken_rulebooks():
     """(id, rulebook text, expected problem lines on stderr, errors, warnings)."""
     # A gap: without NOTE-INDIRECT-MINOR, minor and moderate indirect records
-    # inside the lookback have no rule (15 categories x 2 severities x 2
-    # dispositions x 4 risk levels = 240), and read as one group.
+    # inside the lookback have no rule (15 categories x 2 severities x 3
+    # dispositions x 4 risk levels = 360), and read as one group.
     text = delete_rule("NOTE-INDIRECT-MINOR")
     yield "gap", text, [
-        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 2 * 4} combinations: any category, "
-        "severity minor or moderate, disposition confirmed or pending, relevance indirect, any risk level, "
+        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 3 * 4} combinations: any category, "
+        "severity minor or moderate, disposition confirmed, pending or deferred, relevance indirect, any risk level, "
         "lookback inside. Such findings go to review with the reason 'no rule covers this finding'; "
         "add a rule that decides them."
     ], 1, 0
 
     # A conflict: NOTE-DIRECT-MINOR reaching high risk overlaps
-    # REV-DIRECT-MINOR-HIGH-RISK at the same precedence (15 x 2 x 2 = 60).
+    # REV-DIRECT-MINOR-HIGH-RISK at the same precedence (15 x 2 x 3 = 90).
     text = edit_rule("NOTE-DIRECT-MINOR", "risk_level: {at_most: medium}", "risk_level: {at_most: high}")
     note, rev = _rule_line(text, "NOTE-DIRECT-MINOR"), _rule_line(text, "REV-DIRECT-MINOR-HIGH-RISK")
     yield "conflict", text, [
         f"{F}:{note}: error: conflict: rules NOTE-DIRECT-MINOR (line {note}, note) and "
-        f"REV-DIRECT-MINOR-HIGH-RISK (line {rev}, review) both match {len(CATEGORIES) * 2 * 2} combinations "
+        f"REV-DIRECT-MINOR-HIGH-RISK (line {rev}, review) both match {len(CATEGORIES) * 2 * 3} combinations "
         "at the same precedence 50, for example category civil_judgment, severity minor, disposition "
         "confirmed, relevance direct, risk level high, lookback inside. Give one of them a lower "
         "precedence, or narrow its conditions."
@@ -303,7 +303,7 @@ def test_rules_check_reports_each_analysis_error(tmp_path, monkeypatch, text, li
         f"Error: the rulebook has {errors} error{'' if errors == 1 else 's'}; see above.\n"
     )
     assert (
-        f"Analysis of 7200 combinations: {errors} error{'' if errors == 1 else 's'}, "
+        f"Analysis of 10080 combinations: {errors} error{'' if errors == 1 else 's'}, "
         f"{warnings} warning{'' if warnings == 1 else 's'}.\n"
     ) in result.stdout
 
@@ -313,7 +313,7 @@ def test_a_gap_is_never_decided_silently(tmp_path):
     rulebook = load_rulebook(write_rulebook(tmp_path / "rules", delete_rule("NOTE-INDIRECT-MINOR")))
     analysis = analyse(rulebook)
     uncovered = [s for s, judgement in analysis.cells.items() if judgement.rule is None]
-    assert len(uncovered) == 240
+    assert len(uncovered) == 360
     assert {analysis.cells[s].handling.value for s in uncovered} == {"review"}
     assert {(s.relevance.value, s.lookback.value) for s in uncovered} == {("indirect", "inside")}
     assert [problem.kind for problem in analysis.problems] == ["gap"]
@@ -353,7 +353,7 @@ def test_a_hygiene_warning_is_listed_and_does_not_fail(tmp_path, monkeypatch, te
     result = _check(tmp_path, monkeypatch, text)
     assert_clean_exit(result, 0)
     assert result.stderr == line + "\n"
-    assert "Analysis of 7200 combinations: 0 errors, 1 warning.\n" in result.stdout
+    assert "Analysis of 10080 combinations: 0 errors, 1 warning.\n" in result.stdout
 
 
 SAME_CONDITIONS = add_rule("""
@@ -414,7 +414,7 @@ def test_a_category_of_the_rulebook_missing_from_the_tables_fails_the_check(tmp_
         "position needs a row for every category, with its relevance and rationale; there is no default."
     )
     assert len(lines) == 15
-    assert "Analysis of 7680 combinations: 0 errors, 0 warnings.\n" in result.stdout
+    assert "Analysis of 10752 combinations: 0 errors, 0 warnings.\n" in result.stdout
 
 
 def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_path, monkeypatch):

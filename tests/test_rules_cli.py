@@ -48,7 +48,7 @@ SHIPPED = yaml.safe_load(SHIPPED_RULEBOOK)
 HEADER = SHIPPED["rulebook"]
 RULE_IDS = [rule["id"] for rule in SHIPPED["rules"]]
 SEVERITIES = ("minor", "moderate", "serious", "severe")
-DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed")
+DISPOSITIONS = ("confirmed", "pending", "not_convicted", "sealed", "disputed", "diversion", "deferred")
 RELEVANCES = ("none", "indirect", "direct")
 RISK_LEVELS = ("low", "medium", "high", "critical")
 LOOKBACKS = ("inside", "outside")
@@ -57,7 +57,7 @@ APPROVED_BY = f"  approved_by: {HEADER['approved_by']}\n"
 APPROVED_ON = f"  approved_on: \"{HEADER['approved_on']}\"\n"
 assert APPROVED_BY in SHIPPED_RULEBOOK and APPROVED_ON in SHIPPED_RULEBOOK
 DRAFT = SHIPPED_RULEBOOK.replace(APPROVED_BY, "").replace(APPROVED_ON, "").replace(
-    'version: "1.0.0"', 'version: "1.1.0"'
+    'version: "1.1.0"', 'version: "1.2.0"'
 )
 
 
@@ -160,7 +160,7 @@ def test_each_risk_level_has_a_matrix_that_covers_the_whole_space(fmt):
                 for severity, outcome in zip(SEVERITIES, outcomes):
                     judgement = judged[(c, severity, disp, rel, risk, look)]
                     assert outcome == f"{judgement.handling.value} ({judgement.rule_id})", (risk, key, severity)
-        assert len(seen) == len(set(seen)) == len(CATEGORIES) * 3 * 5 * 2
+        assert len(seen) == len(set(seen)) == len(CATEGORIES) * 3 * 7 * 2
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -368,9 +368,10 @@ def test_a_failing_case_prints_fail_and_why(tmp_path, monkeypatch):
         "FAIL failing.yaml:11 The right handling from the wrong rule\n"
         "     finding 1 (line 14): expected rule NOTE-DIRECT-MINOR, got review (rule REV-DIRECT-MINOR-HIGH-RISK).\n"
         "PASS failing.yaml:20 A sealed record is excluded\n"
-        "3 cases: 1 passed, 2 failed. Coverage: 2 of 11 rules (18%).\n"
-        "Rules no case exercises: EXCL-NOT-CONVICTED, EXCL-DISPUTED, NR-NOT-JOB-RELATED, NR-OUTSIDE-LOOKBACK, "
-        "PEND-CAP, ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, NOTE-INDIRECT-MINOR.\n"
+        "3 cases: 1 passed, 2 failed. Coverage: 2 of 13 rules (15%).\n"
+        "Rules no case exercises: EXCL-NOT-CONVICTED, EXCL-DISPUTED, EXCL-DIVERSION, NR-NOT-JOB-RELATED, "
+        "NR-OUTSIDE-LOOKBACK, PEND-CAP, DEFER-CAP, ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, "
+        "NOTE-INDIRECT-MINOR.\n"
     )
     assert result.stderr == "Error: 2 rule test cases failed.\n"
 
@@ -381,20 +382,23 @@ def test_coverage_below_the_minimum_fails(tmp_path, monkeypatch):
     result = _rules_test("--min-coverage", "50")
     assert_clean_exit(result, 1)
     assert result.stdout.endswith(
-        "3 cases: 3 passed, 0 failed. Coverage: 3 of 11 rules (27%).\n"
-        "Rules no case exercises: EXCL-SEALED, EXCL-NOT-CONVICTED, EXCL-DISPUTED, NR-OUTSIDE-LOOKBACK, "
-        "ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, NOTE-INDIRECT-MINOR.\n"
+        "3 cases: 3 passed, 0 failed. Coverage: 3 of 13 rules (23%).\n"
+        "Rules no case exercises: EXCL-SEALED, EXCL-NOT-CONVICTED, EXCL-DISPUTED, EXCL-DIVERSION, "
+        "NR-OUTSIDE-LOOKBACK, DEFER-CAP, ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, "
+        "NOTE-INDIRECT-MINOR.\n"
     )
-    assert result.stderr == "Error: coverage 27.3% is below --min-coverage 50%.\n"
-    # 3 of 11 rules is 27.3%: a minimum of 27 is met.
-    assert_clean_exit(_rules_test("--min-coverage", "27"), 0)
+    assert result.stderr == "Error: coverage 23.1% is below --min-coverage 50%.\n"
+    # 3 of 13 rules is 23.1%: a minimum of 23 is met.
+    assert_clean_exit(_rules_test("--min-coverage", "23"), 0)
 
 
-TEN_OF_ELEVEN = """\
+TWELVE_OF_THIRTEEN = """\
 cases:
-  - name: Ten rules at high and medium risk
+  - name: Twelve rules at high and medium risk
     risk_level: high
     findings:
+      - {category: offense_drug, severity: severe, disposition: diversion, relevance: direct, handling: excluded}
+      - {category: offense_drug, severity: severe, disposition: deferred, relevance: direct, handling: review}
       - {category: offense_drug, severity: severe, disposition: sealed, relevance: direct, handling: excluded}
       - {category: offense_drug, severity: severe, disposition: not_convicted, relevance: direct, handling: excluded}
       - {category: offense_drug, severity: severe, disposition: disputed, relevance: direct, handling: excluded}
@@ -412,12 +416,13 @@ cases:
 
 
 def test_the_coverage_message_never_rounds_up_to_the_minimum(tmp_path, monkeypatch):
-    _rule_test_folder(tmp_path, monkeypatch, {"ten.yaml": TEN_OF_ELEVEN})
-    result = _rules_test("--min-coverage", "91")
+    _rule_test_folder(tmp_path, monkeypatch, {"twelve.yaml": TWELVE_OF_THIRTEEN})
+    # 12 of 13 rules is 92.3%.
+    result = _rules_test("--min-coverage", "92.5")
     assert_clean_exit(result, 1)
-    assert "Coverage: 10 of 11 rules" in result.stdout
+    assert "Coverage: 12 of 13 rules" in result.stdout
     shown = float(re.search(r"coverage ([\d.]+)% is below", result.stderr).group(1))
-    assert shown < 91
+    assert shown < 92.5
 
 
 def _broken_test_files():
@@ -500,7 +505,7 @@ def _broken_test_files():
     )
     text = FAILING_CASES.replace("    recommendation: proceed\n", "    recommendation: hire\n")
     yield "unknown recommendation", text, "    recommendation: hire", (
-        "unknown recommendation 'hire'; allowed: 'proceed', 'proceed_with_note', 'review', 'escalate' or "
+        "unknown recommendation 'hire'; allowed: 'proceed', 'proceed_with_note', 'review', 'on_hold', 'escalate' or "
         "'not_evaluated'."
     )
     text = "as_of: \"2026-13-01\"\n" + FAILING_CASES
@@ -620,7 +625,7 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, SHIPPED_RULEBOOK)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.0.0 (old) to version 1.0.0 (new):\n"
+        "From version 1.1.0 (old) to version 1.1.0 (new):\n"
         "No rule was added, removed or changed.\n"
         "No cell of the adjudication matrix changes.\n"
     )
@@ -628,7 +633,7 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
 
 
 NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n").replace(
-    'version: "1.0.0"', 'version: "1.1.0"'
+    'version: "1.1.0"', 'version: "1.2.0"'
 )
 
 
@@ -647,17 +652,17 @@ def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(
     assert_clean_exit(result)
     lines = result.stdout.splitlines()
     assert lines[:4] == [
-        "From version 1.0.0 (old) to version 1.1.0 (new):",
+        "From version 1.1.0 (old) to version 1.2.0 (new):",
         "~ rule NOTE-INDIRECT-MINOR: handling: note becomes review",
         "Matrix cells whose handling or deciding rule changes:",
-        f"  any category, severity minor or moderate, disposition confirmed or pending, relevance indirect, "
-        f"any risk level, lookback inside ({len(CATEGORIES) * 2 * 2 * 4}): note (NOTE-INDIRECT-MINOR) -> "
+        f"  any category, severity minor or moderate, disposition confirmed, pending or deferred, relevance "
+        f"indirect, any risk level, lookback inside ({len(CATEGORIES) * 2 * 3 * 4}): note (NOTE-INDIRECT-MINOR) -> "
         "review (NOTE-INDIRECT-MINOR)",
     ]
     # Reviewing minor indirect records while minor direct ones are noted is
     # itself inconsistent: the diff says so.
     assert lines[4] == "The new rulebook has 1 static-analysis error (adjudicate rules check --rules new):"
-    assert lines[5].startswith("  monotonicity: raising relevance lowers the handling in 120 combinations")
+    assert lines[5].startswith("  monotonicity: raising relevance lowers the handling in 180 combinations")
 
     # The impact, computed independently: evaluate the batch with each rulebook.
     before = _recommendations(tmp_path, tmp_path / "old")
@@ -687,7 +692,7 @@ def test_diff_of_an_added_and_a_removed_rule(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.0.0 (old) to version 1.0.0 (new):\n"
+        "From version 1.1.0 (old) to version 1.1.0 (new):\n"
         "+ rule REV-DISPUTED added: A disputed record goes to review (review, precedence 10)\n"
         "- rule EXCL-DISPUTED removed: A record the candidate disputes is not used until the dispute is resolved\n"
         "Matrix cells whose handling or deciding rule changes:\n"
@@ -714,7 +719,7 @@ def test_diff_says_in_words_what_changed_in_a_rule(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.0.0 (old) to version 1.0.0 (new):\n"
+        "From version 1.1.0 (old) to version 1.1.0 (new):\n"
         "~ rule EXCL-DISPUTED: title: 'A record the candidate disputes is not used until the dispute is "
         "resolved' becomes 'A disputed record is not used while the dispute is open'\n"
         "~ rule EXCL-DISPUTED: precedence: 10 becomes 15\n"
@@ -756,7 +761,7 @@ def test_evaluate_refuses_a_draft_rulebook(tmp_path, monkeypatch):
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft"))
     assert_clean_exit(result, 2)
     assert result.stderr == (
-        "Error: draft/rulebook.yaml: rulebook version 1.1.0 is a draft: it has no 'approved_by' and "
+        "Error: draft/rulebook.yaml: rulebook version 1.2.0 is a draft: it has no 'approved_by' and "
         "'approved_on'. Decisions may rest only on an approved rulebook; to try a draft, pass --allow-draft, "
         "and every output is marked DRAFT.\n"
     )
@@ -769,21 +774,21 @@ def test_a_draft_evaluated_with_allow_draft_marks_every_output(tmp_path, monkeyp
     write_rulebook(Path("draft"), DRAFT)
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft") + ["--allow-draft"])
     assert_clean_exit(result)
-    assert result.stderr.startswith("Warning: rulebook version 1.1.0 is a DRAFT; every output is marked so.\n")
+    assert result.stderr.startswith("Warning: rulebook version 1.2.0 is a DRAFT; every output is marked so.\n")
 
     decisions = read_csv(Path("out/decisions.csv"))
-    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.1.0 DRAFT"}
-    banner = "**DRAFT: rulebook version 1.1.0 is not approved. This memo may not be used for a decision.**"
+    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.2.0 DRAFT"}
+    banner = "**DRAFT: rulebook version 1.2.0 is not approved. This memo may not be used for a decision.**"
     for row in decisions:
         memo = Path("out", row["memo"]).read_text(encoding="utf-8")
         assert memo.startswith(f"# DRAFT Decision memo: candidate {row['candidate_id']}\n"), row["candidate_id"]
         assert banner in memo
         page = Path("out", row["memo"]).with_suffix(".html").read_text(encoding="utf-8")
         assert f"<h1>DRAFT Decision memo: candidate {row['candidate_id']}</h1>" in page
-        assert '<p class="draft">DRAFT: rulebook version 1.1.0 is not approved.' in page
+        assert '<p class="draft">DRAFT: rulebook version 1.2.0 is not approved.' in page
     manifest = json.loads(Path("out/batch.json").read_text(encoding="utf-8"))
     assert manifest["rulebook"]["status"] == "draft"
-    assert manifest["rulebook"]["version"] == "1.1.0"
+    assert manifest["rulebook"]["version"] == "1.2.0"
     assert (manifest["rulebook"]["approved_by"], manifest["rulebook"]["approved_on"]) == (None, None)
     assert manifest["rulebook"]["sha256"] == hashlib.sha256(Path("draft/rulebook.yaml").read_bytes()).hexdigest()
 
@@ -827,7 +832,7 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
     result = run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
     assert_clean_exit(result)
     assert result.stdout.splitlines()[0] == (
-        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.1.0 (DRAFT, not approved), "
+        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.2.0 (DRAFT, not approved), "
         f"{len(RULE_IDS)} rules, {len(CATEGORIES)} categories."
     )
 
@@ -839,7 +844,7 @@ def test_diff_warns_when_the_content_changed_under_the_same_version(tmp_path, mo
     result = run_cli(["rules", "diff", "old", "new"])
     assert_clean_exit(result)
     assert result.stderr.startswith(
-        "Warning: the rulebook changed but its version is still 1.0.0; give the new rulebook a version of its own"
+        "Warning: the rulebook changed but its version is still 1.1.0; give the new rulebook a version of its own"
     )
     assert "~ rule PEND-CAP: precedence: 30 becomes 31" in result.stdout
     same = run_cli(["rules", "diff", "old", "old"])

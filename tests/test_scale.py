@@ -1,6 +1,8 @@
 """Large batches: evaluated in parts by worker processes with the same
-outputs as in one piece, memos on demand, Ctrl-C, and several processes
-sharing one PostgreSQL store."""
+outputs as in one piece, memos on demand, Ctrl-C and SIGTERM (an outcome
+decided by the store's commit), a killed main process (its workers end, the
+next run removes its work folder), and several processes sharing one
+PostgreSQL store."""
 
 from __future__ import annotations
 
@@ -164,7 +166,7 @@ def test_checks_that_need_the_whole_batch_hold_across_parts(tmp_path, mixed):
         assert "finding_id 'F-SHARED' is used by 2 rows" in row["error"]
     assert [r["finding_id"] for r in read_csv(tmp_path / "out/rejected.csv")].count("F-SHARED") == 2
     assert "more than one position" in rejected["F-TWO-1"]["error"]
-    assert rejected["F-CUT-SHORT"]["error"].startswith("the row has 3 fields but the header has 10")
+    assert rejected["F-CUT-SHORT"]["error"].startswith("this row has 3 cells, the header has 10")
     decisions = {row["candidate_id"]: row for row in read_csv(tmp_path / "out/decisions.csv")}
     assert decisions["C-DUP-A"]["recommendation"] == decisions["C-DUP-B"]["recommendation"] == "review"
     assert decisions["C-00003"]["recommendation"] != "proceed"  # its cut-short row needs a person
@@ -215,7 +217,85 @@ def test_no_memos_writes_no_memo_files(tmp_path, mixed):
     assert stored(tmp_path / "out")["memo_files"] == [(None, 4)]  # decisions, findings, rejected, batch.json
 
 
-# --- Ctrl-C ------------------------------------------------------------------
+# --- stopping: Ctrl-C, SIGTERM, a killed process ---------------------------------
+#
+# Each of these runs the real command line in its own process group, with a
+# hook (Python run before the command) that holds the run at a known point
+# and touches the file named by $ADJUDICATE_TEST_INSIDE once it is there:
+# the test waits for that file, so it knows where the run is when it acts.
+
+# A worker holds part 3: the run is inside evaluation until it is stopped.
+HOLD_IN_EVALUATION = """
+import os, pathlib, time
+import engine.evaluation.pipeline as pipeline
+evaluate_part = pipeline._evaluate_part
+def held(settings, index):
+    if index == 3:
+        pathlib.Path(os.environ["ADJUDICATE_TEST_INSIDE"]).touch()
+        time.sleep(600)
+    return evaluate_part(settings, index)
+pipeline._evaluate_part = held
+"""
+
+# The process beside the main one, which writes the output files while
+# the main one records, holds: the run is recording, before the commit.
+HOLD_WHILE_WRITING = """
+import os, pathlib, time
+import engine.evaluation.pipeline as pipeline
+def held(*args):
+    pathlib.Path(os.environ["ADJUDICATE_TEST_INSIDE"]).touch()
+    time.sleep(600)
+pipeline._write_outputs = held
+"""
+
+# ``stop(main)`` sends the stop the way $ADJUDICATE_TEST_STOP names: Ctrl-C
+# (the terminal sends SIGINT to the whole process group) or SIGTERM (a
+# scheduler sends it to the main process alone).
+STOP = """
+import os, signal
+def stop(main):
+    if os.environ["ADJUDICATE_TEST_STOP"] == "ctrl-c":
+        os.killpg(0, signal.SIGINT)
+    else:
+        os.kill(main, signal.SIGTERM)
+"""
+
+# The stop comes while the main process forks the workers, where Python
+# runs its own fork hooks (a handler run there raises where it is dropped).
+STOP_WHILE_FORKING_WORKERS = STOP + """
+import engine.evaluation.pipeline as pipeline
+pool_map = pipeline.pool_map
+def stopping_pool_map(*args, **kwargs):
+    sent = []
+    def once():
+        if not sent:
+            sent.append(True)
+            stop(os.getpid())
+    os.register_at_fork(after_in_parent=once)
+    return pool_map(*args, **kwargs)
+pipeline.pool_map = stopping_pool_map
+"""
+
+# The stop comes while the beside process writes the output files, before
+# the store commits.
+STOP_WHILE_RECORDING = STOP + """
+import engine.evaluation.pipeline as pipeline
+write_outputs = pipeline._write_outputs
+def stopping(*args):
+    stop(os.getppid())
+    write_outputs(*args)
+pipeline._write_outputs = stopping
+"""
+
+# The stop comes after the store committed, as the output folder is put in place.
+STOP_AFTER_THE_COMMIT = STOP + """
+import engine.documents.reports as reports
+replace = reports._replace
+def stopping(staging, out):
+    stop(os.getpid())
+    replace(staging, out)
+reports._replace = stopping
+"""
 
 
 def store_counts(store: Path) -> tuple[int, int]:
@@ -227,31 +307,43 @@ def store_counts(store: Path) -> tuple[int, int]:
     return counts
 
 
-def stop_while_evaluating(tmp_path: Path, stop) -> tuple[int, bytes, int]:
-    """Start an evaluation of a large batch with two workers on a terminal,
-    call ``stop(process)`` once it is evaluating, and let it end; return its
-    exit status, what the terminal showed and its process group."""
-    batch, consents = mixed_batch(tmp_path / "input", candidates=20000)
+def start_run(tmp_path: Path, hook: str, *, stop: str = "", stderr=subprocess.PIPE, candidates: int = 2000):
+    """Start ``adjudicate evaluate`` of a generated batch into tmp_path/out,
+    two workers, with ``hook`` run first, in a process group of its own;
+    return the process and the file its hook touches."""
+    batch, consents = mixed_batch(tmp_path / "input", candidates=candidates)
     store = tmp_path / "store.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
-    leader, follower = pty.openpty()
-    command = [sys.executable, "-m", "engine", *map(str, evaluate_args(batch, consents, tmp_path / "out")),
+    inside = tmp_path / "input" / "inside"
+    command = [sys.executable, "-c", hook + "\nfrom engine.cli import main\nmain()\n",
+               *map(str, evaluate_args(batch, consents, tmp_path / "out")),
                "--db", f"sqlite:///{store}", "--workers", "2", "--chunk-size", "500"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, start_new_session=True)
-    os.close(follower)
-    shown = b""
-    deadline = time.monotonic() + 60
-    while b"Evaluating" not in shown and time.monotonic() < deadline:
-        shown += os.read(leader, 65536)
-    assert b"Evaluating" in shown, shown
-    stop(process)
-    try:
-        while block := os.read(leader, 65536):
-            shown += block
-    except OSError:  # the terminal closes when the process ends
-        pass
-    os.close(leader)
-    return process.wait(timeout=60), shown, process.pid
+    environment = {**os.environ, "ADJUDICATE_TEST_INSIDE": str(inside), "ADJUDICATE_TEST_STOP": stop}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT, env=environment,
+                               start_new_session=True)
+    return process, inside
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None, f"the run ended ({process.returncode}) before reaching the hook"
+        assert time.monotonic() < deadline, "the run did not reach the hook"
+        time.sleep(0.05)
+
+
+def processes_in(group: int) -> bytes:
+    return subprocess.run(["pgrep", "-g", str(group)], capture_output=True).stdout
+
+
+def assert_stopped_cleanly(tmp_path: Path, status: int, stderr: bytes, group: int) -> None:
+    assert status == 130, stderr
+    assert b"Interrupted: the run was stopped before it finished." in stderr
+    assert b"Traceback" not in stderr
+    # No output folder, no staging or work folder, no worker left running.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
+    assert processes_in(group) == b""
+    assert store_counts(tmp_path / "store.db") == (0, 0)
 
 
 @pytest.mark.parametrize("stop", [
@@ -261,14 +353,88 @@ def stop_while_evaluating(tmp_path: Path, stop) -> tuple[int, bytes, int]:
     pytest.param(lambda process: process.send_signal(signal.SIGTERM), id="sigterm"),
 ])
 def test_stopping_a_run_stops_every_process_and_leaves_nothing_behind(tmp_path, stop):
-    status, shown, group = stop_while_evaluating(tmp_path, stop)
-    assert status == 130
-    assert b"Interrupted: the run was stopped before it finished." in shown
-    assert b"Traceback" not in shown
-    # No output folder, no staging or work folder, no worker left running.
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
-    assert subprocess.run(["pgrep", "-g", str(group)], capture_output=True).stdout == b""
+    # On a terminal, as a person runs it: progress bars on stderr.
+    leader, follower = pty.openpty()
+    process, inside = start_run(tmp_path, HOLD_IN_EVALUATION, stderr=follower)
+    os.close(follower)
+    wait_for(inside, process)
+    stop(process)
+    shown = b""
+    try:
+        while block := os.read(leader, 65536):
+            shown += block
+    except OSError:  # the terminal closes when the last process ends
+        pass
+    os.close(leader)
+    assert b"Evaluating" in shown
+    assert_stopped_cleanly(tmp_path, process.wait(timeout=60), shown, process.pid)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("hook", [
+    pytest.param(STOP_WHILE_FORKING_WORKERS, id="while-forking-workers"),
+    pytest.param(STOP_WHILE_RECORDING, id="while-recording"),
+])
+def test_a_stop_before_the_commit_is_never_lost(tmp_path, hook, stop):
+    process, _ = start_run(tmp_path, hook, stop=stop)
+    _, stderr = process.communicate(timeout=120)
+    assert_stopped_cleanly(tmp_path, process.returncode, stderr, process.pid)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_a_stop_after_the_commit_finishes_the_run_and_says_so(tmp_path, stop):
+    process, _ = start_run(tmp_path, STOP_AFTER_THE_COMMIT, stop=stop, candidates=300)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert (b"Warning: the run was asked to stop (Ctrl-C or SIGTERM) after the batch was recorded in the store, "
+            b"so it was finished instead: the output folder is complete.") in stderr
+    decisions = len(read_csv(tmp_path / "out/decisions.csv"))
+    assert store_counts(tmp_path / "store.db") == (decisions, 1)
+    assert f"{decisions} new decisions".encode() in stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "out", "store.db", "store.key"]
+
+
+@pytest.mark.parametrize("hook", [
+    pytest.param(HOLD_IN_EVALUATION, id="workers"),
+    pytest.param(HOLD_WHILE_WRITING, id="beside"),
+])
+def test_killing_the_main_process_ends_the_processes_it_started(tmp_path, hook):
+    process, inside = start_run(tmp_path, hook)
+    wait_for(inside, process)
+    assert len(processes_in(process.pid).split()) >= 2  # the main process and what it started
+    process.kill()  # as the out-of-memory killer would
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while processes_in(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_in(process.pid) == b""
     assert store_counts(tmp_path / "store.db") == (0, 0)
+
+
+def test_the_next_run_removes_the_work_folder_of_a_killed_run_and_no_other(tmp_path):
+    process, inside = start_run(tmp_path, HOLD_IN_EVALUATION)
+    wait_for(inside, process)
+    process.kill()
+    process.wait(timeout=10)
+    abandoned = [path for path in tmp_path.iterdir() if path.name.startswith(".out.work.")]
+    assert len(abandoned) == 1 and abandoned[0].name.startswith(f".out.work.{process.pid}@")
+    assert any(abandoned[0].iterdir())  # the parts written so far
+    # A live run's work folder (this process stands for it), and one from a
+    # run on another host sharing the folder, are left alone.
+    host = abandoned[0].name.split("@", 1)[1].rsplit(".", 1)[0]
+    live = tmp_path / f".out.work.{os.getpid()}@{host}.abcd1234"
+    elsewhere = tmp_path / f".out.work.{process.pid}@other-host.example.abcd1234"
+    live.mkdir()
+    elsewhere.mkdir()
+
+    result = run_cli(evaluate_args(tmp_path / "input/batch.csv", tmp_path / "input/consents.csv", tmp_path / "out")
+                     + ["--db", f"sqlite:///{tmp_path / 'store.db'}", "-q"])
+    assert_clean_exit(result)
+    assert (f"Removed {abandoned[0]}: the work folder of an earlier run that was killed (process {process.pid})."
+            in result.stderr)
+    assert not abandoned[0].exists()
+    assert live.is_dir() and elsewhere.is_dir()
+    assert len(read_csv(tmp_path / "out/decisions.csv")) > 2000
 
 
 # --- several processes, one PostgreSQL store ----------------------------------

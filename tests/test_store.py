@@ -48,6 +48,7 @@ from engine.record.access import DEFAULT as DEFAULT_POLICY
 from engine.evaluation.judging import evaluate_files
 from engine.errors import StoreError
 from engine.record.keys import KEY_CHECK, load_or_create_key
+from helpers import record_batch
 from engine.rulebook.tables import load_tables
 from engine.rulebook.model import load_rulebook
 from engine.record.schema import metadata
@@ -133,13 +134,19 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
         "rulebook_sha256": RULEBOOK_SHA256, "tables_sha256": tables_sha256,
         "engine_version": engine.__version__, "durable_rules_version": package_version("durable-rules"),
         "output_folder": str(out),
+        "vocabulary_sha256": hashlib.sha256((RULES / "vocabulary.yaml").read_bytes()).hexdigest(),
     }
     assert dt.datetime.fromisoformat(batch["run_at"]).tzinfo is not None
+    # The vocabulary the batch's words were read with, byte for byte, for replay.
+    vocabulary = store_db.rows("SELECT sha256, content FROM vocabulary_versions")
+    assert [tuple(v) for v in vocabulary] == [
+        (batch["vocabulary_sha256"], (RULES / "vocabulary.yaml").read_bytes().decode("utf-8"))
+    ]
 
     # The rulebook and tables versions, byte for byte, for replay.
     rulebook = store_db.rows("SELECT sha256, name, version, content FROM rulebook_versions")
     assert [tuple(r) for r in rulebook] == [
-        (RULEBOOK_SHA256, "adjudicate default hiring rulebook", "1.0.0", SHIPPED_RULEBOOK)
+        (RULEBOOK_SHA256, "adjudicate default hiring rulebook", "1.1.0", SHIPPED_RULEBOOK)
     ]
     tables = store_db.rows("SELECT sha256, positions, relevance FROM table_versions")
     assert [tuple(t) for t in tables] == [(
@@ -181,7 +188,13 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
     assert sorted(findings) == sorted(row["finding_id"] for row in reported)
     for row in reported:
         f = findings[row["finding_id"]]
-        assert (f.decision_id, f.category, f.severity, f.disposition, f.relevance or "", f.handling, f.rule_id) == (
+        # An excluded finding keeps in clear only that it was excluded and why.
+        excluded = f.handling == "excluded"
+        assert (f.category is None, f.severity is None) == (excluded, excluded)
+        assert (
+            f.decision_id, f.category or "", f.severity or "", f.disposition,
+            "" if excluded else f.relevance or "", f.handling, f.rule_id,
+        ) == (
             by_decision[row["candidate_id"]], row["category"], row["severity"], row["disposition"],
             row["relevance"], row["handling"], row["rule_id"],
         )
@@ -192,7 +205,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
     detail = json.loads(entry.detail)
     assert (detail["decisions_stored"], detail["decisions_already_stored"]) == (24, 0)
     assert sorted(detail["decision_ids"]) == sorted(stored)
-    assert (detail["input_sha256"], detail["as_of"], detail["rulebook_version"]) == (BATCH_SHA256, AS_OF_TEXT, "1.0.0")
+    assert (detail["input_sha256"], detail["as_of"], detail["rulebook_version"]) == (BATCH_SHA256, AS_OF_TEXT, "1.1.0")
 
 
 def test_rerunning_the_same_batch_stores_nothing_twice(store_url, store_db, tmp_path):
@@ -271,8 +284,8 @@ def test_concurrent_writers_store_a_batch_once(store_url, store_db):
         try:
             store = open_store(store_url)
             start.wait()
-            records.append(store.record_batch(result, user=f"team-{number}", policy=DEFAULT_POLICY,
-                                              output_folder=None, files={}))
+            records.append(record_batch(store, result, user=f"team-{number}", policy=DEFAULT_POLICY,
+                                        output_folder=None, files={}))
             store.engine.dispose()
         except BaseException as exc:  # noqa: BLE001 - reported below
             start.abort()
@@ -295,7 +308,7 @@ def test_concurrent_writers_store_a_batch_once(store_url, store_db):
 # --- replay ---------------------------------------------------------------------------
 
 
-def same_line(decision_id, recommendation, findings, version="1.0.0"):
+def same_line(decision_id, recommendation, findings, version="1.1.0"):
     noun = "finding" if findings == 1 else "findings"
     return (f"{decision_id}: same recommendation ({recommendation}) and handlings ({findings} {noun}), "
             f"replayed with rulebook {version} as of {AS_OF_TEXT}.")
@@ -341,24 +354,24 @@ def test_an_old_decision_replays_with_its_rulebook_after_the_rules_changed(store
     evaluate(store_url, tmp_path / "before", rules=rules)
     old = decision_ids(tmp_path / "before")["C-1002"]
 
-    # The employer's lawyers soften the rule that escalated C-1002's DUI, as version 1.1.0.
+    # The employer's lawyers soften the rule that escalated C-1002's DUI, as version 1.2.0.
     changed = edit_rule("ESC-DIRECT-SERIOUS", "    handling: escalate\n", "    handling: review\n")
-    changed = changed.replace('version: "1.0.0"', 'version: "1.1.0"', 1)
+    changed = changed.replace('version: "1.1.0"', 'version: "1.2.0"', 1)
     (rules / "rulebook.yaml").write_text(changed, encoding="utf-8")
     evaluate(store_url, tmp_path / "after", rules=rules)
     new = decision_ids(tmp_path / "after")["C-1002"]
 
     assert new != old
-    assert sorted(r.version for r in store_db.rows("SELECT version FROM rulebook_versions")) == ["1.0.0", "1.1.0"]
+    assert sorted(r.version for r in store_db.rows("SELECT version FROM rulebook_versions")) == ["1.1.0", "1.2.0"]
     assert store_db.scalar("SELECT handling FROM decision_findings WHERE decision_id = :d AND finding_id = 'F-0003'",
                            d=new) == "review"
 
     result = cli(store_url, "verify", old)
     assert_clean_exit(result)
-    assert result.stdout == same_line(old, "escalate", 2, "1.0.0") + "\n"
+    assert result.stdout == same_line(old, "escalate", 2, "1.1.0") + "\n"
     result = cli(store_url, "verify", new)
     assert_clean_exit(result)
-    assert result.stdout == same_line(new, "review", 2, "1.1.0") + "\n"
+    assert result.stdout == same_line(new, "review", 2, "1.2.0") + "\n"
     # The rule files may even be gone: replay needs only the store.
     shutil.rmtree(rules)
     assert_clean_exit(cli(store_url, "verify", old))
@@ -835,6 +848,34 @@ def test_a_store_at_revision_0001_is_upgraded_keeping_its_decisions(store_url, s
     open_store(store_url).engine.dispose()
     assert store_db.scalar("SELECT version_num FROM alembic_version") == HEAD
     assert store_db.scalar("SELECT retain_until FROM decisions") == "2028-05-31"
+
+
+def test_a_store_at_revision_0003_is_upgraded_and_its_excluded_findings_minimised(store_url, store_db):
+    """0004: the vocabulary a batch was read with is kept, and an excluded finding's category and
+    severity no longer stay in clear; the decisions and the other findings are kept as they were."""
+    create_store_at_0001(store_db)
+    with store_db.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+    store_db.execute(
+        "INSERT INTO decision_findings (decision_id, finding_id, category, severity, disposition, relevance, "
+        "handling, rule_id) VALUES ('D-old', 'F-1', 'offense_sexual', 'severe', 'sealed', 'direct', 'excluded', "
+        "'EXCL-SEALED'), ('D-old', 'F-2', 'credit_record', 'minor', 'confirmed', 'direct', 'review', "
+        "'REV-DIRECT-MINOR-HIGH-RISK')"
+    )
+    assert store_db.scalar("SELECT version_num FROM alembic_version") == "0003"
+
+    open_store(store_url).engine.dispose()
+
+    assert store_db.scalar("SELECT version_num FROM alembic_version") == HEAD
+    assert schema_differences(store_db) == []
+    rows = store_db.rows("SELECT finding_id, category, severity, disposition, handling FROM decision_findings "
+                         "ORDER BY finding_id")
+    assert [tuple(r) for r in rows] == [
+        ("F-1", None, None, "sealed", "excluded"),
+        ("F-2", "credit_record", "minor", "confirmed", "review"),
+    ]
+    assert store_db.scalar("SELECT vocabulary_sha256 FROM batches") is None
+    assert store_db.count("vocabulary_versions") == 0
 
 
 def test_a_new_store_has_the_schema_of_engine_schema(store_url, store_db):

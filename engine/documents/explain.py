@@ -2,7 +2,8 @@
 
 Every rule in plain language, with its rationale and legal basis, and the
 adjudication matrix: for each position risk level, which handling (and which
-rule) each kind of finding gets. The output depends only on the rulebook, so
+rule) each kind of finding gets; and the vocabulary of screening sources:
+the words read as each value. The output depends only on the rulebook, so
 that a diff of two renderings shows what changed.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from engine.rulebook.analysis import FIELD_LABELS, MatrixRow, analyse, describe_values, domains, matrix
 from engine.rulebook.model import Rule, Rulebook
-from engine.documents.templating import HTML, MARKDOWN
+from engine.documents.templating import template
 from engine.vocabulary import Severity
 
 FORMATS = ("md", "html")
@@ -20,13 +21,32 @@ FORMATS = ("md", "html")
 
 @dataclass(frozen=True)
 class ExplainedRule:
+    """A rule with its conditions in words.
+
+    Attributes:
+        rule (Rule): the rule.
+        conditions (tuple[str, ...]): one phrase per condition, such as
+            "severity serious or severe"; ("any finding",) without conditions.
+    """
+
     rule: Rule
     conditions: tuple[str, ...]  # "severity serious or severe", ...
 
 
 @dataclass(frozen=True)
 class RulebookDocument:
-    """Everything the rulebook templates may use."""
+    """Everything the rulebook templates may use (``doc`` in the template).
+
+    Attributes:
+        rulebook (Rulebook): the rulebook.
+        rules (tuple[ExplainedRule, ...]): its rules in the rulebook's order.
+        severities (tuple[str, ...]): the severity words, mildest first (the matrix's columns).
+        matrix (dict): risk level -> list[MatrixRow], the adjudication matrix.
+        error_count (int): errors that the static analysis found.
+        warning_count (int): warnings that the static analysis found.
+        vocabulary (tuple[VocabularyEntry, ...]): the words of the vocabulary
+            file per value, in the file's order; empty without one.
+    """
 
     rulebook: Rulebook
     rules: tuple[ExplainedRule, ...]
@@ -34,9 +54,35 @@ class RulebookDocument:
     matrix: dict  # risk level -> list[MatrixRow]
     error_count: int
     warning_count: int
+    vocabulary: tuple = ()
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    """The words of screening sources read as one product value.
+
+    Attributes:
+        field (str): ``disposition``, ``severity`` or ``category``.
+        value (str): the product value.
+        words (tuple[str, ...]): the words read as it, as the file writes them.
+    """
+
+    field: str
+    value: str
+    words: tuple[str, ...]
 
 
 def conditions_in_words(rule: Rule, rulebook: Rulebook) -> tuple[str, ...]:
+    """A rule's conditions in plain language.
+
+    Args:
+        rule (Rule): the rule.
+        rulebook (Rulebook): its rulebook (the values each field can take).
+
+    Returns:
+        tuple[str, ...]: one phrase per condition, such as "severity is serious
+        or severe"; ("any finding",) for a rule without conditions.
+    """
     all_domains = domains(rulebook)
     words = []
     for name, values in rule.when.items():
@@ -46,6 +92,14 @@ def conditions_in_words(rule: Rule, rulebook: Rulebook) -> tuple[str, ...]:
 
 
 def document(rulebook: Rulebook) -> RulebookDocument:
+    """The rulebook document's context: rules in words, matrix, analysis counts.
+
+    Args:
+        rulebook (Rulebook): a loaded rulebook.
+
+    Returns:
+        RulebookDocument: ready for the ``rulebook.{md,html}.j2`` templates.
+    """
     analysis = analyse(rulebook)
     return RulebookDocument(
         rulebook=rulebook,
@@ -54,13 +108,28 @@ def document(rulebook: Rulebook) -> RulebookDocument:
         matrix=matrix(rulebook, analysis.cells),
         error_count=len(analysis.errors),
         warning_count=len(analysis.warnings),
+        vocabulary=tuple(
+            VocabularyEntry(name, value, words)
+            for name, values in (rulebook.vocabulary.listed.items() if rulebook.vocabulary else ())
+            for value, words in values.items()
+        ),
     )
 
 
 def explain(rulebook: Rulebook, fmt: str = "md") -> str:
-    """The rulebook document in ``fmt`` ('md' or 'html')."""
-    environment = MARKDOWN if fmt == "md" else HTML
-    return environment.get_template(f"rulebook.{fmt}.j2").render(doc=document(rulebook))
+    """The rulebook document for legal review.
+
+    Args:
+        rulebook (Rulebook): a loaded rulebook.
+        fmt (str): ``"md"`` or ``"html"`` (one of ``FORMATS``).
+
+    Returns:
+        str: the document.
+
+    Raises:
+        jinja2.TemplateNotFound: for a format not in ``FORMATS``.
+    """
+    return template(f"rulebook.{fmt}.j2").render(doc=document(rulebook))
 
 
-__all__ = ["FORMATS", "MatrixRow", "RulebookDocument", "explain"]
+__all__ = ["FORMATS", "MatrixRow", "RulebookDocument", "VocabularyEntry", "explain"]

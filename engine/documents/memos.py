@@ -1,13 +1,17 @@
 """Decision memos: the written justification of a recommendation, in
-Markdown and HTML, rendered with jinja2.
+Markdown and HTML, in every language that has a wording catalogue.
 
-The templates in ``engine/templates/`` receive one ``MemoContext`` (below):
-everything a memo may show is named there. Escaping is described in
-``templating``.
+The templates ``memo.md.j2`` and ``memo.html.j2`` (one per format, made of
+partials) receive one ``MemoContext`` (below) as ``memo``, and the wording of
+the memo's language as ``t`` (``engine.documents.wording``): everything a
+memo may show is named there. Escaping is described in ``templating``.
 
 A memo lists the findings that weigh on the recommendation in full, and the
 ones set aside (excluded, not relevant) only by count and ground, without
-their details: data minimisation.
+their details: data minimisation. A disputed record that holds the decision
+is named by its id, with the handling it would get if confirmed and the
+rule, and nothing of what it is. A word the batch gave that was read as
+another through the vocabulary file is shown as reported and as read.
 """
 
 from __future__ import annotations
@@ -18,105 +22,64 @@ from collections import Counter
 from dataclasses import dataclass
 
 from engine.decisions import BatchResult, Decision, JudgedFinding
-from engine.documents.templating import HTML, MARKDOWN
-from engine.vocabulary import Handling, Lookback, Recommendation, Relevance
-
-NEXT_STEPS = {
-    Recommendation.PROCEED: (
-        "No finding stands in the way of the hire. A person confirms the decision and signs below.",
-    ),
-    Recommendation.PROCEED_WITH_NOTE: (
-        "The noted findings are brought to the hiring manager's attention; they do not stand in "
-        "the way of the hire.",
-        "A person confirms the decision and signs below.",
-    ),
-    Recommendation.REVIEW: (
-        "A person carries out an individualized assessment before deciding: the nature and gravity "
-        "of each finding, the time elapsed, the nature of the job, the candidate's age at the time, "
-        "evidence of rehabilitation and the candidate's own account (EEOC Enforcement Guidance "
-        "915.002; New York Correction Law Art. 23-A §753).",
-        "The candidate is invited to give their account and any evidence before a decision is taken.",
-        "The reviewer records the assessment, and the approver signs below.",
-    ),
-    Recommendation.ESCALATE: (
-        "Legal and the hiring manager assess the findings together; no adverse decision is taken "
-        "on this memo alone.",
-        "Before any adverse decision, the candidate receives a written pre-adverse notice naming the "
-        "findings relied on, a copy of the report and a summary of their rights (US FCRA "
-        "§604(b)(3)), and at least 5 business days to respond (California Gov. Code §12952); the "
-        "position is held open meanwhile.",
-        "The candidate's response is weighed in an individualized assessment, recorded, and the "
-        "decision is signed below by a person.",
-    ),
-    Recommendation.NOT_EVALUATED: (
-        "No finding was used: the candidate has no valid consent for this check.",
-        "Obtain a signed consent that states the scope, purpose and retention of the check, then "
-        "evaluate again.",
-    ),
-}
-
-HUMAN_DECISION = (
-    "This memo is a basis for a decision, not the decision. A person makes the decision, "
-    "weighs the candidate's own account, and signs below. adjudicate never rejects a candidate "
-    "(EU GDPR Art. 22; China Personal Information Protection Law Art. 24)."
-)
-
-LANGUAGES = ("en", "zh")
-
-# The memo in Simplified Chinese: the same content, in the templates
-# memo.zh.*.j2. Rule titles, rationales and table rationales stay as the
-# rulebook and tables write them.
-NEXT_STEPS_ZH = {
-    Recommendation.PROCEED: ("没有任何调查结果妨碍录用。由专人确认决定并在下方签字。",),
-    Recommendation.PROCEED_WITH_NOTE: (
-        "已记录的调查结果将提请用人经理知悉；这些结果不妨碍录用。",
-        "由专人确认决定并在下方签字。",
-    ),
-    Recommendation.REVIEW: (
-        "作出决定前，由专人进行个别化评估：每项调查结果的性质和严重程度、已经过去的时间、职位的性质、"
-        "候选人当时的年龄、改过自新的证据以及候选人本人的陈述（美国EEOC执法指南915.002；纽约州矫正法第23-A条第753节）。",
-        "在作出决定前，邀请候选人陈述情况并提交证据。",
-        "评估人记录评估，审批人在下方签字。",
-    ),
-    Recommendation.ESCALATE: (
-        "由法务和用人经理共同评估调查结果；不得仅凭本备忘录作出不利决定。",
-        "在作出任何不利决定之前，候选人将收到书面的不利决定前通知，其中列明所依据的调查结果、报告副本及其权利摘要"
-        "（美国《公平信用报告法》第604(b)(3)条），并至少有5个工作日作出回复（加利福尼亚州政府法典第12952条）；"
-        "在此期间为其保留该职位。",
-        "候选人的回复将在个别化评估中予以考虑并记录，最终决定由专人在下方签字。",
-    ),
-    Recommendation.NOT_EVALUATED: (
-        "未使用任何调查结果：候选人未就本次调查作出有效授权。",
-        "请取得载明调查范围、目的和保存期限的书面授权后，重新评估。",
-    ),
-}
-
-HUMAN_DECISION_ZH = (
-    "本备忘录是作出决定的依据，而非决定本身。决定由专人作出，并考虑候选人本人的陈述后在下方签字。"
-    "adjudicate 从不拒绝任何候选人（欧盟《通用数据保护条例》第22条；中国《个人信息保护法》第24条）。"
-)
+from engine.documents.templating import template
+from engine.documents.wording import LANGUAGES, catalogue
+from engine.vocabulary import Handling, Lookback, Relevance
 
 
 @dataclass(frozen=True)
 class SetAside:
-    """Findings kept out of the recommendation, counted by ground."""
+    """Findings kept out of the recommendation, counted by ground.
+
+    Attributes:
+        handling (str): ``excluded`` or ``not_relevant``.
+        rule_id (str): the rule that set them aside.
+        ground (str): why, in the rule's words (the decision's ground).
+        rationale (str): the rule's rationale; empty without a rule.
+        count (int): how many of the candidate's findings share all of the above.
+        reported (tuple[str, ...]): the dispositions as the batch gave them,
+            where the vocabulary file read them as another word
+            ("Nolle Prosequi (read as: not convicted)"), sorted.
+    """
 
     handling: str
     rule_id: str
     ground: str
     rationale: str
     count: int
+    reported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class NotRelevantCategory:
+    """A category whose findings do not bear on the position, and why.
+
+    Attributes:
+        label (str): the category's label in the rulebook.
+        rationale (str): why it does not count: the table's rationale, the
+            lookback period, or the rule that decided.
+    """
+
     label: str
     rationale: str
 
 
 @dataclass(frozen=True)
 class Signoff:
-    """What people did with the decision, read from the store."""
+    """What people did with the decision, read from the store.
+
+    Attributes:
+        reviewer (str | None): who reviewed it.
+        reviewed_at (str | None): the day of the review, ISO ``YYYY-MM-DD``.
+        assessment (dict | None): the individualized assessment,
+            ``{"summary": str, "findings": {finding_id: {factor: answer}}}``.
+        timeline (tuple[tuple[str, str], ...]): (ISO day, event), oldest first.
+        outcome (str | None): ``hire``, ``withdraw`` or ``hold``, once decided.
+        approver (str | None): who decided.
+        decided_at (str | None): the day of the decision, ISO ``YYYY-MM-DD``.
+        reason (str | None): the decision's reasons.
+        override (bool): whether the decision overrides the recommendation.
+    """
 
     reviewer: str | None
     reviewed_at: str | None
@@ -131,11 +94,30 @@ class Signoff:
 
 @dataclass(frozen=True)
 class MemoContext:
-    """Everything a memo template may use (the documented template context)."""
+    """Everything a memo template may use (``memo`` in the template).
+
+    Attributes:
+        batch (BatchResult): the batch the decision was evaluated in (rulebook, date).
+        decision (Decision): the candidate's decision.
+        considered (tuple[JudgedFinding, ...]): the findings weighing on the recommendation.
+        on_hold (tuple[JudgedFinding, ...]): disputed records that hold the
+            decision; each has ``if_confirmed``.
+        set_aside (tuple[SetAside, ...]): the others, counted by ground.
+        not_relevant_categories (tuple[NotRelevantCategory, ...]): why categories do not count.
+        category_labels (dict): category name -> its label in the rulebook.
+        consent_scope (tuple[str, ...]): labels of the consented categories, sorted.
+        rejected_summary (str): finding ids and faulty columns of unusable rows, no values.
+        next_steps (tuple[str, ...]): what happens next for this recommendation, in the memo's language.
+        human_decision (str): the statement that a person decides, in the memo's language.
+        signoff (Signoff | None): what people did; None while nobody has reviewed or decided.
+        lang (str): the memo's language, one of ``LANGUAGES``.
+        read_as_text (str): the catalogue's ``memo.read_as`` (see ``as_read``).
+    """
 
     batch: BatchResult
     decision: Decision
     considered: tuple[JudgedFinding, ...]  # findings weighing on the recommendation
+    on_hold: tuple[JudgedFinding, ...]
     set_aside: tuple[SetAside, ...]
     not_relevant_categories: tuple[NotRelevantCategory, ...]
     category_labels: dict
@@ -145,25 +127,71 @@ class MemoContext:
     human_decision: str
     signoff: Signoff | None  # None: nobody has reviewed or decided yet
     lang: str
+    read_as_text: str = "{reported} (read as: {value})"
+
+    def as_read(self, finding, column: str) -> str:
+        """A finding's value of ``column`` as the memo shows it: the value,
+        or the word as reported with the value it was read as.
+
+        Args:
+            finding (Finding): the finding.
+            column (str): ``severity`` or ``disposition``.
+
+        Returns:
+            str: such as ``confirmed`` or ``Nolle Prosequi (read as: not convicted)``.
+        """
+        value = str(getattr(finding, column))
+        reported = finding.reported_word(column)
+        return _read_as(self.read_as_text, reported, value) if reported else value
+
+
+def _read_as(text: str, reported: str, value: str) -> str:
+    """``text`` (the catalogue's ``read_as``) filled in; a value's '_' reads as a space."""
+    return text.format(reported=reported, value=value.replace("_", " "))
 
 
 def memo_context(
     batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
 ) -> MemoContext:
+    """The context of ``decision``'s memo.
+
+    Args:
+        batch (BatchResult): the batch the decision was evaluated in.
+        decision (Decision): the candidate's decision.
+        signoff (Signoff | None): what people did with it, from the store; None before review.
+        lang (str): the memo's language, one of ``LANGUAGES``.
+
+    Returns:
+        MemoContext: ready for the memo templates.
+
+    Raises:
+        CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
+    """
+    wording = catalogue(lang)
     considered = tuple(f for f in decision.findings if f.considered)
     aside = Counter(
         (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
         for f in decision.findings
         if not f.considered
     )
+    read_as_text = wording.text("memo.read_as")
+    # Only the disposition: it is the ground of an exclusion, while an
+    # excluded record's category and severity are not shown at all.
+    reported: dict[tuple, set] = {}
+    for f in decision.findings:
+        word = f.finding.reported_word("disposition")
+        if not f.considered and word:
+            key = (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
+            reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
     set_aside = tuple(
-        SetAside(handling, rule_id, ground, rationale, count)
+        SetAside(handling, rule_id, ground, rationale, count,
+                 tuple(sorted(reported.get((handling, rule_id, ground, rationale), ()))))
         for (handling, rule_id, ground, rationale), count in sorted(aside.items())
     )
     labels = {name: category.label for name, category in batch.rulebook.categories.items()}
     not_relevant = sorted(
         {
-            NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f))
+            NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording))
             for f in decision.findings
             if f.handling is Handling.NOT_RELEVANT and f.entry is not None
         },
@@ -173,6 +201,7 @@ def memo_context(
         batch=batch,
         decision=decision,
         considered=considered,
+        on_hold=tuple(sorted((f for f in decision.findings if f.holds), key=lambda f: f.finding.finding_id)),
         set_aside=set_aside,
         not_relevant_categories=tuple(not_relevant),
         category_labels=labels,
@@ -180,39 +209,49 @@ def memo_context(
             sorted(labels[name] for name in decision.consent.scope if name in labels)
         ) if decision.consent else (),
         rejected_summary=", ".join(
-            f"{row.finding_id or '(no finding id)'} (column {row.column})" for row in decision.rejected
+            wording.text("memo.rejected_row").format(
+                finding=row.finding_id or wording.text("memo.no_finding_id"), column=row.column
+            )
+            for row in decision.rejected
         ),
-        next_steps=(NEXT_STEPS if lang == "en" else NEXT_STEPS_ZH)[decision.recommendation],
-        human_decision=HUMAN_DECISION if lang == "en" else HUMAN_DECISION_ZH,
+        next_steps=tuple(wording.text("memo.next_steps")[decision.recommendation.value]),
+        human_decision=wording.text("memo.human_decision"),
         signoff=signoff,
         lang=lang,
+        read_as_text=read_as_text,
     )
 
 
-def _not_relevant_because(finding: JudgedFinding) -> str:
+def _not_relevant_because(finding: JudgedFinding, wording) -> str:
     """Why a not-relevant finding does not count, from its own facts."""
     entry = finding.entry
     if finding.lookback is Lookback.OUTSIDE:
-        return (
-            f"older than the {entry.lookback_years}-year lookback period that the position's "
-            "table sets for this category"
-        )
+        return wording.text("memo.outside_lookback").format(years=entry.lookback_years)
     if entry.relevance is Relevance.NONE:
         return entry.rationale
-    return f"{finding.rule.title} (rule {finding.rule.id})"
+    return wording.text("memo.decided_by_rule").format(title=finding.rule.title, rule=finding.rule.id)
 
 
 def render_memo(
     batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
 ) -> tuple[str, str]:
-    """The memo as (Markdown, HTML) in ``lang``; with ``signoff``, the
-    assessment, the timeline and the sign-off block are filled in."""
-    context = {"memo": memo_context(batch, decision, signoff, lang)}
-    prefix = "memo" if lang == "en" else f"memo.{lang}"
-    return (
-        MARKDOWN.get_template(f"{prefix}.md.j2").render(context),
-        HTML.get_template(f"{prefix}.html.j2").render(context),
-    )
+    """The memo as (Markdown, HTML) in ``lang``.
+
+    Args:
+        batch (BatchResult): the batch the decision was evaluated in.
+        decision (Decision): the candidate's decision.
+        signoff (Signoff | None): what people did with it; with it, the
+            assessment, the timeline and the sign-off block are filled in.
+        lang (str): the memo's language, one of ``LANGUAGES``.
+
+    Returns:
+        tuple[str, str]: the Markdown and the HTML document.
+
+    Raises:
+        CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
+    """
+    context = {"memo": memo_context(batch, decision, signoff, lang), "t": catalogue(lang).wording}
+    return template("memo.md.j2").render(context), template("memo.html.j2").render(context)
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -224,8 +263,19 @@ def memo_stem(candidate_id: str) -> str:
     An id that is not a plain name (a path separator, '..', a leading dot,
     other characters) is replaced by a hash of it, so that no candidate id
     can place a file anywhere else, nor take another candidate's file.
+
+    Args:
+        candidate_id (str): the candidate's reference, as the batch gives it.
+
+    Returns:
+        str: the file name without its extension.
     """
     if _SAFE_NAME.match(candidate_id) and ".." not in candidate_id:
         return candidate_id
     # A leading '_' is a form no plain id can take, so names never collide.
     return "_candidate-" + hashlib.sha256(candidate_id.encode("utf-8")).hexdigest()[:16]
+
+
+__all__ = [
+    "LANGUAGES", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "memo_context", "memo_stem", "render_memo",
+]

@@ -30,8 +30,8 @@ DECISION_COLUMNS = (
     "candidate_id", "position_id", "recommendation", "reason", "decision_id", "rulebook_version", "memo",
 )
 FINDING_COLUMNS = (
-    "finding_id", "candidate_id", "position_id", "category", "severity", "disposition",
-    "relevance", "handling", "rule_id",
+    "finding_id", "candidate_id", "position_id", "category", "category_reported", "severity", "severity_reported",
+    "disposition", "disposition_reported", "relevance", "handling", "rule_id",
 )
 REJECTED_COLUMNS = ("file", "line", "finding_id", "column", "error")
 OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
@@ -43,7 +43,12 @@ _FORMULA_FIRST = frozenset("=+-@\t\r")
 
 class CsvLines:
     """Rows as CSV records, one text at a time, each value neutralised: the
-    workers format their rows, and the merge only orders the texts."""
+    workers format their rows, and the merge only orders the texts.
+
+    Call it with a row (an iterable of values: str, numbers, None) to get the
+    record's text, ending in a newline; a text that a spreadsheet would run
+    as a formula gets a leading apostrophe.
+    """
 
     def __init__(self) -> None:
         self._buffer = io.StringIO()
@@ -71,14 +76,31 @@ class CsvLines:
 
 
 def csv_text(columns: Iterable[str], rows: Iterable[Iterable]) -> str:
+    """A whole CSV file as text.
+
+    Args:
+        columns (Iterable[str]): the header.
+        rows (Iterable[Iterable]): the records, neutralised as ``CsvLines`` does.
+
+    Returns:
+        str: the header and the records, each line ending in a newline.
+    """
     line = CsvLines()
     return "".join([",".join(columns) + "\n", *(line(row) for row in rows)])
 
 
 def check_destination(out: Path, inputs) -> None:
-    """Raise OutputError unless ``out`` may be written: it does not exist, is
-    empty, or holds nothing but an earlier run's output, and no input file
-    lies in it. Nobody's files are ever deleted."""
+    """Check that ``out`` may be written: it does not exist, is empty, or
+    holds nothing but an earlier run's output, and no input file lies in it.
+    Nobody's files are ever deleted.
+
+    Args:
+        out (pathlib.Path): the output folder.
+        inputs (Iterable[pathlib.Path]): the run's input files.
+
+    Raises:
+        OutputError: when the folder may not be written, saying why.
+    """
     out = Path(out)
     if out.name in ("", ".", ".."):
         raise OutputError("choose an output folder with a name of its own (--out).", file=str(out))
@@ -135,7 +157,18 @@ def _replace(staging: Path, out: Path) -> None:
 def staged(out: Path):
     """A fresh folder beside ``out`` to write into, moved into place when the
     block ends normally and removed, with anything in it, when it does not
-    (an error or Ctrl-C): never a mix of old and new files."""
+    (an error or Ctrl-C): never a mix of old and new files.
+
+    Args:
+        out (pathlib.Path): the output folder; an earlier one is replaced whole.
+
+    Yields:
+        pathlib.Path: the folder to write into.
+
+    Raises:
+        OutputError: when a folder cannot be created, written or moved (its
+            message gives the system's reason).
+    """
     out = Path(out)
     staging = None
     try:
@@ -151,15 +184,35 @@ def staged(out: Path):
 
 
 def write_csv(path: Path, columns: Iterable[str], lines: Iterable[str]) -> None:
-    """A CSV file of a header and records from ``CsvLines``, written as they stream."""
+    """A CSV file of a header and records from ``CsvLines``, written as they stream.
+
+    Args:
+        path (pathlib.Path): the file to write (replaced if it exists).
+        columns (Iterable[str]): the header.
+        lines (Iterable[str]): the records' texts, each ending in a newline.
+
+    Raises:
+        OSError: when the file cannot be written (``staged`` turns it into an OutputError).
+    """
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(columns) + "\n")
         handle.writelines(lines)
 
 
 def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
-    """Write the decision's memo (Markdown and HTML) into ``folder``; return
-    the file stem."""
+    """Write the decision's memo (Markdown and HTML, in English) into ``folder``.
+
+    Args:
+        result (BatchResult): the batch the decision was evaluated in.
+        decision (Decision): the candidate's decision.
+        folder (pathlib.Path): the ``memos`` folder, which exists.
+
+    Returns:
+        str: the file stem (``memo_stem`` of the candidate id).
+
+    Raises:
+        OSError: when a file cannot be written.
+    """
     stem = memo_stem(decision.candidate_id)
     markdown, html = render_memo(result, decision)
     (folder / f"{stem}.md").write_text(markdown, encoding="utf-8", newline="")
@@ -168,7 +221,16 @@ def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
 
 
 def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> tuple:
-    """The decision's row of decisions.csv; ``stem`` names its memo, if one was written."""
+    """The decision's row of decisions.csv.
+
+    Args:
+        result (BatchResult): the batch (its rulebook version).
+        decision (Decision): the candidate's decision.
+        stem (str | None): the file stem of its memo, or None when no memo was written.
+
+    Returns:
+        tuple: the values in the order of ``DECISION_COLUMNS``.
+    """
     return (
         decision.candidate_id,
         decision.position.position_id if decision.position else "",
@@ -182,16 +244,33 @@ def decision_row(result: BatchResult, decision: Decision, stem: str | None) -> t
 
 def finding_rows(decision: Decision) -> list[tuple]:
     """The decision's rows of findings.csv, by finding id. (A vocabulary
-    word is a str whose text is its value: csv writes it as such.)"""
+    word is a str whose text is its value: csv writes it as such.)
+
+    An excluded finding (sealed, not convicted, disputed, diversion, outside
+    consent...) shows only that it was excluded and why: its category,
+    severity and relevance are left empty (data minimisation). The
+    ``*_reported`` columns give a word as the batch gave it, where it was
+    read as another word ("Nolle Prosequi" for ``not_convicted``, "felony"
+    for ``serious``); else they are empty.
+
+    Args:
+        decision (Decision): the candidate's decision.
+
+    Returns:
+        list[tuple]: one row per finding, in the order of ``FINDING_COLUMNS``.
+    """
     return [
         (
             f.finding.finding_id,
             f.finding.candidate_id,
             f.finding.position_id,
-            f.finding.category,
-            f.finding.severity,
+            "" if f.excluded else f.finding.category,
+            "" if f.excluded or not f.finding.reported else f.finding.reported_word("category"),
+            "" if f.excluded else f.finding.severity,
+            "" if f.excluded or not f.finding.reported else f.finding.reported_word("severity"),
             f.finding.disposition,
-            f.entry.relevance if f.entry else "",
+            f.finding.reported_word("disposition") if f.finding.reported else "",
+            f.entry.relevance if f.entry and not f.excluded else "",
             f.handling,
             f.rule_id,
         )
@@ -200,12 +279,29 @@ def finding_rows(decision: Decision) -> list[tuple]:
 
 
 def rejected_row(row: RejectedRow) -> tuple:
+    """A row of rejected.csv: where the unusable row was and what is wrong with it.
+
+    Args:
+        row (RejectedRow): the row that could not be used.
+
+    Returns:
+        tuple: the values in the order of ``REJECTED_COLUMNS`` (the file by its name only).
+    """
     return (Path(row.file).name, row.line, row.finding_id, row.column, row.error)
 
 
 def manifest(info: BatchInfo, counts: dict) -> dict:
-    """What the batch was evaluated with; no clock time, so reruns compare equal.
-    ``counts``: candidates, findings, rejected_rows and recommendations."""
+    """The manifest (batch.json): what the batch was evaluated with; no
+    clock time, so reruns compare equal.
+
+    Args:
+        info (BatchInfo): the batch's inputs, rulebook and tables.
+        counts (dict): ``candidates``, ``findings`` and ``rejected_rows``
+            (int) and ``recommendations`` (dict of recommendation -> int).
+
+    Returns:
+        dict: the manifest, ready for JSON.
+    """
     rulebook = info.rulebook
     return {
         "format": MANIFEST_FORMAT,
@@ -222,6 +318,11 @@ def manifest(info: BatchInfo, counts: dict) -> dict:
             "approved_on": rulebook.approved_on.isoformat() if rulebook.approved_on else None,
             "sha256": rulebook.sha256,
         },
+        # The vocabulary file the batch's words were read with; None without one.
+        "vocabulary": (
+            {"file": rulebook.vocabulary.path.name, "sha256": rulebook.vocabulary.sha256}
+            if rulebook.vocabulary else None
+        ),
         "tables_sha256": info.tables.sha256,
         "counts": {
             "candidates": counts["candidates"],

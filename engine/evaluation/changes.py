@@ -20,12 +20,18 @@ from engine.rulebook.model import Rule, Rulebook
 
 @dataclass(frozen=True)
 class RuleChange:
+    """A rule kept in both versions whose content changed, field by field in words."""
+
     rule_id: str
     changes: tuple[str, ...]  # one sentence per field that changed
 
 
 @dataclass(frozen=True)
 class RulebookChanges:
+    """What a new rulebook version changes: rules added, removed and changed,
+    and the cells of the adjudication matrix whose handling or deciding rule
+    differs (what ``adjudicate rules diff`` shows)."""
+
     old: Rulebook
     new: Rulebook
     added: tuple[Rule, ...]
@@ -36,6 +42,10 @@ class RulebookChanges:
 
 @dataclass(frozen=True)
 class CandidateImpact:
+    """A candidate of a real batch whose recommendation the new rulebook
+    changes: ``before`` and ``after`` are recommendation words, or
+    ``(no decision)``."""
+
     candidate_id: str
     position_id: str
     before: str
@@ -43,6 +53,22 @@ class CandidateImpact:
 
 
 def compare_rulebooks(old: Rulebook, new: Rulebook) -> RulebookChanges:
+    """Compare two rulebook versions before the new one goes live.
+
+    Args:
+        old: the rulebook in force.
+        new: the proposed version.
+
+    Returns:
+        The rules added and removed (by id), the rules changed with one
+        sentence per changed field (title, conditions, handling, precedence,
+        rationale, legal basis), and the changed cells of the adjudication
+        matrix, both rulebooks judged over their whole input space by
+        durable-rules.
+
+    Raises:
+        EngineError: durable-rules could not compile or run either rulebook.
+    """
     old_rules, new_rules = old.rules_by_id, new.rules_by_id
     changed = []
     for rule_id in sorted(set(old_rules) & set(new_rules)):
@@ -91,7 +117,29 @@ def batch_impact(
     as_of: dt.date,
     encoding: str = "utf-8",
 ) -> list[CandidateImpact]:
-    """Candidates whose recommendation differs between the two rulebooks."""
+    """Candidates of a real batch whose recommendation differs between two rulebooks.
+
+    The batch is evaluated twice in memory, once with each rulebook (drafts
+    allowed, since a proposed version is usually not approved yet); nothing
+    is written or recorded.
+
+    Args:
+        old, new: rulebook folders (with ``rulebook.yaml``) or files.
+        batch: the findings batch file (CSV, XLSX or JSON).
+        consents: the consents file.
+        tables: the position risk tables folder.
+        as_of: the evaluation date (ages of findings, consent expiry).
+        encoding: the text encoding of CSV inputs.
+
+    Returns:
+        One ``CandidateImpact`` per candidate whose recommendation changes,
+        sorted by candidate id.
+
+    Raises:
+        AdjudicateError: an input cannot be used (``InputFileError``,
+            ``RulebookError``, ``TablesError``, ``InvalidConfiguration``), or
+            the rule engine failed (``EngineError``).
+    """
     results = [
         evaluate_files(
             batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=True

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from engine import canonical
 from engine.inputs.consents import Consent, ConsentRegister, load_consents
-from engine.rulebook.compiled import Judgement, Signature, engine_for
+from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
 from engine.errors import RulebookError
@@ -63,6 +63,7 @@ def evaluate_files(
         positions=position_tables.positions,
         as_of=as_of,
         encoding=encoding,
+        terms=rulebook.vocabulary,
     )
     consents = load_consents(consents_path, categories=rulebook.categories, encoding=encoding)
     return evaluate(batch, consents, position_tables, rulebook, as_of)
@@ -75,6 +76,33 @@ def evaluate(
     rulebook: Rulebook,
     as_of: dt.date,
 ) -> BatchResult:
+    """Judge a loaded batch in memory: one decision per candidate.
+
+    Consent comes first: a finding outside the candidate's signed consent,
+    or any finding of a candidate without a valid one, never reaches the
+    rules, since written authorisation naming the scope of the check comes
+    before any use (PIPL Arts. 28-29: separate consent for sensitive
+    information). Each remaining finding's risk signature is judged once by
+    durable-rules; the recommendation is the most serious handling, and a
+    row that could not be used makes it at least ``review``. The result does
+    not depend on the order of the rows.
+
+    Args:
+        batch: the findings, as loaded by ``load_findings``.
+        consents: the consent register, as loaded by ``load_consents``.
+        tables: the position risk tables the batch's positions come from.
+        rulebook: the rulebook to judge with (approval is checked by the
+            caller, see ``load_rules``).
+        as_of: the evaluation date; ages of findings are whole years before
+            it, and a consent must be in force on it.
+
+    Returns:
+        A ``BatchResult`` whose decisions are sorted by candidate id.
+
+    Raises:
+        EngineError: durable-rules could not compile the rulebook or failed
+            while judging.
+    """
     by_candidate: dict[str, list[Finding]] = defaultdict(list)
     for finding in batch.findings:
         by_candidate[finding.candidate_id].append(finding)
@@ -94,7 +122,12 @@ def evaluate(
         for finding in findings:
             if finding.category in consent.scope:
                 signatures[finding.finding_id] = _signature(finding, tables, ages)
-    judgements = engine_for(rulebook).judge(signatures.values())
+    # A disputed record is judged as it stands (excluded) and as it would
+    # stand if confirmed, by the same rules: the second says whether the
+    # decision must wait for the reinvestigation.
+    twins = {signature: confirmed_twin(signature) for signature in set(signatures.values())}
+    twins = {signature: twin for signature, twin in twins.items() if twin is not None}
+    judgements = engine_for(rulebook).judge([*signatures.values(), *twins.values()])
     # Each position's content goes into the id of every decision for it;
     # it is serialised once per position, not once per decision.
     position_texts = {
@@ -110,7 +143,7 @@ def evaluate(
         findings = by_candidate.get(candidate, [])
         status = statuses[candidate]
         judged = tuple(
-            _judged(finding, status.consent, tables, ages, signatures, judgements)
+            _judged(finding, status.consent, tables, ages, signatures, judgements, twins)
             for finding in findings
         )
         rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
@@ -146,7 +179,9 @@ def evaluate(
 
 def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
     """The most serious handling decides; a row that could not be read counts
-    as one that needs review, since it could hold anything."""
+    as one that needs review, since it could hold anything; a disputed
+    record that would need a person if confirmed holds the decision
+    (``on_hold``) unless a finding escalates already."""
     if status.consent is None:
         return Recommendation.NOT_EVALUATED, status.reason
     handlings = [f.handling for f in judged]
@@ -167,7 +202,16 @@ def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
                 f"{count} finding row{'s' if count > 1 else ''} of this candidate could not be "
                 "used (see rejected.csv); a person must check before deciding."
             )
-    return Recommendation.from_handlings(handlings), " ".join(reasons)
+    held = [f for f in judged if f.holds]
+    recommendation = Recommendation.from_handlings(handlings, [f.if_confirmed.handling for f in held])
+    if recommendation is Recommendation.ON_HOLD:
+        reasons.insert(0, (
+            "the candidate disputes "
+            + ", ".join(f"{f.finding.finding_id} (if confirmed: {f.if_confirmed.handling}, rule "
+                        f"{f.if_confirmed.rule_id})" for f in held)
+            + "; the decision waits for the reinvestigation (FCRA §611: 30 days)."
+        ))
+    return recommendation, " ".join(reasons)
 
 
 class _Ages:
@@ -203,13 +247,20 @@ def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signatu
     )
 
 
-def _judged(finding, consent, tables, ages, signatures, judgements) -> JudgedFinding:
+def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> JudgedFinding:
     age = ages.years(finding.occurred_on)
     if finding.finding_id not in signatures:
         rule_id = CONSENT_MISSING if consent is None else CONSENT_SCOPE
         return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
     signature = signatures[finding.finding_id]
     judgement: Judgement = judgements[signature]
+    if_confirmed = judgements[twins[signature]] if signature in twins else None
+    if if_confirmed is not None and (
+        judgement.handling.weight > 0 or if_confirmed.handling.weight < Handling.REVIEW.weight
+    ):
+        # Only a disputed record the rules set aside, and that would need a
+        # person if confirmed, holds the decision; any other keeps today's handling.
+        if_confirmed = None
     return JudgedFinding(
         finding=finding,
         handling=judgement.handling,
@@ -219,6 +270,7 @@ def _judged(finding, consent, tables, ages, signatures, judgements) -> JudgedFin
         age_years=age,
         lookback=signature.lookback,
         matched=judgement.matched,
+        if_confirmed=if_confirmed,
     )
 
 
@@ -251,10 +303,11 @@ def _decision_id(candidate, position_text, consent, reason, findings_json, rejec
     """A content hash of everything the decision rests on, and nothing about
     where rows stood in the files: the same case gives the same id.
 
-    The hashed text is the canonical JSON (sorted keys, no spaces) of
-    ``decision_content``, put together from its parts: the position and
-    the run's constants are serialised once per run, the findings once per
-    decision. A test holds it equal to json.dumps of ``decision_content``.
+    The hashed text is the canonical JSON (sorted keys, no spaces) of the
+    decision's content, put together from its parts: the position and the
+    run's constants are serialised once per run, the findings once per
+    decision. A test holds it equal to json.dumps of the same content built
+    as data (``decision_content`` in ``tests/helpers.py``).
     """
     text = (
         f'{{"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
@@ -270,17 +323,4 @@ def _by_id(finding: Finding) -> str:
     return finding.finding_id
 
 
-def decision_content(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> dict:
-    """What a decision id is the hash of, as data: the id is the SHA-256 of
-    its canonical JSON text (``_decision_id`` writes that text directly)."""
-    return {
-        "format": DECISION_FORMAT,
-        "as_of": as_of.isoformat(),
-        "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
-        "candidate_id": candidate,
-        "position": position_content,
-        "consent": consent.canonical() if consent else {"missing": reason},
-        "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
-        "rejected": [list(_row_content(row)) for row in rejected],
-    }
 

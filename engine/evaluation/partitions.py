@@ -37,7 +37,7 @@ from engine.inputs import consents as consents_module
 from engine.inputs import findings as findings_module
 from engine.errors import InputFileError
 from engine.evaluation.processes import beside, parallel
-from engine.inputs.tabular import Malformed, Stream, Table, stream_table, table_of
+from engine.inputs.tabular import Malformed, Notice, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
 # while it is evaluated.
@@ -49,7 +49,22 @@ _SAMPLE_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class Split:
-    """A batch and its consents, split into ``parts`` files in ``folder``."""
+    """A batch and its consents, split into ``parts`` files in ``folder``.
+
+    Attributes:
+        folder: the private work folder that holds the part files.
+        parts: how many parts (at least 1).
+        batch: the findings file, as given.
+        consents: the consents file, as given.
+        batch_header: the batch's column names, as in the file.
+        consents_header: the consents file's column names, as in the file.
+        batch_sha256: the SHA-256 of the batch file's bytes, hex.
+        consents_sha256: the SHA-256 of the consents file's bytes, hex.
+        rows: rows of the batch, well-formed or not.
+        duplicates: finding id -> how many rows use it, for the ids used
+            by more than one row (over the whole batch).
+        notices: identical rows read once.
+    """
 
     folder: Path
     parts: int
@@ -61,13 +76,29 @@ class Split:
     consents_sha256: str
     rows: int  # rows of the batch, well-formed or not
     duplicates: dict[str, int]  # finding id -> rows using it, for ids used more than once
+    notices: tuple[Notice, ...] = ()  # identical rows read once
 
     def part_file(self, kind: str, index: int) -> Path:
+        """The work file of part ``index`` (0 to ``parts`` - 1) for one
+        ``kind`` of rows: "findings" and "consents" (the input), "records",
+        "decisions-out", "findings-out", "rejected-out" (what a worker wrote)."""
         return self.folder / f"{kind}-{index:03d}.part"
 
 
 def estimated_rows(path: Path) -> int:
-    """About how many rows a batch file holds, from its size."""
+    """About how many rows a batch file holds, from its size, without
+    reading it all.
+
+    Args:
+        path: the batch file; for a CSV file its first MB gives the
+            average row length.
+
+    Returns:
+        The estimate, at least 1.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
     size = path.stat().st_size
     if path.suffix.lower() != ".csv":
         return max(1, size // 100)  # parsed whole anyway: a rough guess will do
@@ -78,13 +109,37 @@ def estimated_rows(path: Path) -> int:
 
 
 def part_count(path: Path, part_rows: int = PART_ROWS) -> int:
-    """How many parts a batch file is split into: about ``part_rows`` rows each."""
+    """How many parts a batch file is split into.
+
+    Args:
+        path: the batch file.
+        part_rows: rows per part, about.
+
+    Returns:
+        About one part per ``part_rows`` rows, from 1 to ``MAX_PARTS``.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
     return max(1, min(MAX_PARTS, math.ceil(estimated_rows(path) / part_rows)))
 
 
 def open_inputs(batch: Path, consents: Path, *, encoding: str = "utf-8") -> tuple[Stream, Stream]:
     """Both input files, their headers checked, their rows not yet read:
-    a missing file or a wrong header stops the run before anything is written."""
+    a missing file or a wrong header stops the run before anything is written.
+
+    Args:
+        batch: the findings file (CSV, XLSX or JSON).
+        consents: the consents file.
+        encoding: the text encoding of CSV and JSON files.
+
+    Returns:
+        The batch's stream and the consents' stream; the caller closes them.
+
+    Raises:
+        InputFileError: a file is missing, unreadable, or its header lacks
+            a required column.
+    """
     batch_stream = stream_table(
         batch,
         what="findings batch",
@@ -111,7 +166,23 @@ def split_batch(
     docstring. With several ``workers``, the consents are split by another
     process while this one splits the batch, and there are as many parts
     as a multiple of the workers, so that no worker idles at the end.
-    ``progress`` is called with the number of batch rows read."""
+
+    Args:
+        batch_stream: the batch, from ``open_inputs``.
+        consents_stream: the consents, from ``open_inputs``.
+        folder: an empty private folder for the part files.
+        part_rows: rows per part, about.
+        workers: how many processes will evaluate the parts.
+        progress: called with the number of batch rows read, as they are.
+
+    Returns:
+        The ``Split``.
+
+    Raises:
+        InputFileError: a file has a header but no rows, or cannot be read.
+        EngineError: the process splitting the consents ended abruptly.
+        OSError: a part file cannot be written (a full disk).
+    """
     batch, consents = batch_stream.path, consents_stream.path
     parts = part_count(batch, part_rows)
     if workers > 1 and parts > 1 and parallel():
@@ -172,7 +243,15 @@ def _split_consents(stream: Stream, batch: Path, folder: Path, parts: int) -> tu
 
 
 def read_part(split: Split, index: int) -> tuple[Table, Table]:
-    """The findings and the consents of part ``index``, as tables."""
+    """The findings and the consents of one part, as tables.
+
+    Args:
+        split: the split batch.
+        index: the part, 0 to ``split.parts`` - 1.
+
+    Returns:
+        (findings, consents), each with its rows' lines in the input file.
+    """
     return (
         _read(split.part_file("findings", index), split.batch, split.batch_header),
         _read(split.part_file("consents", index), split.consents, split.consents_header),
@@ -180,7 +259,18 @@ def read_part(split: Split, index: int) -> tuple[Table, Table]:
 
 
 def part_of(candidate_id: str, parts: int) -> int:
-    return zlib.crc32(candidate_id.strip().encode("utf-8")) % parts
+    """The part a candidate's rows go to.
+
+    Args:
+        candidate_id: as in the file (surrounding spaces do not count).
+        parts: how many parts.
+
+    Returns:
+        0 to ``parts`` - 1, the same in every process and run.
+    """
+    # Without leading zeros: "000123" and the 123 a spreadsheet made of it
+    # share a part, where the consents can point out the likeness.
+    return zlib.crc32(candidate_id.strip().lstrip("0").encode("utf-8")) % parts
 
 
 class _PartWriter:
@@ -202,7 +292,7 @@ class _PartWriter:
         broken: list[list[tuple]] = [[] for _ in range(self.parts)]
         crc32, parts = zlib.crc32, self.parts
         for row in rows:  # part_of, inlined: this runs for every row of the batch
-            buckets[crc32(row[candidate].strip().encode("utf-8")) % parts].append(row)
+            buckets[crc32(row[candidate].strip().lstrip("0").encode("utf-8")) % parts].append(row)
         for bad in malformed:
             # A row cut short is attributed to the candidate its first fields name.
             broken[part_of(bad.fields.get("candidate_id", ""), parts)].append((bad.line, bad.message, bad.fields))
@@ -212,15 +302,34 @@ class _PartWriter:
 
 
 def write_frame(handle: BinaryIO, value) -> None:
-    """Append ``value`` (lists, tuples, text, numbers, bytes) to a work file."""
+    """Append one value to a work file, for ``read_frames``.
+
+    Args:
+        handle: the work file, open for writing in binary.
+        value: lists, tuples, dicts, text, numbers, bytes (what marshal takes).
+
+    Raises:
+        ValueError: the value holds something marshal cannot write.
+        OSError: the file cannot be written (a full disk).
+    """
     data = marshal.dumps(value)
     handle.write(len(data).to_bytes(8, "little"))
     handle.write(data)
 
 
 def read_frames(path: Path) -> Iterator:
-    """The values ``write_frame`` appended to ``path``, in order. (Each is
-    read whole first: marshal.load on a file reads in tiny pieces.)"""
+    """The values ``write_frame`` appended to a work file, in order. (Each
+    is read whole first: marshal.load on a file reads in tiny pieces.)
+
+    Args:
+        path: the work file, written by this same Python version.
+
+    Yields:
+        Each value, as written.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
     with path.open("rb") as handle:
         while size := handle.read(8):
             yield marshal.loads(handle.read(int.from_bytes(size, "little")))
@@ -245,18 +354,32 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
 
 
 def _with_duplicates(split: Split, repeated: np.ndarray) -> Split:
-    """The exact ids behind repeated hashes, counted over every part."""
+    """The exact ids behind repeated hashes, counted over every part, and
+    a warning for each id whose rows are all identical: those are read as
+    one finding (``findings.validate_findings`` folds them), the others
+    rejected. Identical rows name one candidate, so they are in one part;
+    the warning, made here from every part, does not depend on the parts."""
     finding = split.batch_header.index("finding_id")
     counts: Counter = Counter()
+    contents: dict[str, set[tuple]] = {}
+    lines: dict[str, list[int]] = {}
     for index in range(split.parts):
         for rows, _ in read_frames(split.part_file("findings", index)):
-            ids = [row[finding].strip() for row in rows]
-            ids = [i for i in ids if i]
-            if ids:
-                hit = np.isin(_hashes(ids), repeated)
-                counts.update(i for i, h in zip(ids, hit) if h)
+            rows = [row for row in rows if row[finding].strip()]
+            if rows:
+                ids = [row[finding].strip() for row in rows]
+                for i, row, hit in zip(ids, rows, np.isin(_hashes(ids), repeated)):
+                    if hit:
+                        counts[i] += 1
+                        contents.setdefault(i, set()).add(findings_module.row_content(row[:-1]))
+                        lines.setdefault(i, []).append(row[-1])
     duplicates = {i: n for i, n in counts.items() if n > 1}
-    return dataclasses.replace(split, duplicates=duplicates)
+    notices = tuple(
+        findings_module.folded_notice(split.batch, i, lines[i])
+        for i in sorted(duplicates)
+        if len(contents[i]) == 1
+    )
+    return dataclasses.replace(split, duplicates=duplicates, notices=notices)
 
 
 def _sha256(path: Path) -> str:

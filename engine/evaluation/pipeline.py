@@ -17,6 +17,17 @@ Memory is bounded by the size of a part, not of the batch. The outputs do
 not depend on the number of workers or of parts: every file is merged in a
 fixed order. Interrupted anywhere before step 4 ends (an error, Ctrl-C),
 nothing is stored and nothing is written.
+
+Stopping (``stop_on_signals``): the store's commit in step 4 is the point
+that decides what a Ctrl-C or a SIGTERM does. Before it, the run stops:
+nothing is stored, nothing is written, and ``Interrupted`` is raised. After
+it, the batch is recorded, and the run finishes what is left (the output
+folder's rename, a moment) instead of stopping, and its report says so.
+
+The parts are written in a work folder beside the output folder, named
+after the process that owns it (``.<out>.work.<pid>@<host>.*``). A run that
+was killed (SIGKILL, a power cut) cannot remove it; the next run into the
+same folder does, once that process is gone.
 """
 
 from __future__ import annotations
@@ -26,7 +37,13 @@ import gc
 import heapq
 import json
 import os
+import re
+import shutil
+import signal
+import socket
+import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -39,10 +56,11 @@ from engine.inputs.consents import register_consents
 from engine.decisions import BatchInfo
 from engine.evaluation.judging import evaluate, load_rules
 from engine.inputs.findings import validate_findings
+from engine.inputs.tabular import Notice
 from engine.record.keys import Sealer
 from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from engine.rulebook.tables import PositionTables
-from engine.evaluation.processes import beside, parallel, pool_map
+from engine.evaluation.processes import STOP_SIGNALS, beside, parallel, pool_map
 from engine.documents.reports import (
     DECISION_COLUMNS,
     FINDING_COLUMNS,
@@ -76,7 +94,73 @@ Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
 
 @contextmanager
 def no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A ``Progress`` that shows nothing.
+
+    Args:
+        label: what is being done ("Reading", "Evaluating", "Recording").
+        total: how many rows or decisions there are to do.
+
+    Yields:
+        ``advance(count)``, which does nothing.
+    """
     yield lambda count: None
+
+
+class _Stops:
+    """Whether Ctrl-C or SIGTERM came (``requested``), and whether the run is
+    past its commit point (``held``: a stop then lets it finish). Signals
+    belong to the process, so this does too: one for the process."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.held = False
+
+
+_STOPS = _Stops()
+
+
+def _on_stop_signal(signum: int, frame) -> None:
+    _STOPS.requested = True
+    if not _STOPS.held:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM stop a ``run_batch`` called in the block,
+    with an outcome decided by the store's commit (see the module docstring):
+    before it, ``run_batch`` raises ``Interrupted`` and nothing is stored or
+    written; after it, the run finishes and its report has a warning that
+    says the stop came too late.
+
+    A command line wraps its call to ``run_batch`` in this. Python runs
+    signal handlers in the main thread only: called from another thread,
+    the block runs without them. The previous handlers are put back at the
+    end.
+
+    Yields:
+        Nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, _on_stop_signal) for number in STOP_SIGNALS}
+    _STOPS.requested = _STOPS.held = False
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # None: a handler set outside Python, which cannot be put back.
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        _STOPS.requested = _STOPS.held = False
+
+
+def _raise_if_stopped() -> None:
+    """Stop here if Ctrl-C or SIGTERM came. Its handler raised already, but
+    Python drops what a handler raises while it runs a finaliser or a fork
+    hook: the stop is still a stop."""
+    if _STOPS.requested and not _STOPS.held:
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -100,7 +184,9 @@ def _without_cycle_collection() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class PartSummary:
-    """What a worker reports of its part; the rows themselves go to files."""
+    """What a worker reports of its part; the rows themselves go to files.
+    The fields are those of ``RunReport``, for one part; ``index`` is the
+    part and ``rows`` its batch rows, usable or not."""
 
     index: int
     rows: int  # batch rows of the part, usable or not
@@ -112,10 +198,30 @@ class PartSummary:
     uncovered_count: int
     orphans: tuple[str, ...]  # candidates with no usable row, the first NAMED
     orphan_count: int
+    notices: tuple[Notice, ...] = ()  # ids that differ from a consent's by leading zeros
 
 
 @dataclass(frozen=True)
 class RunReport:
+    """What a run did, for the person who ran it.
+
+    Attributes:
+        info: the batch as evaluated: inputs, their hashes, rulebook, tables.
+        out: the output folder written.
+        record: the batch id and how many decisions were stored now or before.
+        candidates: decisions made, one per candidate.
+        findings: usable finding rows.
+        rejected: rows of either input that could not be used.
+        recommendations: recommendation value -> how many decisions.
+        uncovered: (finding id, candidate id) of findings no rule covers,
+            the first ``NAMED``; ``uncovered_count`` is the number of all.
+        orphans: candidates with no usable row, the first ``NAMED``;
+            ``orphan_count`` is the number of all.
+        memos: memo files written, Markdown and HTML counted as one.
+        notices: how the input files were read, what was set aside or hinted
+            at, and a stop that came after the batch was recorded.
+    """
+
     info: BatchInfo
     out: Path
     record: BatchRecord
@@ -128,6 +234,8 @@ class RunReport:
     orphans: tuple[str, ...]
     orphan_count: int
     memos: int
+    # How the input files were read and what was set aside or hinted at.
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,9 +255,13 @@ class _Settings:
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) stopped the run before its end. ``recorded``:
-    the store had already taken the batch, and only the output folder was
-    not put in place."""
+    """Ctrl-C (or SIGTERM) stopped the run before its end.
+
+    Attributes:
+        recorded: the store had already taken the batch, and only the output
+            folder was not put in place (evaluating the batch again writes
+            it and stores nothing twice). False: nothing was stored or written.
+    """
 
     def __init__(self, recorded: bool) -> None:
         super().__init__()
@@ -173,27 +285,66 @@ def run_batch(
     workers: int = 1,
     part_rows: int = PART_ROWS,
     progress: Progress = no_progress,
+    announce: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Evaluate ``batch`` into the folder ``out`` and record it in ``store``;
-    see the module docstring. Raises ``AdjudicateError``s, and
-    ``Interrupted`` on Ctrl-C."""
+    """Evaluate a batch into an output folder and record it in the store,
+    in one transaction with its audit entry; see the module docstring.
+
+    Args:
+        batch: the findings file (CSV, XLSX or JSON).
+        consents: the consents file (CSV).
+        rules: the rulebook folder or file.
+        tables: the position risk tables folder.
+        out: the output folder, replaced whole at the end of the run.
+        as_of: the evaluation date, for ages of findings and consent expiry.
+        store: the decision store.
+        user: who runs the batch, for the audit trail.
+        policy: the retention policy.
+        encoding: the text encoding of CSV and JSON inputs.
+        allow_draft: evaluate with a rulebook that is not approved.
+        memos: which candidates get a memo file: one of ``MEMOS``.
+        workers: worker processes (1: everything in this process).
+        part_rows: rows per part of the batch, about; memory, not output,
+            depends on it.
+        progress: ``progress(label, total)`` gives a context whose value is
+            ``advance(count)``, for progress bars.
+        announce: called with a message for the person running the batch
+            (a killed run's work folder removed); None: written to stderr.
+
+    Returns:
+        The ``RunReport``: counts, warnings to show, the stored batch id.
+
+    Raises:
+        ValueError: ``memos`` is not one of ``MEMOS``.
+        AdjudicateError: an input, the rulebook, the tables, the output
+            folder or the store cannot be used; nothing is stored or written.
+        EngineError: a worker process ended abruptly; nothing is stored or written.
+        Interrupted: Ctrl-C or SIGTERM stopped the run (``recorded`` says
+            whether the store had taken the batch).
+    """
     if memos not in MEMOS:
         raise ValueError(f"memos must be one of {MEMOS}")
     batch, consents, out = Path(batch), Path(consents), Path(out)
+    if announce is None:
+        announce = _to_stderr
+    # Past a commit point until the end of ``stop_on_signals``' block, or of the next run.
+    _STOPS.held = False
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
     inputs = open_inputs(batch, consents, encoding=encoding)
     record: BatchRecord | None = None
     try:
         check_destination(out, (batch, consents))
+        _remove_abandoned_work(out, announce)
         with (
             staged(out) as staging,
-            tempfile.TemporaryDirectory(prefix=f".{out.name}.work.", dir=out.parent, ignore_cleanup_errors=True) as work,
+            tempfile.TemporaryDirectory(prefix=_work_prefix(out), dir=out.parent, ignore_cleanup_errors=True) as work,
             _without_cycle_collection(),
         ):
             with progress("Reading", estimated_rows(batch)) as advance:
                 split = split_batch(
                     *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
                 )
+            _raise_if_stopped()
             info = BatchInfo(
                 name=batch.stem,
                 as_of=as_of,
@@ -212,6 +363,7 @@ def run_batch(
             summaries: list[PartSummary] = []
             with progress("Evaluating", split.rows) as advance:
                 for summary in _evaluate_parts(settings, workers):
+                    _raise_if_stopped()
                     summaries.append(summary)
                     advance(summary.rows)
             summaries.sort(key=lambda summary: summary.index)
@@ -232,13 +384,22 @@ def run_batch(
                         output_folder=out,
                         own_files=[str(settings.out / name) for name in OUTPUT_FILES],
                         progress=advance,
-                        before_commit=written,
+                        before_commit=lambda: _commit_point(written),
                     )
     except KeyboardInterrupt:
         raise Interrupted(recorded=record is not None) from None
     finally:
         for stream in inputs:
             stream.close()
+    hints = sorted((notice for s in summaries for notice in s.notices), key=lambda notice: notice.text)
+    if len(hints) > NAMED:
+        hints = hints[:NAMED] + [Notice(f"... and {len(hints) - NAMED} more candidates whose ids differ from a consent's by leading zeros.")]
+    notices = (*inputs[0].notices, *inputs[1].notices, *split.notices, *hints)
+    if _STOPS.requested:  # and not raised: it came after the commit point
+        notices += (Notice(
+            "the run was asked to stop (Ctrl-C or SIGTERM) after the batch was recorded in the store, "
+            "so it was finished instead: the output folder is complete."
+        ),)
     uncovered = sorted(item for s in summaries for item in s.uncovered)
     orphans = sorted(item for s in summaries for item in s.orphans)
     return RunReport(
@@ -254,11 +415,70 @@ def run_batch(
         orphans=tuple(orphans[:NAMED]),
         orphan_count=sum(s.orphan_count for s in summaries),
         memos=sum(_memo_wanted(memos, r) * n for r, n in counts["recommendations"].items()),
+        notices=notices,
     )
 
 
+def _commit_point(written: Callable[[], object]) -> None:
+    """Called by the store just before it commits: wait for the output files
+    (``written``), stop if Ctrl-C or SIGTERM came so far, and from here on
+    let a stop wait until the run is finished, up to the end of the block
+    of ``stop_on_signals`` (its report says so)."""
+    written()
+    _raise_if_stopped()
+    _STOPS.held = True
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _work_prefix(out: Path) -> str:
+    """The start of the name of this process's work folder for ``out``:
+    it names the process, so that a later run can tell whether it is gone."""
+    return f".{out.name}.work.{os.getpid()}@{_host()}."
+
+
+def _host() -> str:
+    # Only what is safe in a file name; a host name has nothing else anyway.
+    return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "localhost"
+
+
+def _remove_abandoned_work(out: Path, announce: Callable[[str], None]) -> None:
+    """Remove the work folders beside ``out`` whose run was killed: made on
+    this host by a process that no longer runs. A folder of a live run, of
+    a run on another host (a shared folder), or without an owner in its
+    name, is left alone."""
+    if not out.parent.is_dir():
+        return
+    owned = re.compile(rf"\.{re.escape(out.name)}\.work\.(\d+)@(.+)\.[a-z0-9_]+")
+    for path in sorted(out.parent.iterdir()):
+        match = owned.fullmatch(path.name)
+        if match is None or match[2] != _host() or not path.is_dir() or _running(int(match[1])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            announce(f"Removed {path}: the work folder of an earlier run that was killed (process {match[1]}).")
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a process that is not
+    ours, or a zombie, counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def default_workers() -> int:
-    """One worker per core this process may use."""
+    """How many worker processes to use by default.
+
+    Returns:
+        One per core this process may use (at least 1).
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -266,7 +486,20 @@ def default_workers() -> int:
 
 
 def evaluate_part(settings: _Settings, index: int) -> PartSummary:
-    """Validate and evaluate part ``index``; write its memos and rows."""
+    """Validate and evaluate one part; write its memos into the staging
+    folder and its rows into part files. Runs in a worker process, or in the
+    main one with one worker.
+
+    Args:
+        settings: the run's settings (rulebook, tables, date, split, folders).
+        index: the part, 0 to ``settings.split.parts`` - 1.
+
+    Returns:
+        The ``PartSummary`` of the part.
+
+    Raises:
+        OSError: a memo or part file cannot be written.
+    """
     with _without_cycle_collection():
         return _evaluate_part(settings, index)
 
@@ -281,6 +514,7 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         as_of=settings.as_of,
         sha256=split.batch_sha256,
         duplicates=split.duplicates,
+        terms=settings.rulebook.vocabulary,
     )
     consents = register_consents(consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256)
     result = evaluate(batch, consents, settings.tables, settings.rulebook, settings.as_of)
@@ -328,6 +562,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         uncovered_count=len(uncovered),
         orphans=tuple(sorted(orphans)[:NAMED]),
         orphan_count=len(orphans),
+        notices=tuple(
+            notice for decision in result.decisions if decision.consent is None
+            and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
+        ),
     )
 
 

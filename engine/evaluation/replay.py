@@ -15,8 +15,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.decisions import BatchResult, Decision
 from engine.evaluation.judging import evaluate
@@ -24,12 +22,23 @@ from engine.errors import StoreError
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow
 from engine.rulebook.tables import POSITIONS_FILE, RELEVANCE_FILE, load_tables
 from engine.rulebook.model import RULEBOOK_FILE, load_rulebook
-from engine.record.schema import batches, decision_findings, decisions, rulebook_versions, table_versions
-from engine.record.store import Store
+from engine.inputs.terms import VOCABULARY_FILE
+from engine.record import stored as stored_record
+from engine.record.store import Connection, Store, minimised
 
 
 @dataclass(frozen=True)
 class Replay:
+    """A stored decision evaluated again.
+
+    Attributes:
+        decision_id: the stored decision's id.
+        result: the replayed evaluation (rulebook, tables, evaluation date).
+        decision: the replayed decision.
+        differences: each difference from the store, in words; empty when
+            the replay matches.
+    """
+
     decision_id: str
     result: BatchResult
     decision: Decision
@@ -37,29 +46,45 @@ class Replay:
 
     @property
     def same(self) -> bool:
+        """Whether the replay matches the store in every stored column."""
         return not self.differences
 
 
-def rebuild(store: Store, connection: sa.Connection, decision_id: str) -> tuple[BatchResult, Decision]:
+def rebuild(store: Store, connection: Connection, decision_id: str) -> tuple[BatchResult, Decision]:
+    """Evaluate a stored decision again from the store alone: its sealed
+    canonical input, with the rulebook, vocabulary and tables versions it used.
+
+    Args:
+        store: the decision store (its key opens the input).
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
+
+    Returns:
+        (the evaluation of the rebuilt one-candidate batch, the candidate's decision).
+
+    Raises:
+        StoreError: no such decision, it was purged, or its input cannot be
+            opened with the store's key.
+        RulebookError, TablesError: a stored version no longer loads.
+    """
     row = store.decision(connection, decision_id)
     if row.purged_on is not None:
         raise StoreError(
             f"decision {decision_id} was purged on {row.purged_on} at the end of its retention period; "
             "only its tombstone (id, dates, hashes) remains."
         )
-    batch_row = connection.execute(sa.select(batches).where(batches.c.batch_id == row.batch_id)).one()
+    batch_row = stored_record.batch_of(connection, row.batch_id)
     inputs = store.opened_input(row)
-    rulebook_text = connection.execute(
-        sa.select(rulebook_versions.c.content).where(rulebook_versions.c.sha256 == row.rulebook_sha256)
-    ).scalar_one()
-    tables_row = connection.execute(
-        sa.select(table_versions).where(table_versions.c.sha256 == row.tables_sha256)
-    ).one()
+    rulebook_text = stored_record.rulebook_text(connection, row.rulebook_sha256)
+    tables_row = stored_record.tables_text(connection, row.tables_sha256)
     with tempfile.TemporaryDirectory(prefix="adjudicate-replay-") as folder:
         folder = Path(folder)
         (folder / RULEBOOK_FILE).write_bytes(rulebook_text.encode("utf-8"))
         (folder / POSITIONS_FILE).write_bytes(tables_row.positions.encode("utf-8"))
         (folder / RELEVANCE_FILE).write_bytes(tables_row.relevance.encode("utf-8"))
+        if batch_row.vocabulary_sha256 is not None:
+            vocabulary_text = stored_record.vocabulary_text(connection, batch_row.vocabulary_sha256)
+            (folder / VOCABULARY_FILE).write_bytes(vocabulary_text.encode("utf-8"))
         rulebook = load_rulebook(folder)
         tables = load_tables(folder, rulebook)
     candidate = inputs["candidate_id"]
@@ -82,7 +107,21 @@ def rebuild(store: Store, connection: sa.Connection, decision_id: str) -> tuple[
     return result, decision
 
 
-def replay(store: Store, connection: sa.Connection, decision_id: str) -> Replay:
+def replay(store: Store, connection: Connection, decision_id: str) -> Replay:
+    """Replay a stored decision and compare it with the store: its id, its
+    stored columns, and every finding's handling and rule.
+
+    Args:
+        store: the decision store.
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
+
+    Returns:
+        The ``Replay``; ``same`` tells whether it matches.
+
+    Raises:
+        StoreError: as ``rebuild``.
+    """
     row = store.decision(connection, decision_id)
     result, decision = rebuild(store, connection, decision_id)
     differences = []
@@ -102,18 +141,13 @@ def replay(store: Store, connection: sa.Connection, decision_id: str) -> Replay:
     columns = ("category", "severity", "disposition", "relevance", "lookback", "handling", "rule_id")
     stored = {
         f.finding_id: tuple(getattr(f, c) for c in columns)
-        for f in connection.execute(
-            sa.select(decision_findings).where(decision_findings.c.decision_id == decision_id)
-        )
+        for f in stored_record.findings_of(connection, decision_id)
     }
-    replayed = {
-        f.finding.finding_id: (
-            f.finding.category, f.finding.severity.value, f.finding.disposition.value,
-            f.entry.relevance.value if f.entry else None, f.lookback.value if f.lookback else None,
-            f.handling.value, f.rule_id,
-        )
-        for f in decision.findings
-    }
+    replayed = {}
+    for f in decision.findings:
+        # As the store keeps it: an excluded finding without its category and severity.
+        category, severity, disposition, relevance, handling, rule_id, lookback = minimised(f)
+        replayed[f.finding.finding_id] = (category, severity, disposition, relevance, lookback, handling, rule_id)
     for finding_id in sorted(set(stored) | set(replayed)):
         before, after = stored.get(finding_id), replayed.get(finding_id)
         if before is not None and after is not None and before[4] is None:
@@ -129,13 +163,20 @@ def replay(store: Store, connection: sa.Connection, decision_id: str) -> Replay:
     return Replay(decision_id, result, decision, tuple(differences))
 
 
-def decisions_of_batch(connection: sa.Connection, batch_id: str) -> tuple[list[str], list[str]]:
-    """The batch's live decisions, and its purged ones (tombstones)."""
-    rows = connection.execute(
-        sa.select(decisions.c.decision_id, decisions.c.purged_on)
-        .where(decisions.c.batch_id == batch_id)
-        .order_by(decisions.c.decision_id)
-    ).all()
+def decisions_of_batch(connection: Connection, batch_id: str) -> tuple[list[str], list[str]]:
+    """The batch's live decisions, and its purged ones (tombstones).
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        batch_id: the batch's id (``B-...``).
+
+    Returns:
+        (live decision ids, purged decision ids), each in the order of ids.
+
+    Raises:
+        StoreError: the store has no such batch, or it has no decisions.
+    """
+    rows = stored_record.decisions_of_batch(connection, batch_id)
     if not rows:
         raise StoreError(f"no batch '{batch_id}' in the store, or it has no decisions.")
     return [r.decision_id for r in rows if r.purged_on is None], [r.decision_id for r in rows if r.purged_on]

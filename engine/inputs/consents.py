@@ -3,13 +3,20 @@
 A finding is used only if the candidate signed a consent in force on the
 evaluation date and the finding's category is inside its scope. The consent
 that applies is decided here, independently of the order of rows.
+
+A scope is read as people type it: categories separated by ``;`` or ``,``
+(full-width ``；`` and ``，`` or the Chinese ``、`` too, after Unicode NFKC),
+in any case, or ``all`` for every category of the rulebook.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -19,11 +26,15 @@ from pathlib import Path
 from engine import canonical
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.errors import allowed, did_you_mean
-from engine.inputs.findings import RejectedRow, malformed_rows
-from engine.inputs.tabular import LINE, Table, read_table
+from engine.inputs.findings import RejectedRow, malformed_rows, vocabulary_key
+from engine.inputs.tabular import LINE, Notice, Table, read_table
 
 COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
 SCOPE_SEPARATOR = ";"
+# Separators of a scope after NFKC, which turns '；' and '，' into ';' and ','.
+_SCOPE_SEPARATORS = re.compile("[;,\u3001]")
+# The scope that stands for every category of the rulebook.
+SCOPE_ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,34 @@ class ConsentRegister:
     by_candidate: dict  # candidate_id -> list[Consent]
     rejected: tuple[RejectedRow, ...]
     sha256: str
+    notices: tuple[Notice, ...] = ()  # how the file was read
+
+    @cached_property
+    def _without_leading_zeros(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for candidate_id in self.by_candidate:
+            if _numeric(candidate_id):
+                index[candidate_id.lstrip("0")].append(candidate_id)
+        return index
+
+    def leading_zeros_notice(self, candidate_id: str) -> Notice | None:
+        """For a candidate with no consent on file: a warning naming the
+        consent of an id that differs from ``candidate_id`` only by leading
+        zeros, which a spreadsheet drops from a number ("000123" becomes
+        123); None if there is none. A hint for the user, not part of the
+        decision: it rests on another candidate's row. (``partitions``
+        puts both ids in one part.)"""
+        if not _numeric(candidate_id) or candidate_id in self.by_candidate or self.rejected_of(candidate_id):
+            return None
+        others = sorted(self._without_leading_zeros.get(candidate_id.lstrip("0"), ()))
+        if not others:
+            return None
+        other = others[0]
+        if len(other) > len(candidate_id):
+            advice = "Excel may have dropped its leading zeros."
+        else:
+            advice = f"Excel may have dropped the leading zeros of {candidate_id} in {self.path.name}."
+        return Notice(f"candidate {candidate_id}: no consent from the candidate is on file; did you mean {other}? {advice}")
 
     @cached_property
     def _rejected_by_candidate(self) -> dict[str, list[RejectedRow]]:
@@ -136,22 +175,28 @@ class ConsentRegister:
         return ConsentStatus(None, "no consent from the candidate is on file.")
 
 
+def _numeric(candidate_id: str) -> bool:
+    return candidate_id.isascii() and candidate_id.isdigit()
+
+
 def load_consents(path: Path, *, categories: Collection[str], encoding: str = "utf-8") -> ConsentRegister:
     table = read_table(path, what="consents file", required=COLUMNS, encoding=encoding)
-    return register_consents(
+    register = register_consents(
         table, categories=categories, sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest()
     )
+    return dataclasses.replace(register, notices=table.notices)
 
 
 def register_consents(table: Table, *, categories: Collection[str], sha256: str) -> ConsentRegister:
     """The consents of ``table``: a whole file, or the part of it that holds
     every consent of some candidates (``partitions``)."""
     categories = list(categories)
-    known = frozenset(categories)
+    known = {vocabulary_key(category): category for category in categories}
+    known_words = frozenset(categories)
     by_candidate: dict[str, list[Consent]] = defaultdict(list)
     rejected: list[RejectedRow] = []
     for row in table.frame.to_dict("records"):
-        consent = _parse(row, categories, known)
+        consent = _parse(row, categories, known, known_words)
         if isinstance(consent, Consent):
             if consent not in by_candidate[consent.candidate_id]:
                 by_candidate[consent.candidate_id].append(consent)
@@ -176,14 +221,24 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     )
 
 
-def _parse(row: dict, categories: list[str], known: frozenset[str]) -> Consent | tuple[str, str]:
-    """A Consent, or (column, message) for the first problem of the row."""
+def _parse(row: dict, categories: list[str], known: dict[str, str], known_words: frozenset[str]) -> Consent | tuple[str, str]:
+    """A Consent, or (column, message) for the first problem of the row.
+    ``known``: the rulebook's categories by their ``vocabulary_key``;
+    ``known_words``: the categories."""
     for column in COLUMNS:
         if not row[column]:
             return column, f"is empty; every consent needs a value in '{column}'."
-    scope = [item.strip() for item in row["scope"].split(SCOPE_SEPARATOR)]
+    text = row["scope"]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    parts = _SCOPE_SEPARATORS.split(text) if "," in text or "\u3001" in text else text.split(SCOPE_SEPARATOR)
+    items = [item.strip() for item in parts]
+    if len(items) == 1 and vocabulary_key(items[0]) == SCOPE_ALL:
+        items = categories
+    # Most scopes are written in the rulebook's own words: no lookup for them.
+    scope = [item if item in known_words else known.get(vocabulary_key(item), item) for item in items]
     for item in scope:
-        if item not in known:
+        if item not in known_words:
             return "scope", (
                 f"unknown category '{item}' in the scope; the scope lists categories separated "
                 f"by '{SCOPE_SEPARATOR}', from {allowed(categories)}." + did_you_mean(item, categories)

@@ -8,10 +8,19 @@ stops the batch; a bad file does (``InputFileError``).
 
 Validation is column-wise with pandas so that large batches stay fast; each
 rejected row reports the first faulty column in header order.
+
+Words of a closed vocabulary (category, severity, disposition) are read
+whatever their case and width ("Confirmed", full-width letters), after
+Unicode NFKC; the words of screening sources that the rulebook's
+vocabulary file lists ("Nolle Prosequi", "felony") are read as the values
+it gives (``terms``). A finding keeps each word as reported where it
+differs from the value read (``Finding.reported``). Rows that repeat another row exactly are read once, with a
+warning (``Notice``); rows that share a finding id but differ are rejected.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Mapping
@@ -23,8 +32,9 @@ import pandas as pd
 
 from engine import canonical
 from engine.dates import FORMAT_HINT, ISO_DATE
-from engine.errors import unknown_value
-from engine.inputs.tabular import LINE, Table, read_table
+from engine.errors import allowed, did_you_mean, unknown_value
+from engine.inputs.tabular import LINE, Notice, Table, read_table
+from engine.inputs.terms import Terms, vocabulary_key
 from engine.vocabulary import Disposition, Severity
 
 REQUIRED_COLUMNS = ("candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on")
@@ -48,6 +58,17 @@ class Finding(NamedTuple):
     source: str
     jurisdiction: str
     description: str
+    # (column, word as reported) for each of category, severity and
+    # disposition whose word differs from the value read, by column.
+    reported: tuple[tuple[str, str], ...] = ()
+
+    def reported_word(self, column: str) -> str:
+        """The word the batch gave for ``column`` when it differs from the
+        value read ("Nolle Prosequi" for ``not_convicted``); else ''."""
+        for name, word in self.reported:
+            if name == column:
+                return word
+        return ""
 
     @classmethod
     def from_canonical(cls, data: dict) -> "Finding":
@@ -62,6 +83,7 @@ class Finding(NamedTuple):
             source=data["source"],
             jurisdiction=data["jurisdiction"],
             description=data["description"],
+            reported=tuple(sorted(data.get("reported", {}).items())),
         )
 
     def canonical_json(self) -> str:
@@ -69,18 +91,24 @@ class Finding(NamedTuple):
         ``json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
         writes it, but put together directly: this runs for every finding
         of every batch, and a test holds it equal to json.dumps. (A
-        vocabulary word is a str; escaping it gives its value.)"""
+        vocabulary word is a str; escaping it gives its value.) The words as
+        reported are there only when some differ from the values read, so
+        that a batch in the product's own words keeps its decision ids."""
+        reported = (
+            ',"reported":{' + ",".join(f"{canonical.string(n)}:{canonical.string(w)}" for n, w in self.reported) + "}"
+            if self.reported else ""
+        )
         return (
             f'{{"candidate_id":{canonical.string(self.candidate_id)},"category":{canonical.string(self.category)},'
             f'"description":{canonical.string(self.description)},"disposition":{canonical.string(self.disposition)},'
             f'"finding_id":{canonical.string(self.finding_id)},"jurisdiction":{canonical.string(self.jurisdiction)},'
-            f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{canonical.string(self.position_id)},'
-            f'"severity":{canonical.string(self.severity)},"source":{canonical.string(self.source)}}}'
+            f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{canonical.string(self.position_id)}'
+            f'{reported},"severity":{canonical.string(self.severity)},"source":{canonical.string(self.source)}}}'
         )
 
     def canonical(self) -> dict:
         """The finding's content, independent of where it stood in the file."""
-        return {
+        content = {
             "finding_id": self.finding_id,
             "candidate_id": self.candidate_id,
             "position_id": self.position_id,
@@ -92,6 +120,9 @@ class Finding(NamedTuple):
             "jurisdiction": self.jurisdiction,
             "description": self.description,
         }
+        if self.reported:
+            content["reported"] = dict(self.reported)
+        return content
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +143,8 @@ class FindingsBatch:
     findings: tuple[Finding, ...]  # sorted by candidate, then finding id
     rejected: tuple[RejectedRow, ...]
     sha256: str
+    # How the file was read, and rows read once for several (identical rows).
+    notices: tuple[Notice, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -125,8 +158,10 @@ def load_findings(
     positions: Collection[str],
     as_of: dt.date,
     encoding: str = "utf-8",
+    terms: Terms | None = None,
 ) -> FindingsBatch:
-    """Read and validate a whole findings batch; see the module docstring."""
+    """Read and validate a whole findings batch; see the module docstring.
+    ``terms``: the rulebook's vocabulary file, if it has one."""
     table = read_table(
         path,
         what="findings batch",
@@ -134,13 +169,15 @@ def load_findings(
         optional=OPTIONAL_COLUMNS,
         encoding=encoding,
     )
-    return validate_findings(
+    batch = validate_findings(
         table,
         categories=categories,
         positions=positions,
         as_of=as_of,
         sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        terms=terms,
     )
+    return dataclasses.replace(batch, notices=table.notices + batch.notices)
 
 
 def validate_findings(
@@ -151,17 +188,32 @@ def validate_findings(
     as_of: dt.date,
     sha256: str,
     duplicates: Mapping[str, int] | None = None,
+    terms: Terms | None = None,
 ) -> FindingsBatch:
     """Validate the rows of ``table``: the whole batch, or the part of it
     that holds all the rows of some candidates (``partitions``). A part
     cannot see finding ids used in other parts: ``duplicates`` then gives,
-    for every id used more than once in the whole batch, how often."""
+    for every id used more than once in the whole batch, how often. Rows
+    that repeat each other exactly are always in one part (they name one
+    candidate), and are folded into one here. ``terms``: the rulebook's
+    vocabulary file, whose words are read as the values it gives."""
     path = table.path
-    frame = table.frame
+    frame, folded = _fold_identical_rows(table, duplicates)
+    if folded and duplicates is not None:
+        duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     for column in OPTIONAL_COLUMNS:
         if column not in frame:
             frame[column] = ""
     frame["disposition"] = frame["disposition"].mask(frame["disposition"] == "", Disposition.CONFIRMED.value)
+    closed = {"category": list(categories), "severity": Severity.words(), "disposition": Disposition.words()}
+    as_reported = {}
+    for column, words in closed.items():
+        written = frame[column]
+        frame[column] = as_vocabulary(written, words, terms.words_for(column) if terms else None)
+        # The word as reported, where it was read as another word.
+        changed = written != frame[column]
+        if changed.any():
+            as_reported[column] = written.where(changed, "")
 
     dates = pd.to_datetime(
         frame["occurred_on"].where(frame["occurred_on"].str.match(_ISO_DATE)),
@@ -177,9 +229,8 @@ def validate_findings(
     faults = _Faults(frame)
     for column in REQUIRED_COLUMNS:
         faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'.")
-    faults.add_unknown("category", "category", list(categories))
-    faults.add_unknown("severity", "severity", Severity.words())
-    faults.add_unknown("disposition", "disposition", Disposition.words())
+    for column, words in closed.items():
+        faults.add_unknown(column, column, words, terms=terms)
     position_hint = " Positions are listed in the position risk tables (positions.csv)."
     faults.add_unknown("position_id", "position", list(positions), position_hint)
     faults.add(
@@ -237,6 +288,7 @@ def validate_findings(
     ]
     rejected += malformed_rows(table)
     good = frame[usable].sort_values(["candidate_id", "finding_id"])
+    reported = _reported(good.index, as_reported)
     # Plain lookups, not Enum calls or pandas rows: this runs once per
     # finding, millions of times in a large batch.
     severities = {severity.value: severity for severity in Severity}
@@ -254,9 +306,10 @@ def validate_findings(
             source,
             jurisdiction,
             description,
+            reported.get(row, ()),
         )
-        for finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
-        jurisdiction, description in zip(*(good[column].tolist() for column in (
+        for row, finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
+        jurisdiction, description in zip(good.index, *(good[column].tolist() for column in (
             "finding_id", "candidate_id", "position_id", "category", "severity", "occurred_on",
             "disposition", "source", "jurisdiction", "description",
         )))
@@ -266,7 +319,81 @@ def validate_findings(
         findings=findings,
         rejected=tuple(rejected),
         sha256=sha256,
+        notices=tuple(folded_notice(path, finding_id, lines) for finding_id, lines in sorted(folded.items())),
     )
+
+
+def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[str, str] | None = None) -> pd.Series:
+    """``values`` with each spelling of a word of ``words`` replaced by the
+    word ("Confirmed" by "confirmed"), and each word the vocabulary file
+    lists replaced by the value it is read as ("Nolle Prosequi" by
+    "not_convicted"); other values unchanged, so that a message quotes them
+    as written.
+
+    Args:
+        values (pandas.Series): one column of text.
+        words (Collection[str]): the product's own words.
+        synonyms (Mapping[str, str] | None): ``Terms.words_for`` of the
+            column: the ``vocabulary_key`` of a listed word -> its value.
+
+    Returns:
+        pandas.Series: the column read.
+    """
+    off = ~values.isin(words)
+    if not off.any():  # the common case, at the cost of one lookup per row
+        return values
+    keys = {**(synonyms or {}), **{vocabulary_key(word): word for word in words}}
+    spelled = {value: keys.get(vocabulary_key(value), value) for value in values[off].unique()}
+    return values.mask(off, values[off].map(spelled))
+
+
+def _reported(rows: pd.Index, as_reported: Mapping[str, pd.Series]) -> dict:
+    """Per row of ``rows`` whose words were read as other words: its
+    (column, word as reported) pairs, by column. Few rows have any, so only
+    they are visited."""
+    reported: dict = {}
+    for column in sorted(as_reported):
+        words = as_reported[column].reindex(rows)
+        for row, word in words[words != ""].items():
+            reported[row] = reported.get(row, ()) + ((column, word),)
+    return reported
+
+
+def row_content(values) -> tuple:
+    """What makes two rows the same row: their values, stripped, without the line."""
+    return tuple(value.strip() for value in values)
+
+
+def folded_notice(path, finding_id: str, lines: Collection[int]) -> Notice:
+    """The warning for identical rows read as one finding."""
+    lines = sorted(lines)
+    listed = ", ".join(str(line) for line in lines[:-1]) + f" and {lines[-1]}"
+    return Notice(
+        f"{path}: finding '{finding_id}' is on {len(lines)} identical rows (lines {listed}); it was read once."
+    )
+
+
+def _fold_identical_rows(table: Table, duplicates: Mapping[str, int] | None) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """The table's rows with each set of identical rows kept once (the
+    first in the file), and the lines of each set, by finding id. Rows that
+    share an id but differ in any value, or whose id is also used in another
+    part of the batch, are left for the duplicate check to reject."""
+    frame = table.frame
+    ids = frame["finding_id"]
+    repeated = frame[(ids != "") & ids.duplicated(keep=False)]
+    if repeated.empty:
+        return frame, {}
+    header = [column for column in frame.columns if column != LINE]
+    folded: dict[str, list[int]] = {}
+    drop: list = []
+    for finding_id, rows in repeated.groupby("finding_id", sort=True):
+        if duplicates is not None and duplicates.get(finding_id, len(rows)) != len(rows):
+            continue
+        if len({row_content(values) for values in rows[header].itertuples(index=False)}) == 1:
+            rows = rows.sort_values(LINE)
+            folded[finding_id] = rows[LINE].astype(int).tolist()
+            drop += rows.index[1:].tolist()
+    return frame.drop(index=drop), folded
 
 
 def malformed_rows(table: Table) -> list[RejectedRow]:
@@ -282,6 +409,32 @@ def malformed_rows(table: Table) -> list[RejectedRow]:
         )
         for bad in table.malformed
     ]
+
+
+def unknown_word(what: str, value: str, words: Collection[str], terms: Terms) -> str:
+    """The message for a word that neither the product nor the vocabulary
+    file knows: what is allowed, the closest known word (a product word or
+    one the file lists), and the file to extend.
+
+    Args:
+        what (str): the column (``disposition``...).
+        value (str): the word as written.
+        words (Collection[str]): the product's own words for the column.
+        terms (Terms): the vocabulary file.
+
+    Returns:
+        str: one message.
+    """
+    known = list(words) + sorted(terms.words_for(what))
+    suggestion = did_you_mean(vocabulary_key(value), known)
+    # The file by its name: the message goes into rejected.csv and the
+    # decision id, which must not depend on where the rules folder lies.
+    return (
+        f"unknown {what} '{value}'; allowed: {allowed(words)}, or a word that {terms.path.name} lists."
+        + suggestion
+        + f" If '{value}' is a {what} that a screening source uses, add it under the {what} it means "
+        f"in {terms.path.name}, beside the rulebook."
+    )
 
 
 def _is_date(text: str) -> bool:
@@ -307,11 +460,15 @@ class _Faults:
             texts = message(rows) if callable(message) else pd.Series(message, index=rows.index)
             found.update(zip(rows.index, texts))
 
-    def add_unknown(self, column: str, what: str, words: list[str], hint: str = "") -> None:
+    def add_unknown(self, column: str, what: str, words: list[str], hint: str = "", terms: Terms | None = None) -> None:
         values = self.frame[column]
         unknown = (values != "") & ~values.isin(words)
         # One message per distinct bad value: "did you mean" is not cheap.
-        messages = {value: unknown_value(what, value, words) + hint for value in values[unknown].unique()}
+        messages = {
+            value: (unknown_word(what, value, words, terms) if terms is not None else unknown_value(what, value, words))
+            + hint
+            for value in values[unknown].unique()
+        }
         self.add(column, unknown, lambda rows: rows[column].map(messages))
 
     def first(self, order) -> dict[int, tuple[str, str]]:

@@ -26,8 +26,26 @@ class YamlMap(dict):
         return self.key_lines.get(key, self.line)
 
 
+# No rule file needs more; PyYAML recurses once per level and would give up,
+# with a RecursionError, some hundreds of levels further.
+YAML_DEPTH_LIMIT = 100
+
+
 class _StrictLoader(yaml.SafeLoader):
-    pass
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > YAML_DEPTH_LIMIT:
+                raise yaml.MarkedYAMLError(
+                    problem=f"lists or mappings nest more than {YAML_DEPTH_LIMIT} levels deep here; "
+                    f"adjudicate reads at most {YAML_DEPTH_LIMIT}",
+                    problem_mark=self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _RepeatedKey(yaml.MarkedYAMLError):

@@ -6,11 +6,19 @@ blank cells as ``''``, surrounding whitespace removed, plus the column
 the spreadsheet row of an XLSX file, the 1-based position in a JSON array).
 Callers validate values; this module only guarantees the shape: the file
 exists, decodes, has the required columns and no unknown ones.
+
+Files as spreadsheets save them are taken as they come, and the user is
+told what was done (``Notice``): a CSV file separated by semicolons or
+tabs (Excel in a European locale) is read as such, and columns with an
+empty header cell (trailing ``,,,``) are set aside. A file that does not
+decode names the line and the encoding it reads as, when one does.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -30,6 +38,27 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
+# The separators a spreadsheet program writes, by the name a user knows.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# Encodings a file that is not UTF-8 most often is in: Excel's in Western
+# Europe and the Americas, and in mainland China.
+LIKELY_ENCODINGS = ("utf-8", "gbk", "cp1252")
+# A findings batch in JSON is an array of flat objects (2 levels); the
+# parser gives up on files nested far deeper than any batch can be.
+JSON_DEPTH_LIMIT = 100
+# A value typed with full-width commas stays one cell in a CSV reader.
+_FULL_WIDTH_COMMA = "\uff0c"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the user should know of how a file was read: not an error, the
+    run goes on. ``warning``: something in the file was set aside or
+    changed; otherwise it only says how the file was read."""
+
+    text: str
+    warning: bool = True
+
 
 @dataclass(frozen=True)
 class Table:
@@ -39,13 +68,16 @@ class Table:
     frame: pd.DataFrame
     # Rows that cannot be split into the header's columns.
     malformed: tuple["Malformed", ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
 class Malformed:
-    """A row with the wrong number of fields. ``fields`` maps the header's
+    """A row with the wrong number of cells. ``fields`` maps the header's
     names to the row's values as far as both go: the first columns are
-    usually right, and they say whose row it is."""
+    usually right, and they say whose row it is. A row that is one cell
+    was not split at all (values typed with another separator): its
+    cell is no candidate's id, and ``fields`` is empty."""
 
     line: int
     message: str
@@ -75,7 +107,7 @@ def read_table(
     table = table_of(stream.path, stream.header, rows, malformed)
     if table.frame.empty and not malformed:
         raise InputFileError(f"the {what} has a header but no rows.", file=str(path))
-    return table
+    return dataclasses.replace(table, notices=stream.notices)
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,7 @@ class Stream:
     header: list[str]
     chunks: Iterator[Chunk]
     handle: IO | None = None  # the open file, for a file read as it streams
+    notices: tuple[Notice, ...] = ()
 
     def close(self) -> None:
         """Stop reading; the file is closed even if no row was read."""
@@ -140,12 +173,15 @@ def stream_table(
         _check_columns(path, what, header, required, optional)
 
     if kind == "csv":
-        header, handle, chunks = _stream_csv(path, what, encoding, chunk_rows, check)
-        return Stream(path, header, chunks, handle)
-    frame = (_read_xlsx if kind == "xlsx" else _read_json)(path, what, encoding)
+        return _stream_csv(path, what, encoding, chunk_rows, check, [*required, *optional])
+    notices: list[Notice] = []
+    if kind == "xlsx":
+        frame = _read_xlsx(path, what, notices)
+    else:
+        frame = _read_json(path, what, encoding)
     header = [str(column) for column in frame.columns if column != LINE]
     check(header)
-    return Stream(path, header, _frame_chunks(frame, header, chunk_rows))
+    return Stream(path, header, _frame_chunks(frame, header, chunk_rows), notices=tuple(notices))
 
 
 def table_of(path: Path, header: list[str], rows: list[list], malformed: Sequence[Malformed]) -> Table:
@@ -209,17 +245,116 @@ def _check_unique(path: Path, header: list[str]) -> None:
         seen.add(column)
 
 
-def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError, line: int | None = None) -> InputFileError:
-    # The byte offset is only meaningful for a file decoded in one piece; a
-    # streamed file names the line instead.
-    where = f"line {line} has bytes that are not {encoding}" if line else f"byte {exc.start} is invalid"
-    return InputFileError(
-        f"the file cannot be read as {encoding} ({where}). Save it as "
-        "'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding "
-        "(for example --encoding gb18030).",
-        file=str(path),
-        line=line,
+def _decode_error(path: Path, encoding: str) -> InputFileError:
+    """The message for a file that does not decode: the line where it stops
+    being ``encoding``, and the encoding it reads as, if one does."""
+    line, sample, at_start = _first_undecodable_line(path, encoding)
+    where = f"line {line} has bytes that are not {encoding}" if line else f"it has bytes that are not {encoding}"
+    likely = _likely_encoding(sample, encoding, at_start)
+    if likely:
+        advice = f"it reads as {likely}: pass --encoding {likely}."
+        return InputFileError(f"the file cannot be read as {encoding} ({where}); {advice}", file=str(path), line=line)
+    advice = (
+        "Save it as 'CSV UTF-8' from the spreadsheet program, or name its encoding with --encoding "
+        "(for example --encoding gb18030)."
     )
+    return InputFileError(f"the file cannot be read as {encoding} ({where}). {advice}", file=str(path), line=line)
+
+
+def _ascii_compatible(codec: str) -> bool:
+    """Whether the codec writes a line feed as the one byte 0x0A and never
+    uses that byte inside a character, so a file splits into lines as bytes."""
+    try:
+        return codecs.lookup(codec).name not in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+    except LookupError:
+        return False
+
+
+def _first_undecodable_line(path: Path, encoding: str, sample_bytes: int = 1 << 16) -> tuple[int | None, bytes, bool]:
+    """(line, sample, at_start): the first line of ``path`` that ``encoding``
+    cannot decode (None if it cannot be told), the bytes from that line on
+    (at most about ``sample_bytes``, cut at a line end) for guessing the
+    encoding, and whether the sample starts the file. Only called once a
+    decoding failed, so the pass over the file costs nothing otherwise."""
+    codec = _codec(encoding)
+    with path.open("rb") as handle:
+        if not _ascii_compatible(codec):
+            return None, handle.read(sample_bytes), True
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(codec if number == 1 else encoding)
+            except UnicodeDecodeError:
+                sample = raw + b"".join(_lines_up_to(handle, sample_bytes - len(raw)))
+                return number, sample, number == 1
+    with path.open("rb") as handle:  # the failure lies in the last, unfinished character
+        return None, handle.read(sample_bytes), True
+
+
+def _lines_up_to(handle, budget: int) -> Iterator[bytes]:
+    for raw in handle:
+        budget -= len(raw)
+        if budget < 0:
+            return
+        yield raw
+
+
+# Characters a cp1252 text in a European language holds beyond ASCII:
+# letters, and the typographic punctuation of a word processor.
+_WESTERN_PUNCTUATION = set("€‚„…†‡‰‹›‘’“”•–—™°«»£§¿¡·ªº¢¥©®±²³µ¶¹¼½¾")
+
+
+def _likely_encoding(sample: bytes, tried: str, at_start: bool) -> str | None:
+    """The encoding that ``sample`` most plausibly is in, other than
+    ``tried``, or None. Nearly any bytes decode as cp1252, and many as GBK,
+    so decoding is not enough: the text must look like text of its script
+    (Chinese characters in runs, not between Latin letters; accented
+    letters one or two at a time, not in long runs)."""
+    if at_start and sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return None if _same_codec("utf-16", tried) else "utf-16"
+    for candidate in LIKELY_ENCODINGS:
+        if _same_codec(candidate, tried):
+            continue
+        try:
+            text = sample.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        if candidate == "utf-8" or _looks_like(text, candidate):
+            return candidate
+    return None
+
+
+def _same_codec(one: str, other: str) -> bool:
+    try:
+        return codecs.lookup(one).name == codecs.lookup(other).name
+    except LookupError:
+        return False
+
+
+def _looks_like(text: str, encoding: str) -> bool:
+    foreign = [index for index, char in enumerate(text) if ord(char) > 127]
+    if not foreign:
+        return True
+    if encoding == "gbk":
+        for index in foreign:
+            char = text[index]
+            if not ("\u4e00" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"):
+                return False
+            before = text[index - 1] if index else ""
+            after = text[index + 1] if index + 1 < len(text) else ""
+            if before.isascii() and before.isalpha() and after.isascii() and after.isalpha():
+                return False  # one Chinese character inside a Latin word: bytes of another encoding
+        return True
+    run = 0
+    for index, char in enumerate(text):
+        if ord(char) <= 127:
+            run = 0
+            continue
+        if not (char.isalpha() or char in _WESTERN_PUNCTUATION):
+            return False
+        run += 1
+        if run > 2:
+            return False
+    return True
 
 
 def _codec(encoding: str) -> str:
@@ -227,7 +362,20 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) -> tuple[list[str], IO, Iterator[Chunk]]:
+def _separator(line: str, known: Sequence[str]) -> str:
+    """The separator of a CSV file, from its header line: the one that
+    splits it into the most column names adjudicate knows (a comma when
+    none does better, so a wrong header is reported as before)."""
+    best, best_score = ",", -1
+    for separator in SEPARATORS:
+        cells = next(csv.reader([line], delimiter=separator), [])
+        score = sum(cell.strip() in known for cell in cells)
+        if score > best_score:
+            best, best_score = separator, score
+    return best
+
+
+def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check, known: Sequence[str]) -> Stream:
     # The csv module, not pandas, reads the rows: it knows the line where
     # each row starts, and a row with a wrong number of fields can be
     # rejected on its own (pandas would shift every column of such a row).
@@ -235,30 +383,57 @@ def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check) ->
         handle = path.open(encoding=_codec(encoding), newline="")
     except LookupError:
         raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
-    # strict: a quote never closed is an error, not the rest of the file.
-    reader = csv.reader(handle, strict=True)
+    notices: list[Notice] = []
     try:
+        separator = _separator(handle.readline(), known)
+        handle.seek(0)
+        # strict: a quote never closed is an error, not the rest of the file.
+        reader = csv.reader(handle, delimiter=separator, strict=True)
         header = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:
         handle.close()
         if isinstance(exc, UnicodeDecodeError):
-            raise _decode_error(path, encoding, exc) from None
+            raise _decode_error(path, encoding) from None
         raise InputFileError(f"the file is not well-formed CSV at line 1: {exc}.", file=str(path)) from None
     if not header or all(not cell.strip() for cell in header):
         handle.close()
         raise InputFileError(f"the {what} is empty; it needs a header line naming its columns.", file=str(path))
+    if separator != ",":
+        notices.append(Notice(f"read {path} as {SEPARATORS[separator]}-separated.", warning=False))
     header = [cell.strip() for cell in header]
+    named = _named_columns(path, what, header, notices)
     try:
-        _check_unique(path, header)
-        check(header)
+        _check_unique(path, [header[index] for index in named])
+        check([header[index] for index in named])
     except InputFileError:
         handle.close()
         raise
-    return header, handle, _csv_chunks(path, handle, reader, header, encoding, chunk_rows)
+    chunks = _csv_chunks(path, handle, reader, header, named, encoding, chunk_rows, separator)
+    return Stream(path, [header[index] for index in named], chunks, handle, tuple(notices))
 
 
-def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[Chunk]:
+def _named_columns(path: Path, what: str, header: list[str], notices: list[Notice]) -> list[int]:
+    """The positions of the header cells that name a column. Cells left
+    empty (a spreadsheet saves ``,,,`` after the last column it ever saw
+    used) name nothing: their columns are set aside, with a warning."""
+    named = [index for index, name in enumerate(header) if name]
+    if len(named) < len(header):
+        empty = [str(index + 1) for index, name in enumerate(header) if not name]
+        noun = "cell" if len(empty) == 1 else "cells"
+        columns = "column " + empty[0] if len(empty) == 1 else "columns " + ", ".join(empty[:-1]) + " and " + empty[-1]
+        notices.append(Notice(
+            f"{path}: the {what}'s header has {len(empty)} empty {noun} ({columns}); "
+            f"{'that column was' if len(empty) == 1 else 'those columns were'} ignored."
+        ))
+    return named
+
+
+def _csv_chunks(path, handle, reader, header, named, encoding, chunk_rows, separator) -> Iterator[Chunk]:
     width = len(header)
+    # Trailing columns with no name may be missing from a row: a row is
+    # whole once it reaches the last named column.
+    shortest = named[-1] + 1
+    every = named == list(range(width))
     rows: list[list] = []
     malformed: list[Malformed] = []
     try:
@@ -266,7 +441,9 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
             start = reader.line_num + 1
             for record in reader:
                 line, start = start, reader.line_num + 1
-                if len(record) == width:
+                if len(record) == width or (shortest <= len(record) <= width):
+                    if not every:
+                        record = [record[index] for index in named]
                     if not (record[0].strip() or any(cell.strip() for cell in record)):
                         continue  # a row of empty cells: a blank line, as a spreadsheet saves it
                     record.append(line)
@@ -275,16 +452,12 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
                         yield Chunk(rows, malformed)
                         rows, malformed = [], []
                 elif any(cell.strip() for cell in record):  # not a blank line
+                    fields = {header[index]: record[index].strip() for index in named if index < len(record)}
                     malformed.append(
-                        Malformed(
-                            line,
-                            f"the row has {len(record)} fields but the header has {width}; a value "
-                            "that contains a comma must be in double quotes.",
-                            {name: value.strip() for name, value in zip(header, record)},
-                        )
+                        Malformed(line, _cell_count_message(record, width, separator), fields if len(record) > 1 else {})
                     )
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc, line=reader.line_num + 1) from None
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
     except csv.Error as exc:
         raise InputFileError(
             f"the file is not well-formed CSV at line {reader.line_num}: {exc}.", file=str(path)
@@ -293,7 +466,18 @@ def _csv_chunks(path, handle, reader, header, encoding, chunk_rows) -> Iterator[
         yield Chunk(rows, malformed)
 
 
-def _read_xlsx(path: Path, what: str, encoding: str) -> pd.DataFrame:
+def _cell_count_message(record: list[str], width: int, separator: str) -> str:
+    """Why a row was not read: its cell count, and the likely cause."""
+    cells = f"this row has {len(record)} cell{'' if len(record) == 1 else 's'}, the header has {width}"
+    if separator == "," and any(_FULL_WIDTH_COMMA in cell for cell in record):
+        return cells + "; it separates values with full-width commas '，': separate them with ','."
+    name = SEPARATORS[separator]
+    if len(record) > width:
+        return cells + f"; a value that contains a {name} must be in double quotes."
+    return cells + f"; every row needs a cell for each column, empty or not, separated by a {name}."
+
+
+def _read_xlsx(path: Path, what: str, notices: list[Notice]) -> pd.DataFrame:
     try:
         # header=None: pandas would rename a repeated header cell to "name.1".
         cells = pd.read_excel(path, sheet_name=0, dtype=object, header=None)
@@ -309,7 +493,9 @@ def _read_xlsx(path: Path, what: str, encoding: str) -> pd.DataFrame:
             file=str(path),
         )
     header = [_cell_text(value).strip() for value in cells.iloc[0]]
-    frame = cells.iloc[1:].reset_index(drop=True)
+    named = _named_columns(path, what, header, notices)
+    header = [header[index] for index in named]
+    frame = cells.iloc[1:, named].reset_index(drop=True)
     _check_unique(path, header)
     frame.columns = header
     frame = frame.map(_cell_text)
@@ -336,11 +522,25 @@ def _cell_text(value) -> str:
 
 def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
     try:
-        data = json.loads(path.read_text(encoding=_codec(encoding)), object_pairs_hook=_unique_keys)
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc) from None
+        text = path.read_text(encoding=_codec(encoding))
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
     except LookupError:
         raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        # The parser recurses once per level; Python's limit stops it long
+        # after JSON_DEPTH_LIMIT, which the scan below then finds.
+        line = _line_too_deep(text, JSON_DEPTH_LIMIT)
+        raise InputFileError(
+            f"the file nests arrays or objects more than {JSON_DEPTH_LIMIT} levels deep"
+            + (f" from line {line} on" if line else "")
+            + f"; adjudicate reads at most {JSON_DEPTH_LIMIT}. A {what} is an array of flat objects, "
+            "one object per row, such as [{\"finding_id\": \"F-1\", ...}].",
+            file=str(path),
+            line=line,
+        ) from None
     except _RepeatedKey as exc:
         raise InputFileError(
             f"a record names the field '{exc.args[0]}' twice; keep one.", file=str(path), column=exc.args[0]
@@ -395,6 +595,31 @@ def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
     frame[LINE] = pd.RangeIndex(len(frame)) + 1
     return frame
+
+
+def _line_too_deep(text: str, limit: int) -> int | None:
+    """The line where the JSON ``text`` first nests more than ``limit``
+    levels, or None. Brackets inside strings do not count."""
+    depth, line, inside, escaped = 0, 1, False, False
+    for char in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth -= 1
+        if char == "\n":
+            line += 1
+    return None
 
 
 class _RepeatedKey(Exception):

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from engine.errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
+from engine.vocabulary import Permission
 
 # A candidate's days to respond to a pre-adverse notice where the policy
 # names none (California Gov. Code §12952: at least 5 business days).
@@ -38,8 +39,7 @@ DEFAULT_RESPONSE_DAYS = 5
 
 DEFAULT_POLICY = Path("access_policy.yaml")
 DEFAULT_RETENTION_DAYS = 365
-ACTIONS = ("view", "review", "decide")
-_VERBS = {"view": "view reports", "review": "review decisions", "decide": "decide"}
+ACTIONS = Permission.words()  # what 'may' lists, in the policy file's words
 _TOP_KEYS = ("roles", "users", "retention", "notices")
 _ROLE_KEYS = ("positions", "may")
 _RETENTION_KEYS = ("default_days", "positions")
@@ -51,15 +51,36 @@ class PolicyError(AdjudicateError):
 
 @dataclass(frozen=True)
 class Role:
+    """A role of the policy: the positions it covers and what it may do.
+
+    Attributes:
+        positions: the position ids covered; None for every position.
+        may: the permissions granted.
+    """
+
     positions: frozenset | None  # None: every position
-    may: frozenset  # of ACTIONS
+    may: frozenset  # of Permission
 
     def covers(self, position_id: str | None) -> bool:
+        """Whether the role covers a position (a decision without one only
+        when the role covers every position)."""
         return self.positions is None or (position_id is not None and position_id in self.positions)
 
 
 @dataclass(frozen=True)
 class Policy:
+    """The access and retention policy, as loaded by ``load_policy``.
+
+    Attributes:
+        roles: role name -> ``Role``.
+        users: user name -> their role names.
+        default_days: days personal data is kept, where no position says otherwise.
+        days_by_position: position id -> days kept.
+        path: the policy file; None for the built-in default.
+        response_days: jurisdiction (or "default") -> business days to
+            respond to a pre-adverse notice.
+    """
+
     roles: dict  # role name -> Role
     users: dict  # user -> tuple of role names
     default_days: int
@@ -67,30 +88,37 @@ class Policy:
     path: Path | None
     response_days: dict  # jurisdiction (or "default") -> business days to respond to a notice
 
-    def allows(self, user: str, action: str, position_id: str | None) -> bool:
+    def allows(self, user: str, action: Permission | str, position_id: str | None) -> bool:
+        """Whether one of ``user``'s roles grants ``action`` for the position
+        (False for a user the policy does not name)."""
         return any(
             action in self.roles[role].may and self.roles[role].covers(position_id)
             for role in self.users.get(user, ())
         )
 
-    def require(self, user: str, action: str, position_id: str | None) -> None:
+    def require(self, user: str, action: Permission | str, position_id: str | None) -> None:
         """Raise AccessDenied unless ``user`` may ``action`` for the position."""
         self.check_user(user)
         if not self.allows(user, action, position_id):
             raise AccessDenied(
-                f"user '{user}' (roles {', '.join(self.users[user])}) may not {_VERBS[action]} for the "
+                f"user '{user}' (roles {', '.join(self.users[user])}) may not {Permission(action).verb} for the "
                 f"position '{position_id or 'unknown'}'."
             )
 
     def days_to_respond(self, jurisdiction: str | None) -> int:
+        """Business days a candidate in ``jurisdiction`` (such as US-CA; None
+        for the default) has to respond to a pre-adverse notice."""
         return self.response_days.get(jurisdiction, self.response_days.get("default", DEFAULT_RESPONSE_DAYS))
 
     def check_user(self, user: str) -> None:
+        """Raise AccessDenied unless the policy names ``user``."""
         if user not in self.users:
             # No "did you mean" here: it would tell a stranger who may see what.
             raise AccessDenied(f"user '{user}' is not in the access policy {self.path}; ask for a role there.")
 
     def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
+        """The last day personal data of a decision for the position,
+        evaluated on ``since``, is kept (``since`` plus the position's days)."""
         days = self.days_by_position.get(position_id, self.default_days)
         return since + dt.timedelta(days=days)
 
@@ -101,6 +129,7 @@ DEFAULT = Policy(
 
 
 def policy_path(option: Path | None) -> Path:
+    """The policy file: the option, else ADJUDICATE_POLICY, else ``access_policy.yaml``."""
     if option is not None:
         return Path(option)
     return Path(os.environ.get("ADJUDICATE_POLICY", DEFAULT_POLICY))
@@ -139,14 +168,14 @@ def load_policy(path: Path, *, required: bool) -> Policy:
         for message, key_line in key_problems(entry, _ROLE_KEYS, f"role '{role}'"):
             problem(message, key_line)
         positions = entry.get("positions")
-        may = entry.get("may", ["view"])
+        may = entry.get("may", [Permission.VIEW.value])
         if not isinstance(may, list) or not all(action in ACTIONS for action in may):
             problem(f"'may' in role '{role}' lists actions from {allowed(ACTIONS)}.", entry.line_of("may"))
             continue
         if positions == "all":
-            roles[role] = Role(None, frozenset(may))
+            roles[role] = Role(None, frozenset(map(Permission, may)))
         elif isinstance(positions, list) and all(isinstance(p, str) for p in positions):
-            roles[role] = Role(frozenset(positions), frozenset(may))
+            roles[role] = Role(frozenset(positions), frozenset(map(Permission, may)))
         else:
             problem(f"role '{role}' needs 'positions: all' or a list of position ids.", line)
     users: dict = {}

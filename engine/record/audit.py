@@ -27,12 +27,26 @@ import sqlalchemy as sa
 
 from engine import canonical
 from engine.record.schema import audit_log
+from engine.vocabulary import AuditAction
 
 GENESIS = "0" * 64
 
 
 @dataclass(frozen=True)
 class Entry:
+    """An entry of the audit trail, as stored.
+
+    Attributes:
+        seq: its number in the chain, from 1.
+        at: when, as an ISO UTC timestamp with microseconds.
+        actor: who acted.
+        action: what was done, in words (``AuditAction``).
+        decision_id, batch_id: what it is about, if anything.
+        detail: its details as canonical JSON.
+        prev_hash: the hash of the entry before (``GENESIS`` for the first).
+        entry_hash: its own HMAC-SHA-256, hex.
+    """
+
     seq: int
     at: str
     actor: str
@@ -45,10 +59,12 @@ class Entry:
 
     @property
     def details(self) -> dict:
+        """``detail`` parsed."""
         return json.loads(self.detail)
 
 
 def entry_hash(key: bytes, seq, at, actor, action, decision_id, batch_id, detail, prev_hash) -> str:
+    """The HMAC-SHA-256 (hex) of an entry's fields, keyed with the audit key."""
     payload = json.dumps(
         [seq, at, actor, action, decision_id, batch_id, detail, prev_hash],
         ensure_ascii=False,
@@ -65,13 +81,27 @@ def append(
     connection: sa.Connection,
     *,
     actor: str,
-    action: str,
+    action: AuditAction | str,
     decision_id: str | None = None,
     batch_id: str | None = None,
     detail: dict | None = None,
 ) -> Entry:
     """Add an entry inside the caller's transaction (which the store has made
-    exclusive, so that two writers cannot both extend the same head)."""
+    exclusive, so that two writers cannot both extend the same head).
+
+    Args:
+        connection: from ``Store.transaction``.
+        actor: who acted (a user name).
+        action: what was done; stored as its words ("decision made").
+        decision_id: the decision it is about, if any.
+        batch_id: the batch it is about, if any.
+        detail: details as a JSON-able dict; kept as long as the trail, so
+            it must not name the candidate.
+
+    Returns:
+        The new ``Entry``.
+    """
+    action = str(action)  # the words, not the member: they are hashed and stored
     last = connection.execute(
         sa.select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
@@ -89,12 +119,30 @@ def append(
 
 
 def entries(connection: sa.Connection, query=None) -> list[Entry]:
+    """The entries of the trail, in the order of the chain.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        query: a select on ``audit_log`` that narrows them; None for all.
+
+    Returns:
+        The entries.
+    """
     query = query if query is not None else sa.select(audit_log)
     return [Entry(**row._mapping) for row in connection.execute(query.order_by(audit_log.c.seq))]
 
 
 @dataclass(frozen=True)
 class Verification:
+    """The result of ``verify``.
+
+    Attributes:
+        count: the entries checked.
+        head: the hash of the last good entry (the chain's head when intact).
+        broken_at: the first entry that does not hold, or None.
+        problem: what is wrong with it, in words; empty when intact.
+    """
+
     count: int
     head: str  # the hash of the last entry: record it elsewhere to detect a cut tail
     broken_at: int | None
@@ -102,10 +150,19 @@ class Verification:
 
     @property
     def intact(self) -> bool:
+        """Whether every entry holds."""
         return self.broken_at is None
 
 
 def verify(connection: sa.Connection) -> Verification:
+    """Walk the whole chain and check every entry's number, link and hash.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading`` (it carries the audit key).
+
+    Returns:
+        The ``Verification``, naming the first entry that does not hold.
+    """
     previous_hash, expected_seq, count = GENESIS, 1, 0
     for entry in entries(connection):
         count += 1

@@ -28,6 +28,13 @@ KEY_CHECK = b"adjudicate key check"
 
 @dataclass(frozen=True)
 class Sealer:
+    """The store's encryption key (AES-256-GCM) and the file it came from.
+
+    Attributes:
+        key: the 32 key bytes (never printed).
+        path: the key file.
+    """
+
     key: bytes = field(repr=False)
     path: Path
 
@@ -46,10 +53,32 @@ class Sealer:
         return AESGCM(self.key)
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
+        """Encrypt ``plaintext``, bound to ``context`` (a decision id): a
+        sealed value moved to another decision does not open.
+
+        Args:
+            plaintext: the bytes to seal.
+            context: what they belong to (authenticated, not stored).
+
+        Returns:
+            The nonce followed by the ciphertext and its tag.
+        """
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._cipher.encrypt(nonce, plaintext, context.encode("utf-8"))
 
     def open(self, sealed: bytes, context: str) -> bytes:
+        """Decrypt a value sealed with ``seal`` for the same ``context``.
+
+        Args:
+            sealed: what ``seal`` returned.
+            context: what it belongs to.
+
+        Returns:
+            The plaintext bytes.
+
+        Raises:
+            StoreError: the key is wrong, or the value or context was altered.
+        """
         try:
             return self._cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode("utf-8"))
         except (InvalidTag, ValueError):

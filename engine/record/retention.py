@@ -23,16 +23,42 @@ from engine.record import audit
 from engine.errors import OutputError
 from engine.record.schema import decision_findings, decisions, final_decisions, responses, reviews, written_files
 from engine.record.store import Store
+from engine.vocabulary import AuditAction
 
 
 @dataclass(frozen=True)
 class PurgeReport:
+    """What a purge destroyed, or would destroy (``dry_run``).
+
+    Attributes:
+        decision_ids: the decisions past their retention period.
+        files: the files removed with them.
+        dry_run: True if nothing was changed.
+    """
+
     decision_ids: tuple[str, ...]
     files: tuple[str, ...]
     dry_run: bool
 
 
 def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> PurgeReport:
+    """Destroy the personal data of every decision whose retention period
+    ended before ``as_of``, and the files written with it, in one
+    transaction with its audit entry.
+
+    Args:
+        store: the decision store.
+        as_of: the day to judge retention by.
+        user: who purges (recorded).
+        dry_run: only report what would be destroyed.
+
+    Returns:
+        The ``PurgeReport``.
+
+    Raises:
+        OutputError: a file cannot be removed; nothing is recorded as purged.
+        StoreError: the store cannot be used.
+    """
     due_query = (
         sa.select(decisions.c.decision_id, decisions.c.batch_id)
         .where(decisions.c.purged_on.is_(None), decisions.c.retain_until < as_of.isoformat())
@@ -61,7 +87,7 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
         for chunk in _chunks(files):
             connection.execute(written_files.delete().where(written_files.c.path.in_(chunk)))
         audit.append(
-            connection, actor=user, action="data purged",
+            connection, actor=user, action=AuditAction.DATA_PURGED,
             detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files)},
         )
         # The files go before the transaction commits: if one cannot be

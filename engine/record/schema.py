@@ -25,6 +25,13 @@ rulebook_versions = sa.Table(
     sa.Column("content", sa.Text, nullable=False),
 )
 
+# The vocabulary files (rules/vocabulary.yaml) batches were read with, byte for byte.
+vocabulary_versions = sa.Table(
+    "vocabulary_versions", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("content", sa.Text, nullable=False),
+)
+
 table_versions = sa.Table(
     "table_versions", metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
@@ -47,6 +54,8 @@ batches = sa.Table(
     sa.Column("engine_version", sa.Text, nullable=False),
     sa.Column("durable_rules_version", sa.Text, nullable=False),
     sa.Column("output_folder", sa.Text, nullable=True),
+    # vocabulary_versions.sha256, or NULL for a batch read without a vocabulary file.
+    sa.Column("vocabulary_sha256", sa.String(64), nullable=True),
 )
 
 decisions = sa.Table(
@@ -69,8 +78,10 @@ decision_findings = sa.Table(
     "decision_findings", metadata,
     sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
     sa.Column("finding_id", sa.Text, primary_key=True),
-    sa.Column("category", sa.Text, nullable=False),
-    sa.Column("severity", sa.String(16), nullable=False),
+    # Empty (NULL) for an excluded finding: the store keeps in clear only
+    # that it was excluded and why; the sealed canonical input keeps the rest.
+    sa.Column("category", sa.Text, nullable=True),
+    sa.Column("severity", sa.String(16), nullable=True),
     sa.Column("disposition", sa.String(16), nullable=False),
     sa.Column("relevance", sa.String(16), nullable=True),
     sa.Column("handling", sa.String(16), nullable=False),

@@ -16,17 +16,15 @@ The default location and the key file are described in
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
-from operator import itemgetter
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -39,7 +37,17 @@ from engine.record.access import Policy
 from engine.decisions import BatchInfo, BatchResult, Decision
 from engine.errors import StoreError
 from engine.record.keys import KEY_CHECK, Sealer, load_or_create_key
-from engine.record.schema import batches, decision_findings, decisions, meta, rulebook_versions, table_versions, written_files
+from engine.record.schema import (
+    batches, decision_findings, decisions, meta, rulebook_versions, table_versions, vocabulary_versions, written_files,
+)
+from engine.vocabulary import AuditAction, Recommendation, Vocabulary
+
+W = TypeVar("W", bound=Vocabulary)
+
+# The record layer's connection, for the modules above it to hold without
+# importing SQLAlchemy: they get one from ``Store.transaction`` or
+# ``Store.reading`` and pass it back to the record functions, opaque.
+Connection = sa.Connection
 
 DEFAULT_DB = Path("reports_out") / "adjudicate.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,6 +65,12 @@ def database_url(option: str | None) -> str:
 
 
 def key_file_for(url: sa.URL, option: str | None) -> Path:
+    """The key file: the option, else ADJUDICATE_KEY_FILE, else beside a
+    SQLite file (``adjudicate.db`` -> ``adjudicate.key``).
+
+    Raises:
+        StoreError: a shared (PostgreSQL) store without a key file named.
+    """
     chosen = option or os.environ.get("ADJUDICATE_KEY_FILE")
     if chosen:
         return Path(chosen)
@@ -69,23 +83,68 @@ def key_file_for(url: sa.URL, option: str | None) -> Path:
     )
 
 
-def current_user(option: str | None) -> str:
-    if option:
-        return option
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+@dataclass(frozen=True)
+class StoredDecision:
+    """A decision's row in the store.
+
+    A purged decision is a tombstone: ``candidate_id``, ``reason`` and
+    ``canonical_input`` are None and ``purged_on`` is set. Dates are ISO
+    texts (YYYY-MM-DD), as stored.
+
+    Attributes:
+        decision_id: the decision's id (``D-...``), a hash of what it rests on.
+        batch_id: the batch that first stored it (``B-...``).
+        candidate_id: the candidate's reference; None once purged.
+        position_id: the position applied for; None if the row named none.
+        recommendation: what the rules recommended.
+        reason: why it was not evaluated, if it was not; else None.
+        as_of: the evaluation date.
+        rulebook_sha256: the hash of the rulebook version it used.
+        tables_sha256: the hash of the risk tables version it used.
+        canonical_input: the sealed canonical input; None once purged.
+        purged_on: the day its personal data was destroyed, or None.
+        retain_until: the last day of its retention period.
+    """
+
+    decision_id: str
+    batch_id: str
+    candidate_id: str | None
+    position_id: str | None
+    recommendation: Recommendation
+    reason: str | None
+    as_of: str
+    rulebook_sha256: str
+    tables_sha256: str
+    canonical_input: bytes | None
+    purged_on: str | None
+    retain_until: str | None
 
 
 @dataclass(frozen=True)
 class BatchRecord:
+    """What ``record_run`` stored: the batch's id, the decisions it stored,
+    and those the store already had."""
+
     batch_id: str
     stored: int  # decisions stored by this run
     already: int  # decisions the store already had (a re-run)
 
 
 class Store:
+    """The decision store: opened (created and upgraded if need be) with its
+    key, it gives transactions and reading connections.
+
+    Args:
+        url: the store's URL or SQLite path (see ``database_url``).
+        key_file: the key file (see ``key_file_for``).
+        announce: called with the message when a new key is created.
+        create: create the store if it does not exist; else refuse.
+
+    Raises:
+        StoreError: no store (with ``create=False``), a bad URL, a missing
+            or wrong key, or a store that cannot be opened.
+    """
+
     def __init__(
         self, url: str | None = None, key_file: str | None = None, announce=print, *, create: bool = True
     ) -> None:
@@ -143,6 +202,7 @@ class Store:
 
     @contextmanager
     def reading(self):
+        """A connection for reading (no audit entry may be written with it)."""
         try:
             with self.engine.connect() as connection:
                 connection.info["audit_key"] = self.sealer.audit_key
@@ -194,19 +254,6 @@ class Store:
 
     # --- writing a batch --------------------------------------------------
 
-    def record_batch(self, result: BatchResult, *, user: str, policy: Policy, output_folder: Path | None, files: dict) -> BatchRecord:
-        """Store a batch evaluated in memory; see ``record_run``. ``files``
-        maps a decision id (or None for the batch's own files) to the paths
-        written for it."""
-        batch_id = batch_id_of(result.info)
-        paths = {key: [str(Path(path).resolve()) for path in value] for key, value in files.items()}
-        records = decision_records(
-            result, result.decisions, sealer=self.sealer, policy=policy, batch_id=batch_id, files=paths
-        )
-        return self.record_run(
-            result.info, [records], user=user, output_folder=output_folder, own_files=paths.get(None, [])
-        )
-
     def record_run(
         self,
         info: BatchInfo,
@@ -237,6 +284,12 @@ class Store:
                 # The text as evaluated (no newline translation), so the hash still matches.
                 "content": info.rulebook.text,
             })
+            vocabulary = info.rulebook.vocabulary
+            if vocabulary is not None:
+                # Beside the rulebook it belongs to: replay reads the batch's words with it.
+                _insert_missing(connection, vocabulary_versions, "sha256", {
+                    "sha256": vocabulary.sha256, "content": vocabulary.text,
+                })
             _insert_missing(connection, table_versions, "sha256", {
                 "sha256": info.tables.sha256,
                 "positions": info.tables.texts["positions.csv"],
@@ -253,6 +306,7 @@ class Store:
                     rulebook_sha256=info.rulebook.sha256, tables_sha256=info.tables.sha256,
                     engine_version=__version__, durable_rules_version=package_version("durable-rules"),
                     output_folder=str(output_folder) if output_folder else None,
+                    vocabulary_sha256=vocabulary.sha256 if vocabulary else None,
                 ))
             for records in parts:
                 new, revived, known = _sort_out(connection, records)
@@ -274,7 +328,7 @@ class Store:
                     progress(len(records))
             _own_files(connection, [(str(path), batch_id, None) for path in own_files])
             audit.append(
-                connection, actor=user, action="batch evaluated", batch_id=batch_id,
+                connection, actor=user, action=AuditAction.BATCH_EVALUATED, batch_id=batch_id,
                 detail={
                     "input_sha256": info.batch_sha256, "as_of": info.as_of.isoformat(),
                     "rulebook_version": info.rulebook.version, "rulebook_sha256": info.rulebook.sha256,
@@ -289,26 +343,79 @@ class Store:
 
     # --- reading ------------------------------------------------------------
 
-    def decision(self, connection, decision_id: str):
+    def decision(self, connection: Connection, decision_id: str) -> StoredDecision:
+        """The decision's row.
+
+        Args:
+            connection: from ``transaction`` or ``reading``.
+            decision_id: the decision's id (``D-...``).
+
+        Returns:
+            The ``StoredDecision``, a tombstone if it was purged.
+
+        Raises:
+            StoreError: the store has no such decision.
+        """
         row = connection.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
         if row is None:
             raise StoreError(f"no decision '{decision_id}' in the store {self.url.render_as_string()}.")
-        return row
+        values = row._asdict()
+        values["recommendation"] = stored_word(Recommendation, row.recommendation, f"decision {decision_id}")
+        return StoredDecision(**values)
 
     def record_written_file(self, connection, path: Path, decision_id: str) -> None:
         """Remember a file written with a decision's personal data, for purge."""
         batch_id = self.decision(connection, decision_id).batch_id
         _own_files(connection, [(str(Path(path).resolve()), batch_id, decision_id)])
 
-    def opened_input(self, row) -> dict:
+    def opened_input(self, row: StoredDecision) -> dict:
+        """The decision's canonical input (``canonical_input``), unsealed.
+
+        Args:
+            row: a live decision (not purged).
+
+        Returns:
+            The canonical input as a dict: candidate, file names, findings,
+            rejected rows, consents.
+
+        Raises:
+            StoreError: the sealed input cannot be opened with this key.
+        """
         return json.loads(self.sealer.open(row.canonical_input, row.decision_id))
 
 
+def stored_word(vocabulary: type[W], word: str, where: str) -> W:
+    """A word read from the store, as the member of its vocabulary.
+
+    Args:
+        vocabulary: the enum (``Recommendation``, ``Outcome``, ...).
+        word: the word stored.
+        where: what the word belongs to, for the message (``decision D-...``).
+
+    Returns:
+        The member.
+
+    Raises:
+        StoreError: the word is not in the vocabulary: the store was
+            altered, or written by a later version of adjudicate.
+    """
+    try:
+        return vocabulary(word)
+    except ValueError:
+        raise StoreError(
+            f"{where} has '{word}' in the store, which is not one of {', '.join(vocabulary.words())}: "
+            "the store was altered or written by a later version of adjudicate."
+        ) from None
+
+
 def batch_id_of(info: BatchInfo) -> str:
-    text = json.dumps([
-        info.batch_sha256, info.consents_sha256, info.as_of.isoformat(),
-        info.rulebook.sha256, info.tables.sha256,
-    ])
+    """A batch's id (``B-`` and 20 hex digits): a hash of its input and
+    consent files, evaluation date, rulebook, vocabulary (when there is one)
+    and tables versions."""
+    parts = [info.batch_sha256, info.consents_sha256, info.as_of.isoformat(), info.rulebook.sha256, info.tables.sha256]
+    if info.rulebook.vocabulary is not None:
+        parts.append(info.rulebook.vocabulary.sha256)
+    text = json.dumps(parts)
     return "B-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
@@ -336,7 +443,8 @@ def decision_records(
     result: BatchResult, chosen: Iterable[Decision], *, sealer: Sealer, policy: Policy, batch_id: str, files: dict
 ) -> list[DecisionRecord]:
     """The store's rows for the ``chosen`` decisions of ``result``. The
-    canonical input is sealed; it alone holds the findings' descriptions.
+    canonical input is sealed; it alone holds the findings' descriptions,
+    and the category and severity of an excluded finding (``minimised``).
     ``files`` maps a decision id to the absolute paths written for it."""
     as_of = result.as_of.isoformat()
     records = []
@@ -351,38 +459,54 @@ def decision_records(
             None, policy.retain_until(position_id, result.as_of).isoformat(),
         )
         findings = tuple(
-            (
-                decision.decision_id, judged.finding.finding_id, judged.finding.category,
-                judged.finding.severity.value, judged.finding.disposition.value,
-                judged.entry.relevance.value if judged.entry else None,
-                judged.handling.value, judged.rule_id,
-                judged.lookback.value if judged.lookback else None,
-            )
+            (decision.decision_id, judged.finding.finding_id, *minimised(judged))
             for judged in decision.findings
         )
         records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))
     return records
 
 
-def canonical_input(result: BatchResult, decision: Decision) -> dict:
-    """Everything needed to evaluate this decision again, from the store alone."""
-    consents = result.consents
-    return {
-        "format": INPUT_FORMAT,
-        "candidate_id": decision.candidate_id,
-        "batch_file": result.batch.path.name,
-        "consents_file": consents.path.name,
-        "findings": sorted((judged.finding.canonical() for judged in decision.findings), key=itemgetter("finding_id")),
-        "rejected": [_row(row) for row in decision.rejected],
-        "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
-        "consents_rejected": [_row(r) for r in consents.rejected_of(decision.candidate_id)],
-    }
+def minimised(judged) -> tuple:
+    """A judged finding's clear columns in the store, after the finding id:
+    category, severity, disposition, relevance, handling, rule id, lookback.
+    An excluded finding keeps only that it was excluded and why: no
+    category or severity (data minimisation; replay compares the same).
+
+    Args:
+        judged (JudgedFinding): the finding as judged.
+
+    Returns:
+        tuple: the values in the order of ``FINDING_FIELDS[2:]``.
+    """
+    excluded = judged.excluded
+    return (
+        None if excluded else judged.finding.category,
+        None if excluded else judged.finding.severity.value,
+        judged.finding.disposition.value,
+        judged.entry.relevance.value if judged.entry else None,
+        judged.handling.value, judged.rule_id,
+        judged.lookback.value if judged.lookback else None,
+    )
 
 
 def canonical_input_json(result: BatchResult, decision: Decision) -> str:
-    """``canonical_input`` as compact JSON with sorted keys, put together
-    from the findings' JSON text that the decision id was made from (this
-    runs for every decision; a test holds the two equal)."""
+    """Everything needed to evaluate this decision again, from the store
+    alone, as canonical JSON (compact, sorted keys): the candidate, the
+    names of the batch and consents files, the findings, the rows that
+    could not be used, and the candidate's consents.
+
+    It is put together from the findings' JSON text that the decision id
+    was made from, since it runs for every decision; a test holds it equal
+    to json.dumps of the same content built as data (``canonical_input`` in
+    ``tests/helpers.py``).
+
+    Args:
+        result: the batch the decision belongs to.
+        decision: the decision.
+
+    Returns:
+        The JSON text that the store seals in the decision's row.
+    """
     consents = result.consents
     candidate = decision.candidate_id
     consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))

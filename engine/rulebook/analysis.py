@@ -1,8 +1,8 @@
 """Static analysis of a rulebook over its whole, finite input space.
 
 A finding reaches the rules as a risk signature: category, severity,
-disposition, relevance, risk level and lookback (see ``evaluation``). The
-space of signatures is finite (15 categories give 7,200), so the analysis is
+disposition, relevance, risk level and lookback (see ``compiled``). The
+space of signatures is finite (15 categories give 10,080), so the analysis is
 exact: every signature is judged by the real engine (durable-rules), and the
 results are examined for
 
@@ -62,6 +62,9 @@ def domains(rulebook: Rulebook) -> dict[str, tuple]:
 
 
 def input_space(rulebook: Rulebook) -> list[Signature]:
+    """Every risk signature a finding can have under ``rulebook``: each
+    category times each severity, disposition, relevance, risk level and
+    lookback (10,080 signatures for 15 categories), in the fields' order."""
     return [Signature(*values) for values in itertools.product(*domains(rulebook).values())]
 
 
@@ -103,6 +106,16 @@ def merge_cubes(
 
 
 def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> str:
+    """A set of a field's values in words, in the field's natural order.
+
+    Args:
+        values: the values of one field in a cube.
+        domain: every value the field can take, in order.
+        any_word: what to write when ``values`` is the whole domain.
+
+    Returns:
+        ``any_word``, one value, or ``'a, b or c'``.
+    """
     if len(values) == len(domain):
         return any_word
     ordered = [str(value) for value in domain if value in values]
@@ -120,6 +133,7 @@ def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS
 
 
 def describe_signature(signature: Signature) -> str:
+    """One risk signature in words: 'category credit_record, severity minor, ...'."""
     return ", ".join(f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature))
 
 
@@ -133,6 +147,9 @@ class Problem:
     rule_ids: tuple[str, ...] = ()
 
     def render(self, rulebook: Rulebook) -> str:
+        """The problem as one line, placed like a compiler's message:
+        ``rules/rulebook.yaml:42: error: gap: ...`` (the line of its first
+        rule, or just the file)."""
         rules = rulebook.rules_by_id
         where = rulebook.path
         if self.rule_ids and self.rule_ids[0] in rules:
@@ -142,20 +159,39 @@ class Problem:
 
 @dataclass(frozen=True)
 class Analysis:
+    """The result of ``analyse``: every signature's judgement (``cells``)
+    and the problems found. Errors fail ``adjudicate rules check``;
+    warnings are for the reviewer."""
+
     rulebook: Rulebook
     cells: Mapping[Signature, Judgement]
     problems: tuple[Problem, ...]
 
     @property
     def errors(self) -> list[Problem]:
+        """Problems that make the rulebook unfit for use (gaps, conflicts, ...)."""
         return [p for p in self.problems if p.level == "error"]
 
     @property
     def warnings(self) -> list[Problem]:
+        """Problems a reviewer should look at but that do not fail the check."""
         return [p for p in self.problems if p.level == "warning"]
 
 
 def analyse(rulebook: Rulebook) -> Analysis:
+    """Judge the rulebook's whole input space with durable-rules and look
+    for gaps, conflicts, dead or masked rules, handlings that drop as risk
+    rises, and hygiene problems (see the module docstring).
+
+    Args:
+        rulebook: a loaded rulebook (draft or approved).
+
+    Returns:
+        An ``Analysis`` with every cell and every problem found.
+
+    Raises:
+        EngineError: durable-rules could not compile or run the rulebook.
+    """
     cells = judge_space(rulebook)
     problems = (
         _gaps(rulebook, cells)
@@ -377,6 +413,10 @@ def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[Ris
 
 @dataclass(frozen=True)
 class CellChange:
+    """A group of combinations (``count`` of them, described in ``where``)
+    whose handling or deciding rule changes between two rulebooks;
+    ``before`` and ``after`` are (handling, rule id)."""
+
     where: str  # the combinations, in words
     count: int
     before: tuple[str, str]  # (handling, rule id)

@@ -65,6 +65,17 @@ class Signature(NamedTuple):
     lookback: Lookback
 
     def fact(self, sig: int, sid: str) -> dict:
+        """The signature as a durable-rules fact.
+
+        Args:
+            sig: a number unique within the session (durable-rules rejects
+                a fact identical to another); the hits name it.
+            sid: the durable-rules session id.
+
+        Returns:
+            The fact, with ordered fields sent as ranks (numbers), since
+            durable-rules compares text lexically.
+        """
         return {
             "sid": sid,
             "sig": sig,
@@ -77,6 +88,22 @@ class Signature(NamedTuple):
         }
 
 
+def confirmed_twin(signature: Signature) -> Signature | None:
+    """The signature a disputed record would have if the dispute were
+    resolved against the candidate, so that the same rules can say how it
+    would then be handled; None for a record that is not disputed.
+
+    Args:
+        signature (Signature): a finding's risk signature.
+
+    Returns:
+        Signature | None: the same signature with the disposition confirmed.
+    """
+    if signature.disposition is not Disposition.DISPUTED:
+        return None
+    return signature._replace(disposition=Disposition.CONFIRMED)
+
+
 @dataclass(frozen=True)
 class Judgement:
     """The handling of one signature and the rule that decided it."""
@@ -87,6 +114,7 @@ class Judgement:
 
     @property
     def rule_id(self) -> str:
+        """The id of the deciding rule, or ``NO-RULE`` when none covers the signature."""
         return self.rule.id if self.rule is not None else NO_RULE
 
 

@@ -4,7 +4,7 @@
 immutable ``Rulebook``. Every problem names the file, the line, the rule id
 and what is allowed; loading collects all problems of the file before it
 fails, so that one review round fixes them all. The rules are compiled for
-the rule engine in ``evaluation.py``; nothing here decides a finding.
+the rule engine in ``compiled``; nothing here decides a finding.
 
 The language is documented in ``docs/rulebook.md``.
 """
@@ -30,6 +30,7 @@ from engine.errors import (
 )
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
+from engine.inputs.terms import Terms, load_terms, vocabulary_path
 from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
 
 RULEBOOK_FILE = "rulebook.yaml"
@@ -61,6 +62,9 @@ _RANGE_KEYS = ("at_least", "at_most")
 
 @dataclass(frozen=True)
 class Category:
+    """A category of finding in the rulebook's taxonomy (``credit_record``,
+    ``offense_driving``...), with the label and description a reader sees."""
+
     name: str
     label: str
     description: str
@@ -72,7 +76,7 @@ class Rule:
 
     ``when`` maps a field to the set of words it may take; a field the rule
     does not mention matches any value. When several rules match a finding,
-    the lowest ``precedence`` wins (see ``evaluation.RuleEngine``).
+    the lowest ``precedence`` wins (see ``compiled.RuleEngine``).
     """
 
     id: str
@@ -88,6 +92,24 @@ class Rule:
 
 @dataclass(frozen=True)
 class Rulebook:
+    """A loaded, validated rulebook: its header, taxonomy and rules.
+
+    Attributes:
+        name, version: as the file's ``rulebook`` header gives them.
+        effective_date: the date from which the version applies.
+        approved_by, approved_on: who approved it and on what date; both
+            ``None`` for a draft, which is used only with ``--allow-draft``.
+        categories: category name -> ``Category``, in the file's order.
+        rules: the rules, in the file's order.
+        path: the ``rulebook.yaml`` read.
+        sha256: the SHA-256 (hex) of the file's bytes; it goes into every
+            decision id.
+        text: the file as read, kept by the store for replay.
+        vocabulary: the words of screening sources read as the rulebook's
+            values (``vocabulary.yaml`` beside the rulebook), or None when
+            the rulebook has no such file.
+    """
+
     name: str
     version: str
     effective_date: dt.date
@@ -100,6 +122,7 @@ class Rulebook:
     # The file as read, so that the store keeps exactly what was evaluated
     # even if the file changes on disk afterwards.
     text: str = field(repr=False, default="")
+    vocabulary: Terms | None = field(repr=False, default=None)
 
     @property
     def approved(self) -> bool:
@@ -108,10 +131,12 @@ class Rulebook:
 
     @property
     def status(self) -> str:
+        """``approved`` or ``draft``, as outputs print it."""
         return "approved" if self.approved else "draft"
 
     @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
+        """The rules by their id."""
         return {rule.id: rule for rule in self.rules}
 
     def domain(self, name: str) -> tuple[str, ...]:
@@ -122,7 +147,24 @@ class Rulebook:
 
 
 def load_rulebook(location: Path) -> Rulebook:
-    """Load and validate a rulebook from a folder (with ``rulebook.yaml``) or a file."""
+    """Load and validate a rulebook.
+
+    Args:
+        location: a folder holding ``rulebook.yaml``, or the file itself.
+
+    Returns:
+        The immutable ``Rulebook``, with the file's hash and text, and the
+        vocabulary file beside it (``vocabulary.yaml``) when there is one.
+
+    Raises:
+        RulebookError: the file is missing, is not YAML, or is not a mapping
+            of the expected keys.
+        InvalidConfiguration: the rulebook has problems (unknown keys or
+            words, bad dates, duplicate or reserved rule ids...); it carries
+            every problem of the file, each a ``RulebookError`` with its line
+            and rule id; or the vocabulary file has problems (each with its
+            file and line).
+    """
     location = Path(location)
     path = location / RULEBOOK_FILE if location.is_dir() else location
     if not path.exists():
@@ -139,7 +181,9 @@ def load_rulebook(location: Path) -> Rulebook:
     raw = path.read_bytes()
     document = load_yaml(path, RulebookError)
     rulebook = _Parser(path).parse(document, hashlib.sha256(raw).hexdigest())
-    return dataclasses.replace(rulebook, text=raw.decode("utf-8"))
+    terms = vocabulary_path(path)
+    vocabulary = load_terms(terms, rulebook.categories) if terms.is_file() else None
+    return dataclasses.replace(rulebook, text=raw.decode("utf-8"), vocabulary=vocabulary)
 
 
 class _Parser:

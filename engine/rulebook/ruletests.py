@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.rulebook.lookback import lookback_of
 from engine.errors import InvalidConfiguration, RulebookError, allowed, unknown_value
-from engine.rulebook.compiled import Signature, engine_for
+from engine.rulebook.compiled import Signature, confirmed_twin, engine_for
 from engine.rulebook.tables import PositionTables
 from engine.rulebook.model import NO_RULE, Rulebook
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
@@ -33,6 +33,9 @@ _FINDING_KEYS = (
 
 @dataclass(frozen=True)
 class ExpectedFinding:
+    """One finding of a rule test case: its risk signature, the handling
+    expected, and the rule expected to decide it (``None``: any rule)."""
+
     signature: Signature
     handling: Handling
     rule_id: str | None  # None: any rule may decide
@@ -41,6 +44,9 @@ class ExpectedFinding:
 
 @dataclass(frozen=True)
 class Case:
+    """One rule test case, as written in ``rules/tests/*.yaml``: its
+    findings and, optionally, the recommendation they should give."""
+
     file: str
     line: int
     name: str
@@ -50,47 +56,83 @@ class Case:
 
 @dataclass(frozen=True)
 class CaseResult:
+    """The outcome of one case: each failure in words, and the rule that
+    decided each of its findings."""
+
     case: Case
     failures: tuple[str, ...]
     decided_by: tuple[str, ...]  # the rule that decided each finding
 
     @property
     def passed(self) -> bool:
+        """Whether every finding and the recommendation came out as expected."""
         return not self.failures
 
 
 @dataclass(frozen=True)
 class RuleTestRun:
+    """Every case's result, and the rules the cases cover."""
+
     results: tuple[CaseResult, ...]
     rulebook: Rulebook
 
     @property
     def failed(self) -> list[CaseResult]:
+        """The cases that failed, in the order they were run."""
         return [result for result in self.results if not result.passed]
 
     @property
     def covered(self) -> list[str]:
+        """Ids of the rules that decided at least one finding of some case,
+        in the rulebook's order."""
         decided = {rule_id for result in self.results for rule_id in result.decided_by}
         return [rule.id for rule in self.rulebook.rules if rule.id in decided]
 
     @property
     def uncovered(self) -> list[str]:
+        """Ids of the rules no case exercises, in the rulebook's order."""
         covered = set(self.covered)
         return [rule.id for rule in self.rulebook.rules if rule.id not in covered]
 
     @property
     def coverage(self) -> float:
+        """The share of the rulebook's rules covered, in percent (100 for an
+        empty rulebook); ``rules test --min-coverage`` compares it."""
         total = len(self.rulebook.rules)
         return 100.0 * len(self.covered) / total if total else 100.0
 
 
 def rule_test_files(rules_location: Path) -> list[Path]:
+    """The rule test files of a rulebook: ``tests/*.yaml`` beside it.
+
+    Args:
+        rules_location: the rulebook folder, or its ``rulebook.yaml``.
+
+    Returns:
+        The files, sorted by name; empty when there are none.
+    """
     folder = Path(rules_location)
     folder = folder if folder.is_dir() else folder.parent
     return sorted((folder / TESTS_FOLDER).glob("*.yaml"))
 
 
 def load_cases(paths: list[Path], rulebook: Rulebook, tables: PositionTables | None) -> list[Case]:
+    """Read and check rule test files against a rulebook.
+
+    Args:
+        paths: the rule test files (see ``rule_test_files``).
+        rulebook: the rulebook whose words the cases use.
+        tables: the position risk tables, for cases that name a position;
+            ``None`` if only cases with a risk level are allowed.
+
+    Returns:
+        Every case, file by file in the given order.
+
+    Raises:
+        RulebookError: a file cannot be read or is not YAML.
+        InvalidConfiguration: some cases have problems; it carries every
+            problem of every file, each with its file and line.
+    """
     problems: list[RulebookError] = []
     cases: list[Case] = []
     for path in paths:
@@ -101,7 +143,25 @@ def load_cases(paths: list[Path], rulebook: Rulebook, tables: PositionTables | N
 
 
 def run_rule_tests(cases: list[Case], rulebook: Rulebook) -> RuleTestRun:
-    judgements = engine_for(rulebook).judge(f.signature for case in cases for f in case.findings)
+    """Judge every case's findings with the real engine (the rulebook
+    compiled into durable-rules, as ``evaluate`` uses it) and compare.
+
+    Args:
+        cases: the cases, from ``load_cases``.
+        rulebook: the rulebook under test.
+
+    Returns:
+        A ``RuleTestRun`` with each case's result and the rule coverage.
+
+    Raises:
+        EngineError: durable-rules could not compile or run the rulebook.
+    """
+    signatures = {f.signature for case in cases for f in case.findings}
+    # A disputed finding is also judged as if confirmed, as ``evaluate``
+    # does: it puts the recommendation on hold when it would then weigh.
+    twins = {signature: confirmed_twin(signature) for signature in signatures}
+    twins = {signature: twin for signature, twin in twins.items() if twin is not None}
+    judgements = engine_for(rulebook).judge([*signatures, *twins.values()])
     results = []
     for case in cases:
         failures = []
@@ -117,7 +177,13 @@ def run_rule_tests(cases: list[Case], rulebook: Rulebook) -> RuleTestRun:
                     f"finding {number} (line {expected.line}): expected rule {expected.rule_id}, got {got}."
                 )
         if case.recommendation is not None:
-            got = Recommendation.from_handlings(judgements[f.signature].handling for f in case.findings)
+            handlings = [judgements[f.signature].handling for f in case.findings]
+            held = [
+                judgements[twins[f.signature]].handling
+                for f in case.findings
+                if f.signature in twins and judgements[f.signature].handling.weight == 0
+            ]
+            got = Recommendation.from_handlings(handlings, held)
             if got is not case.recommendation:
                 failures.append(f"expected recommendation {case.recommendation}, got {got}.")
         results.append(CaseResult(case, tuple(failures), tuple(decided)))

@@ -30,6 +30,9 @@ MAX_LOOKBACK_YEARS = 99
 
 @dataclass(frozen=True)
 class Position:
+    """A position a candidate may apply for: its title, risk level
+    (``low`` to ``critical``) and duties, as ``positions.csv`` gives them."""
+
     position_id: str
     title: str
     risk_level: RiskLevel
@@ -50,6 +53,19 @@ class RelevanceEntry:
 
 @dataclass(frozen=True)
 class PositionTables:
+    """The loaded position risk tables: every position, and for each
+    position and category how strongly the category bears on its duties.
+
+    Attributes:
+        positions: position id -> ``Position``.
+        relevance: (position id, category) -> ``RelevanceEntry``; every
+            pair is present.
+        folder: the folder read.
+        sha256: one SHA-256 (hex) over both files; it goes into the
+            decision ids through each position's content.
+        texts: file name -> the file as read, kept by the store for replay.
+    """
+
     positions: MappingProxyType  # position_id -> Position
     relevance: MappingProxyType  # (position_id, category) -> RelevanceEntry
     folder: Path
@@ -58,6 +74,12 @@ class PositionTables:
     texts: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
 
     def entry(self, position_id: str, category: str) -> RelevanceEntry:
+        """How ``category`` bears on the position ``position_id``.
+
+        Raises:
+            KeyError: the pair is not in the tables (loading guarantees every
+                pair of a known position and a rulebook category is).
+        """
         return self.relevance[(position_id, category)]
 
     def entries_for(self, position_id: str) -> list[RelevanceEntry]:
@@ -73,7 +95,22 @@ class PositionTables:
 
 
 def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
-    """Load and check the position risk tables in ``folder`` against ``rulebook``."""
+    """Load and check the position risk tables against a rulebook.
+
+    Args:
+        folder: the folder holding ``positions.csv`` and ``relevance.csv``.
+        rulebook: the rulebook whose categories every position must cover.
+
+    Returns:
+        The immutable ``PositionTables``.
+
+    Raises:
+        TablesError: the folder or a file is missing or cannot be read.
+        InvalidConfiguration: the tables have problems (an unknown risk
+            level, category or relevance, a missing position-category pair,
+            a lookback outside 0-99 years...); it carries every problem,
+            each a ``TablesError`` with its file and line.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise TablesError(

@@ -1,1 +1,108 @@
-"""Use cases: every action a person or a job takes, as one function."""
+"""Use cases: every action a person or a job takes, as one function.
+
+Each takes the acting person as an ``Actor`` and typed arguments, checks
+what the access policy allows, does its work in one store transaction with
+its audit entry (the files it writes are written inside that transaction:
+a failed write records nothing), and returns a typed result. Every front
+end (the command line today) calls these and nothing below them.
+
+Before calling them a front end opens the store (``open_store``), loads the
+access policy (``access_policy``) and identifies the person (``identify``).
+"""
+
+from engine.usecases.actor import Actor, Identification, identify
+from engine.usecases.batches import DEFAULT_OUT, MEMOS, PART_ROWS, RunReport, evaluate_batch, no_progress, stop_on_signals
+from engine.usecases.documents import ReplayDiffers, VerifiedDecision, render_stored, verified_decision
+from engine.usecases.human import (
+    DEFAULT_NOTICES_FOLDER,
+    DecisionMade,
+    NoticeIssued,
+    Pending,
+    ResponseRecorded,
+    StepRecorded,
+    answers_from_file,
+    issue_notice,
+    make_decision,
+    pending_decisions,
+    read_response,
+    record_response,
+    review_decision,
+)
+from engine.usecases.memos import Memo, PurposeMissing, export_memo, show_memo
+from engine.usecases.outputs import OutputFile, write_files
+from engine.usecases.record import (
+    ConsistencyReport,
+    Verified,
+    consistency_report,
+    purge_data,
+    read_audit_log,
+    verify_audit_trail,
+    verify_decisions,
+)
+from engine.usecases.rulebook import (
+    NoRuleTests,
+    RulebookCheck,
+    RulebookDiff,
+    RuleTests,
+    check_rulebook,
+    check_tables,
+    diff_rulebooks,
+    explain_rulebook,
+    test_rulebook,
+)
+from engine.usecases.setting import DEFAULT_DB, access_policy, open_store
+
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_NOTICES_FOLDER",
+    "DEFAULT_OUT",
+    "MEMOS",
+    "PART_ROWS",
+    "Actor",
+    "ConsistencyReport",
+    "DecisionMade",
+    "Identification",
+    "Memo",
+    "NoRuleTests",
+    "NoticeIssued",
+    "OutputFile",
+    "Pending",
+    "PurposeMissing",
+    "ReplayDiffers",
+    "ResponseRecorded",
+    "RuleTests",
+    "RulebookCheck",
+    "RulebookDiff",
+    "RunReport",
+    "StepRecorded",
+    "Verified",
+    "VerifiedDecision",
+    "access_policy",
+    "answers_from_file",
+    "check_rulebook",
+    "check_tables",
+    "consistency_report",
+    "diff_rulebooks",
+    "evaluate_batch",
+    "explain_rulebook",
+    "export_memo",
+    "identify",
+    "issue_notice",
+    "make_decision",
+    "no_progress",
+    "open_store",
+    "pending_decisions",
+    "purge_data",
+    "read_audit_log",
+    "read_response",
+    "record_response",
+    "render_stored",
+    "review_decision",
+    "show_memo",
+    "stop_on_signals",
+    "test_rulebook",
+    "verified_decision",
+    "verify_audit_trail",
+    "verify_decisions",
+    "write_files",
+]

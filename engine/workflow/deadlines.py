@@ -15,7 +15,18 @@ from engine.record.access import DEFAULT_RESPONSE_DAYS  # noqa: F401  (the polic
 
 
 def add_business_days(start: dt.date, days: int) -> dt.date:
-    """The day ``days`` business days after ``start`` (which itself does not count)."""
+    """The day ``days`` business days after ``start`` (which itself does not count).
+
+    Args:
+        start: the first day (a notice's date).
+        days: business days (Monday to Friday), 0 or more.
+
+    Returns:
+        The last day of the period.
+
+    Raises:
+        ValueError: ``days`` is negative.
+    """
     if days < 0:
         raise ValueError("days must not be negative")
     current = start
@@ -25,13 +36,3 @@ def add_business_days(start: dt.date, days: int) -> dt.date:
         if current.weekday() < 5:
             remaining -= 1
     return current
-
-
-def business_days_between(start: dt.date, end: dt.date) -> int:
-    """Business days after ``start`` up to and including ``end``."""
-    count, current = 0, start
-    while current < end:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            count += 1
-    return count

@@ -19,37 +19,37 @@ the audit trail in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from engine.record import audit
+from engine.record import audit, human
 from engine.record.access import Policy
 from engine.documents.memos import Signoff
 from engine.errors import AccessDenied, AdjudicateError, all_of, allowed, did_you_mean
-from engine.record.schema import decisions, final_decisions, notices, responses, reviews
-from engine.record.store import Store
+from engine.record.store import Connection, Store, StoredDecision
+from engine.vocabulary import AssessmentFactor, AuditAction, NoticeKind, Outcome, Permission, Recommendation, WaitingFor
 
-OUTCOMES = ("hire", "hold", "withdraw")
+# The words the command line offers and the tests use.
+OUTCOMES = Outcome.words()
 # The factors an individualized assessment addresses for each finding.
-FACTORS = (
-    "nature_and_gravity",
-    "time_elapsed",
-    "nature_of_job",
-    "age_at_the_time",
-    "rehabilitation",
-    "candidate_account",
-)
+FACTORS = AssessmentFactor.words()
 # Outcomes that follow a recommendation without being an override.
 EXPECTED = {
-    "proceed": ("hire",),
-    "proceed_with_note": ("hire",),
-    "review": ("hire", "hold"),
-    "escalate": ("hold", "withdraw"),
+    Recommendation.PROCEED: (Outcome.HIRE,),
+    Recommendation.PROCEED_WITH_NOTE: (Outcome.HIRE,),
+    Recommendation.REVIEW: (Outcome.HIRE, Outcome.HOLD),
+    Recommendation.ESCALATE: (Outcome.HOLD, Outcome.WITHDRAW),
+    # A disputed record would weigh if confirmed: the decision is held until
+    # the reinvestigation ends (FCRA §611), then the candidate is evaluated anew.
+    Recommendation.ON_HOLD: (Outcome.HOLD,),
 }
-_ADVERSITY = {"hire": 0, "hold": 1, "withdraw": 2}
 MIN_REASON_WORDS = 6
+# No person can decide on these until the candidate's consent is obtained.
+_NOT_EVALUATED = Recommendation.NOT_EVALUATED
+# Recommendations that need no review before the decision.
+# A decision on hold waits for the person who records the hold: no
+# assessment can be made of a record while it is reinvestigated.
+_NO_REVIEW_NEEDED = (Recommendation.PROCEED, Recommendation.PROCEED_WITH_NOTE, Recommendation.ON_HOLD)
 
 
 class SignoffError(AdjudicateError):
@@ -58,57 +58,79 @@ class SignoffError(AdjudicateError):
 
 @dataclass(frozen=True)
 class State:
-    """Where a decision stands in the human process."""
+    """Where a decision stands in the human process.
+
+    Attributes:
+        decision_id: the decision's id.
+        candidate_id: the candidate's reference; None once purged.
+        position_id: the position, or None.
+        recommendation: what the rules recommended.
+        reviewer: who assessed it, or None.
+        pre_adverse_on: the day of the pre-adverse notice, or None.
+        deadline: the last day the candidate may respond, or None.
+        responded_on: the day the response was received, or None.
+        outcome: the final decision, or None.
+        approver: who made the final decision, or None.
+    """
 
     decision_id: str
     candidate_id: str | None
     position_id: str | None
-    recommendation: str
+    recommendation: Recommendation
     reviewer: str | None
     pre_adverse_on: dt.date | None
     deadline: dt.date | None
     responded_on: dt.date | None
-    outcome: str | None
+    outcome: Outcome | None
     approver: str | None
 
     @property
-    def waiting_for(self) -> str:
-        if self.outcome is not None or self.recommendation == "not_evaluated":
-            return ""  # decided, or nothing a person can decide until consent is obtained
-        if self.recommendation in ("proceed", "proceed_with_note"):
-            return "decision"
+    def waiting_for(self) -> WaitingFor | None:
+        """The step the decision waits on; None when decided, or when no
+        person can decide until the candidate's consent is obtained."""
+        if self.outcome is not None or self.recommendation == _NOT_EVALUATED:
+            return None
+        if self.recommendation in _NO_REVIEW_NEEDED:
+            return WaitingFor.DECISION
         if self.reviewer is None:
-            return "review"
+            return WaitingFor.REVIEW
         if self.pre_adverse_on is not None and self.responded_on is None:
-            return "response"
-        return "decision"
+            return WaitingFor.RESPONSE
+        return WaitingFor.DECISION
 
 
-def state(connection: sa.Connection, store: Store, decision_id: str) -> State:
+def state(connection: Connection, store: Store, decision_id: str) -> State:
+    """Where a decision stands in the human process.
+
+    Args:
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        store: the decision store.
+        decision_id: the decision's id.
+
+    Returns:
+        The ``State``.
+
+    Raises:
+        StoreError: the store has no such decision.
+    """
     row = store.decision(connection, decision_id)
-    review = connection.execute(sa.select(reviews).where(reviews.c.decision_id == decision_id)).first()
-    notice = connection.execute(
-        sa.select(notices).where(notices.c.decision_id == decision_id, notices.c.kind == "pre_adverse")
-    ).first()
-    response = connection.execute(sa.select(responses).where(responses.c.decision_id == decision_id)).first()
-    final = connection.execute(
-        sa.select(final_decisions).where(final_decisions.c.decision_id == decision_id)
-    ).first()
+    steps = human.steps_of(connection, decision_id)
+    notice, final = steps.pre_adverse, steps.final
     return State(
         decision_id=decision_id,
         candidate_id=row.candidate_id,
         position_id=row.position_id,
         recommendation=row.recommendation,
-        reviewer=review.reviewer if review else None,
-        pre_adverse_on=dt.date.fromisoformat(notice.issued_on) if notice else None,
-        deadline=dt.date.fromisoformat(notice.deadline) if notice and notice.deadline else None,
-        responded_on=dt.date.fromisoformat(response.received_on) if response else None,
+        reviewer=steps.review.reviewer if steps.review else None,
+        pre_adverse_on=notice.issued_on if notice else None,
+        deadline=notice.deadline if notice else None,
+        responded_on=steps.response.received_on if steps.response else None,
         outcome=final.outcome if final else None,
         approver=final.approver if final else None,
     )
 
 
-def _live(store: Store, connection, decision_id: str):
+def _live(store: Store, connection: Connection, decision_id: str) -> StoredDecision:
     row = store.decision(connection, decision_id)
     if row.purged_on is not None:
         raise SignoffError(f"decision {decision_id} was purged on {row.purged_on}; it can no longer change.")
@@ -158,54 +180,124 @@ def validate_assessment(data, considered: list[str]) -> dict:
     return {"summary": summary.strip(), "findings": answers}
 
 
-def review(store: Store, policy: Policy, decision_id: str, reviewer: str, assessment: dict, considered: list[str]) -> None:
-    authorise(store, policy, reviewer, "review", decision_id)
+def review(
+    store: Store, policy: Policy, decision_id: str, reviewer: str, assessment: dict, considered: list[str],
+    *, before_commit: Callable[[Connection], None] | None = None,
+) -> None:
+    """Record an individualized assessment, replacing an earlier one.
+
+    Args:
+        store: the decision store.
+        policy: the access policy; the reviewer needs ``review`` for the position.
+        decision_id: the decision's id.
+        reviewer: who assessed it.
+        assessment: ``{"summary": text, "findings": {finding id: {factor: answer}}}``.
+        considered: the ids of the findings that weigh on the recommendation;
+            each needs every factor of ``FACTORS``.
+        before_commit: called with the connection inside the transaction
+            (files written with the step: a failure there records nothing).
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        StoreError: no such decision.
+        SignoffError: purged, not evaluated, final already, or the
+            assessment is incomplete.
+    """
+    authorise(store, policy, reviewer, Permission.REVIEW, decision_id)
     with store.transaction() as connection:
         row = _live(store, connection, decision_id)
-        if row.recommendation == "not_evaluated":
+        if row.recommendation == _NOT_EVALUATED:
             raise SignoffError(f"decision {decision_id} was not evaluated (no valid consent); there is nothing to assess.")
-        if connection.execute(sa.select(final_decisions.c.decision_id).where(final_decisions.c.decision_id == decision_id)).first():
+        if human.final_decision_of(connection, decision_id) is not None:
             raise SignoffError(f"decision {decision_id} is final already; its review can no longer change.")
         stored = validate_assessment(assessment, considered)
-        sealed = store.sealer.seal(json.dumps(stored, ensure_ascii=False, sort_keys=True).encode(), decision_id)
-        connection.execute(reviews.delete().where(reviews.c.decision_id == decision_id))
-        connection.execute(reviews.insert().values(
-            decision_id=decision_id, reviewer=reviewer, reviewed_at=_now(), assessment=sealed,
-        ))
-        audit.append(connection, actor=reviewer, action="decision reviewed", decision_id=decision_id,
+        human.record_review(store, connection, decision_id, reviewer=reviewer, reviewed_at=_now(), assessment=stored)
+        audit.append(connection, actor=reviewer, action=AuditAction.DECISION_REVIEWED, decision_id=decision_id,
                      detail={"findings_assessed": len(considered)})
+        if before_commit is not None:
+            before_commit(connection)
 
 
-def respond(store: Store, decision_id: str, recorded_by: str, content: str, received_on: dt.date) -> None:
+def respond(
+    store: Store, decision_id: str, recorded_by: str, content: str, received_on: dt.date,
+    *, before_commit: Callable[[Connection], None] | None = None,
+) -> None:
+    """Record the candidate's response, replacing an earlier one.
+
+    Args:
+        store: the decision store.
+        decision_id: the decision's id.
+        recorded_by: who records it (the caller checks their role).
+        content: the response as the candidate sent it; stored sealed.
+        received_on: the day it was received.
+        before_commit: as for ``review``.
+
+    Raises:
+        StoreError: no such decision.
+        SignoffError: the response is empty, or the decision was purged.
+    """
     if not content.strip():
         raise SignoffError("the response file is empty; record what the candidate sent.")
     with store.transaction() as connection:
         _live(store, connection, decision_id)
-        sealed = store.sealer.seal(content.encode("utf-8"), decision_id)
-        connection.execute(responses.delete().where(responses.c.decision_id == decision_id))
-        connection.execute(responses.insert().values(
-            decision_id=decision_id, received_on=received_on.isoformat(), recorded_by=recorded_by, content=sealed,
-        ))
-        audit.append(connection, actor=recorded_by, action="response recorded", decision_id=decision_id,
+        human.record_response(store, connection, decision_id, recorded_by=recorded_by, received_on=received_on,
+                              content=content)
+        audit.append(connection, actor=recorded_by, action=AuditAction.RESPONSE_RECORDED, decision_id=decision_id,
                      detail={"received_on": received_on.isoformat()})
+        if before_commit is not None:
+            before_commit(connection)
 
 
-def is_override(recommendation: str, outcome: str) -> bool:
+def is_override(recommendation: Recommendation | str, outcome: Outcome | str) -> bool:
+    """Whether ``outcome`` departs from what ``recommendation`` allows
+    (``EXPECTED``): more or less adverse than recommended.
+
+    Args:
+        recommendation: the rules' recommendation.
+        outcome: the final decision.
+
+    Returns:
+        True for an override.
+    """
     return outcome not in EXPECTED.get(recommendation, ())
 
 
 def decide(
-    store: Store, policy: Policy, decision_id: str, approver: str, outcome: str, reason: str, today: dt.date
+    store: Store, policy: Policy, decision_id: str, approver: str, outcome: Outcome | str, reason: str, today: dt.date,
+    *, before_commit: Callable[[Connection], None] | None = None,
 ) -> bool:
-    """Record the final decision; returns whether it overrides the recommendation."""
+    """Record the final decision.
+
+    Args:
+        store: the decision store.
+        policy: the access policy; the approver needs ``decide`` for the position.
+        decision_id: the decision's id.
+        approver: who decides.
+        outcome: hire, hold or withdraw.
+        reason: why; at least a sentence (``is_sentence``) for an override.
+        today: the day of the decision (not after the real date: the
+            response deadline is counted against it).
+        before_commit: as for ``review``.
+
+    Returns:
+        Whether the outcome overrides the recommendation.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        StoreError: no such decision.
+        SignoffError: an unknown outcome, a day after today, purged, final
+            already, not evaluated, an override without a sentence, or a
+            withdraw the process does not allow yet.
+    """
     if outcome not in OUTCOMES:
         raise SignoffError(f"unknown outcome '{outcome}'; allowed: {allowed(OUTCOMES)}.")
+    outcome = Outcome(outcome)
     if today > dt.date.today():
         raise SignoffError(
             f"the decision cannot be dated {today.isoformat()}, after today: the response deadline is "
             "counted against the real date."
         )
-    authorise(store, policy, approver, "decide", decision_id)
+    authorise(store, policy, approver, Permission.DECIDE, decision_id)
     with store.transaction() as connection:
         row = _live(store, connection, decision_id)
         current = state(connection, store, decision_id)
@@ -213,7 +305,7 @@ def decide(
             raise SignoffError(
                 f"decision {decision_id} is final already ({current.outcome}, by {current.approver})."
             )
-        if row.recommendation == "not_evaluated":
+        if row.recommendation == _NOT_EVALUATED:
             raise SignoffError(
                 f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
             )
@@ -223,21 +315,28 @@ def decide(
                 f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
                 f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
             )
-        if outcome == "withdraw":
+        if outcome == Outcome.WITHDRAW:
             _withdraw_allowed(current, approver, today)
-        connection.execute(final_decisions.insert().values(
-            decision_id=decision_id, outcome=outcome, approver=approver, decided_at=today.isoformat(),
-            override=override,
-            reason=store.sealer.seal(reason.encode("utf-8"), decision_id),
-        ))
-        audit.append(connection, actor=approver, action="decision made", decision_id=decision_id,
-                     detail={"outcome": outcome, "override": override, "recommendation": row.recommendation})
+        final = human.FinalDecision(decision_id, outcome, approver, today.isoformat(), override)
+        human.record_final_decision(store, connection, final, reason)
+        audit.append(connection, actor=approver, action=AuditAction.DECISION_MADE, decision_id=decision_id,
+                     detail={"outcome": outcome.value, "override": override,
+                             "recommendation": row.recommendation.value})
+        if before_commit is not None:
+            before_commit(connection)
     return override
 
 
 def is_sentence(text: str) -> bool:
     """At least a sentence: six words, or in Chinese (written without
-    spaces) twelve characters."""
+    spaces) twelve characters.
+
+    Args:
+        text: the reason as written.
+
+    Returns:
+        True if it is long enough to be a sentence.
+    """
     han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return len(text.split()) >= MIN_REASON_WORDS or han >= 2 * MIN_REASON_WORDS
 
@@ -264,10 +363,25 @@ def _withdraw_allowed(current: State, approver: str, today: dt.date) -> None:
 
 
 def authorise(
-    store: Store, policy: Policy, user: str, action: str, decision_id: str, detail: dict | None = None
+    store: Store, policy: Policy, user: str, action: Permission | str, decision_id: str, detail: dict | None = None
 ) -> None:
     """Raise AccessDenied unless the policy lets ``user`` do ``action`` for
-    the decision's position; a refusal is recorded in the audit trail."""
+    the decision's position; a refusal is recorded in the audit trail.
+
+    Args:
+        store: the decision store.
+        policy: the access policy.
+        user: who asks.
+        action: view, review or decide.
+        decision_id: the decision's id.
+        detail: the audit entry's details on a refusal; by default
+            ``{"attempted": action}``.
+
+    Raises:
+        AccessDenied: the user is not in the policy, or no role of theirs
+            allows ``action`` for the position.
+        StoreError: no such decision (for a user the policy names).
+    """
     try:
         policy.check_user(user)  # before the lookup: strangers learn nothing about decision ids
         with store.reading() as connection:
@@ -275,43 +389,78 @@ def authorise(
         policy.require(user, action, position_id)
     except AccessDenied:
         with store.transaction() as connection:
-            audit.append(connection, actor=user, action="access denied", decision_id=decision_id,
-                         detail=detail or {"attempted": action})
+            audit.append(connection, actor=user, action=AuditAction.ACCESS_DENIED, decision_id=decision_id,
+                         detail=detail or {"attempted": str(action)})
         raise
 
 
-def assessment_of(store: Store, connection, decision_id: str) -> tuple[str, dict] | None:
-    row = connection.execute(sa.select(reviews).where(reviews.c.decision_id == decision_id)).first()
-    if row is None or row.assessment is None:
+def assessment_of(store: Store, connection: Connection, decision_id: str) -> tuple[str, dict] | None:
+    """The reviewer and their assessment, unsealed.
+
+    Args:
+        store: the decision store.
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
+
+    Returns:
+        (reviewer, ``{"summary": ..., "findings": {finding id: {factor:
+        answer}}}``), or None if not reviewed or its assessment was purged.
+
+    Raises:
+        StoreError: the assessment cannot be opened with the store's key.
+    """
+    return human.assessment_of(store, connection, decision_id)
+
+
+def final_of(store: Store, connection: Connection, decision_id: str) -> tuple[human.FinalDecision, str] | None:
+    """The final decision and its reason, unsealed.
+
+    Args:
+        store: the decision store.
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
+
+    Returns:
+        (the ``FinalDecision``, its reason; empty once purged), or None if
+        nobody decided yet.
+
+    Raises:
+        StoreError: the reason cannot be opened with the store's key.
+    """
+    final = human.final_decision_of(connection, decision_id)
+    if final is None:
         return None
-    return row.reviewer, json.loads(store.sealer.open(row.assessment, decision_id))
+    return final, human.final_reason(store, connection, decision_id)
 
 
-def final_of(store: Store, connection, decision_id: str):
-    row = connection.execute(sa.select(final_decisions).where(final_decisions.c.decision_id == decision_id)).first()
-    if row is None:
-        return None
-    reason = store.sealer.open(row.reason, decision_id).decode("utf-8") if row.reason else ""
-    return row, reason
+def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signoff | None:
+    """What people did with the decision, for the memo.
 
+    Args:
+        store: the decision store.
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
 
-def signoff_of(store: Store, connection, decision_id: str) -> Signoff | None:
-    """What people did with the decision, for the memo; None if nothing yet."""
+    Returns:
+        The ``Signoff`` (assessment, timeline of steps, final decision), or
+        None if nobody did anything yet.
+
+    Raises:
+        StoreError: a sealed text cannot be opened with the store's key.
+    """
     reviewed = assessment_of(store, connection, decision_id)
-    review_row = connection.execute(sa.select(reviews).where(reviews.c.decision_id == decision_id)).first()
+    review_row = human.review_of(connection, decision_id)
     final = final_of(store, connection, decision_id)
     timeline = []  # (date, step, text): steps of one day keep the order of the process
     if review_row:
         timeline.append((review_row.reviewed_at[:10], 0, f"individualized assessment by {review_row.reviewer}"))
-    for notice in connection.execute(
-        sa.select(notices).where(notices.c.decision_id == decision_id).order_by(notices.c.issued_on)
-    ):
-        due = f", response due by {notice.deadline}" if notice.deadline else ""
-        step = 1 if notice.kind == "pre_adverse" else 4
-        timeline.append((notice.issued_on, step, f"{notice.kind.replace('_', '-')} notice issued ({notice.lang}){due}"))
-    response = connection.execute(sa.select(responses).where(responses.c.decision_id == decision_id)).first()
+    for notice in human.notices_of(connection, decision_id):
+        due = f", response due by {notice.deadline.isoformat()}" if notice.deadline else ""
+        step = 1 if notice.kind == NoticeKind.PRE_ADVERSE else 4
+        timeline.append((notice.issued_on.isoformat(), step, f"{notice.kind.label} notice issued ({notice.lang}){due}"))
+    response = human.response_of(connection, decision_id)
     if response:
-        timeline.append((response.received_on, 2, "response from the candidate received"))
+        timeline.append((response.received_on.isoformat(), 2, "response from the candidate received"))
     if final:
         timeline.append((final[0].decided_at[:10], 3, f"final decision: {final[0].outcome} by {final[0].approver}"))
     if not timeline:
@@ -329,22 +478,23 @@ def signoff_of(store: Store, connection, decision_id: str) -> Signoff | None:
         approver=final[0].approver if final else None,
         decided_at=final[0].decided_at[:10] if final else None,
         reason=final[1] if final else None,
-        override=bool(final[0].override) if final else False,
+        override=final[0].override if final else False,
     )
 
 
-def pending(connection: sa.Connection, store: Store) -> list[State]:
-    """Decisions waiting on a person, oldest evaluation first."""
-    ids = connection.execute(
-        sa.select(decisions.c.decision_id)
-        .where(decisions.c.purged_on.is_(None))
-        .where(~decisions.c.decision_id.in_(sa.select(final_decisions.c.decision_id)))
-        .order_by(decisions.c.as_of, decisions.c.decision_id)
-    ).scalars().all()
-    return [s for s in (state(connection, store, i) for i in ids) if s.waiting_for]
+def pending(connection: Connection, store: Store) -> list[State]:
+    """The decisions waiting on a person, oldest evaluation first.
+
+    Args:
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        store: the decision store.
+
+    Returns:
+        The ``State`` of each live, undecided decision that waits on a
+        review, a response or a decision (not those waiting on consent).
+    """
+    return [s for s in (state(connection, store, i) for i in human.undecided(connection)) if s.waiting_for]
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-

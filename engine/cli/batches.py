@@ -1,0 +1,200 @@
+"""``adjudicate evaluate``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from engine import usecases
+from engine.cli.options import (
+    count,
+    open_store,
+    parse_date,
+    policy_option,
+    reports_errors,
+    rules_option,
+    store_options,
+    tables_option,
+)
+from engine.usecases.choices import MEMOS, NO_RULE, PART_ROWS
+from engine.vocabulary import Recommendation
+
+
+@click.command()
+@click.argument("batch", type=click.Path(path_type=Path))
+@click.option(
+    "--consents",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Consents file (CSV): candidate_id, scope, purpose, signed_on, expires_on.",
+)
+@rules_option
+@tables_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder.  [default: reports_out/<batch file name>]",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="YYYY-MM-DD",
+    help="Evaluation date for ages and consent expiry.  [default: today]",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV and JSON inputs.")
+@click.option(
+    "--allow-draft",
+    is_flag=True,
+    help="Evaluate with a rulebook that is not approved; every output is marked DRAFT.",
+)
+@click.option(
+    "--memos",
+    type=click.Choice(MEMOS),
+    default="all",
+    show_default=True,
+    help="Which candidates get a memo file now: all, flagged (every recommendation but proceed) "
+    "or none. Any memo can be rendered later from the store (memo show, memo export).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes that evaluate parts of the batch at once.  [default: one per core]",
+)
+@click.option(
+    "--chunk-size",
+    "chunk_size",
+    type=click.IntRange(min=1),
+    default=PART_ROWS,
+    show_default=True,
+    help="Rows per part: a large batch is evaluated in parts of about this many rows, so "
+    "memory does not grow with the batch. The output does not depend on it.",
+)
+@click.option("--user", help="Who runs the batch, for the audit trail.  [default: the OS user]")
+@store_options
+@policy_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@reports_errors(exit_code=2)
+def evaluate(
+    batch, consents, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
+    user, db, key_file, policy, quiet,
+):
+    """Evaluate a batch of background-check findings.
+
+    BATCH is a CSV, XLSX or JSON file with one finding per row. Writes
+    decisions.csv, findings.csv, rejected.csv, batch.json and memos
+    (memos/*.md and memos/*.html, see --memos) into the output folder, and
+    records the batch and every decision in the decision store, in one
+    transaction, with an audit entry. Running the same batch again stores
+    nothing twice. Ctrl-C stops the run and leaves nothing half-written.
+
+    Example:
+
+        adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
+    """
+    retention = usecases.access_policy(policy, required=False)
+    store = open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
+    actor = usecases.identify(user, retention)
+    out = out if out is not None else usecases.DEFAULT_OUT / batch.stem
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        # Ctrl-C, or SIGTERM from a scheduler: a clean stop, or, once the
+        # batch is recorded, a finished run whose report says so.
+        with usecases.stop_on_signals():
+            report = usecases.evaluate_batch(
+                actor, store, retention, batch, consents, rules=rules, tables=tables, out=out, as_of=as_of,
+                encoding=encoding, allow_draft=allow_draft, memos=memos, workers=workers, part_rows=chunk_size,
+                progress=_progress_bars if show_progress else usecases.no_progress,
+            )
+    except KeyboardInterrupt as interrupt:
+        if getattr(interrupt, "recorded", False):
+            click.echo(
+                "Interrupted after the batch was recorded in the store; its output folder was not "
+                "written. Evaluate the batch again to write it: nothing is stored twice.",
+                err=True,
+            )
+        else:
+            click.echo(
+                "Interrupted: the run was stopped before it finished. Nothing half-written was left; "
+                "evaluate the batch again to complete it.",
+                err=True,
+            )
+        sys.exit(130)
+    _print_report(report, out, as_of, quiet)
+
+
+def _print_report(report: usecases.RunReport, out: Path, as_of, quiet: bool) -> None:
+    for notice in report.notices:  # how the inputs were read, what was set aside
+        click.echo(("Warning: " if notice.warning else "Note: ") + notice.text, err=True)
+    rulebook = report.info.rulebook
+    if not rulebook.approved:
+        click.echo(f"Warning: rulebook version {rulebook.version} is a DRAFT; every output is marked so.", err=True)
+    if as_of < rulebook.effective_date:
+        click.echo(
+            f"Warning: the rulebook (version {rulebook.version}) takes effect on "
+            f"{rulebook.effective_date.isoformat()}, after the evaluation date {as_of.isoformat()}.",
+            err=True,
+        )
+    for finding_id, candidate_id in report.uncovered:
+        click.echo(
+            f"Warning: no rule covers finding {finding_id} of candidate {candidate_id}; it was routed to review.",
+            err=True,
+        )
+    if report.uncovered_count > len(report.uncovered):
+        click.echo(
+            f"Warning: ... and {report.uncovered_count - len(report.uncovered)} more findings no rule covers "
+            f"(see findings.csv, rule_id {NO_RULE}).",
+            err=True,
+        )
+    if report.orphan_count:
+        more = " ..." if report.orphan_count > len(report.orphans) else ""
+        click.echo(
+            f"Warning: {report.orphan_count} candidate(s) have no usable finding row: "
+            f"{', '.join(report.orphans)}{more} (see rejected.csv).",
+            err=True,
+        )
+    if report.rejected:
+        click.echo(f"Warning: {report.rejected} input row(s) could not be used; see {out / 'rejected.csv'}.", err=True)
+    if not quiet:
+        per = ", ".join(
+            f"{report.recommendations[r.value]} {r.value}" for r in Recommendation if report.recommendations[r.value]
+        )
+        click.echo(
+            f"{report.candidates} candidates, {report.findings} findings, {report.rejected} rejected rows: "
+            f"{per or 'no decisions'}. Written to {out}/ with {count(report.memos, 'memo')}."
+        )
+        click.echo(
+            f"Stored as batch {report.record.batch_id}: {count(report.record.stored, 'new decision')}"
+            + (f", {report.record.already} already stored" if report.record.already else "")
+            + "."
+        )
+
+
+_UNITS = {"Reading": "rows", "Evaluating": "rows", "Recording": "decisions"}
+
+
+@contextmanager
+def _progress_bars(label: str, total: int):
+    """A progress bar on stderr with the rate and the time left."""
+    started = time.monotonic()
+    done = 0
+    unit = _UNITS.get(label, "items")
+    with click.progressbar(
+        length=max(total, 1), label=f"{label:<10}", file=sys.stderr, show_eta=True,
+        item_show_func=lambda rate: rate,
+    ) as bar:
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            elapsed = time.monotonic() - started
+            step = max(0, min(count, bar.length - bar.pos))  # the total may be an estimate
+            bar.update(step, f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0 else "")
+
+        yield advance

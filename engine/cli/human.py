@@ -1,0 +1,182 @@
+"""The human decision: ``review``, ``respond``, ``decide``, ``notice`` and ``pending``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine import usecases
+from engine.cli.options import open_store, parse_date, policy_option, reports_errors, store_options
+from engine.usecases.choices import FACTORS, NOTICE_LANGUAGES, OUTCOMES
+from engine.vocabulary import NoticeKind, WaitingFor
+
+
+def _prompt_assessment(considered) -> dict:
+    click.echo("Individualized assessment: answer each factor for each finding relied on.", err=True)
+    findings = {}
+    for f in considered:
+        click.echo(f"Finding {f.finding.finding_id}: {f.finding.category}, {f.finding.severity}, "
+                   f"{f.finding.occurred_on.isoformat()}", err=True)
+        findings[f.finding.finding_id] = {
+            factor: click.prompt(f"  {factor.replace('_', ' ')}", err=True) for factor in FACTORS
+        }
+    return {"findings": findings, "summary": click.prompt("Summary and conclusion", err=True)}
+
+
+@click.command("review")
+@click.argument("decision_id")
+@click.option("--reviewer", required=True, help="Who assesses; needs a role that may review the position.")
+@click.option("--answers", type=click.Path(path_type=Path),
+              help="YAML or JSON file with the assessment; without it, each factor is asked for.")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def review_command(decision_id, reviewer, answers, db, key_file, policy):
+    """Record an individualized assessment of a decision.
+
+    For every finding that weighs on the recommendation, the factors the law
+    names: nature and gravity, time elapsed, nature of the job, age at the
+    time, rehabilitation, the candidate's own account; and a summary.
+
+    Example:
+
+        adjudicate review D-93a0bf5f54b6b30f59d6 --reviewer hr-logistics-officer --answers assessment.yaml
+    """
+    store = open_store(db, key_file)
+    rules = usecases.access_policy(policy, required=True)
+    usecases.review_decision(
+        usecases.identify(reviewer, rules), store, rules, decision_id,
+        usecases.answers_from_file(answers) if answers else _prompt_assessment,
+    )
+    click.echo(f"Recorded the assessment of {decision_id} by {reviewer}.")
+
+
+@click.command("respond")
+@click.argument("decision_id")
+@click.option("--file", "response_file", type=click.Path(path_type=Path), required=True,
+              help="The candidate's response (text), as received.")
+@click.option("--received-on", callback=parse_date, metavar="YYYY-MM-DD", help="When it arrived.  [default: today]")
+@click.option("--user", help="Who records it; needs a role that may review the position.  [default: the OS user]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def respond_command(decision_id, response_file, received_on, user, db, key_file, policy):
+    """Record the candidate's response to a pre-adverse notice.
+
+    Example:
+
+        adjudicate respond D-93a0bf5f54b6b30f59d6 --file response.txt
+    """
+    content = usecases.read_response(response_file)
+    store = open_store(db, key_file)
+    rules = usecases.access_policy(policy, required=True)
+    usecases.record_response(usecases.identify(user, rules), store, rules, decision_id, content, received_on)
+    click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")
+
+
+@click.command("decide")
+@click.argument("decision_id")
+@click.option("--approver", required=True, help="Who decides; needs a role that may decide for the position.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="The final decision.")
+@click.option("--reason", required=True, help="Why; at least a sentence when the outcome departs from the recommendation.")
+@click.option("--today", callback=parse_date, metavar="YYYY-MM-DD", help="The day of the decision, for deadlines.  [default: today]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def decide_command(decision_id, approver, outcome, reason, today, db, key_file, policy):
+    """Record the final human decision: hire, hold or withdraw.
+
+    A withdraw needs a review by another person, a pre-adverse notice, and
+    either the end of the response period or a recorded response.
+
+    Example:
+
+        adjudicate decide D-93a0bf5f54b6b30f59d6 --approver legal-counsel --outcome hold --reason "Awaiting the court's final judgment."
+    """
+    store = open_store(db, key_file)
+    rules = usecases.access_policy(policy, required=True)
+    made = usecases.make_decision(usecases.identify(approver, rules), store, rules, decision_id,
+                                  outcome=outcome, reason=reason, today=today)
+    click.echo(f"Recorded: {outcome} for {decision_id} by {approver}"
+               + (" (an override of the recommendation)." if made.override else "."))
+
+
+@click.group("notice")
+def notice_group():
+    """Candidate notices: before an adverse decision, and after it."""
+
+
+def notice_options(function):
+    """The options shared by both notices."""
+    for option in reversed([
+        click.argument("decision_id"),
+        click.option("--lang", type=click.Choice(NOTICE_LANGUAGES), default="en", show_default=True, help="Language of the notice."),
+        click.option("--jurisdiction", help="Where the candidate applies, for the response period (e.g. US-CA).  [default: the policy's default]"),
+        click.option("--issued-on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
+        click.option("--user", help="Who issues it.  [default: the OS user]"),
+        click.option("-o", "--output", type=click.Path(path_type=Path), default=usecases.DEFAULT_NOTICES_FOLDER, show_default=True, help="Folder for the notice files."),
+        store_options,
+        policy_option,
+        reports_errors(exit_code=1),
+    ]):
+        function = option(function)
+    return function
+
+
+def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    store = open_store(db, key_file)
+    rules = usecases.access_policy(policy, required=True)
+    issued = usecases.issue_notice(
+        usecases.identify(user, rules), store, rules, decision_id, kind=kind, lang=lang,
+        jurisdiction=jurisdiction, issued_on=issued_on, output=output,
+    )
+    click.echo(f"Wrote {issued.stem}.md and .html"
+               + (f"; respond by {issued.deadline.isoformat()}." if issued.deadline else "."))
+
+
+@notice_group.command("pre-adverse")
+@notice_options
+def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    """Issue the notice that must come before an adverse decision.
+
+    Names the findings relied on, refers to the enclosed report, and states
+    the right to respond and dispute, the evidence accepted and the deadline.
+
+    Example:
+
+        adjudicate notice pre-adverse D-93a0bf5f54b6b30f59d6 --lang zh --jurisdiction US-CA
+    """
+    _notice(NoticeKind.PRE_ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+
+
+@notice_group.command("adverse")
+@notice_options
+def notice_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+    """Issue the final notice after a withdraw: the decision, its reasons and the candidate's rights.
+
+    Example:
+
+        adjudicate notice adverse D-93a0bf5f54b6b30f59d6
+    """
+    _notice(NoticeKind.ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+
+
+@click.command("pending")
+@store_options
+@reports_errors(exit_code=1)
+def pending_command(db, key_file):
+    """List the decisions waiting on a person, with their deadlines.
+
+    Example:
+
+        adjudicate pending
+    """
+    store = open_store(db, key_file)
+    waiting = usecases.pending_decisions(usecases.identify(None), store).waiting
+    if not waiting:
+        click.echo("No decision is waiting on a person.")
+    for item in waiting:
+        deadline = f", respond by {item.deadline.isoformat()}" if item.deadline and item.waiting_for == WaitingFor.RESPONSE else ""
+        click.echo(f"{item.decision_id}  {item.candidate_id}  {item.position_id or '-'}  {item.recommendation}: "
+                   f"waiting for {item.waiting_for}{deadline}")

@@ -1,0 +1,333 @@
+"""The human decision as use cases: a person assesses, the candidate is
+heard, a person decides, and notices go to the candidate.
+
+Each step checks the actor's role, is recorded with its audit entry in one
+transaction, and renders the decision's memo files in the batch output
+folder again inside that transaction (after replaying the decision): a
+memo that cannot be written, or a decision that does not replay as stored,
+records nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.decisions import JudgedFinding
+from engine.documents.memos import memo_stem
+from engine.errors import AdjudicateError, allowed
+from engine.inputs.strict_yaml import load_yaml
+from engine.record.access import Policy
+from engine.record.store import Store
+from engine.usecases.actor import Actor
+from engine.usecases.documents import (
+    NOTHING_RECORDED,
+    NOTICE_NOT_ISSUED,
+    memo_files_of,
+    refresh_memos,
+    render_stored,
+    verified_decision,
+)
+from engine.usecases.outputs import OutputFile, write_files
+from engine.vocabulary import NoticeKind, Outcome, Permission
+from engine.workflow import notices, signoff
+from engine.workflow.signoff import SignoffError, State, authorise
+
+# Notices and responses speak for the employer: the same role as an
+# assessment (Permission.REVIEW).
+DEFAULT_NOTICES_FOLDER = Path("reports_out/notices")
+
+# Answers to an assessment: given the findings that weigh on the
+# recommendation, the mapping that ``signoff.validate_assessment`` checks.
+Answers = Callable[[tuple[JudgedFinding, ...]], Mapping]
+
+
+def answers_from_file(path: Path) -> Answers:
+    """Answers read from a YAML or JSON file (JSON is YAML too), loaded
+    strictly: duplicate keys are refused.
+
+    Args:
+        path: the assessment file (see docs/human-decision.md).
+
+    Returns:
+        An ``Answers`` function for ``review_decision``; it raises
+        ``SignoffError`` (naming the file and line) when the file cannot be
+        read or parsed.
+    """
+    return lambda considered: load_yaml(Path(path), SignoffError)
+
+
+@dataclass(frozen=True)
+class StepRecorded:
+    """A recorded step of the human decision.
+
+    Attributes:
+        decision_id: the decision.
+        by: who did the step.
+        memos: the memo files rendered again with it.
+    """
+
+    decision_id: str
+    by: str
+    memos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResponseRecorded(StepRecorded):
+    """A candidate's response, recorded; ``received_on`` is when it arrived."""
+
+    received_on: dt.date
+
+
+@dataclass(frozen=True)
+class DecisionMade(StepRecorded):
+    """A final decision, recorded.
+
+    Attributes:
+        outcome: hire, hold or withdraw.
+        override: whether it departs from the recommendation.
+    """
+
+    outcome: Outcome
+    override: bool
+
+
+@dataclass(frozen=True)
+class NoticeIssued:
+    """A notice, recorded as issued and written.
+
+    Attributes:
+        decision_id: the decision.
+        kind: ``pre_adverse`` or ``adverse``.
+        lang: the notice's language.
+        stem: the files' path without suffix (``.md`` and ``.html`` written).
+        deadline: the last day to respond (a pre-adverse notice), else None.
+    """
+
+    decision_id: str
+    kind: NoticeKind
+    lang: str
+    stem: Path
+    deadline: dt.date | None
+
+
+def review_decision(actor: Actor, store: Store, policy: Policy, decision_id: str, answers: Answers) -> StepRecorded:
+    """Record an individualized assessment of a decision.
+
+    Args:
+        actor: the reviewer; needs a role that may ``review`` the position.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision's id.
+        answers: called with the findings that weigh on the recommendation;
+            returns the assessment (``answers_from_file``, or a prompt).
+
+    Returns:
+        ``StepRecorded``.
+
+    Raises:
+        StoreError: no such decision, or purged.
+        ReplayDiffers: the decision does not replay as stored.
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        SignoffError: the assessment is incomplete, or the decision is final.
+        OutputError: a memo file cannot be written; nothing is recorded.
+    """
+    with store.reading() as connection:
+        stored = verified_decision(store, connection, decision_id, refusal=NOTHING_RECORDED)
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
+    considered = tuple(f for f in stored.decision.findings if f.considered)
+    assessment = answers(considered)
+    written: list[str] = []
+
+    def with_memos(connection) -> None:
+        written.extend(refresh_memos(store, connection, stored))
+
+    signoff.review(store, policy, decision_id, actor.who, assessment, [f.finding.finding_id for f in considered],
+                   before_commit=with_memos)
+    return StepRecorded(decision_id, actor.who, tuple(written))
+
+
+def read_response(path: Path) -> str:
+    """A candidate's response file, as text.
+
+    Args:
+        path: the file, UTF-8 text.
+
+    Returns:
+        Its content.
+
+    Raises:
+        AdjudicateError: it cannot be read as UTF-8 text (the message names the file).
+    """
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdjudicateError(f"cannot read the response as UTF-8 text ({exc}).", file=str(path)) from None
+
+
+def record_response(
+    actor: Actor, store: Store, policy: Policy, decision_id: str, response: str, received_on: dt.date
+) -> ResponseRecorded:
+    """Record the candidate's response to a pre-adverse notice, as received.
+
+    Args:
+        actor: who records it; needs a role that may ``review`` the position.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision's id.
+        response: the response's text (``read_response``).
+        received_on: the day it arrived.
+
+    Returns:
+        ``ResponseRecorded``.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        SignoffError: the response is empty, or the decision was purged.
+        ReplayDiffers: the decision does not replay as stored.
+        OutputError: a memo file cannot be written; nothing is recorded.
+    """
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
+    written = _memo_refresh(store, decision_id)
+    signoff.respond(store, decision_id, actor.who, response, received_on, before_commit=written.refresh)
+    return ResponseRecorded(decision_id, actor.who, tuple(written.paths), received_on)
+
+
+def make_decision(
+    actor: Actor, store: Store, policy: Policy, decision_id: str, *, outcome: Outcome | str, reason: str,
+    today: dt.date,
+) -> DecisionMade:
+    """Record the final human decision: hire, hold or withdraw.
+
+    Args:
+        actor: the approver; needs a role that may ``decide`` the position.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision's id.
+        outcome: ``hire``, ``hold`` or ``withdraw``.
+        reason: why; at least a sentence for an override.
+        today: the day of the decision, for the response deadline; not after
+            the real date.
+
+    Returns:
+        ``DecisionMade``, with whether the outcome overrides the recommendation.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        SignoffError: the decision is final already, purged, or a withdraw is
+            not allowed yet (see ``signoff.decide``).
+        ReplayDiffers: the decision does not replay as stored.
+        OutputError: a memo file cannot be written; nothing is recorded.
+    """
+    written = _memo_refresh(store, decision_id)
+    override = signoff.decide(store, policy, decision_id, actor.who, outcome, reason, today,
+                              before_commit=written.refresh)
+    return DecisionMade(decision_id, actor.who, tuple(written.paths), Outcome(outcome), override)
+
+
+@dataclass
+class _MemoRefresh:
+    """The memo refresh of a step whose checks come before the replay: a
+    purged decision is refused with the step's own message."""
+
+    store: Store
+    decision_id: str
+    paths: list
+
+    def refresh(self, connection) -> None:
+        stored = verified_decision(self.store, connection, self.decision_id, refusal=NOTHING_RECORDED)
+        self.paths.extend(refresh_memos(self.store, connection, stored))
+
+
+def _memo_refresh(store: Store, decision_id: str) -> _MemoRefresh:
+    return _MemoRefresh(store, decision_id, [])
+
+
+def issue_notice(
+    actor: Actor,
+    store: Store,
+    policy: Policy,
+    decision_id: str,
+    *,
+    kind: NoticeKind | str,
+    lang: str = "en",
+    jurisdiction: str | None = None,
+    issued_on: dt.date,
+    output: Path = DEFAULT_NOTICES_FOLDER,
+) -> NoticeIssued:
+    """Issue a candidate notice: write it and record it as issued.
+
+    Args:
+        actor: who issues it; needs a role that may ``review`` the position.
+        store: the decision store.
+        policy: the access policy (and its response periods).
+        decision_id: the decision's id.
+        kind: ``pre_adverse`` (before an adverse decision) or ``adverse``
+            (after a withdraw).
+        lang: ``en`` or ``zh``.
+        jurisdiction: where the candidate applies (e.g. ``US-CA``), for the
+            response period in business days; None for the policy's default.
+        issued_on: the notice's date.
+        output: the folder for the notice files (created if missing).
+
+    Returns:
+        ``NoticeIssued``. The files ``<candidate>.<kind>.<lang>.md`` and
+        ``.html`` are written, and the memo files rendered again, in the
+        transaction that records the notice.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded).
+        StoreError: no such decision, or purged.
+        ReplayDiffers: the decision does not replay as stored.
+        SignoffError: the notice may not be issued now.
+        OutputError: a file cannot be written; the notice is not recorded.
+    """
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
+    with store.reading() as connection:
+        stored = verified_decision(store, connection, decision_id, refusal=NOTICE_NOT_ISSUED)
+    if kind not in NoticeKind.words():
+        raise SignoffError(f"unknown notice '{kind}'; allowed: {allowed(NoticeKind.words())}.")
+    kind = NoticeKind(kind)
+    output = Path(output)
+    stem = output / f"{memo_stem(stored.decision.candidate_id)}.{kind.label}.{lang}"
+    paths = (stem.with_name(stem.name + ".md"), stem.with_name(stem.name + ".html"))
+
+    def write(connection, context) -> None:
+        markdown, html = render_stored(store, connection, stored, notice=context)
+        for path in paths:
+            store.record_written_file(connection, path, decision_id)
+        notice_files = (OutputFile(paths[0], markdown), OutputFile(paths[1], html))
+        write_files(notice_files + memo_files_of(store, connection, stored), make_folders=True)
+
+    context = notices.issue(
+        store, stored.result, stored.decision, kind=kind, lang=lang, issued_by=actor.who, issued_on=issued_on,
+        business_days=policy.days_to_respond(jurisdiction), before_commit=write,
+    )
+    return NoticeIssued(decision_id, kind, lang, stem, context.deadline)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The decisions waiting on a person, oldest evaluation first."""
+
+    waiting: tuple[State, ...]
+
+
+def pending_decisions(actor: Actor, store: Store) -> Pending:
+    """The decisions waiting on a person (a review, a response, a decision),
+    with their deadlines. Reads only; needs no role.
+
+    Args:
+        actor: who asks.
+        store: the decision store.
+
+    Returns:
+        ``Pending``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    with store.reading() as connection:
+        return Pending(tuple(signoff.pending(connection, store)))
