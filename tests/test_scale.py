@@ -419,6 +419,8 @@ def test_the_next_run_removes_the_work_folder_of_a_killed_run_and_no_other(tmp_p
     abandoned = [path for path in tmp_path.iterdir() if path.name.startswith(".out.work.")]
     assert len(abandoned) == 1 and abandoned[0].name.startswith(f".out.work.{process.pid}@")
     assert any(abandoned[0].iterdir())  # the parts written so far
+    unfinished = [path for path in tmp_path.iterdir() if path.name.startswith(".out.staging.")]
+    assert len(unfinished) == 1 and unfinished[0].name.startswith(f".out.staging.{process.pid}@")
     # A live run's work folder (this process stands for it), and one from a
     # run on another host sharing the folder, are left alone.
     host = abandoned[0].name.split("@", 1)[1].rsplit(".", 1)[0]
@@ -433,6 +435,12 @@ def test_the_next_run_removes_the_work_folder_of_a_killed_run_and_no_other(tmp_p
     assert (f"Removed {abandoned[0]}: the work folder of an earlier run that was killed (process {process.pid})."
             in result.stderr)
     assert not abandoned[0].exists()
+    # The output folder the killed run was filling, with the memos it had written, goes too.
+    assert (f"Removed {unfinished[0]}: the unfinished output folder of an earlier run that was killed "
+            f"(process {process.pid})." in result.stderr)
+    assert not unfinished[0].exists()
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith((".out.work.", ".out.staging."))
+                and path not in (live, elsewhere)]
     assert live.is_dir() and elsewhere.is_dir()
     assert len(read_csv(tmp_path / "out/decisions.csv")) > 2000
 

@@ -154,13 +154,16 @@ def _replace(staging: Path, out: Path) -> None:
 
 
 @contextmanager
-def staged(out: Path):
+def staged(out: Path, prefix: str | None = None):
     """A fresh folder beside ``out`` to write into, moved into place when the
     block ends normally and removed, with anything in it, when it does not
     (an error or Ctrl-C): never a mix of old and new files.
 
     Args:
         out (pathlib.Path): the output folder; an earlier one is replaced whole.
+        prefix (str | None): the start of the fresh folder's name; by default
+            ``.<out name>.``. A run names its process in it, so that a later
+            run can remove the folder of a run that was killed.
 
     Yields:
         pathlib.Path: the folder to write into.
@@ -173,7 +176,7 @@ def staged(out: Path):
     staging = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staging = Path(tempfile.mkdtemp(prefix=prefix or f".{out.name}.", dir=out.parent))
         yield staging
         _replace(staging, out)
     except OSError as exc:

@@ -336,8 +336,10 @@ def run_batch(
         check_destination(out, (batch, consents))
         _remove_abandoned_work(out, announce)
         with (
-            staged(out) as staging,
-            tempfile.TemporaryDirectory(prefix=_work_prefix(out), dir=out.parent, ignore_cleanup_errors=True) as work,
+            staged(out, prefix=_owned_prefix(out, "staging")) as staging,
+            tempfile.TemporaryDirectory(
+                prefix=_owned_prefix(out, "work"), dir=out.parent, ignore_cleanup_errors=True
+            ) as work,
             _without_cycle_collection(),
         ):
             with progress("Reading", estimated_rows(batch)) as advance:
@@ -433,10 +435,16 @@ def _to_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _work_prefix(out: Path) -> str:
-    """The start of the name of this process's work folder for ``out``:
-    it names the process, so that a later run can tell whether it is gone."""
-    return f".{out.name}.work.{os.getpid()}@{_host()}."
+# The folders a run makes beside its output folder: its work files (input
+# rows in parts) and the new output folder it fills before moving it into place.
+_OWNED_KINDS = ("work", "staging")
+
+
+def _owned_prefix(out: Path, kind: str) -> str:
+    """The start of the name of this process's ``kind`` folder for ``out``
+    (one of ``_OWNED_KINDS``): it names the process, so that a later run can
+    tell whether it is gone."""
+    return f".{out.name}.{kind}.{os.getpid()}@{_host()}."
 
 
 def _host() -> str:
@@ -445,20 +453,22 @@ def _host() -> str:
 
 
 def _remove_abandoned_work(out: Path, announce: Callable[[str], None]) -> None:
-    """Remove the work folders beside ``out`` whose run was killed: made on
-    this host by a process that no longer runs. A folder of a live run, of
-    a run on another host (a shared folder), or without an owner in its
-    name, is left alone."""
+    """Remove the work and staging folders beside ``out`` whose run was
+    killed: made on this host by a process that no longer runs. A folder of
+    a live run, of a run on another host (a shared folder), or without an
+    owner in its name, is left alone."""
     if not out.parent.is_dir():
         return
-    owned = re.compile(rf"\.{re.escape(out.name)}\.work\.(\d+)@(.+)\.[a-z0-9_]+")
+    kinds = "|".join(_OWNED_KINDS)
+    owned = re.compile(rf"\.{re.escape(out.name)}\.({kinds})\.(\d+)@(.+)\.[a-z0-9_]+")
     for path in sorted(out.parent.iterdir()):
         match = owned.fullmatch(path.name)
-        if match is None or match[2] != _host() or not path.is_dir() or _running(int(match[1])):
+        if match is None or match[3] != _host() or not path.is_dir() or _running(int(match[2])):
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
-            announce(f"Removed {path}: the work folder of an earlier run that was killed (process {match[1]}).")
+            what = "work folder" if match[1] == "work" else "unfinished output folder"
+            announce(f"Removed {path}: the {what} of an earlier run that was killed (process {match[2]}).")
 
 
 def _running(pid: int) -> bool:
