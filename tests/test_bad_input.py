@@ -936,3 +936,21 @@ def test_a_date_python_cannot_hold_is_not_a_date(adjudicate):
     assert [(row["finding_id"], row["column"], row["error"]) for row in outcome.rejected] == [
         ("F-1", "occurred_on", "'0000-01-01' is not a date; write dates as YYYY-MM-DD, for example 2026-03-31."),
     ]
+
+
+# --- a store or key that cannot be created --------------------------------------
+
+
+@pytest.mark.parametrize("where", ["store", "key"])
+def test_a_store_or_key_in_a_folder_that_cannot_be_made_is_a_message(tmp_path, where):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    store = tmp_path / "ok" / "decisions.db" if where == "key" else blocker / "decisions.db"
+    key = blocker / "decisions.key" if where == "key" else tmp_path / "ok.key"
+    result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out")
+                     + ["--db", f"sqlite:///{store}", "--key-file", str(key), "-q"])
+    assert_clean_exit(result, 2)
+    expected = (f"{key}: cannot create the store's encryption key" if where == "key"
+                else f"{store}: cannot create the store")
+    assert expected in result.stderr
+    assert not (tmp_path / "out").exists()

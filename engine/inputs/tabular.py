@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import difflib
 import datetime as dt
 import json
 import math
@@ -216,7 +217,8 @@ def _check_columns(path, what, columns, required, optional) -> None:
         raise InputFileError(
             f"the {what} lacks the required {noun} {all_of(missing)}. "
             f"Its header has {all_of(columns) or 'nothing'}; a {what} needs "
-            f"{all_of(required)}" + (f" and may have {allowed(optional)}" if optional else "") + ".",
+            f"{all_of(required)}" + (f" and may have {allowed(optional)}" if optional else "") + "."
+            + _misspelt_headers(missing, [column for column in columns if column not in known]),
             file=str(path),
             column=missing[0],
         )
@@ -231,6 +233,22 @@ def _check_columns(path, what, columns, required, optional) -> None:
             file=str(path),
             column=unknown[0],
         )
+
+
+def _misspelt_headers(missing: list[str], unknown: list[str]) -> str:
+    """" Is 'Occurred On' meant to be 'occurred_on'?" for each required column
+    that an unknown header cell resembles (spelt in other case, with spaces, or
+    a letter off), or ''."""
+    def plain(name: str) -> str:
+        return re.sub(r"[\s\-]+", "_", name.strip().casefold())
+
+    by_plain = {plain(cell): cell for cell in unknown}
+    hints = []
+    for column in missing:
+        match = difflib.get_close_matches(column, list(by_plain), n=1, cutoff=0.75)
+        if match:
+            hints.append(f" Is '{by_plain[match[0]]}' meant to be '{column}'?")
+    return "".join(hints)
 
 
 def _check_unique(path: Path, header: list[str]) -> None:
@@ -478,6 +496,14 @@ def _cell_count_message(record: list[str], width: int, separator: str) -> str:
 
 
 def _read_xlsx(path: Path, what: str, notices: list[Notice]) -> pd.DataFrame:
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if start != b"PK\x03\x04":  # an .xlsx workbook is a zip archive
+        raise InputFileError(
+            f"the {what} is named .xlsx but is not an Excel workbook (an .xlsx file is a zip archive). "
+            "If it holds CSV text, name it .csv; if it is an older .xls workbook, save it again as .xlsx.",
+            file=str(path),
+        )
     try:
         # header=None: pandas would rename a repeated header cell to "name.1".
         cells = pd.read_excel(path, sheet_name=0, dtype=object, header=None)

@@ -93,12 +93,20 @@ def load_or_create_key(path: Path, announce=print) -> Sealer:
     """Read the key file; create it (owner-only) if it does not exist yet."""
     path = Path(path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = AESGCM.generate_key(bit_length=256)
-        # O_EXCL: never overwrite a key another process just created.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(base64.b64encode(key).decode("ascii") + "\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: never overwrite a key another process just created.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(base64.b64encode(key).decode("ascii") + "\n")
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store's encryption key: {exc.strerror or exc}. Choose a folder you may "
+                "write to with --db (the key is created beside a SQLite store) or name a key file with "
+                "--key-file or ADJUDICATE_KEY_FILE.",
+                file=str(path),
+            ) from None
         announce(
             f"Created the encryption key {path} (readable by its owner only). Keep a copy in a safe "
             "place: without it the stored findings cannot be read."

@@ -177,9 +177,16 @@ class Store:
             )
         self.sealer: Sealer = load_or_create_key(key_path, announce)
         if database is not None and not database.exists():
-            database.parent.mkdir(parents=True, exist_ok=True)
-            # Owner-only from the start: the file holds candidate references.
-            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+                # Owner-only from the start: the file holds candidate references.
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store: {exc.strerror or exc}. Name a store in a folder you may "
+                    "write to with --db sqlite:///FILE or ADJUDICATE_DB.",
+                    file=str(database),
+                ) from None
         # The key is checked before any migration: a wrong key changes nothing.
         if existing:
             self._check_key(create=False)
