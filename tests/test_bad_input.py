@@ -397,12 +397,25 @@ def test_a_row_with_too_many_fields_still_puts_its_candidate_under_review(tmp_pa
 
 def test_a_damaged_workbook_stops_the_run_with_status_2(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    Path("batch.xlsx").write_bytes(b"this is not a workbook")
+    # A zip archive, as a workbook is, but not a workbook inside.
+    Path("batch.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
     write_consents(Path("consents.csv"), [consent("C-1")])
     result = run_cli(evaluate_args("batch.xlsx", "consents.csv", "out"))
     assert_clean_exit(result, 2)
     assert result.stderr.startswith("Error: batch.xlsx: the workbook cannot be opened")
     assert result.stderr.endswith("Save it again as an .xlsx workbook.\n")
+
+
+def test_a_csv_file_named_xlsx_is_told_apart_from_a_workbook(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("batch.xlsx").write_text(",".join(BATCH_COLUMNS) + "\nC-1,van_driver,F-1,traffic_violation,minor,2025-01-01,,,,\n")
+    write_consents(Path("consents.csv"), [consent("C-1")])
+    result = run_cli(evaluate_args("batch.xlsx", "consents.csv", "out"))
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        "Error: batch.xlsx: the findings batch is named .xlsx but is not an Excel workbook (an .xlsx file is a "
+        "zip archive). If it holds CSV text, name it .csv; if it is an older .xls workbook, save it again as .xlsx.\n"
+    )
 
 
 def test_a_missing_required_column_names_the_file_and_the_column(tmp_path, monkeypatch):
