@@ -967,3 +967,15 @@ def test_a_store_or_key_in_a_folder_that_cannot_be_made_is_a_message(tmp_path, w
                 else f"{store}: cannot create the store")
     assert expected in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_misspelt_required_column_is_pointed_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    header = ",".join(BATCH_COLUMNS).replace("severity", "severty").replace("occurred_on", "Occurred On")
+    Path("batch.csv").write_text(header + "\nC-1,van_driver,F-1,traffic_violation,minor,2025-01-01,,,,\n")
+    write_consents(Path("consents.csv"), [consent("C-1")])
+    result = run_cli(evaluate_args("batch.csv", "consents.csv", "out"))
+    assert_clean_exit(result, 2)
+    assert result.stderr.endswith(
+        "Is 'severty' meant to be 'severity'? Is 'Occurred On' meant to be 'occurred_on'?\n"
+    ), result.stderr
