@@ -82,6 +82,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "explain_rulebook",
         "test_rulebook",
         "diff_rulebooks",
+        "import_reports",
         # What front ends use around them.
         "verified_decision",
         "render_stored",
@@ -104,6 +105,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "RulebookCheck",
         "RuleTests",
         "RulebookDiff",
+        "ImportReport",
         "OutputFile",
         # Their errors.
         "PurposeMissing",

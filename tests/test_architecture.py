@@ -81,3 +81,14 @@ def test_importing_engine_loads_neither_the_store_nor_the_rule_engine():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_options_shared_by_commands_are_written_once():
+    """--user is defined by ``user_option`` and the start of a command the
+    policy governs by ``policy_session`` (engine/cli/options.py); a command
+    module repeats neither."""
+    commands = [path for path in (ROOT / "engine" / "cli").glob("*.py") if path.name != "options.py"]
+    for path in commands:
+        text = path.read_text(encoding="utf-8")
+        assert '"--user"' not in text, path.name
+        assert "access_policy(policy, required=True)" not in text, path.name

@@ -307,6 +307,13 @@ FILE_CASES = [
         id="json nested 100,000 levels deep",
     ),
     pytest.param(
+        "batch.json", b'[{"finding_id": "F-1"},\n' + b"[" * 150 + b"]" * 150 + b"]",
+        "batch.json:2: the file nests arrays or objects more than 100 levels deep from line 2 on; adjudicate "
+        'reads at most 100. A findings batch is an array of flat objects, one object per row, such as '
+        '[{"finding_id": "F-1", ...}].',
+        id="json nested 150 levels deep: the documented limit, below the parser's",
+    ),
+    pytest.param(
         "batch.txt", f"{HEADER}\n{GOOD_ROW}\n".encode(),
         "batch.txt: the findings batch must be a '.csv', '.xlsx' or '.json' file; '.txt' is not a format "
         "adjudicate reads.",

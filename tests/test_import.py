@@ -343,3 +343,35 @@ def test_the_shipped_profile_loads():
         "crim", "crim-national", "crim-federal", "mvr-v", "mvr-a", "mvr-license", "ssn", "edu", "emp", "drug",
     ]
 
+
+
+def test_a_formula_in_a_report_is_neutralised_and_both_files_are_written_or_neither(tmp_path):
+    """A charge a spreadsheet would run as a formula gets an apostrophe, as in
+    every output CSV; a rejects file that cannot be written (a folder of its
+    name) leaves the batch file as it was."""
+    report = example_report()
+    report["county_criminal_searches"][0]["records"][0]["charges"][0]["charge"] = "=HYPERLINK(\"x\")"
+    path = write_report(tmp_path, "report.json", report)
+    out = tmp_path / "batch.csv"
+    assert_clean_exit(run_import("--profile", "checkr", "--applications", EXAMPLE / "applications.csv", path,
+                                 "-o", out))
+    rows = {r["finding_id"]: r for r in read_rows(out)}
+    assert rows["rpt_example_0701-crim-1-1-1"]["description"] == "'=HYPERLINK(\"x\")"
+
+    before = out.read_bytes()
+    (tmp_path / "batch.rejects.csv").unlink()
+    (tmp_path / "batch.rejects.csv").mkdir()
+    report["county_criminal_searches"][0]["records"][0]["charges"][0]["charge"] = "SHOPLIFTING"
+    write_report(tmp_path, "report.json", report)
+    result = run_import("--profile", "checkr", "--applications", EXAMPLE / "applications.csv", path, "-o", out)
+    assert_clean_exit(result, 2)
+    assert result.stderr == f"Error: {tmp_path / 'batch.rejects.csv'}: cannot write the file: Is a directory.\n"
+    assert out.read_bytes() == before
+
+
+def test_import_is_a_use_case_of_the_public_api():
+    import engine
+    import engine.usecases
+
+    assert engine.import_reports is engine.usecases.import_reports is import_reports
+    assert "import_reports" in engine.__all__ and "ImportReport" in engine.__all__

@@ -262,3 +262,20 @@ def test_golden_notices(store_url, tmp_path):
             markdown, html = notice_files(flow, "C-1002", kind, lang)
             check_golden(f"C-1002.{kind}.{lang}.md", markdown)
             check_golden(f"C-1002.{kind}.{lang}.html", html)
+
+
+def test_a_notice_whose_memo_cannot_be_refreshed_changes_no_file(flow, store_db):
+    """A memo that cannot be replaced (a folder of its name) stops the
+    notice before any file is written: neither the notice nor the memo's
+    other file changes, and nothing is recorded."""
+    flow.review("C-ESC")
+    memo = flow.out / "memos" / "C-ESC.md"
+    memo.unlink()
+    memo.mkdir()
+    before = {path: path.read_bytes() for path in flow.out.rglob("*") if path.is_file()}
+    result = flow.run("notice", "pre-adverse", flow.ids["C-ESC"], "--issued-on", NOTICE_DAY,
+                      "--user", "hr-logistics-officer", "-o", flow.folder / "notices", code=1)
+    assert result.stderr == f"Error: {memo}: cannot write the file: Is a directory.\n"
+    assert {path: path.read_bytes() for path in flow.out.rglob("*") if path.is_file()} == before
+    assert list(flow.folder.glob("notices/*")) == []
+    assert stored_notices(store_db) == {}

@@ -324,6 +324,22 @@ def test_review_records_the_assessment(flow, store_db):
     assert f"Conclusion: {SUMMARY}" in memo
 
 
+def test_a_memo_exported_into_a_folder_named_memos_is_never_refreshed(flow):
+    """Only the memos the batch wrote into its own output folder follow a
+    human step; an exported memo keeps its language, its text and its
+    owner-only mode, even in a folder named ``memos``."""
+    exported = flow.folder / "memos" / "C-ESC.html"
+    exported.parent.mkdir()
+    flow.run("memo", "export", flow.ids["C-ESC"], "--user", "legal-counsel", "--purpose", "arbitration file",
+             "--lang", "zh", "-o", exported)
+    before = exported.read_bytes()
+    assert exported.stat().st_mode & 0o777 == 0o600
+    flow.review("C-ESC")
+    assert "Reviewed by hr-logistics-officer on " in (flow.out / "memos" / "C-ESC.md").read_text(encoding="utf-8")
+    assert exported.read_bytes() == before
+    assert exported.stat().st_mode & 0o777 == 0o600
+
+
 def test_review_reads_an_assessment_in_json(flow, store_db):
     path = flow.answers(assessment("F-E1"), "answers.json")
     result = flow.run("review", flow.ids["C-ESC"], "--reviewer", "legal-counsel", "--answers", path)
@@ -337,6 +353,16 @@ REVIEW_REFUSALS = [
     # A near miss gets no "did you mean": it would tell a stranger who may see what.
     ("hr-logistic-officer", "user 'hr-logistic-officer' is not in the access policy {policy}; ask for a role there."),
 ]
+
+
+def test_a_stranger_learns_nothing_of_a_decision_id_from_review(flow, store_db):
+    """The permission is checked before the decision is looked up: a made-up
+    id gets the same refusal as a real one, and both are audited."""
+    for decision in (flow.ids["C-ESC"], "D-000000000000000000ff"):
+        flow.refused("review", decision, "--reviewer", "stranger", "--answers", flow.answers(assessment("F-E1")),
+                     message=f"user 'stranger' is not in the access policy {flow.policy}; ask for a role there.")
+        assert audit_rows(store_db)[-1] == ("stranger", "access denied", {"attempted": "review"})
+    assert store_db.count("reviews") == 0
 
 
 def test_review_needs_a_role_that_may_review_the_position(flow, store_db):

@@ -45,7 +45,9 @@ from engine.usecases import (
     open_store,
     record_response,
     review_decision,
+    OutputFile,
     show_memo,
+    write_files,
 )
 from engine.usecases.actor import os_user
 
@@ -289,3 +291,24 @@ def test_a_decision_whose_record_was_edited_is_never_rendered(setting, store_db)
     assert store_db.count("reviews") == store_db.count("final_decisions") == store_db.count("notices") == 0
     assert not (setting.folder / "notices").exists()
     assert (setting.out / "memos" / "C-ESC.md").read_text(encoding="utf-8") == memo_before
+
+
+# --- writing the files of an action ----------------------------------------------------------------
+
+def test_files_are_written_all_or_none(tmp_path):
+    """A target in a missing folder stops the write before the first file
+    is touched; an existing file that is replaced keeps its mode."""
+    kept = tmp_path / "kept.md"
+    kept.write_text("before", encoding="utf-8")
+    kept.chmod(0o600)
+    missing = tmp_path / "missing" / "new.html"
+    with pytest.raises(OutputError) as refused:
+        write_files([OutputFile(kept, "after"), OutputFile(missing, "new")])
+    assert str(refused.value) == f"{missing}: cannot write the file: No such file or directory."
+    assert kept.read_text(encoding="utf-8") == "before"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.md"]
+
+    write_files([OutputFile(kept, "after")])
+    assert kept.read_text(encoding="utf-8") == "after"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.md"]

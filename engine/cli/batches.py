@@ -19,6 +19,7 @@ from engine.cli.options import (
     rules_option,
     store_options,
     tables_option,
+    user_option,
 )
 from engine.usecases.choices import MEMOS, NO_RULE, PART_ROWS
 from engine.vocabulary import Recommendation
@@ -76,7 +77,7 @@ from engine.vocabulary import Recommendation
     help="Rows per part: a large batch is evaluated in parts of about this many rows, so "
     "memory does not grow with the batch. The output does not depend on it.",
 )
-@click.option("--user", help="Who runs the batch, for the audit trail.  [default: the OS user]")
+@user_option("Who runs the batch, for the audit trail.  [default: the OS user]")
 @store_options
 @policy_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from engine import usecases
-from engine.cli.options import open_store, parse_date, policy_option, reports_errors, store_options
+from engine.cli.options import open_store, parse_date, policy_option, policy_session, reports_errors, store_options, user_option
 from engine.usecases.choices import FACTORS, NOTICE_LANGUAGES, OUTCOMES
 from engine.vocabulary import NoticeKind, WaitingFor
 
@@ -43,10 +43,9 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
 
         adjudicate review D-93a0bf5f54b6b30f59d6 --reviewer hr-logistics-officer --answers assessment.yaml
     """
-    store = open_store(db, key_file)
-    rules = usecases.access_policy(policy, required=True)
+    store, rules, actor = policy_session(db, key_file, policy, reviewer)
     usecases.review_decision(
-        usecases.identify(reviewer, rules), store, rules, decision_id,
+        actor, store, rules, decision_id,
         usecases.answers_from_file(answers) if answers else _prompt_assessment,
     )
     click.echo(f"Recorded the assessment of {decision_id} by {reviewer}.")
@@ -57,7 +56,7 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
 @click.option("--file", "response_file", type=click.Path(path_type=Path), required=True,
               help="The candidate's response (text), as received.")
 @click.option("--received-on", callback=parse_date, metavar="YYYY-MM-DD", help="When it arrived.  [default: today]")
-@click.option("--user", help="Who records it; needs a role that may review the position.  [default: the OS user]")
+@user_option("Who records it; needs a role that may review the position.  [default: the OS user]")
 @store_options
 @policy_option
 @reports_errors(exit_code=1)
@@ -69,9 +68,8 @@ def respond_command(decision_id, response_file, received_on, user, db, key_file,
         adjudicate respond D-93a0bf5f54b6b30f59d6 --file response.txt
     """
     content = usecases.read_response(response_file)
-    store = open_store(db, key_file)
-    rules = usecases.access_policy(policy, required=True)
-    usecases.record_response(usecases.identify(user, rules), store, rules, decision_id, content, received_on)
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    usecases.record_response(actor, store, rules, decision_id, content, received_on)
     click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")
 
 
@@ -94,9 +92,8 @@ def decide_command(decision_id, approver, outcome, reason, today, db, key_file, 
 
         adjudicate decide D-93a0bf5f54b6b30f59d6 --approver legal-counsel --outcome hold --reason "Awaiting the court's final judgment."
     """
-    store = open_store(db, key_file)
-    rules = usecases.access_policy(policy, required=True)
-    made = usecases.make_decision(usecases.identify(approver, rules), store, rules, decision_id,
+    store, rules, actor = policy_session(db, key_file, policy, approver)
+    made = usecases.make_decision(actor, store, rules, decision_id,
                                   outcome=outcome, reason=reason, today=today)
     click.echo(f"Recorded: {outcome} for {decision_id} by {approver}"
                + (" (an override of the recommendation)." if made.override else "."))
@@ -114,7 +111,7 @@ def notice_options(function):
         click.option("--lang", type=click.Choice(NOTICE_LANGUAGES), default="en", show_default=True, help="Language of the notice."),
         click.option("--jurisdiction", help="Where the candidate applies, for the response period (e.g. US-CA).  [default: the policy's default]"),
         click.option("--issued-on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
-        click.option("--user", help="Who issues it.  [default: the OS user]"),
+        user_option("Who issues it.  [default: the OS user]"),
         click.option("-o", "--output", type=click.Path(path_type=Path), default=usecases.DEFAULT_NOTICES_FOLDER, show_default=True, help="Folder for the notice files."),
         store_options,
         policy_option,
@@ -125,10 +122,9 @@ def notice_options(function):
 
 
 def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
-    store = open_store(db, key_file)
-    rules = usecases.access_policy(policy, required=True)
+    store, rules, actor = policy_session(db, key_file, policy, user)
     issued = usecases.issue_notice(
-        usecases.identify(user, rules), store, rules, decision_id, kind=kind, lang=lang,
+        actor, store, rules, decision_id, kind=kind, lang=lang,
         jurisdiction=jurisdiction, issued_on=issued_on, output=output,
     )
     click.echo(f"Wrote {issued.stem}.md and .html"

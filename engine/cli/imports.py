@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.options import count, parse_optional_date, reports_errors, rules_option
+from engine.cli.options import count, parse_optional_date, reports_errors, rules_option, user_option
 from engine.usecases import identify
 from engine.usecases.imports import DEFAULT_PROFILES, import_reports
 
@@ -51,7 +51,7 @@ from engine.usecases.imports import DEFAULT_PROFILES, import_reports
     "and fills report_obtained_on.  [default: the report's own date]",
 )
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the reports and applications.")
-@click.option("--user", help="Who imports.  [default: the OS user]")
+@user_option("Who imports.  [default: the OS user]")
 @reports_errors(exit_code=2)
 def import_command(reports, profile, applications, out, profiles, rules, obtained_on, encoding, user):
     """Turn screening vendors' report JSON into a findings batch.

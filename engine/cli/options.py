@@ -11,6 +11,7 @@ import click
 from engine import usecases
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.errors import AdjudicateError
+from engine.usecases.setting import Policy, Store
 
 DEFAULT_RULES = Path("rules")
 DEFAULT_TABLES = Path("position_risk_tables")
@@ -78,9 +79,42 @@ def policy_option(function):
     )(function)
 
 
+def user_option(help: str, *, required: bool = False):
+    """--user: who acts, for the audit trail and the access policy.
+
+    Args:
+        help: the option's help, in the words of the command (who verifies,
+            who issues, ...), with its default when it is not required.
+        required: the command refuses to run without it.
+    """
+    return click.option("--user", required=required, help=help)
+
+
 def open_store(db, key_file, *, create: bool = False):
     """Only evaluate creates a store; every other command needs one that exists."""
     return usecases.open_store(db, key_file, announce=lambda message: click.echo(message, err=True), create=create)
+
+
+def policy_session(db, key_file, policy, user: str | None) -> tuple[Store, Policy, usecases.Actor]:
+    """Open the existing store, read the access policy (it must exist) and
+    identify ``user`` against it: the start of every command whose action
+    the policy allows or refuses.
+
+    Args:
+        db: the store URL, or None for the default.
+        key_file: the store's key file, or None for the default.
+        policy: the policy file, or None for the default.
+        user: who acts; None for the OS user.
+
+    Returns:
+        The store, the policy and the actor.
+
+    Raises:
+        AdjudicateError: the store, its key or the policy cannot be read.
+    """
+    store = open_store(db, key_file)
+    rules = usecases.access_policy(policy, required=True)
+    return store, rules, usecases.identify(user, rules)
 
 
 def reports_errors(exit_code: int):

@@ -13,8 +13,10 @@ from engine.cli.options import (
     parse_date,
     parse_optional_date,
     policy_option,
+    policy_session,
     reports_errors,
     store_options,
+    user_option,
 )
 from engine.usecases.choices import FORMATS, MEMO_LANGUAGES
 
@@ -22,7 +24,7 @@ from engine.usecases.choices import FORMATS, MEMO_LANGUAGES
 @click.command("verify")
 @click.argument("decision_id", required=False)
 @click.option("--batch", "batch_id", help="Verify every decision of this batch.")
-@click.option("--user", help="Who verifies, for the audit trail.  [default: the OS user]")
+@user_option("Who verifies, for the audit trail.  [default: the OS user]")
 @store_options
 @reports_errors(exit_code=1)
 def verify_command(decision_id, batch_id, user, db, key_file):
@@ -109,7 +111,7 @@ def memo():
 def memo_access(function):
     """DECISION_ID, --user and --purpose: who reads which memo, and why."""
     function = click.option("--purpose", required=True, help="Why you need the report; recorded in the audit trail.")(function)
-    function = click.option("--user", required=True, help="Who views the report; checked against the access policy.")(function)
+    function = user_option("Who views the report; checked against the access policy.", required=True)(function)
     return click.argument("decision_id")(function)
 
 
@@ -119,11 +121,10 @@ def memo_language(function):
                         help="English or Simplified Chinese.")(function)
 
 
-def _memo_setting(purpose, db, key_file, policy):
+def _memo_setting(purpose, db, key_file, policy, user):
     if not purpose.strip():
         raise click.UsageError("--purpose must say why the report is needed.")
-    store = open_store(db, key_file)
-    return store, usecases.access_policy(policy, required=True)
+    return policy_session(db, key_file, policy, user)
 
 
 @memo.command("show")
@@ -145,8 +146,8 @@ def memo_show(decision_id, user, purpose, fmt, lang, db, key_file, policy):
 
         adjudicate memo show D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration file 2026-114"
     """
-    store, rules = _memo_setting(purpose, db, key_file, policy)
-    shown = usecases.show_memo(usecases.identify(user, rules), store, rules, decision_id,
+    store, rules, actor = _memo_setting(purpose, db, key_file, policy, user)
+    shown = usecases.show_memo(actor, store, rules, decision_id,
                                purpose=purpose, fmt=fmt, lang=lang)
     click.echo(shown.text, nl=False)
 
@@ -167,15 +168,15 @@ def memo_export(decision_id, user, purpose, fmt, output, lang, db, key_file, pol
 
         adjudicate memo export D-93a0bf5f54b6b30f59d6 --user legal-counsel --purpose "arbitration" -o memo.html
     """
-    store, rules = _memo_setting(purpose, db, key_file, policy)
-    usecases.export_memo(usecases.identify(user, rules), store, rules, decision_id,
+    store, rules, actor = _memo_setting(purpose, db, key_file, policy, user)
+    usecases.export_memo(actor, store, rules, decision_id,
                          purpose=purpose, output=output, fmt=fmt, lang=lang)
     click.echo(f"Wrote {output}", err=True)
 
 
 @click.command("consistency")
 @click.option("--since", callback=parse_optional_date, metavar="YYYY-MM-DD", help="Only decisions evaluated on or after this day.")
-@click.option("--user", required=True, help="Who reads the report; groups of positions they may not view are left out.")
+@user_option("Who reads the report; groups of positions they may not view are left out.", required=True)
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write the groups as CSV.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Also write the report as an HTML page.")
 @store_options
@@ -193,9 +194,8 @@ def consistency_command(since, user, csv_path, html_path, db, key_file, policy):
 
         adjudicate consistency --user legal-counsel --since 2026-01-01 --html consistency.html
     """
-    store = open_store(db, key_file)
-    rules = usecases.access_policy(policy, required=True)
-    report = usecases.consistency_report(usecases.identify(user, rules), store, rules, since=since,
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    report = usecases.consistency_report(actor, store, rules, since=since,
                                          csv_path=csv_path, html_path=html_path)
     for g in report.groups:
         recommendations = ", ".join(f"{r} {n}" for r, n in g.recommendations.items())
@@ -212,7 +212,7 @@ def consistency_command(since, user, csv_path, html_path, db, key_file, policy):
 @click.option("--as-of", "as_of", callback=parse_date, metavar="YYYY-MM-DD",
               help="Destroy data whose retention ended before this day.  [default: today]")
 @click.option("--dry-run", is_flag=True, help="List what would be destroyed, and destroy nothing.")
-@click.option("--user", help="Who purges, for the audit trail.  [default: the OS user]")
+@user_option("Who purges, for the audit trail.  [default: the OS user]")
 @store_options
 @reports_errors(exit_code=1)
 def purge_command(as_of, dry_run, user, db, key_file):

@@ -4,9 +4,9 @@ judged, written up and recorded.
 1. **Split** (``partitions``): both input files are read once, as they
    stream, and every row goes to the part of its candidate.
 2. **Evaluate**: each part is validated and evaluated on its own
-   (``decisions.evaluate``: consent first, then durable-rules, then the
-   recommendation) by a pool of worker processes: processes, never
-   threads, since durable-rules is not thread safe. A worker writes its
+   (``evaluation.judging.evaluate``: consent first, then durable-rules,
+   then the recommendation) by a pool of worker processes: processes,
+   never threads, since durable-rules is not thread safe. A worker writes its
    memos into the staging folder and its rows into part files.
 3. **Write**: the parts' rows are merged, in candidate order, into
    decisions.csv, findings.csv and rejected.csv.

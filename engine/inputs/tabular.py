@@ -36,6 +36,11 @@ from engine.errors import InputFileError, all_of, allowed, did_you_mean
 LINE = "_line"
 # Half of a UTF-16 pair, which JSON can escape but no text file can hold.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# For the depth check of JSON text: a string, any run of other characters
+# than brackets, and a pair of brackets with nothing left between them.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"[\[{][\]}]")
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
@@ -553,20 +558,19 @@ def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
         raise _decode_error(path, encoding) from None
     except LookupError:
         raise InputFileError(f"unknown encoding '{encoding}'.", file=str(path)) from None
-    try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except RecursionError:
-        # The parser recurses once per level; Python's limit stops it long
-        # after JSON_DEPTH_LIMIT, which the scan below then finds.
-        line = _line_too_deep(text, JSON_DEPTH_LIMIT)
+    # Checked on the text before parsing: the parser recurses once per
+    # level and would otherwise read far deeper than the documented limit.
+    line = _line_too_deep(text, JSON_DEPTH_LIMIT) if _may_nest_too_deep(text, JSON_DEPTH_LIMIT) else None
+    if line is not None:
         raise InputFileError(
-            f"the file nests arrays or objects more than {JSON_DEPTH_LIMIT} levels deep"
-            + (f" from line {line} on" if line else "")
-            + f"; adjudicate reads at most {JSON_DEPTH_LIMIT}. A {what} is an array of flat objects, "
+            f"the file nests arrays or objects more than {JSON_DEPTH_LIMIT} levels deep from line {line} on"
+            f"; adjudicate reads at most {JSON_DEPTH_LIMIT}. A {what} is an array of flat objects, "
             "one object per row, such as [{\"finding_id\": \"F-1\", ...}].",
             file=str(path),
             line=line,
-        ) from None
+        )
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except _RepeatedKey as exc:
         raise InputFileError(
             f"a record names the field '{exc.args[0]}' twice; keep one.", file=str(path), column=exc.args[0]
@@ -621,6 +625,20 @@ def _read_json(path: Path, what: str, encoding: str) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
     frame[LINE] = pd.RangeIndex(len(frame)) + 1
     return frame
+
+
+def _may_nest_too_deep(text: str, limit: int) -> bool:
+    """Whether the JSON ``text`` may nest more than ``limit`` levels: false
+    for certain when, with strings and everything but brackets removed,
+    ``limit`` rounds of removing innermost pairs leave nothing. Quick on a
+    batch of flat objects (two rounds), where the exact scan
+    (``_line_too_deep``) would visit every character in Python."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = _INNERMOST_PAIR.sub("", brackets)
+    return bool(brackets)
 
 
 def _line_too_deep(text: str, limit: int) -> int | None:

@@ -4,7 +4,7 @@ audit trail narrowed to a candidate or a day.
 
 The store remembers every file it wrote with personal data (``written_files``),
 so that purge can remove it; the memo refresh after a human step reads the
-same list to find the batch's memo files of a decision.
+same list to find the memo files the batch wrote for a decision.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ MEMOS_FOLDER = "memos"
 
 def memo_files(connection: sa.Connection, decision_id: str) -> tuple[Path, ...]:
     """The memo files (``memos/*.md``, ``memos/*.html`` of a batch output
-    folder) written for a decision that still exist on disk.
+    folder) written for a decision by its batch that still exist on disk.
+
+    The batch's output folder is that of the batch's own files (its rows
+    without a decision), so a memo exported by hand into another folder,
+    even one named ``memos``, is never one of them.
 
     Args:
         connection: an open connection to the store.
@@ -33,14 +37,16 @@ def memo_files(connection: sa.Connection, decision_id: str) -> tuple[Path, ...]:
         batch wrote no memo for the decision (``--memos none``) or the files
         were removed since.
     """
-    paths = connection.execute(
-        sa.select(written_files.c.path)
+    own = written_files.alias("own")
+    rows = connection.execute(
+        sa.select(written_files.c.path, own.c.path.label("own_path"))
+        .join(own, sa.and_(own.c.batch_id == written_files.c.batch_id, own.c.decision_id.is_(None)))
         .where(written_files.c.decision_id == decision_id)
         .order_by(written_files.c.path)
-    ).scalars().all()
-    return tuple(
-        path for path in map(Path, paths) if path.parent.name == MEMOS_FOLDER and path.exists()
-    )
+    ).all()
+    memo_folders = {Path(row.own_path).parent / MEMOS_FOLDER for row in rows}
+    paths = dict.fromkeys(Path(row.path) for row in rows)
+    return tuple(path for path in paths if path.parent in memo_folders and path.exists())
 
 
 def audit_entries(

@@ -28,6 +28,7 @@ from engine.usecases.human import (
     record_response,
     review_decision,
 )
+from engine.usecases.imports import ImportReport, import_reports
 from engine.usecases.memos import Memo, PurposeMissing, export_memo, show_memo
 from engine.usecases.outputs import OutputFile, write_files
 from engine.usecases.record import (
@@ -62,6 +63,7 @@ __all__ = [
     "ConsistencyReport",
     "DecisionMade",
     "Identification",
+    "ImportReport",
     "Memo",
     "NoRuleTests",
     "NoticeIssued",
@@ -87,6 +89,7 @@ __all__ = [
     "explain_rulebook",
     "export_memo",
     "identify",
+    "import_reports",
     "issue_notice",
     "make_decision",
     "no_progress",

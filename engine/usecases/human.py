@@ -35,8 +35,6 @@ from engine.vocabulary import NoticeKind, Outcome, Permission
 from engine.workflow import notices, signoff
 from engine.workflow.signoff import SignoffError, State, authorise
 
-# Notices and responses speak for the employer: the same role as an
-# assessment (Permission.REVIEW).
 DEFAULT_NOTICES_FOLDER = Path("reports_out/notices")
 
 # Answers to an assessment: given the findings that weigh on the
@@ -128,15 +126,16 @@ def review_decision(actor: Actor, store: Store, policy: Policy, decision_id: str
         ``StepRecorded``.
 
     Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded);
+            checked first, so that a stranger learns nothing of the decision.
         StoreError: no such decision, or purged.
         ReplayDiffers: the decision does not replay as stored.
-        AccessDenied: the policy does not allow it (the refusal is recorded).
         SignoffError: the assessment is incomplete, or the decision is final.
         OutputError: a memo file cannot be written; nothing is recorded.
     """
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
     with store.reading() as connection:
         stored = verified_decision(store, connection, decision_id, refusal=NOTHING_RECORDED)
-    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
     considered = tuple(f for f in stored.decision.findings if f.considered)
     assessment = answers(considered)
     written: list[str] = []

@@ -8,15 +8,13 @@ is an input like one HR typed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.documents.reports import csv_text
 from engine.errors import allowed, did_you_mean
 from engine.inputs.tabular import read_table
 from engine.inputs.vendor import (
@@ -33,6 +31,7 @@ from engine.inputs.vendor import (
 )
 from engine.rulebook.model import load_rulebook
 from engine.usecases.actor import Actor
+from engine.usecases.outputs import OutputFile, write_files
 
 __all__ = ["DEFAULT_PROFILES", "ImportReport", "import_reports", "rejects_path", "resolve_profile"]
 
@@ -147,7 +146,9 @@ def import_reports(
         ProfileError, InvalidConfiguration: the profile cannot be used.
         RulebookError: the rulebook cannot be loaded.
         InputFileError: the applications file cannot be used.
-        ReportError: the output cannot be written, or would overwrite an input.
+        ReportError: the output is a folder, its folder does not exist,
+            or it would overwrite an input.
+        OutputError: a file cannot be written; neither file is changed.
     """
     loaded = load_profile(resolve_profile(profile, profiles))
     if rules is not None:
@@ -170,8 +171,13 @@ def import_reports(
     findings, rejects = _merge(readings)
     for reading in readings:
         notices.extend(reading.notices)
-    _write(out, BATCH_COLUMNS, [finding.row() for finding in findings])
-    _write(rejects_file, REJECT_COLUMNS, [reject.row() for reject in rejects])
+    _check_output(out)
+    # Both files or neither, each cell neutralised like every output CSV
+    # (a text a spreadsheet would run as a formula gets an apostrophe).
+    write_files([
+        OutputFile(out, csv_text(BATCH_COLUMNS, (finding.row() for finding in findings))),
+        OutputFile(rejects_file, csv_text(REJECT_COLUMNS, (reject.row() for reject in rejects))),
+    ])
     return ImportReport(
         reports=sum(reading.read for reading in readings), files=len(files), findings=len(findings),
         rejected=len(rejects), batch=out, rejects=rejects_file, notices=tuple(notices),
@@ -230,30 +236,11 @@ def _merge(readings: Sequence[ReportReading]) -> tuple[list[ImportedFinding], li
     return findings, rejects
 
 
-def _write(path: Path, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Write a CSV file whole or not at all (UTF-8, "\\n" line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    # With "\n" as the line end, csv leaves a bare carriage return unquoted,
-    # and a reader would split the record there.
-    quoting_all = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(columns)
-    for row in rows:
-        (quoting_all if any("\r" in value for value in row) else writer).writerow(row)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ReportError("this is a folder; -o names the batch file to write, e.g. batch.csv.", file=str(path))
+def _check_output(out: Path) -> None:
+    """Raise ReportError unless the batch file ``out`` can be written: it
+    names a file (not a folder) in a folder that exists."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise ReportError("this is a folder; -o names the batch file to write, e.g. batch.csv.", file=str(out))
     if not folder.is_dir():
-        raise ReportError(f"the folder {folder} does not exist; create it first.", file=str(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-                file.write(buffer.getvalue())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise ReportError(f"cannot write the file: {error.strerror}.", file=str(path)) from None
-
+        raise ReportError(f"the folder {folder} does not exist; create it first.", file=str(out))

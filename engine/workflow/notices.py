@@ -3,8 +3,7 @@ decision) and the adverse notice (after a withdraw) may be issued, and their
 record in the store.
 
 The notices as documents (their context, wording and templates) are
-``engine.documents.notices``; ``render_notice`` is re-exported here for the
-callers that import it from this module.
+``engine.documents.notices``.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ from engine.errors import allowed
 from engine.workflow.signoff import SignoffError, final_of, state
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind, Outcome
-# render_notice is imported for the callers that still import it from here.
-from engine.documents.notices import KINDS, LANGUAGES, NoticeContext, relied_on, render_notice  # noqa: F401
+from engine.documents.notices import KINDS, LANGUAGES, NoticeContext, notice_context, relied_on
 
 
 def issue(
@@ -91,10 +89,8 @@ def issue(
         audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
                      decision_id=decision.decision_id,
                      detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None})
-        labels = {name: c.label for name, c in result.rulebook.categories.items()}
-        context = NoticeContext(
-            kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision),
-            category_labels=labels, issued_on=issued_on, deadline=deadline,
+        context = notice_context(
+            result, decision, kind=kind, lang=lang, issued_on=issued_on, deadline=deadline,
             business_days=business_days if deadline else None, reasons=reasons,
         )
         if before_commit is not None:
