@@ -39,7 +39,10 @@ RULEBOOK_FILE = "rulebook.yaml"
 NO_RULE = "NO-RULE"
 CONSENT_SCOPE = "CONSENT-SCOPE"
 CONSENT_MISSING = "CONSENT-MISSING"
-RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING})
+# A record the screening source produced before the candidate signed the
+# consent: obtained without authorisation, it may not be used.
+CONSENT_TIMING = "CONSENT-TIMING"
+RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING, CONSENT_TIMING})
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
