@@ -754,7 +754,8 @@ def _broken_rulebooks():
     text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      dispositon: sealed\n")
     yield "unknown field", text, (
         f"{F}:{_line(text, '      dispositon: sealed')}: rule EXCL-SEALED: unknown field 'dispositon' in 'when'; "
-        "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level' or 'lookback'. "
+        "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level', 'lookback', 'party_role', 'juvenile', "
+        "'relief' or 'conduct_established'. "
         "Did you mean 'disposition'?"
     )
     text = _edit_rule("PEND-CAP", "    handling: review\n", "    handling: reject\n")

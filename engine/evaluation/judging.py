@@ -20,8 +20,10 @@ from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engin
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
 from engine.errors import RulebookError
-from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rule, Rulebook, load_rulebook
-from engine.vocabulary import Handling, Lookback, Recommendation
+from engine.rulebook.model import (
+    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, FACT_FIELDS, NO_RULE, Rule, Rulebook, load_rulebook,
+)
+from engine.vocabulary import Handling, Lookback, PartyRole, Recommendation, Relief, YesNo
 
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
 from engine.rulebook.lookback import age_in_years, lookback_of
@@ -121,7 +123,7 @@ def evaluate(
             continue
         for finding in findings:
             if finding.category in consent.scope and not obtained_before(finding, consent.signed_on):
-                signatures[finding.finding_id] = _signature(finding, tables, ages)
+                signatures[finding.finding_id] = _signature(finding, tables, ages, rulebook.lookback_from)
     # A disputed record is judged as it stands (excluded) and as it would
     # stand if confirmed, by the same rules: the second says whether the
     # decision must wait for the reinvestigation.
@@ -249,10 +251,10 @@ def obtained_before(finding: Finding, signed_on: dt.date) -> bool:
     return True
 
 
-def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signature:
+def _signature(finding: Finding, tables: PositionTables, ages: _Ages, lookback_from: str = "latest") -> Signature:
     entry = tables.entry(finding.position_id, finding.category)
-    since = finding.lookback_from()[0] if finding.facts else finding.occurred_on
-    return Signature(
+    since = finding.lookback_from()[0] if finding.facts and lookback_from == "latest" else finding.occurred_on
+    signature = Signature(
         category=finding.category,
         severity=finding.severity,
         disposition=finding.disposition,
@@ -260,6 +262,19 @@ def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signatu
         risk_level=tables.positions[finding.position_id].risk_level,
         lookback=ages.lookback(since, entry.lookback_years),
     )
+    if not finding.facts:
+        return signature
+    return signature._replace(**{
+        name: _FACT_WORDS[name][finding.fact(name)] for name in FACT_FIELDS if finding.fact(name)
+    })
+
+
+_FACT_WORDS = {
+    "party_role": {role.value: role for role in PartyRole},
+    "juvenile": {word.value: word for word in YesNo},
+    "relief": {kind.value: kind for kind in Relief},
+    "conduct_established": {word.value: word for word in YesNo},
+}
 
 
 def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> JudgedFinding:
