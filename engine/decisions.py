@@ -15,7 +15,7 @@ from typing import NamedTuple
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow
 from engine.rulebook.compiled import Judgement
-from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook
+from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rule, Rulebook
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry
 from engine.vocabulary import Handling, Lookback, Recommendation
 
@@ -62,6 +62,8 @@ class JudgedFinding(NamedTuple):
         """Why the finding was handled so, in words (for set-aside findings)."""
         if self.rule_id == CONSENT_SCOPE:
             return "Outside the scope of the candidate's consent"
+        if self.rule_id == CONSENT_TIMING:
+            return "Obtained before the candidate signed the consent"
         if self.rule_id == CONSENT_MISSING:
             return "No valid consent from the candidate"
         if self.rule is None:

@@ -88,6 +88,32 @@ class Disposition(Vocabulary):
     DEFERRED = "deferred"
 
 
+class PartyRole(Vocabulary):
+    """The candidate's side in a civil matter; ``none`` when the batch does not say."""
+
+    NONE = "none"
+    PLAINTIFF = "plaintiff"
+    DEFENDANT = "defendant"
+    OTHER = "other"
+
+
+class YesNo(Vocabulary):
+    """A fact that holds or not (a juvenile record; conduct the employer's
+    own inquiry established); ``no`` when the batch does not say."""
+
+    NO = "no"
+    YES = "yes"
+
+
+class Relief(Vocabulary):
+    """A relief from the record's consequences; ``none`` when the batch names none."""
+
+    NONE = "none"
+    CERTIFICATE_OF_RELIEF = "certificate_of_relief"
+    CERTIFICATE_OF_REHABILITATION = "certificate_of_rehabilitation"
+    PARDON = "pardon"
+
+
 class Lookback(Vocabulary):
     """Whether a finding falls inside the lookback period of its table row."""
 

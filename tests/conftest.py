@@ -39,6 +39,11 @@ EXAMPLE_CONSENTS = EXAMPLES / "consents.csv"
 AS_OF = dt.date(2026, 11, 1)
 AS_OF_TEXT = AS_OF.isoformat()
 
+# The optional columns of the facts the law needs (engine.inputs.findings).
+FACT_COLUMNS = (
+    "disposition_date", "sentence_completed_on", "report_obtained_on", "case_number",
+    "party_role", "juvenile", "relief", "relief_on", "conduct_established",
+)
 BATCH_COLUMNS = (
     "candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on",
     "disposition", "source", "jurisdiction", "description",
@@ -79,7 +84,7 @@ def finding(candidate_id, position_id, finding_id, category, severity, occurred_
         "severity": severity,
         "occurred_on": occurred_on,
     }
-    unknown = set(extra) - set(BATCH_COLUMNS)
+    unknown = set(extra) - set(BATCH_COLUMNS) - set(FACT_COLUMNS)
     assert not unknown, f"not a batch column: {unknown}"
     row.update(extra)
     return row

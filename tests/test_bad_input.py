@@ -23,6 +23,7 @@ import pytest
 
 from conftest import (
     BATCH_COLUMNS,
+    FACT_COLUMNS,
     CATEGORIES,
     EXAMPLE_BATCH,
     EXAMPLE_CONSENTS,
@@ -262,13 +263,15 @@ FILE_CASES = [
         "batch.csv: column 'occurred_on': the findings batch lacks the required column 'occurred_on'. "
         "Its header has 'candidate_id', 'position_id', 'finding_id', 'category' and 'severity'; a findings "
         "batch needs 'candidate_id', 'position_id', 'finding_id', 'category', 'severity' and 'occurred_on' "
-        "and may have 'disposition', 'source', 'jurisdiction' or 'description'.",
+        "and may have 'disposition', 'source', 'jurisdiction', 'description', 'disposition_date', "
+        "'sentence_completed_on', 'report_obtained_on', 'case_number', 'party_role', 'juvenile', 'relief', "
+        "'relief_on' or 'conduct_established'.",
         id="missing required column",
     ),
     pytest.param(
         "batch.csv", f"{HEADER},descripton\n{GOOD_ROW},x\n".encode(),
         f"batch.csv: column 'descripton': unknown column 'descripton' in the findings batch; allowed columns: "
-        f"{one_of(BATCH_COLUMNS)}. Did you mean 'description'? Remove columns that adjudicate does not use.",
+        f"{one_of(BATCH_COLUMNS + FACT_COLUMNS)}. Did you mean 'description'? Remove columns that adjudicate does not use.",
         id="unknown column",
     ),
     pytest.param(
@@ -771,7 +774,8 @@ def _broken_rulebooks():
     text = _edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      dispositon: sealed\n")
     yield "unknown field", text, (
         f"{F}:{_line(text, '      dispositon: sealed')}: rule EXCL-SEALED: unknown field 'dispositon' in 'when'; "
-        "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level' or 'lookback'. "
+        "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level', 'lookback', 'party_role', 'juvenile', "
+        "'relief' or 'conduct_established'. "
         "Did you mean 'disposition'?"
     )
     text = _edit_rule("PEND-CAP", "    handling: review\n", "    handling: reject\n")

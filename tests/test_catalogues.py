@@ -21,7 +21,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "engine" / "documents" / "t
 # The keys that the Python code reads (engine/documents/memos.py), not a template.
 USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
     "memo.human_decision", "memo.rejected_row", "memo.no_finding_id", "memo.outside_lookback", "memo.decided_by_rule",
-    "memo.read_as",
+    "memo.read_as", "memo.consent_timing",
 }
 
 

@@ -106,14 +106,24 @@ def test_identical_duplicate_rows_are_folded_into_one_with_a_warning(tmp_path):
     assert [row for row in read_csv(out / "rejected.csv") if row["finding_id"] == "F-0802"] == []
 
 
-@pytest.mark.xfail(reason="the case_number column and folding one case reported by two sources (T-0801) "
-                          "come with a later task", strict=True)
 def test_one_case_reported_by_two_sources_is_listed_once(tmp_path):
     out = tmp_path / "out"
     result = evaluate_case("duplicates", out)
     assert_clean_exit(result)
-    assert recommendations(out)["T-0801"] == "escalate"
-    assert len([row for row in read_csv(out / "findings.csv") if row["candidate_id"] == "T-0801"]) == 1
+    batch = CASES / "duplicates" / "batch.csv"
+    assert (
+        f"Warning: {batch}: findings 'CTY-55121', 'NCD-88412' (lines 2 and 3) are one case, 'CR2023-0417' "
+        "(offense_driving), reported 2 times; it was read as one finding, 'CTY-55121'.\n"
+    ) in result.stderr
+    assert recommendations(out) == {"T-0801": "escalate", "T-0802": "proceed"}
+    rows = [row for row in read_csv(out / "findings.csv") if row["candidate_id"] == "T-0801"]
+    assert [(row["finding_id"], row["handling"]) for row in rows] == [("CTY-55121", "escalate")]
+    memo = (out / "memos" / "T-0801.md").read_text(encoding="utf-8")
+    assert memo.count("### ") == 1
+    assert "- Finding: CTY-55121, NCD-88412\n" in memo
+    assert "- Reported 2 times: Maricopa County Superior Court; National criminal database\n" in memo
+    html = (out / "memos" / "T-0801.html").read_text(encoding="utf-8")
+    assert "<li>Reported 2 times: Maricopa County Superior Court; National criminal database</li>" in html
 
 
 # --- court-words: dispositions as courts and vendors write them -----------------------

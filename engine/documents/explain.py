@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.rulebook.analysis import FIELD_LABELS, MatrixRow, analyse, describe_values, domains, matrix
+from engine.rulebook.analysis import FIELD_LABELS, MatrixRow, analyse, describe_values, full_domains, matrix
 from engine.rulebook.model import Rule, Rulebook
 from engine.documents.templating import template
 from engine.vocabulary import Severity
@@ -83,7 +83,7 @@ def conditions_in_words(rule: Rule, rulebook: Rulebook) -> tuple[str, ...]:
         tuple[str, ...]: one phrase per condition, such as "severity is serious
         or severe"; ("any finding",) for a rule without conditions.
     """
-    all_domains = domains(rulebook)
+    all_domains = full_domains(rulebook)
     words = []
     for name, values in rule.when.items():
         domain = tuple(str(value) for value in all_domains[name])

@@ -25,6 +25,7 @@ from engine.decisions import BatchResult, Decision, JudgedFinding
 from engine.documents.templating import template
 from engine.documents.wording import LANGUAGES, catalogue
 from engine.vocabulary import Handling, Lookback, Relevance
+from engine.rulebook.model import CONSENT_TIMING
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ class MemoContext:
     lang: str
     read_as_text: str = "{reported} (read as: {value})"
 
+    def sources(self, finding) -> str:
+        """The sources of every report of a case, sorted, as one text
+        ("Maricopa County Superior Court; National criminal database")."""
+        return "; ".join(sorted(report.source for report in finding.reports if report.source))
+
     def as_read(self, finding, column: str) -> str:
         """A finding's value of ``column`` as the memo shows it: the value,
         or the word as reported with the value it was read as.
@@ -169,8 +175,15 @@ def memo_context(
     """
     wording = catalogue(lang)
     considered = tuple(f for f in decision.findings if f.considered)
+    def rationale(f: JudgedFinding) -> str:
+        if f.rule is not None:
+            return f.rule.rationale
+        if f.rule_id == CONSENT_TIMING and decision.consent is not None:
+            return wording.text("memo.consent_timing").format(signed=decision.consent.signed_on.isoformat())
+        return ""
+
     aside = Counter(
-        (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
+        (f.handling.value, f.rule_id, f.ground, rationale(f))
         for f in decision.findings
         if not f.considered
     )
@@ -181,7 +194,7 @@ def memo_context(
     for f in decision.findings:
         word = f.finding.reported_word("disposition")
         if not f.considered and word:
-            key = (f.handling.value, f.rule_id, f.ground, f.rule.rationale if f.rule else "")
+            key = (f.handling.value, f.rule_id, f.ground, rationale(f))
             reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
     set_aside = tuple(
         SetAside(handling, rule_id, ground, rationale, count,

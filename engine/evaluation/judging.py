@@ -20,8 +20,10 @@ from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engin
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
 from engine.errors import RulebookError
-from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, NO_RULE, Rule, Rulebook, load_rulebook
-from engine.vocabulary import Handling, Lookback, Recommendation
+from engine.rulebook.model import (
+    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, FACT_FIELDS, NO_RULE, Rule, Rulebook, load_rulebook,
+)
+from engine.vocabulary import Handling, Lookback, PartyRole, Recommendation, Relief, YesNo
 
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
 from engine.rulebook.lookback import age_in_years, lookback_of
@@ -120,8 +122,8 @@ def evaluate(
         if consent is None:
             continue
         for finding in findings:
-            if finding.category in consent.scope:
-                signatures[finding.finding_id] = _signature(finding, tables, ages)
+            if finding.category in consent.scope and not obtained_before(finding, consent.signed_on):
+                signatures[finding.finding_id] = _signature(finding, tables, ages, rulebook.lookback_from)
     # A disputed record is judged as it stands (excluded) and as it would
     # stand if confirmed, by the same rules: the second says whether the
     # decision must wait for the reinvestigation.
@@ -235,22 +237,55 @@ class _Ages:
         return self._lookbacks[key]
 
 
-def _signature(finding: Finding, tables: PositionTables, ages: _Ages) -> Signature:
+def obtained_before(finding: Finding, signed_on: dt.date) -> bool:
+    """Whether the record was obtained before the consent was signed, so
+    that it may not be used: every report of it names a
+    ``report_obtained_on`` before ``signed_on``. A report obtained on the
+    day of signing counts as after it; a report that does not say when it
+    was obtained is not held to have come before; a case reported several
+    times stands if any of its reports was obtained with the consent."""
+    for report in finding.reports:
+        obtained = report.fact_date("report_obtained_on")
+        if obtained is None or obtained >= signed_on:
+            return False
+    return True
+
+
+def _signature(finding: Finding, tables: PositionTables, ages: _Ages, lookback_from: str = "latest") -> Signature:
     entry = tables.entry(finding.position_id, finding.category)
-    return Signature(
+    since = finding.lookback_from()[0] if finding.facts and lookback_from == "latest" else finding.occurred_on
+    signature = Signature(
         category=finding.category,
         severity=finding.severity,
         disposition=finding.disposition,
         relevance=entry.relevance,
         risk_level=tables.positions[finding.position_id].risk_level,
-        lookback=ages.lookback(finding.occurred_on, entry.lookback_years),
+        lookback=ages.lookback(since, entry.lookback_years),
     )
+    if not finding.facts:
+        return signature
+    return signature._replace(**{
+        name: _FACT_WORDS[name][finding.fact(name)] for name in FACT_FIELDS if finding.fact(name)
+    })
+
+
+_FACT_WORDS = {
+    "party_role": {role.value: role for role in PartyRole},
+    "juvenile": {word.value: word for word in YesNo},
+    "relief": {kind.value: kind for kind in Relief},
+    "conduct_established": {word.value: word for word in YesNo},
+}
 
 
 def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> JudgedFinding:
     age = ages.years(finding.occurred_on)
     if finding.finding_id not in signatures:
-        rule_id = CONSENT_MISSING if consent is None else CONSENT_SCOPE
+        if consent is None:
+            rule_id = CONSENT_MISSING
+        elif finding.category not in consent.scope:
+            rule_id = CONSENT_SCOPE
+        else:
+            rule_id = CONSENT_TIMING
         return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
     signature = signatures[finding.finding_id]
     judgement: Judgement = judgements[signature]

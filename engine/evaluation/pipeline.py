@@ -572,7 +572,7 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         uncovered_count=len(uncovered),
         orphans=tuple(sorted(orphans)[:NAMED]),
         orphan_count=len(orphans),
-        notices=tuple(
+        notices=batch.cases + tuple(
             notice for decision in result.decisions if decision.consent is None
             and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
         ),

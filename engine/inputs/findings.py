@@ -38,7 +38,22 @@ from engine.inputs.terms import Terms, vocabulary_key
 from engine.vocabulary import Disposition, Severity
 
 REQUIRED_COLUMNS = ("candidate_id", "position_id", "finding_id", "category", "severity", "occurred_on")
-OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description")
+# The facts the law needs (docs/findings.md), all optional: a batch without
+# them is read, judged and identified exactly as before they existed.
+DATE_FACTS = ("disposition_date", "sentence_completed_on", "report_obtained_on", "relief_on")
+FACT_COLUMNS = (
+    "disposition_date", "sentence_completed_on", "report_obtained_on", "case_number",
+    "party_role", "juvenile", "relief", "relief_on", "conduct_established",
+)
+PARTY_ROLES = ("plaintiff", "defendant", "other")
+YES_NO = ("yes", "no")
+RELIEF_KINDS = ("certificate_of_relief", "certificate_of_rehabilitation", "pardon")
+# The closed words of the fact columns, read like the other vocabulary words
+# (case and width do not matter).
+FACT_WORDS = {
+    "party_role": PARTY_ROLES, "juvenile": YES_NO, "relief": RELIEF_KINDS, "conduct_established": YES_NO,
+}
+OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description") + FACT_COLUMNS
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 _ISO_DATE = ISO_DATE.pattern
@@ -61,6 +76,42 @@ class Finding(NamedTuple):
     # (column, word as reported) for each of category, severity and
     # disposition whose word differs from the value read, by column.
     reported: tuple[tuple[str, str], ...] = ()
+    # (column, value) for each fact column (FACT_COLUMNS) with a value, by
+    # column: dates in ISO form, words as read ("yes", "plaintiff").
+    facts: tuple[tuple[str, str], ...] = ()
+    # The other reports of the same case (same candidate, case number and
+    # category), folded into this one (``fold_cases``), by finding id.
+    also: tuple["Finding", ...] = ()
+
+    def fact(self, column: str) -> str:
+        """The value of a fact column (``FACT_COLUMNS``), or '' when not given."""
+        for name, value in self.facts:
+            if name == column:
+                return value
+        return ""
+
+    def fact_date(self, column: str) -> dt.date | None:
+        """The date of a date fact column (``DATE_FACTS``), or ``None``."""
+        value = self.fact(column)
+        return dt.date.fromisoformat(value) if value else None
+
+    def lookback_from(self) -> tuple[dt.date, str]:
+        """The date a lookback runs from, and the column that gave it: the
+        latest of ``occurred_on``, ``disposition_date`` and
+        ``sentence_completed_on``, since the EEOC weighs "the time elapsed
+        since the offense or completion of the sentence" (Enforcement
+        Guidance 915.002). On a tie the earlier column names it."""
+        best, column = self.occurred_on, "occurred_on"
+        for name in ("disposition_date", "sentence_completed_on"):
+            day = self.fact_date(name)
+            if day is not None and day > best:
+                best, column = day, name
+        return best, column
+
+    @property
+    def reports(self) -> tuple["Finding", ...]:
+        """Every report of the case: this finding and those folded into it."""
+        return (self, *self.also)
 
     def reported_word(self, column: str) -> str:
         """The word the batch gave for ``column`` when it differs from the
@@ -84,6 +135,8 @@ class Finding(NamedTuple):
             jurisdiction=data["jurisdiction"],
             description=data["description"],
             reported=tuple(sorted(data.get("reported", {}).items())),
+            facts=tuple(sorted(data.get("facts", {}).items())),
+            also=tuple(cls.from_canonical(other) for other in data.get("also", ())),
         )
 
     def canonical_json(self) -> str:
@@ -93,15 +146,21 @@ class Finding(NamedTuple):
         of every batch, and a test holds it equal to json.dumps. (A
         vocabulary word is a str; escaping it gives its value.) The words as
         reported are there only when some differ from the values read, so
-        that a batch in the product's own words keeps its decision ids."""
+        that a batch in the product's own words keeps its decision ids; so
+        are the facts and the folded reports of a case."""
+        also = ('"also":[' + ",".join(other.canonical_json() for other in self.also) + "],") if self.also else ""
+        facts = (
+            ',"facts":{' + ",".join(f"{canonical.string(n)}:{canonical.string(v)}" for n, v in self.facts) + "}"
+            if self.facts else ""
+        )
         reported = (
             ',"reported":{' + ",".join(f"{canonical.string(n)}:{canonical.string(w)}" for n, w in self.reported) + "}"
             if self.reported else ""
         )
         return (
-            f'{{"candidate_id":{canonical.string(self.candidate_id)},"category":{canonical.string(self.category)},'
-            f'"description":{canonical.string(self.description)},"disposition":{canonical.string(self.disposition)},'
-            f'"finding_id":{canonical.string(self.finding_id)},"jurisdiction":{canonical.string(self.jurisdiction)},'
+            f'{{{also}"candidate_id":{canonical.string(self.candidate_id)},"category":{canonical.string(self.category)},'
+            f'"description":{canonical.string(self.description)},"disposition":{canonical.string(self.disposition)}'
+            f'{facts},"finding_id":{canonical.string(self.finding_id)},"jurisdiction":{canonical.string(self.jurisdiction)},'
             f'"occurred_on":"{self.occurred_on.isoformat()}","position_id":{canonical.string(self.position_id)}'
             f'{reported},"severity":{canonical.string(self.severity)},"source":{canonical.string(self.source)}}}'
         )
@@ -122,6 +181,10 @@ class Finding(NamedTuple):
         }
         if self.reported:
             content["reported"] = dict(self.reported)
+        if self.facts:
+            content["facts"] = dict(self.facts)
+        if self.also:
+            content["also"] = [other.canonical() for other in self.also]
         return content
 
 
@@ -145,10 +208,12 @@ class FindingsBatch:
     sha256: str
     # How the file was read, and rows read once for several (identical rows).
     notices: tuple[Notice, ...] = ()
+    # The cases reported several times, each read as one finding.
+    cases: tuple[Notice, ...] = ()
 
     @property
     def rows(self) -> int:
-        return len(self.findings) + len(self.rejected)
+        return len(self.findings) + len(self.rejected) + sum(len(f.also) for f in self.findings)
 
 
 def load_findings(
@@ -177,7 +242,7 @@ def load_findings(
         sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
         terms=terms,
     )
-    return dataclasses.replace(batch, notices=table.notices + batch.notices)
+    return dataclasses.replace(batch, notices=table.notices + batch.notices + batch.cases)
 
 
 def validate_findings(
@@ -201,9 +266,15 @@ def validate_findings(
     frame, folded = _fold_identical_rows(table, duplicates)
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
+    # Only the fact columns the batch has are read: a batch without them
+    # costs nothing more than before they existed.
+    present = [column for column in FACT_COLUMNS if column in frame]
     for column in OPTIONAL_COLUMNS:
-        if column not in frame:
+        if column not in frame and column not in FACT_COLUMNS:
             frame[column] = ""
+    for column in present:
+        if column in FACT_WORDS:
+            frame[column] = as_vocabulary(frame[column], FACT_WORDS[column])
     frame["disposition"] = frame["disposition"].mask(frame["disposition"] == "", Disposition.CONFIRMED.value)
     closed = {"category": list(categories), "severity": Severity.words(), "disposition": Disposition.words()}
     as_reported = {}
@@ -244,6 +315,7 @@ def validate_findings(
         lambda rows: "'" + rows["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
         "a finding cannot lie in the future. Check the date or the --as-of option.",
     )
+    _check_facts(faults, frame, present, dates, as_of)
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
@@ -257,7 +329,7 @@ def validate_findings(
     )
     # A fixed column order, not the file's: a JSON batch's keys may come in
     # any order, and the reported column must not depend on it.
-    reasons = faults.first(COLUMNS)
+    reasons = faults.first(REQUIRED_COLUMNS + OPTIONAL_COLUMNS[:4] + tuple(present))
 
     # A candidate is evaluated for one position per batch; rows that name
     # several positions for one candidate cannot be attributed.
@@ -294,6 +366,7 @@ def validate_findings(
     severities = {severity.value: severity for severity in Severity}
     dispositions = {disposition.value: disposition for disposition in Disposition}
     day: dict[str, dt.date] = {}
+    facts = _facts(good, present)
     findings = tuple(
         Finding(
             finding_id,
@@ -307,6 +380,7 @@ def validate_findings(
             jurisdiction,
             description,
             reported.get(row, ()),
+            facts.get(row, ()),
         )
         for row, finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
         jurisdiction, description in zip(good.index, *(good[column].tolist() for column in (
@@ -314,12 +388,135 @@ def validate_findings(
             "disposition", "source", "jurisdiction", "description",
         )))
     )
+    findings, cases = fold_cases(findings, dict(zip(good["finding_id"], good[LINE].astype(int))))
     return FindingsBatch(
         path=Path(path),
         findings=findings,
         rejected=tuple(rejected),
         sha256=sha256,
         notices=tuple(folded_notice(path, finding_id, lines) for finding_id, lines in sorted(folded.items())),
+        cases=tuple(case_notice(path, case, lines) for case, lines in cases),
+    )
+
+
+def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: pd.Series, as_of: dt.date) -> None:
+    """The checks of the fact columns the batch has: words from their closed
+    lists, dates in ISO form and not in the future, a disposition or the end
+    of a sentence not before the offence, and a relief with its date."""
+    for column in present:
+        if column in FACT_WORDS:
+            faults.add_unknown(column, column, list(FACT_WORDS[column]))
+            continue
+        if column not in DATE_FACTS:
+            continue
+        text = frame[column]
+        parsed = pd.to_datetime(text.where(text.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
+        unreadable = [value for value in text[parsed.notna()].unique() if not _is_date(value)]
+        if unreadable:
+            parsed = parsed.mask(text.isin(unreadable))
+        faults.add(
+            column, (text != "") & parsed.isna(),
+            lambda rows, column=column: "'" + rows[column] + f"' is not a date; {FORMAT_HINT}.",
+        )
+        faults.add(
+            column, parsed > pd.Timestamp(as_of),
+            lambda rows, column=column: "'" + rows[column] + f"' is after the evaluation date {as_of.isoformat()}; "
+            f"'{column}' is a day that has passed. Check the date or the --as-of option.",
+        )
+        if column in ("disposition_date", "sentence_completed_on"):
+            faults.add(
+                column, parsed < dates,
+                lambda rows, column=column: "'" + rows[column] + f"' is before occurred_on '" + rows["occurred_on"]
+                + f"'; '{column}' cannot come before the offence.",
+            )
+    if "relief" in present or "relief_on" in present:
+        relief = frame["relief"] if "relief" in present else pd.Series("", index=frame.index)
+        relief_on = frame["relief_on"] if "relief_on" in present else pd.Series("", index=frame.index)
+        faults.add(
+            "relief", relief.isin(RELIEF_KINDS) & (relief_on == ""),
+            "has no date; a relief needs the day it was granted in 'relief_on'.",
+        )
+        faults.add(
+            "relief_on", (relief_on != "") & (relief == ""),
+            f"is given without a relief; name its kind in 'relief': {allowed(RELIEF_KINDS)}.",
+        )
+
+
+def _facts(good: pd.DataFrame, present: list[str]) -> dict:
+    """Per row of ``good`` with any fact: its (column, value) pairs, by column."""
+    facts: dict = {}
+    for column in sorted(present):
+        values = good[column]
+        for row, value in values[values != ""].items():
+            facts[row] = facts.get(row, ()) + ((column, value),)
+    return facts
+
+
+def case_key(finding: Finding) -> tuple[str, str, str] | None:
+    """What makes reports one case: the candidate, the case number and the
+    category; ``None`` for a finding without a case number."""
+    number = finding.fact("case_number")
+    return (finding.candidate_id, number, finding.category) if number else None
+
+
+def fold_cases(
+    findings: tuple[Finding, ...], lines: Mapping[str, int]
+) -> tuple[tuple[Finding, ...], list[tuple[Finding, list[int]]]]:
+    """One finding per case: a candidate's findings with the same case number
+    and category are one case reported several times (by a county court
+    search and a national database, say), and weigh once.
+
+    The case is the report with the most serious severity, then the
+    smallest finding id; the others are kept in its ``also``, by finding
+    id, with their sources, descriptions and ids. The choice depends only
+    on the reports' content, never on the order of the rows, and a case's
+    rows are all in one part of a batch (they name one candidate). Reports
+    of one case number that disagree on the disposition (one source says
+    convicted, another dismissed) are not folded: each is judged on its
+    own, so that neither source's account is silently dropped.
+
+    Args:
+        findings: valid findings, sorted by candidate and finding id.
+        lines: the line of each finding id in the batch.
+
+    Returns:
+        The findings with each case folded into one (same order), and each
+        folded case with the lines of its reports.
+    """
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in findings:
+        key = case_key(finding)
+        if key is not None:
+            groups.setdefault(key, []).append(finding)
+    folded: dict[str, Finding] = {}
+    dropped: set[str] = set()
+    cases = []
+    for key in sorted(groups):
+        reports = groups[key]
+        if len(reports) < 2 or len({report.disposition for report in reports}) > 1:
+            continue
+        reports = sorted(reports, key=lambda report: (-report.severity.rank, report.finding_id))
+        case = reports[0]._replace(also=tuple(sorted(reports[1:], key=_finding_id)))
+        folded[case.finding_id] = case
+        dropped.update(report.finding_id for report in reports[1:])
+        cases.append((case, sorted(lines.get(report.finding_id, 0) for report in reports)))
+    if not folded:
+        return findings, []
+    kept = tuple(folded.get(f.finding_id, f) for f in findings if f.finding_id not in dropped)
+    return kept, cases
+
+
+def _finding_id(finding: Finding) -> str:
+    return finding.finding_id
+
+
+def case_notice(path, case: Finding, lines: list[int]) -> Notice:
+    """The warning for the reports of one case read as one finding."""
+    listed = ", ".join(str(line) for line in lines[:-1]) + f" and {lines[-1]}"
+    ids = ", ".join(f"'{report.finding_id}'" for report in case.reports)
+    return Notice(
+        f"{path}: findings {ids} (lines {listed}) are one case, '{case.fact('case_number')}' "
+        f"({case.category}), reported {len(case.reports)} times; it was read as one finding, '{case.finding_id}'."
     )
 
 

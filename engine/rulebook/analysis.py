@@ -1,10 +1,10 @@
 """Static analysis of a rulebook over its whole, finite input space.
 
 A finding reaches the rules as a risk signature: category, severity,
-disposition, relevance, risk level and lookback (see ``compiled``). The
-space of signatures is finite (15 categories give 10,080), so the analysis is
-exact: every signature is judged by the real engine (durable-rules), and the
-results are examined for
+disposition, relevance, risk level, lookback and the facts the law needs
+(party role, juvenile, relief, conduct established; see ``compiled``). The
+space of signatures is finite, so the analysis is exact: every signature is
+judged by the real engine (durable-rules), and the results are examined for
 
 - gaps: signatures that no rule covers;
 - conflicts: two rules that match the same signature with different
@@ -18,19 +18,30 @@ results are examined for
 Results are grouped into "cubes" (a set of values per field) so that a
 lawyer reads a few lines instead of thousands of combinations; the same
 grouping lays out the adjudication matrix and the effect of a rule change.
+
+Each fact field multiplies the space, so a fact field is expanded only into
+the values the rules tell apart: two values that every rule either names
+both or names neither are judged alike by every rule, whatever the other
+fields, and one of them (the first in the field's order) stands for both.
+A fact field no rule mentions contributes one value (15 categories and no
+rule on a fact give 10,080 signatures). The results stay exact: every
+handling of the whole space is that of its representative, and
+descriptions name every value a representative stands for; counts are of
+combinations of the space analysed, where a representative counts once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.rulebook.compiled import Judgement, Signature, engine_for
-from engine.rulebook.model import Rule, Rulebook
-from engine.vocabulary import Disposition, Lookback, Relevance, RiskLevel, Severity
+from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for
+from engine.rulebook.model import FACT_FIELDS, Rule, Rulebook
+from engine.vocabulary import Disposition, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 FIELDS = Signature._fields
 FIELD_LABELS = {
@@ -40,6 +51,10 @@ FIELD_LABELS = {
     "relevance": "relevance",
     "risk_level": "risk level",
     "lookback": "lookback",
+    "party_role": "party role",
+    "juvenile": "juvenile",
+    "relief": "relief",
+    "conduct_established": "conduct established",
 }
 # Fields whose values are ordered, and where a rise must not lower the handling.
 ORDERED = ("severity", "relevance", "risk_level")
@@ -49,8 +64,8 @@ V = TypeVar("V", bound=Hashable)
 Cube = tuple  # one frozenset of values per field
 
 
-def domains(rulebook: Rulebook) -> dict[str, tuple]:
-    """The values each field of a signature can take, in their natural order."""
+def full_domains(rulebook: Rulebook) -> dict[str, tuple]:
+    """Every value each field of a signature can take, in their natural order."""
     return {
         "category": tuple(rulebook.categories),
         "severity": tuple(Severity),
@@ -58,19 +73,102 @@ def domains(rulebook: Rulebook) -> dict[str, tuple]:
         "relevance": tuple(Relevance),
         "risk_level": tuple(RiskLevel),
         "lookback": tuple(Lookback),
+        "party_role": tuple(PartyRole),
+        "juvenile": tuple(YesNo),
+        "relief": tuple(Relief),
+        "conduct_established": tuple(YesNo),
     }
 
 
-def input_space(rulebook: Rulebook) -> list[Signature]:
-    """Every risk signature a finding can have under ``rulebook``: each
-    category times each severity, disposition, relevance, risk level and
-    lookback (10,080 signatures for 15 categories), in the fields' order."""
-    return [Signature(*values) for values in itertools.product(*domains(rulebook).values())]
+def value_classes(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, dict]:
+    """Per fact field: each representative value and the values it stands
+    for, in order. Values that the rules of ``rulebook`` (and of ``also``,
+    when two rulebooks are compared) name alike fall in one class."""
+    rules = [rule for book in (rulebook, *also) for rule in book.rules]
+    classes: dict[str, dict] = {}
+    for name, domain in full_domains(rulebook).items():
+        if name not in FACT_FIELDS:
+            continue
+        conditions = [rule.when[name] for rule in rules if name in rule.when]
+        by_key: dict[tuple, list] = {}
+        for value in domain:
+            by_key.setdefault(tuple(value.value in words for words in conditions), []).append(value)
+        classes[name] = {members[0]: tuple(members) for members in by_key.values()}
+    return classes
 
 
-def judge_space(rulebook: Rulebook) -> dict[Signature, Judgement]:
-    """Every signature of the space, judged by the rulebook's engine."""
-    return engine_for(rulebook).judge(input_space(rulebook))
+def domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, tuple]:
+    """The values each field of a signature takes in the analysis, in their
+    natural order: every value of the first six fields, and one value per
+    class of a fact field (``value_classes``)."""
+    classes = value_classes(rulebook, also)
+    return {
+        name: tuple(classes[name]) if name in classes else domain
+        for name, domain in full_domains(rulebook).items()
+    }
+
+
+def input_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> list[Signature]:
+    """Every risk signature a finding can have under ``rulebook``, with one
+    value per class of each fact field: each category times each severity,
+    disposition, relevance, risk level and lookback (10,080 signatures for
+    15 categories when no rule names a fact), in the fields' order."""
+    return [Signature(*values) for values in itertools.product(*domains(rulebook, also).values())]
+
+
+def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signature, Judgement]:
+    """Every signature of the space, judged by the rulebook's engine.
+
+    Every match is made by durable-rules, but factorised so that the fact
+    fields do not multiply the work: a rule that names no fact matches a
+    signature whatever its facts, so the space with the facts a finding has
+    when the batch does not give them (none, no) is judged once with every
+    rule; the rules that name a fact are judged apart, by an engine of
+    their own, on the few fields they name times each class of facts; the
+    rules that match a signature are the union of the two, and the winner
+    is chosen as for a finding (``RuleEngine``)."""
+    space = domains(rulebook, also)
+    engine = engine_for(rulebook)
+    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in FACT_FIELDS))
+    if all(len(space[name]) == 1 for name in FACT_FIELDS):
+        return engine.judge(input_space(rulebook, also))
+    base_fields = [name for name in FIELDS if name not in FACT_FIELDS]
+    first = {name: values[0] for name, values in space.items()}
+    base = engine.judge(
+        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in FACT_FIELDS})
+        for values in itertools.product(*(space[name] for name in base_fields))
+    )
+    # The rules that name a fact, on the other fields they name.
+    named = [name for name in base_fields if any(name in rule.when for rule in fact_rules)]
+    facts_engine = RuleEngine(dataclasses.replace(rulebook, rules=fact_rules, sha256=rulebook.sha256 + "/facts"))
+    fact_hits = facts_engine.judge(
+        Signature(**{**first, **dict(zip(named + list(FACT_FIELDS), values))})
+        for values in itertools.product(*(space[name] for name in named + list(FACT_FIELDS)))
+    )
+    by_projection = {
+        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in FACT_FIELDS)):
+        judgement.matched for signature, judgement in fact_hits.items()
+    }
+    fact_ids = {rule.id for rule in fact_rules}
+    cells: dict[Signature, Judgement] = {}
+    decided: dict[tuple, Judgement] = {}
+    for signature, judgement in base.items():
+        others = tuple(rule_id for rule_id in judgement.matched if rule_id not in fact_ids)
+        projection = tuple(getattr(signature, name) for name in named)
+        for facts in itertools.product(*(space[name] for name in FACT_FIELDS)):
+            matched = others + by_projection[(projection, facts)]
+            if matched not in decided:
+                decided[matched] = engine.decide(list(matched))
+            cells[signature._replace(**dict(zip(FACT_FIELDS, facts)))] = decided[matched]
+    return cells
+
+
+def _expanded(cube: Cube, classes: Mapping[str, dict], fields: Sequence[str] = FIELDS) -> Cube:
+    """A cube with each representative value replaced by the values it stands for."""
+    return tuple(
+        frozenset(member for value in values for member in classes[name][value]) if name in classes else values
+        for name, values in zip(fields, cube)
+    )
 
 
 def merge_cubes(
@@ -122,19 +220,26 @@ def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> 
     return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS) -> str:
-    """A cube in words: 'any category, severity serious or severe, ...'."""
-    all_domains = domains(rulebook)
+def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None) -> str:
+    """A cube in words: 'any category, severity serious or severe, ...'
+    (a cube of the analysis, whose fact values stand for their classes)."""
+    all_domains = full_domains(rulebook)
+    cube = _expanded(cube, value_classes(rulebook) if classes is None else classes, fields)
     parts = []
     for name, values in zip(fields, cube):
         text = describe_values(values, all_domains[name])
+        if text == "any" and name in FACT_FIELDS:
+            continue  # a fact no rule tells apart here: said once, not ten times
         parts.append(f"any {FIELD_LABELS[name]}" if text == "any" else f"{FIELD_LABELS[name]} {text}")
     return ", ".join(parts)
 
 
 def describe_signature(signature: Signature) -> str:
     """One risk signature in words: 'category credit_record, severity minor, ...'."""
-    return ", ".join(f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature))
+    return ", ".join(
+        f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature)
+        if name not in FACT_FIELDS or value is not list(type(value))[0]  # a fact is named when given
+    )
 
 
 @dataclass(frozen=True)
@@ -238,12 +343,13 @@ def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
     problems = []
     for (first, second), signatures in sorted(pairs.items()):
         a, b = rules[first], rules[second]
+        count = len(signatures)
         problems.append(
             Problem(
                 "conflict",
                 "error",
                 f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
-                f"both match {len(signatures)} combination{'s' if len(signatures) > 1 else ''} at the "
+                f"both match {count} combination{'s' if count > 1 else ''} at the "
                 f"same precedence {a.precedence}, for example {describe_signature(min(signatures))}. "
                 "Give one of them a lower precedence, or narrow its conditions.",
                 (a.id, b.id),
@@ -315,13 +421,14 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
     problems = []
     for (name, low_rule, high_rule), pairs in sorted(found.items()):
         example, higher = min(pairs)
+        count = len(pairs)
         before, after = cells[example], cells[higher]
         problems.append(
             Problem(
                 "monotonicity",
                 "error",
-                f"raising {FIELD_LABELS[name]} lowers the handling in {len(pairs)} "
-                f"combination{'s' if len(pairs) > 1 else ''}: for example "
+                f"raising {FIELD_LABELS[name]} lowers the handling in {count} "
+                f"combination{'s' if count > 1 else ''}: for example "
                 f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
                 f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
                 (high_rule, low_rule),
@@ -426,7 +533,9 @@ class CellChange:
 def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
     """The combinations whose handling or deciding rule differs between two
     rulebooks, grouped. Categories are those the two rulebooks share."""
-    old_cells, new_cells = judge_space(old), judge_space(new)
+    # One space for both: the fact values that either rulebook tells apart.
+    old_cells, new_cells = judge_space(old, (new,)), judge_space(new, (old,))
+    classes = value_classes(new, (old,))
     shared = set(old_cells) & set(new_cells)
     changes = {
         signature: (
@@ -438,8 +547,8 @@ def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
         != (new_cells[signature].handling, new_cells[signature].rule_id)
     }
     return [
-        CellChange(describe_cube(cube, new), _size(cube), before, after)
-        for cube, (before, after) in merge_cubes(changes, list(domains(new).values()))
+        CellChange(describe_cube(cube, new, classes=classes), _size(cube), before, after)
+        for cube, (before, after) in merge_cubes(changes, list(domains(new, (old,)).values()))
     ]
 
 

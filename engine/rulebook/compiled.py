@@ -12,8 +12,9 @@ engine has run, by a fixed and documented order, never by firing order:
 3. then the rule id, alphabetically.
 
 What the engine sees of a finding is its *risk signature*: category,
-severity, disposition, relevance, the position's risk level and whether the
-finding is inside the lookback. Findings with the same signature must get
+severity, disposition, relevance, the position's risk level, whether the
+finding is inside the lookback, and the facts the law needs (party role,
+juvenile, relief, conduct established). Findings with the same signature must get
 the same handling, so each distinct signature is judged once per run.
 
 The traps of durable-rules this module designs around (see
@@ -37,7 +38,7 @@ import durable.engine
 
 from engine.errors import EngineError
 from engine.rulebook.model import NO_RULE, ORDERED_FIELDS, Rule, Rulebook
-from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
+from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULESET = "adjudication"
 _CATCH_ALL = "__any_finding__"
@@ -63,6 +64,12 @@ class Signature(NamedTuple):
     relevance: Relevance
     risk_level: RiskLevel
     lookback: Lookback
+    # The facts the law needs (docs/findings.md); a finding that does not
+    # give one has the first word, so that older signatures keep their meaning.
+    party_role: PartyRole = PartyRole.NONE
+    juvenile: YesNo = YesNo.NO
+    relief: Relief = Relief.NONE
+    conduct_established: YesNo = YesNo.NO
 
     def fact(self, sig: int, sid: str) -> dict:
         """The signature as a durable-rules fact.
@@ -85,6 +92,11 @@ class Signature(NamedTuple):
             "relevance": self.relevance.rank,
             "risk_level": self.risk_level.rank,
             "lookback": self.lookback.value,
+            # Words, as words: no rule compares them by order.
+            "party_role": self.party_role.value,
+            "juvenile": self.juvenile.value,
+            "relief": self.relief.value,
+            "conduct_established": self.conduct_established.value,
         }
 
 
@@ -224,11 +236,19 @@ class RuleEngine:
         try:
             state = self._host.assert_facts(RULESET, facts)
         except durable.engine.MessageObservedException:
-            raise EngineError(
-                "durable-rules rejected a finding as already observed; this is a defect "
-                "in adjudicate, please report it."
-            ) from None
-        finally:
+            # durable-rules identifies a fact by a 32-bit hash of its text
+            # (#376 upstream): two different facts of one session can
+            # collide. Halves put them in different sessions; a lone fact
+            # cannot collide, so this ends.
+            self._host.delete_state(RULESET, sid)
+            if len(signatures) == 1:
+                raise EngineError(
+                    "durable-rules rejected a finding as already observed; this is a defect "
+                    "in adjudicate, please report it."
+                ) from None
+            half = len(signatures) // 2
+            return self._assert(signatures[:half], offset) + self._assert(signatures[half:], offset + half)
+        else:
             # Free the session: a ruleset holds at most 1,024 live ones.
             self._host.delete_state(RULESET, sid)
         if state is None or "exception" in state:
@@ -242,6 +262,11 @@ class RuleEngine:
                 f"durable-rules judged {caught} of {len(signatures)} findings; no decision was made."
             )
         return hits
+
+    def decide(self, rule_ids: list[str]) -> Judgement:
+        """The judgement of a signature that the rules ``rule_ids`` match
+        (in any order): the winner by precedence, then handling, then id."""
+        return self._decide(rule_ids)
 
     def _decide(self, rule_ids: list[str]) -> Judgement:
         if not rule_ids:

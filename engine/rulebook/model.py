@@ -31,7 +31,7 @@ from engine.errors import (
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
 from engine.inputs.terms import Terms, load_terms, vocabulary_path
-from engine.vocabulary import Disposition, Handling, Lookback, Relevance, RiskLevel, Severity
+from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULEBOOK_FILE = "rulebook.yaml"
 
@@ -39,7 +39,10 @@ RULEBOOK_FILE = "rulebook.yaml"
 NO_RULE = "NO-RULE"
 CONSENT_SCOPE = "CONSENT-SCOPE"
 CONSENT_MISSING = "CONSENT-MISSING"
-RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING})
+# A record the screening source produced before the candidate signed the
+# consent: obtained without authorisation, it may not be used.
+CONSENT_TIMING = "CONSENT-TIMING"
+RESERVED_IDS = frozenset({NO_RULE, CONSENT_SCOPE, CONSENT_MISSING, CONSENT_TIMING})
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -48,11 +51,23 @@ _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # from the rulebook's own taxonomy). Ordered fields also accept
 # ``at_least`` / ``at_most``.
 ORDERED_FIELDS = {"severity": Severity, "relevance": Relevance, "risk_level": RiskLevel}
-WORD_FIELDS = {"disposition": Disposition, "lookback": Lookback}
-CONDITION_FIELDS = ("category", "severity", "disposition", "relevance", "risk_level", "lookback")
+WORD_FIELDS = {
+    "disposition": Disposition, "lookback": Lookback, "party_role": PartyRole, "juvenile": YesNo,
+    "relief": Relief, "conduct_established": YesNo,
+}
+CONDITION_FIELDS = (
+    "category", "severity", "disposition", "relevance", "risk_level", "lookback",
+    "party_role", "juvenile", "relief", "conduct_established",
+)
+# The fields of the facts the law needs (docs/findings.md): a finding that
+# does not give one has its first word (none, no).
+FACT_FIELDS = ("party_role", "juvenile", "relief", "conduct_established")
+# From which date a lookback runs: the offence date alone, or the latest of
+# the offence, the disposition and the end of the sentence (EEOC 915.002).
+LOOKBACK_FROM = ("latest", "occurred_on")
 
 _TOP_KEYS = ("rulebook", "categories", "rules")
-_HEADER_KEYS = ("name", "version", "effective_date", "approved_by", "approved_on")
+_HEADER_KEYS = ("name", "version", "effective_date", "lookback_from", "approved_by", "approved_on")
 _HEADER_REQUIRED = ("name", "version", "effective_date")
 _CATEGORY_KEYS = ("label", "description")
 _RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
@@ -123,6 +138,9 @@ class Rulebook:
     # even if the file changes on disk afterwards.
     text: str = field(repr=False, default="")
     vocabulary: Terms | None = field(repr=False, default=None)
+    # From which date a lookback runs (LOOKBACK_FROM): ``latest`` of the
+    # offence, disposition and end of sentence, or ``occurred_on``.
+    lookback_from: str = "latest"
 
     @property
     def approved(self) -> bool:
@@ -271,7 +289,12 @@ class _Parser:
                 "either is a draft.",
                 header.line_of(present),
             )
+        lookback_from = header.get("lookback_from", "latest")
+        if lookback_from not in LOOKBACK_FROM:
+            self.problem(unknown_value("lookback_from", str(lookback_from), LOOKBACK_FROM), header.line_of("lookback_from"))
+            lookback_from = "latest"
         return {
+            "lookback_from": lookback_from,
             "name": self.text(header, "name", where) or "",
             "version": self.text(header, "version", where) or "",
             "effective_date": self.date(header, "effective_date", where),
@@ -428,6 +451,8 @@ class _Parser:
                 )
                 continue
             words = tuple(categories) if name == "category" else (ORDERED_FIELDS | WORD_FIELDS)[name].words()
+            if WORD_FIELDS.get(name) is YesNo and isinstance(value, bool):
+                value = "yes" if value else "no"  # YAML reads an unquoted yes/no as a boolean
             values = self.condition(name, value, words, key_line, rule_id)
             if values is not None:
                 when[name] = values

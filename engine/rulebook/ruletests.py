@@ -19,7 +19,7 @@ from engine.rulebook.lookback import lookback_of
 from engine.errors import InvalidConfiguration, RulebookError, allowed, unknown_value
 from engine.rulebook.compiled import Signature, confirmed_twin, engine_for
 from engine.rulebook.tables import PositionTables
-from engine.rulebook.model import NO_RULE, Rulebook
+from engine.rulebook.model import FACT_FIELDS, NO_RULE, WORD_FIELDS, Rulebook
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
 from engine.vocabulary import Disposition, Handling, Lookback, Recommendation, Relevance, RiskLevel, Severity
 
@@ -28,6 +28,7 @@ _FILE_KEYS = ("as_of", "cases")
 _CASE_KEYS = ("name", "position", "risk_level", "findings", "recommendation")
 _FINDING_KEYS = (
     "category", "severity", "disposition", "occurred_on", "relevance", "lookback", "handling", "rule",
+    "party_role", "juvenile", "relief", "conduct_established",
 )
 
 
@@ -347,4 +348,14 @@ class _CaseParser:
         if None in (severity, disposition, handling, relevance, lookback, risk):
             return None
         signature = Signature(category, severity, disposition, relevance, risk, lookback)
-        return ExpectedFinding(signature, handling, rule_id, item.line)
+        facts = {}
+        for name in FACT_FIELDS:
+            if name in item:
+                value = item[name]
+                if isinstance(value, bool):  # YAML reads an unquoted yes/no as a boolean
+                    value = "yes" if value else "no"
+                    item[name] = value
+                facts[name] = self.word(item, name, WORD_FIELDS[name])
+        if None in facts.values():
+            return None
+        return ExpectedFinding(signature._replace(**facts), handling, rule_id, item.line)
