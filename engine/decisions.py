@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from engine.inputs.applications import Application, ApplicationRegister
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow
 from engine.rulebook.compiled import Judgement
@@ -94,6 +95,9 @@ class Decision:
         findings: each finding with its handling and the rule that decided it.
         rejected: this candidate's rows that could not be used.
         findings_json: the findings as canonical JSON, sorted by finding id.
+        application: the application decided, when an applications file
+            was given (a candidate may then have one decision per position
+            applied for); ``None`` without one.
     """
 
     decision_id: str
@@ -109,6 +113,12 @@ class Decision:
     # The findings as canonical JSON, by finding id: hashed into the
     # decision id and sealed in the store's canonical input.
     findings_json: str
+    application: Application | None = None
+
+    @property
+    def work_location(self) -> str:
+        """Where the job is (``US-CA``), from the application; '' when not known."""
+        return self.application.work_location if self.application is not None else ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,8 @@ class BatchInfo:
     batch_sha256: str
     consents_file: Path
     consents_sha256: str
+    applications_file: Path | None = None  # None: no applications file was given
+    applications_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,9 @@ class BatchResult:
             years) and consent expiry are reckoned.
         rulebook, tables: what the batch was judged with.
         batch, consents: the inputs as loaded, with their rejected rows.
-        decisions: one per candidate, sorted by candidate id.
+        decisions: one per candidate (or per application), sorted by
+            candidate id (and position id).
+        applications: the applications file as loaded, or ``None``.
     """
 
     name: str
@@ -146,7 +160,8 @@ class BatchResult:
     tables: PositionTables
     batch: FindingsBatch
     consents: ConsentRegister
-    decisions: tuple[Decision, ...]  # sorted by candidate id
+    decisions: tuple[Decision, ...]  # sorted by candidate id (and position id)
+    applications: ApplicationRegister | None = None
 
     @property
     def info(self) -> BatchInfo:
@@ -160,13 +175,18 @@ class BatchResult:
             batch_sha256=self.batch.sha256,
             consents_file=Path(self.consents.path),
             consents_sha256=self.consents.sha256,
+            applications_file=Path(self.applications.path) if self.applications else None,
+            applications_sha256=self.applications.sha256 if self.applications else None,
         )
 
     @property
     def rejected(self) -> tuple[RejectedRow, ...]:
-        """Every row of the batch and of the consents file that could not be
-        used, in file and line order (the rows of ``rejected.csv``)."""
+        """Every row of the batch, the consents file and the applications
+        file that could not be used, in file and line order (the rows of
+        ``rejected.csv``)."""
         rows = self.batch.rejected + self.consents.rejected
+        if self.applications is not None:
+            rows += self.applications.rejected
         return tuple(sorted(rows, key=lambda row: (row.file, row.line)))
 
     @property
@@ -176,5 +196,6 @@ class BatchResult:
 
     @property
     def candidates_without_findings(self) -> list[str]:
-        """Candidates named only by rows that could not be used."""
-        return [decision.candidate_id for decision in self.decisions if not decision.findings]
+        """Candidates named only by rows that could not be used (a clean
+        candidate, with an application and no finding, is not one)."""
+        return [decision.candidate_id for decision in self.decisions if not decision.findings and decision.rejected]

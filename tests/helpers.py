@@ -18,11 +18,14 @@ from engine.record.access import Policy
 from engine.record.store import INPUT_FORMAT, BatchRecord, Store, _row, batch_id_of, decision_records
 
 
-def decision_content(candidate, position_content, consent, reason, findings, rejected, rulebook, as_of) -> dict:
+def decision_content(
+    candidate, position_content, consent, reason, findings, rejected, rulebook, as_of, application=None
+) -> dict:
     """What a decision id is the hash of, as data: the id is the SHA-256 of
     its canonical JSON text (``judging._decision_id`` writes that text
-    directly, from its parts)."""
-    return {
+    directly, from its parts). ``application``: with an applications file,
+    the application decided."""
+    content = {
         "format": DECISION_FORMAT,
         "as_of": as_of.isoformat(),
         "rulebook": {"version": rulebook.version, "sha256": rulebook.sha256},
@@ -32,13 +35,16 @@ def decision_content(candidate, position_content, consent, reason, findings, rej
         "findings": sorted((f.canonical() for f in findings), key=lambda f: f["finding_id"]),
         "rejected": [list(_row_content(row)) for row in rejected],
     }
+    if application is not None:
+        content["application"] = application.canonical()
+    return content
 
 
 def canonical_input(result: BatchResult, decision: Decision) -> dict:
     """Everything needed to evaluate a decision again, as data: what
     ``store.canonical_input_json`` writes out directly and the store seals."""
     consents = result.consents
-    return {
+    content = {
         "format": INPUT_FORMAT,
         "candidate_id": decision.candidate_id,
         "batch_file": result.batch.path.name,
@@ -48,6 +54,10 @@ def canonical_input(result: BatchResult, decision: Decision) -> dict:
         "consents": [c.canonical() for c in consents.by_candidate.get(decision.candidate_id, [])],
         "consents_rejected": [_row(r) for r in consents.rejected_of(decision.candidate_id)],
     }
+    if decision.application is not None:
+        content["application"] = decision.application.canonical()
+        content["applications_file"] = result.applications.path.name
+    return content
 
 
 def record_batch(

@@ -131,10 +131,12 @@ ROW_CASES = {
         [
             (3, "F-1", "position_id",
              "candidate 'C-9' has findings for more than one position ('cashier', 'van_driver'); a batch "
-             "evaluates each candidate for one position. None of the candidate's rows was evaluated."),
+             "evaluates each candidate for one position. None of the candidate's rows was evaluated. To "
+             "evaluate a candidate for several positions, give an applications file (--applications)."),
             (4, "F-2", "position_id",
              "candidate 'C-9' has findings for more than one position ('cashier', 'van_driver'); a batch "
-             "evaluates each candidate for one position. None of the candidate's rows was evaluated."),
+             "evaluates each candidate for one position. None of the candidate's rows was evaluated. To "
+             "evaluate a candidate for several positions, give an applications file (--applications)."),
         ],
     ),
     "too many fields (an unquoted comma)": (

@@ -83,8 +83,8 @@ def test_a_row_typed_with_full_width_commas_is_rejected_and_invents_no_candidate
 
 
 def _without_case_number(tmp_path: Path) -> Path:
-    """The duplicates batch without its case_number column, which adjudicate
-    does not read yet (the case-number folding of T-0801 comes later)."""
+    """The duplicates batch without its case_number column: the identical
+    rows of T-0802 are folded by themselves, not because of a case number."""
     with (CASES / "duplicates" / "batch.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][-1] == "case_number"
@@ -117,7 +117,10 @@ def test_one_case_reported_by_two_sources_is_listed_once(tmp_path):
     ) in result.stderr
     assert recommendations(out) == {"T-0801": "escalate", "T-0802": "proceed"}
     rows = [row for row in read_csv(out / "findings.csv") if row["candidate_id"] == "T-0801"]
-    assert [(row["finding_id"], row["handling"]) for row in rows] == [("CTY-55121", "escalate")]
+    # Listed once, under its first id; the other report's id beside it.
+    assert [(row["finding_id"], row["handling"], row["also_reported_as"]) for row in rows] == [
+        ("CTY-55121", "escalate", "NCD-88412")
+    ]
     memo = (out / "memos" / "T-0801.md").read_text(encoding="utf-8")
     assert memo.count("### ") == 1
     assert "- Finding: CTY-55121, NCD-88412\n" in memo

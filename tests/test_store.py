@@ -135,6 +135,8 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
         "engine_version": engine.__version__, "durable_rules_version": package_version("durable-rules"),
         "output_folder": str(out),
         "vocabulary_sha256": hashlib.sha256((RULES / "vocabulary.yaml").read_bytes()).hexdigest(),
+        # Evaluated without an applications file.
+        "applications_file": None, "applications_sha256": None,
     }
     assert dt.datetime.fromisoformat(batch["run_at"]).tzinfo is not None
     # The vocabulary the batch's words were read with, byte for byte, for replay.

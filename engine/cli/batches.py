@@ -33,6 +33,14 @@ from engine.vocabulary import Recommendation
     required=True,
     help="Consents file (CSV): candidate_id, scope, purpose, signed_on, expires_on.",
 )
+@click.option(
+    "--applications",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Applications file (CSV, XLSX or JSON): candidate_id, position_id and optionally "
+    "work_location, one row per position a candidate applied for. Every application then gets a "
+    "decision, clean candidates included, and the batch's position_id may be left out.",
+)
 @rules_option
 @tables_option
 @click.option(
@@ -83,7 +91,7 @@ from engine.vocabulary import Recommendation
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @reports_errors(exit_code=2)
 def evaluate(
-    batch, consents, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
+    batch, consents, applications, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
     user, db, key_file, policy, quiet,
 ):
     """Evaluate a batch of background-check findings.
@@ -98,6 +106,11 @@ def evaluate(
     Example:
 
         adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
+
+    With --applications, each row of the applications file (a candidate and
+    a position applied for) gets a decision: a candidate the screening
+    found nothing about gets proceed and a memo saying what was checked,
+    and a candidate who applied for two positions gets two decisions.
     """
     retention = usecases.access_policy(policy, required=False)
     store = open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
@@ -112,6 +125,7 @@ def evaluate(
                 actor, store, retention, batch, consents, rules=rules, tables=tables, out=out, as_of=as_of,
                 encoding=encoding, allow_draft=allow_draft, memos=memos, workers=workers, part_rows=chunk_size,
                 progress=_progress_bars if show_progress else usecases.no_progress,
+                applications=applications,
             )
     except KeyboardInterrupt as interrupt:
         if getattr(interrupt, "recorded", False):
@@ -166,8 +180,11 @@ def _print_report(report: usecases.RunReport, out: Path, as_of, quiet: bool) -> 
         per = ", ".join(
             f"{report.recommendations[r.value]} {r.value}" for r in Recommendation if report.recommendations[r.value]
         )
+        # With an applications file, a decision is made per application.
+        decided = count(report.candidates, "application") if report.info.applications_file is not None \
+            else f"{report.candidates} candidates"
         click.echo(
-            f"{report.candidates} candidates, {report.findings} findings, {report.rejected} rejected rows: "
+            f"{decided}, {report.findings} findings, {report.rejected} rejected rows: "
             f"{per or 'no decisions'}. Written to {out}/ with {count(report.memos, 'memo')}."
         )
         click.echo(

@@ -141,9 +141,13 @@ def rules_test(rules, tables, min_coverage):
 @tables_option
 @click.option("--batch", type=click.Path(path_type=Path), help="A findings batch to measure the impact on.")
 @click.option("--consents", type=click.Path(path_type=Path), help="The batch's consents file.")
+@click.option(
+    "--applications", type=click.Path(path_type=Path),
+    help="The batch's applications file (see evaluate --applications): each application is compared.",
+)
 @click.option("--as-of", "as_of", callback=parse_date, metavar="YYYY-MM-DD", help="Evaluation date for the batch.  [default: today]")
 @reports_errors(exit_code=1)
-def rules_diff(old, new, tables, batch, consents, as_of):
+def rules_diff(old, new, tables, batch, consents, applications, as_of):
     """What changes from rulebook OLD to rulebook NEW.
 
     Lists the rules added, removed and changed, the cells of the adjudication
@@ -156,8 +160,11 @@ def rules_diff(old, new, tables, batch, consents, as_of):
     """
     if (batch is None) != (consents is None):
         raise click.UsageError("--batch and --consents go together.")
+    if applications is not None and batch is None:
+        raise click.UsageError("--applications goes with --batch and --consents.")
     diff = usecases.diff_rulebooks(
-        usecases.identify(None), old=old, new=new, tables=tables, batch=batch, consents=consents, as_of=as_of
+        usecases.identify(None), old=old, new=new, tables=tables, batch=batch, consents=consents, as_of=as_of,
+        applications=applications,
     )
     changes = diff.changes
     click.echo(f"From version {changes.old.version} ({old}) to version {changes.new.version} ({new}):")

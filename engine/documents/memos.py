@@ -130,6 +130,13 @@ class MemoContext:
     lang: str
     read_as_text: str = "{reported} (read as: {value})"
 
+    @property
+    def nothing_found(self) -> bool:
+        """Whether the screening, with the candidate's consent, found nothing
+        at all: a clean candidate, whose memo says what was checked."""
+        decision = self.decision
+        return decision.consent is not None and not decision.findings and not decision.rejected
+
     def sources(self, finding) -> str:
         """The sources of every report of a case, sorted, as one text
         ("Maricopa County Superior Court; National criminal database")."""
@@ -289,6 +296,25 @@ def memo_stem(candidate_id: str) -> str:
     return "_candidate-" + hashlib.sha256(candidate_id.encode("utf-8")).hexdigest()[:16]
 
 
+def decision_stem(decision: Decision) -> str:
+    """The file name of a decision's memo, without its extension: the
+    candidate's ``memo_stem``, and with an applications file the position
+    too (``T-0601--van_driver``), since a candidate then has a decision per
+    position applied for.
+
+    Args:
+        decision (Decision): the decision.
+
+    Returns:
+        str: a plain file name that stays inside ``memos/``.
+    """
+    stem = memo_stem(decision.candidate_id)
+    if decision.application is None:
+        return stem
+    return f"{stem}--{memo_stem(decision.application.position_id)}"
+
+
 __all__ = [
-    "LANGUAGES", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "memo_context", "memo_stem", "render_memo",
+    "LANGUAGES", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "decision_stem", "memo_context",
+    "memo_stem", "render_memo",
 ]

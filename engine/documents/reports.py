@@ -22,7 +22,7 @@ from engine.version import __version__
 from engine.decisions import BatchInfo, BatchResult, Decision
 from engine.errors import OutputError
 from engine.inputs.findings import RejectedRow
-from engine.documents.memos import memo_stem, render_memo
+from engine.documents.memos import decision_stem, render_memo
 
 MANIFEST = "batch.json"
 MANIFEST_FORMAT = "adjudicate-batch/1"
@@ -31,7 +31,7 @@ DECISION_COLUMNS = (
 )
 FINDING_COLUMNS = (
     "finding_id", "candidate_id", "position_id", "category", "category_reported", "severity", "severity_reported",
-    "disposition", "disposition_reported", "relevance", "handling", "rule_id",
+    "disposition", "disposition_reported", "relevance", "handling", "rule_id", "also_reported_as",
 )
 REJECTED_COLUMNS = ("file", "line", "finding_id", "column", "error")
 OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
@@ -211,12 +211,12 @@ def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
         folder (pathlib.Path): the ``memos`` folder, which exists.
 
     Returns:
-        str: the file stem (``memo_stem`` of the candidate id).
+        str: the file stem (``decision_stem`` of the decision).
 
     Raises:
         OSError: when a file cannot be written.
     """
-    stem = memo_stem(decision.candidate_id)
+    stem = decision_stem(decision)
     markdown, html = render_memo(result, decision)
     (folder / f"{stem}.md").write_text(markdown, encoding="utf-8", newline="")
     (folder / f"{stem}.html").write_text(html, encoding="utf-8", newline="")
@@ -254,7 +254,8 @@ def finding_rows(decision: Decision) -> list[tuple]:
     severity and relevance are left empty (data minimisation). The
     ``*_reported`` columns give a word as the batch gave it, where it was
     read as another word ("Nolle Prosequi" for ``not_convicted``, "felony"
-    for ``serious``); else they are empty.
+    for ``serious``); else they are empty. ``also_reported_as`` names the
+    other finding ids of a case reported several times (same case number).
 
     Args:
         decision (Decision): the candidate's decision.
@@ -262,11 +263,14 @@ def finding_rows(decision: Decision) -> list[tuple]:
     Returns:
         list[tuple]: one row per finding, in the order of ``FINDING_COLUMNS``.
     """
+    # The position the finding was weighed against: with an applications
+    # file, a finding is listed once per position its candidate applied for.
+    position_id = decision.position.position_id if decision.position else None
     return [
         (
             f.finding.finding_id,
             f.finding.candidate_id,
-            f.finding.position_id,
+            position_id or f.finding.position_id,
             "" if f.excluded else f.finding.category,
             "" if f.excluded or not f.finding.reported else f.finding.reported_word("category"),
             "" if f.excluded else f.finding.severity,
@@ -276,6 +280,9 @@ def finding_rows(decision: Decision) -> list[tuple]:
             f.entry.relevance if f.entry and not f.excluded else "",
             f.handling,
             f.rule_id,
+            # The other reports of the same case, read as this one finding:
+            # every usable input row is named in findings.csv.
+            "; ".join(other.finding_id for other in f.finding.also) if f.finding.also else "",
         )
         for f in sorted(decision.findings, key=lambda f: f.finding.finding_id)
     ]
@@ -327,6 +334,12 @@ def manifest(info: BatchInfo, counts: dict) -> dict:
             if rulebook.vocabulary else None
         ),
         "tables_sha256": info.tables.sha256,
+        **(
+            # Only with an applications file: without one, the manifest is
+            # what it was before applications existed.
+            {"applications": {"file": info.applications_file.name, "sha256": info.applications_sha256}}
+            if info.applications_file is not None else {}
+        ),
         "counts": {
             "candidates": counts["candidates"],
             "findings": counts["findings"],

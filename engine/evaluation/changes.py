@@ -116,6 +116,7 @@ def batch_impact(
     tables: Path,
     as_of: dt.date,
     encoding: str = "utf-8",
+    applications: Path | None = None,
 ) -> list[CandidateImpact]:
     """Candidates of a real batch whose recommendation differs between two rulebooks.
 
@@ -130,10 +131,13 @@ def batch_impact(
         tables: the position risk tables folder.
         as_of: the evaluation date (ages of findings, consent expiry).
         encoding: the text encoding of CSV inputs.
+        applications: the batch's applications file, or None (see
+            ``engine.inputs.applications``): with it, each application is
+            compared, a candidate may appear once per position.
 
     Returns:
-        One ``CandidateImpact`` per candidate whose recommendation changes,
-        sorted by candidate id.
+        One ``CandidateImpact`` per candidate (or application) whose
+        recommendation changes, sorted by candidate id and position.
 
     Raises:
         AdjudicateError: an input cannot be used (``InputFileError``,
@@ -142,12 +146,15 @@ def batch_impact(
     """
     results = [
         evaluate_files(
-            batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=True
+            batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding, allow_draft=True,
+            applications_path=applications,
         )
         for rules in (old, new)
     ]
-    before = {d.candidate_id: d for d in results[0].decisions}
-    after = {d.candidate_id: d for d in results[1].decisions}
+    # A decision is one candidate's for one position (with applications, a
+    # candidate may have several); without a position, the candidate's only one.
+    before = {(d.candidate_id, d.position.position_id if d.position else ""): d for d in results[0].decisions}
+    after = {(d.candidate_id, d.position.position_id if d.position else ""): d for d in results[1].decisions}
     impact = []
     for candidate in sorted(set(before) | set(after)):
         was, will = before.get(candidate), after.get(candidate)
@@ -156,6 +163,6 @@ def batch_impact(
         if old_value != new_value:
             position = (will or was).position
             impact.append(
-                CandidateImpact(candidate, position.position_id if position else "", old_value, new_value)
+                CandidateImpact(candidate[0], position.position_id if position else "", old_value, new_value)
             )
     return impact

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from engine import canonical
+from engine.inputs.applications import Application, ApplicationRegister, load_applications
 from engine.inputs.consents import Consent, ConsentRegister, load_consents
 from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
@@ -55,10 +56,17 @@ def evaluate_files(
     as_of: dt.date,
     encoding: str = "utf-8",
     allow_draft: bool = False,
+    applications_path: Path | None = None,
 ) -> BatchResult:
     """Load every input and evaluate the batch in memory, in one piece (the
-    ``pipeline`` evaluates large batches in parts). Raises ``AdjudicateError``s."""
+    ``pipeline`` evaluates large batches in parts). ``applications_path``:
+    the applications file, if any (see ``engine.inputs.applications``).
+    Raises ``AdjudicateError``s."""
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
+    applications = (
+        load_applications(applications_path, positions=position_tables.positions, encoding=encoding)
+        if applications_path is not None else None
+    )
     batch = load_findings(
         batch_path,
         categories=rulebook.categories,
@@ -66,9 +74,10 @@ def evaluate_files(
         as_of=as_of,
         encoding=encoding,
         terms=rulebook.vocabulary,
+        applied=applications.applied if applications is not None else None,
     )
     consents = load_consents(consents_path, categories=rulebook.categories, encoding=encoding)
-    return evaluate(batch, consents, position_tables, rulebook, as_of)
+    return evaluate(batch, consents, position_tables, rulebook, as_of, applications)
 
 
 def evaluate(
@@ -77,8 +86,10 @@ def evaluate(
     tables: PositionTables,
     rulebook: Rulebook,
     as_of: dt.date,
+    applications: ApplicationRegister | None = None,
 ) -> BatchResult:
-    """Judge a loaded batch in memory: one decision per candidate.
+    """Judge a loaded batch in memory: one decision per candidate, or, with
+    an applications file, one per application.
 
     Consent comes first: a finding outside the candidate's signed consent,
     or any finding of a candidate without a valid one, never reaches the
@@ -97,9 +108,17 @@ def evaluate(
             caller, see ``load_rules``).
         as_of: the evaluation date; ages of findings are whole years before
             it, and a consent must be in force on it.
+        applications: who applied for which position, or ``None``. With
+            it, every application gets a decision, with or without
+            findings, and each of the candidate's findings is weighed
+            against each position the candidate applied for; the batch was
+            loaded with its ``applied`` (findings of candidates without an
+            application are rejected rows). Without it, a candidate's
+            position is the one its finding rows name.
 
     Returns:
-        A ``BatchResult`` whose decisions are sorted by candidate id.
+        A ``BatchResult`` whose decisions are sorted by candidate id (and
+        position id, with applications).
 
     Raises:
         EngineError: durable-rules could not compile the rulebook or failed
@@ -112,18 +131,29 @@ def evaluate(
     for row in batch.rejected:
         rejected_by_candidate[row.candidate_id].append(row)
 
+    # What is decided: each application, or each candidate named by the
+    # batch with the position its rows name.
+    if applications is not None:
+        cases = [(a.candidate_id, a.position_id, a) for a in applications.applications]
+    else:
+        cases = [
+            (c, by_candidate[c][0].position_id if c in by_candidate else None, None)
+            for c in sorted(set(by_candidate) | {c for c in rejected_by_candidate if c})
+        ]
+
     # Consent first: a finding outside it never reaches the rules.
-    candidates = sorted(set(by_candidate) | {c for c in rejected_by_candidate if c})
-    statuses = {candidate: consents.status(candidate, as_of) for candidate in candidates}
+    statuses = {candidate: consents.status(candidate, as_of) for candidate in {c for c, _, _ in cases}}
     ages = _Ages(as_of)
-    signatures: dict[str, Signature] = {}
-    for candidate, findings in by_candidate.items():
+    signatures: dict[tuple[str, str], Signature] = {}
+    for candidate, position_id, _ in cases:
         consent = statuses[candidate].consent
-        if consent is None:
+        if consent is None or position_id is None:
             continue
-        for finding in findings:
+        for finding in by_candidate.get(candidate, ()):
             if finding.category in consent.scope and not obtained_before(finding, consent.signed_on):
-                signatures[finding.finding_id] = _signature(finding, tables, ages, rulebook.lookback_from)
+                signatures[position_id, finding.finding_id] = _signature(
+                    finding, position_id, tables, ages, rulebook.lookback_from
+                )
     # A disputed record is judged as it stands (excluded) and as it would
     # stand if confirmed, by the same rules: the second says whether the
     # decision must wait for the reinvestigation.
@@ -133,7 +163,7 @@ def evaluate(
     # Each position's content goes into the id of every decision for it;
     # it is serialised once per position, not once per decision.
     position_texts = {
-        pid: canonical.dumps(_position_content(tables, pid)) for pid in {f.position_id for f in batch.findings}
+        pid: canonical.dumps(_position_content(tables, pid)) for pid in {p for _, p, _ in cases if p is not None}
     }
     constants = _IdConstants(
         as_of=canonical.dumps(as_of.isoformat()),
@@ -141,22 +171,25 @@ def evaluate(
     )
 
     decisions = []
-    for candidate in candidates:
+    findings_texts: dict[str, str] = {}
+    for candidate, position_id, application in cases:
         findings = by_candidate.get(candidate, [])
         status = statuses[candidate]
         judged = tuple(
-            _judged(finding, status.consent, tables, ages, signatures, judgements, twins)
+            _judged(finding, position_id, status.consent, tables, ages, signatures, judgements, twins)
             for finding in findings
         )
         rejected = tuple(sorted(rejected_by_candidate.get(candidate, ()), key=_row_content))
         recommendation, reason = _recommend(status, judged, rejected)
-        position = tables.positions[findings[0].position_id] if findings else None
-        position_text = position_texts[position.position_id] if position else "null"
-        findings_json = "[" + ",".join(f.canonical_json() for f in sorted(findings, key=_by_id)) + "]"
+        position = tables.positions[position_id] if position_id is not None else None
+        position_text = position_texts[position_id] if position_id is not None else "null"
+        if candidate not in findings_texts:
+            findings_texts[candidate] = "[" + ",".join(f.canonical_json() for f in sorted(findings, key=_by_id)) + "]"
+        findings_json = findings_texts[candidate]
         decisions.append(
             Decision(
                 decision_id=_decision_id(
-                    candidate, position_text, status.consent, reason, findings_json, rejected, constants
+                    candidate, position_text, status.consent, reason, findings_json, rejected, constants, application
                 ),
                 candidate_id=candidate,
                 position=position,
@@ -166,6 +199,7 @@ def evaluate(
                 findings=judged,
                 rejected=rejected,
                 findings_json=findings_json,
+                application=application,
             )
         )
     return BatchResult(
@@ -176,6 +210,7 @@ def evaluate(
         batch=batch,
         consents=consents,
         decisions=tuple(decisions),
+        applications=applications,
     )
 
 
@@ -251,15 +286,17 @@ def obtained_before(finding: Finding, signed_on: dt.date) -> bool:
     return True
 
 
-def _signature(finding: Finding, tables: PositionTables, ages: _Ages, lookback_from: str = "latest") -> Signature:
-    entry = tables.entry(finding.position_id, finding.category)
+def _signature(
+    finding: Finding, position_id: str, tables: PositionTables, ages: _Ages, lookback_from: str = "latest"
+) -> Signature:
+    entry = tables.entry(position_id, finding.category)
     since = finding.lookback_from()[0] if finding.facts and lookback_from == "latest" else finding.occurred_on
     signature = Signature(
         category=finding.category,
         severity=finding.severity,
         disposition=finding.disposition,
         relevance=entry.relevance,
-        risk_level=tables.positions[finding.position_id].risk_level,
+        risk_level=tables.positions[position_id].risk_level,
         lookback=ages.lookback(since, entry.lookback_years),
     )
     if not finding.facts:
@@ -277,9 +314,10 @@ _FACT_WORDS = {
 }
 
 
-def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> JudgedFinding:
+def _judged(finding, position_id, consent, tables, ages, signatures, judgements, twins) -> JudgedFinding:
     age = ages.years(finding.occurred_on)
-    if finding.finding_id not in signatures:
+    signature = signatures.get((position_id, finding.finding_id))
+    if signature is None:
         if consent is None:
             rule_id = CONSENT_MISSING
         elif finding.category not in consent.scope:
@@ -287,7 +325,6 @@ def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> Ju
         else:
             rule_id = CONSENT_TIMING
         return JudgedFinding(finding, Handling.EXCLUDED, rule_id, None, None, age, None, ())
-    signature = signatures[finding.finding_id]
     judgement: Judgement = judgements[signature]
     if_confirmed = judgements[twins[signature]] if signature in twins else None
     if if_confirmed is not None and (
@@ -301,7 +338,7 @@ def _judged(finding, consent, tables, ages, signatures, judgements, twins) -> Ju
         handling=judgement.handling,
         rule_id=judgement.rule_id,
         rule=judgement.rule,
-        entry=tables.entry(finding.position_id, finding.category),
+        entry=tables.entry(position_id, finding.category),
         age_years=age,
         lookback=signature.lookback,
         matched=judgement.matched,
@@ -334,7 +371,7 @@ class _IdConstants(NamedTuple):
     rulebook: str
 
 
-def _decision_id(candidate, position_text, consent, reason, findings_json, rejected, constants) -> str:
+def _decision_id(candidate, position_text, consent, reason, findings_json, rejected, constants, application=None) -> str:
     """A content hash of everything the decision rests on, and nothing about
     where rows stood in the files: the same case gives the same id.
 
@@ -342,16 +379,23 @@ def _decision_id(candidate, position_text, consent, reason, findings_json, rejec
     decision's content, put together from its parts: the position and the
     run's constants are serialised once per run, the findings once per
     decision. A test holds it equal to json.dumps of the same content built
-    as data (``decision_content`` in ``tests/helpers.py``).
+    as data (``decision_content`` in ``tests/helpers.py``). With an
+    applications file, the application (where the job is, too) is part of
+    it; without one, the text is what it was before applications existed,
+    so that those ids stay.
     """
     text = (
-        f'{{"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
+        f'{{{_application_json(application)}"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
         f'"consent":{consent.canonical_json() if consent else canonical.dumps({"missing": reason})},'
         f'"findings":{findings_json},"format":"{DECISION_FORMAT}","position":{position_text},'
         f'"rejected":{canonical.dumps([list(_row_content(row)) for row in rejected]) if rejected else "[]"},'
         f'"rulebook":{constants.rulebook}}}'
     )
     return "D-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _application_json(application: Application | None) -> str:
+    return f'"application":{application.canonical_json()},' if application is not None else ""
 
 
 def _by_id(finding: Finding) -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.inputs import applications as applications_module
 from engine.inputs import consents as consents_module
 from engine.inputs import findings as findings_module
 from engine.errors import InputFileError
@@ -64,6 +65,9 @@ class Split:
         duplicates: finding id -> how many rows use it, for the ids used
             by more than one row (over the whole batch).
         notices: identical rows read once.
+        applications: the applications file, or None without one.
+        applications_header: its column names, as in the file.
+        applications_sha256: the SHA-256 of its bytes, hex.
     """
 
     folder: Path
@@ -77,10 +81,13 @@ class Split:
     rows: int  # rows of the batch, well-formed or not
     duplicates: dict[str, int]  # finding id -> rows using it, for ids used more than once
     notices: tuple[Notice, ...] = ()  # identical rows read once
+    applications: Path | None = None
+    applications_header: tuple[str, ...] = ()
+    applications_sha256: str | None = None
 
     def part_file(self, kind: str, index: int) -> Path:
         """The work file of part ``index`` (0 to ``parts`` - 1) for one
-        ``kind`` of rows: "findings" and "consents" (the input), "records",
+        ``kind`` of rows: "findings", "consents" and "applications" (the input), "records",
         "decisions-out", "findings-out", "rejected-out" (what a worker wrote)."""
         return self.folder / f"{kind}-{index:03d}.part"
 
@@ -124,38 +131,50 @@ def part_count(path: Path, part_rows: int = PART_ROWS) -> int:
     return max(1, min(MAX_PARTS, math.ceil(estimated_rows(path) / part_rows)))
 
 
-def open_inputs(batch: Path, consents: Path, *, encoding: str = "utf-8") -> tuple[Stream, Stream]:
-    """Both input files, their headers checked, their rows not yet read:
+def open_inputs(
+    batch: Path, consents: Path, *, encoding: str = "utf-8", applications: Path | None = None
+) -> tuple[Stream, ...]:
+    """The input files, their headers checked, their rows not yet read:
     a missing file or a wrong header stops the run before anything is written.
 
     Args:
         batch: the findings file (CSV, XLSX or JSON).
         consents: the consents file.
         encoding: the text encoding of CSV and JSON files.
+        applications: the applications file, or None (the batch's
+            ``position_id`` is then required).
 
     Returns:
-        The batch's stream and the consents' stream; the caller closes them.
+        The batch's stream, the consents' stream and, with an applications
+        file, its stream; the caller closes them.
 
     Raises:
         InputFileError: a file is missing, unreadable, or its header lacks
             a required column.
     """
-    batch_stream = stream_table(
-        batch,
-        what="findings batch",
-        required=findings_module.REQUIRED_COLUMNS,
-        optional=findings_module.OPTIONAL_COLUMNS,
-        encoding=encoding,
-    )
-    consents_stream = stream_table(
-        consents, what="consents file", required=consents_module.COLUMNS, encoding=encoding
-    )
-    return batch_stream, consents_stream
+    required, optional = findings_module.columns_of_batch(applications is not None)
+    batch_stream = stream_table(batch, what="findings batch", required=required, optional=optional, encoding=encoding)
+    streams = [batch_stream]
+    try:
+        streams.append(stream_table(
+            consents, what="consents file", required=consents_module.COLUMNS, encoding=encoding
+        ))
+        if applications is not None:
+            streams.append(stream_table(
+                applications, what="applications file", required=applications_module.REQUIRED_COLUMNS,
+                optional=applications_module.OPTIONAL_COLUMNS, encoding=encoding,
+            ))
+    except BaseException:
+        for stream in streams:
+            stream.close()
+        raise
+    return tuple(streams)
 
 
 def split_batch(
     batch_stream: Stream,
     consents_stream: Stream,
+    applications_stream: Stream | None = None,
     *,
     folder: Path,
     part_rows: int = PART_ROWS,
@@ -170,6 +189,7 @@ def split_batch(
     Args:
         batch_stream: the batch, from ``open_inputs``.
         consents_stream: the consents, from ``open_inputs``.
+        applications_stream: the applications, from ``open_inputs``, or None.
         folder: an empty private folder for the part files.
         part_rows: rows per part, about.
         workers: how many processes will evaluate the parts.
@@ -187,9 +207,11 @@ def split_batch(
     parts = part_count(batch, part_rows)
     if workers > 1 and parts > 1 and parallel():
         parts = min(MAX_PARTS, -(-parts // workers) * workers)
-    with beside(_split_consents, consents_stream, batch, folder, parts, enabled=workers > 1) as consents_split:
+    with beside(
+        _split_consents, consents_stream, applications_stream, batch, folder, parts, enabled=workers > 1
+    ) as consents_split:
         rows, hashes = _split_findings(batch_stream, folder, parts, progress)
-        consents_sha256, batch_sha256 = consents_split()
+        consents_sha256, applications_sha256, batch_sha256 = consents_split()
     split = Split(
         folder=folder,
         parts=parts,
@@ -201,6 +223,9 @@ def split_batch(
         consents_sha256=consents_sha256,
         rows=rows,
         duplicates={},
+        applications=applications_stream.path if applications_stream is not None else None,
+        applications_header=tuple(applications_stream.header) if applications_stream is not None else (),
+        applications_sha256=applications_sha256,
     )
     repeated = _repeated(hashes)
     if len(repeated):
@@ -227,34 +252,46 @@ def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple
     return rows, np.concatenate(hashes)
 
 
-def _split_consents(stream: Stream, batch: Path, folder: Path, parts: int) -> tuple[str, str]:
-    """The consents' rows into parts; the SHA-256 of the consents file and
-    of the batch file (hashing the batch here too saves the main process
-    a pass over it)."""
+def _split_consents(
+    stream: Stream, applications: Stream | None, batch: Path, folder: Path, parts: int
+) -> tuple[str, str | None, str]:
+    """The consents' rows, and the applications' rows, into parts; the
+    SHA-256 of the consents file, of the applications file (None without
+    one) and of the batch file (hashing the batch here too saves the main
+    process a pass over it)."""
+    _split_by_candidate(stream, folder, "consents", parts, "the consents file")
+    if applications is not None:
+        _split_by_candidate(applications, folder, "applications", parts, "the applications file")
+    return _sha256(stream.path), _sha256(applications.path) if applications is not None else None, _sha256(batch)
+
+
+def _split_by_candidate(stream: Stream, folder: Path, kind: str, parts: int, what: str) -> None:
     candidate = stream.header.index("candidate_id")
     rows = 0
-    with _PartWriter(folder, "consents", parts) as writer:
+    with _PartWriter(folder, kind, parts) as writer:
         for chunk in stream.chunks:
             writer.write(chunk.rows, chunk.malformed, candidate)
             rows += len(chunk.rows) + len(chunk.malformed)
     if rows == 0:
-        raise InputFileError("the consents file has a header but no rows.", file=str(stream.path))
-    return _sha256(stream.path), _sha256(batch)
+        raise InputFileError(f"{what} has a header but no rows.", file=str(stream.path))
 
 
-def read_part(split: Split, index: int) -> tuple[Table, Table]:
-    """The findings and the consents of one part, as tables.
+def read_part(split: Split, index: int) -> tuple[Table, Table, Table | None]:
+    """The findings, the consents and the applications of one part, as tables.
 
     Args:
         split: the split batch.
         index: the part, 0 to ``split.parts`` - 1.
 
     Returns:
-        (findings, consents), each with its rows' lines in the input file.
+        (findings, consents, applications), each with its rows' lines in
+        the input file; applications is None without an applications file.
     """
     return (
         _read(split.part_file("findings", index), split.batch, split.batch_header),
         _read(split.part_file("consents", index), split.consents, split.consents_header),
+        _read(split.part_file("applications", index), split.applications, split.applications_header)
+        if split.applications is not None else None,
     )
 
 

@@ -52,6 +52,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from engine.record.access import Policy
+from engine.inputs.applications import register_applications
 from engine.inputs.consents import register_consents
 from engine.decisions import BatchInfo
 from engine.evaluation.judging import evaluate, load_rules
@@ -286,6 +287,7 @@ def run_batch(
     part_rows: int = PART_ROWS,
     progress: Progress = no_progress,
     announce: Callable[[str], None] | None = None,
+    applications: Path | None = None,
 ) -> RunReport:
     """Evaluate a batch into an output folder and record it in the store,
     in one transaction with its audit entry; see the module docstring.
@@ -310,6 +312,9 @@ def run_batch(
             ``advance(count)``, for progress bars.
         announce: called with a message for the person running the batch
             (a killed run's work folder removed); None: written to stderr.
+        applications: the applications file (CSV, XLSX or JSON), or None:
+            with it, every application gets a decision, findings or not
+            (``engine.inputs.applications``).
 
     Returns:
         The ``RunReport``: counts, warnings to show, the stored batch id.
@@ -330,10 +335,11 @@ def run_batch(
     # Past a commit point until the end of ``stop_on_signals``' block, or of the next run.
     _STOPS.held = False
     rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
-    inputs = open_inputs(batch, consents, encoding=encoding)
+    applications = Path(applications) if applications is not None else None
+    inputs = open_inputs(batch, consents, encoding=encoding, applications=applications)
     record: BatchRecord | None = None
     try:
-        check_destination(out, (batch, consents))
+        check_destination(out, (batch, consents) + ((applications,) if applications is not None else ()))
         _remove_abandoned_work(out, announce)
         with (
             staged(out, prefix=_owned_prefix(out, "staging")) as staging,
@@ -356,6 +362,8 @@ def run_batch(
                 batch_sha256=split.batch_sha256,
                 consents_file=consents,
                 consents_sha256=split.consents_sha256,
+                applications_file=applications,
+                applications_sha256=split.applications_sha256,
             )
             settings = _Settings(
                 rulebook=rulebook, tables=position_tables, as_of=as_of, policy=policy, sealer=store.sealer,
@@ -395,8 +403,8 @@ def run_batch(
             stream.close()
     hints = sorted((notice for s in summaries for notice in s.notices), key=lambda notice: notice.text)
     if len(hints) > NAMED:
-        hints = hints[:NAMED] + [Notice(f"... and {len(hints) - NAMED} more candidates whose ids differ from a consent's by leading zeros.")]
-    notices = (*inputs[0].notices, *inputs[1].notices, *split.notices, *hints)
+        hints = hints[:NAMED] + [Notice(f"... and {len(hints) - NAMED} more notices like these.")]
+    notices = (*(notice for stream in inputs for notice in stream.notices), *split.notices, *hints)
     if _STOPS.requested:  # and not raised: it came after the commit point
         notices += (Notice(
             "the run was asked to stop (Ctrl-C or SIGTERM) after the batch was recorded in the store, "
@@ -516,7 +524,11 @@ def evaluate_part(settings: _Settings, index: int) -> PartSummary:
 
 def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     split = settings.split
-    findings_table, consents_table = read_part(split, index)
+    findings_table, consents_table, applications_table = read_part(split, index)
+    applications = (
+        register_applications(applications_table, positions=settings.tables.positions, sha256=split.applications_sha256)
+        if applications_table is not None else None
+    )
     batch = validate_findings(
         findings_table,
         categories=settings.rulebook.categories,
@@ -525,9 +537,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         sha256=split.batch_sha256,
         duplicates=split.duplicates,
         terms=settings.rulebook.vocabulary,
+        applied=applications.applied if applications is not None else None,
     )
     consents = register_consents(consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256)
-    result = evaluate(batch, consents, settings.tables, settings.rulebook, settings.as_of)
+    result = evaluate(batch, consents, settings.tables, settings.rulebook, settings.as_of, applications)
 
     memo_folder = settings.staging / "memos"
     stems = {
@@ -550,11 +563,14 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     line = CsvLines()
     _dump_frames(
         split.part_file("decisions-out", index),
-        ((d.candidate_id, line(decision_row(result, d, stems.get(d.decision_id)))) for d in result.decisions),
+        (
+            ((d.candidate_id, d.position.position_id if d.position else ""), line(decision_row(result, d, stems.get(d.decision_id))))
+            for d in result.decisions
+        ),
     )
     _dump_frames(
         split.part_file("findings-out", index),
-        (((row[1], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)),
+        (((row[1], row[0], row[2]), line(row)) for d in result.decisions for row in finding_rows(d)),
     )
     _dump_frames(
         split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
@@ -572,10 +588,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         uncovered_count=len(uncovered),
         orphans=tuple(sorted(orphans)[:NAMED]),
         orphan_count=len(orphans),
-        notices=batch.cases + tuple(
+        notices=batch.cases + (applications.notices if applications is not None else ()) + tuple(dict.fromkeys(
             notice for decision in result.decisions if decision.consent is None
             and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
-        ),
+        )),
     )
 
 

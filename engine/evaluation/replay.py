@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.inputs.applications import Application, ApplicationRegister
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.decisions import BatchResult, Decision
 from engine.evaluation.judging import evaluate
@@ -100,9 +101,20 @@ def rebuild(store: Store, connection: Connection, decision_id: str) -> tuple[Bat
         rejected=tuple(RejectedRow(**r) for r in inputs["consents_rejected"]),
         sha256=batch_row.consents_sha256,
     )
+    applications = None
+    if "application" in inputs:
+        # The one application this decision is about; the candidate's others
+        # are decisions of their own.
+        application = Application.from_canonical(inputs["application"])
+        applications = ApplicationRegister(
+            path=Path(inputs["applications_file"]),
+            by_candidate={candidate: (application,)},
+            rejected=(),
+            sha256=batch_row.applications_sha256 or "",
+        )
     # Replay must not refuse what was allowed then: the rulebook's approval
     # is part of the stored version.
-    result = evaluate(batch, consents, tables, rulebook, dt.date.fromisoformat(row.as_of))
+    result = evaluate(batch, consents, tables, rulebook, dt.date.fromisoformat(row.as_of), applications)
     decision = next(d for d in result.decisions if d.candidate_id == candidate)
     return result, decision
 

@@ -201,6 +201,42 @@ class RejectedRow:
 
 
 @dataclass(frozen=True)
+class Applied:
+    """What a batch's findings are checked against when an applications
+    file says who applied for what (``evaluate --applications``).
+
+    Attributes:
+        file (str): the applications file's name, for messages.
+        positions (Mapping[str, frozenset[str]]): candidate id -> the
+            positions the candidate applied for (usable applications only).
+        unusable (frozenset[str]): candidates one of whose application rows
+            could not be used.
+    """
+
+    file: str
+    positions: Mapping[str, frozenset[str]]
+    unusable: frozenset[str] = frozenset()
+
+    def no_application(self, candidate_id: str) -> str:
+        """Why a finding of a candidate without a usable application is not evaluated."""
+        if candidate_id in self.unusable:
+            return (
+                f"the application of candidate '{candidate_id}' in {self.file} could not be used "
+                "(see rejected.csv), so the finding has no position to be weighed against."
+            )
+        hint = ""
+        if candidate_id.isascii() and candidate_id.isdigit():
+            alike = sorted(c for c in self.positions if c.isdigit() and c.lstrip("0") == candidate_id.lstrip("0"))
+            if alike:
+                hint = f" Did you mean '{alike[0]}'? Excel may have dropped leading zeros."
+        return (
+            f"candidate '{candidate_id}' has no application in {self.file}; every finding is weighed "
+            "against a position the candidate applied for, so add the application (candidate_id, "
+            "position_id) or check the candidate id." + hint
+        )
+
+
+@dataclass(frozen=True)
 class FindingsBatch:
     path: Path
     findings: tuple[Finding, ...]  # sorted by candidate, then finding id
@@ -224,14 +260,18 @@ def load_findings(
     as_of: dt.date,
     encoding: str = "utf-8",
     terms: Terms | None = None,
+    applied: Applied | None = None,
 ) -> FindingsBatch:
     """Read and validate a whole findings batch; see the module docstring.
-    ``terms``: the rulebook's vocabulary file, if it has one."""
+    ``terms``: the rulebook's vocabulary file, if it has one; ``applied``:
+    the applications, when an applications file was given (the batch's
+    ``position_id`` is then optional)."""
+    required, optional = columns_of_batch(applied is not None)
     table = read_table(
         path,
         what="findings batch",
-        required=REQUIRED_COLUMNS,
-        optional=OPTIONAL_COLUMNS,
+        required=required,
+        optional=optional,
         encoding=encoding,
     )
     batch = validate_findings(
@@ -241,8 +281,24 @@ def load_findings(
         as_of=as_of,
         sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
         terms=terms,
+        applied=applied,
     )
     return dataclasses.replace(batch, notices=table.notices + batch.notices + batch.cases)
+
+
+def columns_of_batch(with_applications: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The batch's (required, optional) columns: with an applications file,
+    the position comes from the applications and ``position_id`` is optional.
+
+    Args:
+        with_applications (bool): whether an applications file was given.
+
+    Returns:
+        tuple[tuple[str, ...], tuple[str, ...]]: the required and the optional column names.
+    """
+    if not with_applications:
+        return REQUIRED_COLUMNS, OPTIONAL_COLUMNS
+    return tuple(c for c in REQUIRED_COLUMNS if c != "position_id"), ("position_id", *OPTIONAL_COLUMNS)
 
 
 def validate_findings(
@@ -254,6 +310,7 @@ def validate_findings(
     sha256: str,
     duplicates: Mapping[str, int] | None = None,
     terms: Terms | None = None,
+    applied: Applied | None = None,
 ) -> FindingsBatch:
     """Validate the rows of ``table``: the whole batch, or the part of it
     that holds all the rows of some candidates (``partitions``). A part
@@ -261,7 +318,11 @@ def validate_findings(
     for every id used more than once in the whole batch, how often. Rows
     that repeat each other exactly are always in one part (they name one
     candidate), and are folded into one here. ``terms``: the rulebook's
-    vocabulary file, whose words are read as the values it gives."""
+    vocabulary file, whose words are read as the values it gives.
+    ``applied``: the applications, when an applications file was given: a
+    finding of a candidate without an application is rejected, and so is
+    one whose ``position_id`` (optional then) names a position the
+    candidate did not apply for."""
     path = table.path
     frame, folded = _fold_identical_rows(table, duplicates)
     if folded and duplicates is not None:
@@ -269,7 +330,7 @@ def validate_findings(
     # Only the fact columns the batch has are read: a batch without them
     # costs nothing more than before they existed.
     present = [column for column in FACT_COLUMNS if column in frame]
-    for column in OPTIONAL_COLUMNS:
+    for column in ("position_id", *OPTIONAL_COLUMNS):
         if column not in frame and column not in FACT_COLUMNS:
             frame[column] = ""
     for column in present:
@@ -299,11 +360,14 @@ def validate_findings(
     # that fail, which are few, so that a clean batch costs little.
     faults = _Faults(frame)
     for column in REQUIRED_COLUMNS:
-        faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'.")
+        if column != "position_id" or applied is None:
+            faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'.")
     for column, words in closed.items():
         faults.add_unknown(column, column, words, terms=terms)
     position_hint = " Positions are listed in the position risk tables (positions.csv)."
     faults.add_unknown("position_id", "position", list(positions), position_hint)
+    if applied is not None:
+        _check_applications(faults, frame, applied)
     faults.add(
         "occurred_on",
         (frame["occurred_on"] != "") & dates.isna(),
@@ -331,19 +395,21 @@ def validate_findings(
     # any order, and the reported column must not depend on it.
     reasons = faults.first(REQUIRED_COLUMNS + OPTIONAL_COLUMNS[:4] + tuple(present))
 
-    # A candidate is evaluated for one position per batch; rows that name
-    # several positions for one candidate cannot be attributed.
+    # Without an applications file, a candidate is evaluated for one
+    # position per batch; rows that name several positions for one
+    # candidate cannot be attributed.
     usable = ~frame.index.isin(list(reasons))
     pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
     ambiguous = pairs[pairs["candidate_id"].duplicated(keep=False)].groupby("candidate_id")["position_id"].unique()
-    if len(ambiguous):
+    if len(ambiguous) and applied is None:
         named = ambiguous.map(lambda ids: "', '".join(sorted(ids)))
         hit = frame[usable & frame["candidate_id"].isin(ambiguous.index)]
         for row, candidate in zip(hit.index, hit["candidate_id"]):
             reasons[row] = (
                 "position_id",
                 f"candidate '{candidate}' has findings for more than one position ('{named[candidate]}'); "
-                "a batch evaluates each candidate for one position. None of the candidate's rows was evaluated.",
+                "a batch evaluates each candidate for one position. None of the candidate's rows was evaluated. "
+                "To evaluate a candidate for several positions, give an applications file (--applications).",
             )
         usable = ~frame.index.isin(list(reasons))
 
@@ -397,6 +463,29 @@ def validate_findings(
         notices=tuple(folded_notice(path, finding_id, lines) for finding_id, lines in sorted(folded.items())),
         cases=tuple(case_notice(path, case, lines) for case, lines in cases),
     )
+
+
+def _check_applications(faults: "_Faults", frame: pd.DataFrame, applied: Applied) -> None:
+    """A finding belongs to a candidate who applied; a position it names
+    must be one the candidate applied for."""
+    candidates = frame["candidate_id"]
+    without = (candidates != "") & ~candidates.isin(list(applied.positions))
+    faults.add("candidate_id", without, lambda rows: rows["candidate_id"].map(applied.no_application))
+    named = frame["position_id"]
+    pairs = list(zip(candidates, named))
+    other = pd.Series(
+        [bool(p) and c in applied.positions and p not in applied.positions[c] for c, p in pairs], index=frame.index
+    )
+
+    def message(rows: pd.DataFrame) -> pd.Series:
+        return pd.Series([
+            f"candidate '{c}' did not apply for '{p}' in {applied.file} (applied for: "
+            f"{', '.join(sorted(applied.positions[c]))}). A finding is weighed against every position its "
+            "candidate applied for: leave position_id empty, or correct it or the applications file."
+            for c, p in zip(rows["candidate_id"], rows["position_id"])
+        ], index=rows.index)
+
+    faults.add("position_id", other, message)
 
 
 def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: pd.Series, as_of: dt.date) -> None:

@@ -56,6 +56,9 @@ batches = sa.Table(
     sa.Column("output_folder", sa.Text, nullable=True),
     # vocabulary_versions.sha256, or NULL for a batch read without a vocabulary file.
     sa.Column("vocabulary_sha256", sa.String(64), nullable=True),
+    # The applications file (evaluate --applications), or NULL without one.
+    sa.Column("applications_file", sa.Text, nullable=True),
+    sa.Column("applications_sha256", sa.String(64), nullable=True),
 )
 
 decisions = sa.Table(

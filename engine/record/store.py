@@ -314,6 +314,8 @@ class Store:
                     engine_version=__version__, durable_rules_version=package_version("durable-rules"),
                     output_folder=str(output_folder) if output_folder else None,
                     vocabulary_sha256=vocabulary.sha256 if vocabulary else None,
+                    applications_file=info.applications_file.name if info.applications_file else None,
+                    applications_sha256=info.applications_sha256,
                 ))
             for records in parts:
                 new, revived, known = _sort_out(connection, records)
@@ -417,11 +419,13 @@ def stored_word(vocabulary: type[W], word: str, where: str) -> W:
 
 def batch_id_of(info: BatchInfo) -> str:
     """A batch's id (``B-`` and 20 hex digits): a hash of its input and
-    consent files, evaluation date, rulebook, vocabulary (when there is one)
-    and tables versions."""
+    consent files, evaluation date, rulebook, vocabulary (when there is one),
+    tables versions and applications file (when there is one)."""
     parts = [info.batch_sha256, info.consents_sha256, info.as_of.isoformat(), info.rulebook.sha256, info.tables.sha256]
     if info.rulebook.vocabulary is not None:
         parts.append(info.rulebook.vocabulary.sha256)
+    if info.applications_sha256 is not None:
+        parts.append({"applications": info.applications_sha256})
     text = json.dumps(parts)
     return "B-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
@@ -517,8 +521,15 @@ def canonical_input_json(result: BatchResult, decision: Decision) -> str:
     consents = result.consents
     candidate = decision.candidate_id
     consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))
+    # With an applications file, the application decided; without, the
+    # text is what it was before applications existed.
+    application = (
+        f'"application":{decision.application.canonical_json()},'
+        f'"applications_file":{canonical.string(result.applications.path.name)},'
+        if decision.application is not None and result.applications is not None else ""
+    )
     return (
-        f'{{"batch_file":{canonical.string(result.batch.path.name)},"candidate_id":{canonical.string(candidate)},'
+        f'{{{application}"batch_file":{canonical.string(result.batch.path.name)},"candidate_id":{canonical.string(candidate)},'
         f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents.path.name)},'
         f'"consents_rejected":{_rows_json(consents.rejected_of(candidate))},'
         f'"findings":{decision.findings_json},"format":"{INPUT_FORMAT}",'

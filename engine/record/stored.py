@@ -37,6 +37,8 @@ class StoredBatch:
         output_folder: where the outputs were written, if anywhere.
         vocabulary_sha256: the vocabulary file the batch's words were read
             with; None without one (or stored before 0004).
+        applications_file, applications_sha256: the applications file's
+            name and SHA-256; None for a batch evaluated without one.
     """
 
     batch_id: str
@@ -53,6 +55,8 @@ class StoredBatch:
     durable_rules_version: str
     output_folder: str | None
     vocabulary_sha256: str | None = None
+    applications_file: str | None = None
+    applications_sha256: str | None = None
 
 
 @dataclass(frozen=True)

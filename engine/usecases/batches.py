@@ -33,6 +33,7 @@ def evaluate_batch(
     workers: int | None = None,
     part_rows: int = PART_ROWS,
     progress: Progress = no_progress,
+    applications: Path | None = None,
 ) -> RunReport:
     """Evaluate a batch of findings, write its output folder and record it
     in the store, in one transaction with its audit entry ("batch evaluated").
@@ -54,6 +55,11 @@ def evaluate_batch(
         part_rows: rows per part of the batch (memory, not output).
         progress: ``progress(label, total)`` gives a context whose value is
             ``advance(count)``, for progress bars.
+        applications: the applications file (CSV, XLSX or JSON): one row per
+            candidate and position applied for. With it every application
+            gets a decision, with or without findings, and the batch's
+            ``position_id`` may be left out. None: each candidate is decided
+            for the position its finding rows name.
 
     Returns:
         The ``RunReport``: counts, warnings to show, the stored batch id.
@@ -68,4 +74,5 @@ def evaluate_batch(
         batch, consents, rules=rules, tables=tables, out=out if out is not None else DEFAULT_OUT / Path(batch).stem,
         as_of=as_of, store=store, user=actor.who, policy=policy, encoding=encoding, allow_draft=allow_draft,
         memos=memos, workers=workers or default_workers(), part_rows=part_rows, progress=progress,
+        applications=applications,
     )

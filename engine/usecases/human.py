@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.decisions import JudgedFinding
-from engine.documents.memos import memo_stem
+from engine.documents.memos import decision_stem
 from engine.errors import AdjudicateError, allowed
 from engine.inputs.strict_yaml import load_yaml
 from engine.record.access import Policy
@@ -290,7 +290,7 @@ def issue_notice(
         raise SignoffError(f"unknown notice '{kind}'; allowed: {allowed(NoticeKind.words())}.")
     kind = NoticeKind(kind)
     output = Path(output)
-    stem = output / f"{memo_stem(stored.decision.candidate_id)}.{kind.label}.{lang}"
+    stem = output / f"{decision_stem(stored.decision)}.{kind.label}.{lang}"
     paths = (stem.with_name(stem.name + ".md"), stem.with_name(stem.name + ".html"))
 
     def write(connection, context) -> None:

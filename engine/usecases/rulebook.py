@@ -164,6 +164,7 @@ def diff_rulebooks(
     batch: Path | None = None,
     consents: Path | None = None,
     as_of: dt.date,
+    applications: Path | None = None,
 ) -> RulebookDiff:
     """Compare two rulebooks and, given a batch, measure the impact.
 
@@ -173,6 +174,7 @@ def diff_rulebooks(
         tables: the tables folder, for the batch.
         batch, consents: a findings batch and its consents file; both or neither.
         as_of: the evaluation date of the batch.
+        applications: the batch's applications file, or None.
 
     Returns:
         ``RulebookDiff``.
@@ -188,7 +190,9 @@ def diff_rulebooks(
     impact, problem = None, None
     if batch is not None:
         try:
-            impact = tuple(batch_impact(old, new, batch, consents, tables=tables, as_of=as_of))
+            impact = tuple(batch_impact(
+                old, new, batch, consents, tables=tables, as_of=as_of, applications=applications
+            ))
         except AdjudicateError as error:
             problem = error
     return RulebookDiff(changes, problems, impact, problem)
