@@ -867,7 +867,10 @@ def test_rules_check_refuses_yaml_nested_too_deep(tmp_path, monkeypatch):
 
 def _duplicate_key_rulebook():
     text = _edit_rule("EXCL-DISPUTED", "    handling: excluded\n", "    handling: excluded\n    handling: review\n")
-    return text, _line(text, "    handling: review"), _line(text, "    handling: excluded", 3)
+    # The key written twice, on two lines in a row: the second, then the first.
+    second = _line(text, "    handling: review")
+    assert text.splitlines()[second - 2] == "    handling: excluded"
+    return text, second, second - 1
 
 
 def test_rules_check_refuses_a_key_written_twice(tmp_path, monkeypatch):

@@ -1,19 +1,20 @@
 """The facts the law needs, as optional batch columns (docs/findings.md):
 read strictly, the consent's timing, one case reported several times, the
-date a lookback runs from, and the vendor import's batch read whole."""
+date a lookback runs from, the vendor import's batch read whole, and the
+default rulebook's rules on the facts (juvenile, plaintiff, conduct
+established)."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
 import pytest
 
-import itertools
-
 from conftest import (
-    AS_OF, BATCH_COLUMNS, RULES, SHIPPED_RULEBOOK, TABLES, add_rule, assert_clean_exit, consent, evaluate_args,
+    AS_OF, BATCH_COLUMNS, RULES, SHIPPED_RULEBOOK, TABLES, assert_clean_exit, consent, evaluate_args,
     finding, read_csv, run_cli, write_consents, write_csv, write_rulebook,
 )
 from engine.evaluation.judging import evaluate_files
@@ -207,167 +208,25 @@ def test_the_vendor_imports_batch_is_read_whole_once_it_has_a_position(tmp_path)
     assert handled["rpt_example_0601-crim-1-1-2"] == "EXCL-NOT-CONVICTED"
 
 
-# --- the rule language conditions on the facts ---------------------------------------------
+# --- the default rulebook's rules on the facts ---------------------------------------------
 
-# Rules on the facts, as a rulebook that adopts them would write them.
-FACT_RULES = """
-  - id: EXCL-JUVENILE
-    title: A juvenile record is never considered
-    when:
-      juvenile: "yes"
-    handling: excluded
-    precedence: 5
-    rationale: >-
-      The record concerns conduct when the candidate was a minor. Like a
-      sealed record, a juvenile record carries no duty of disclosure and may
-      play no part in the decision, whatever its disposition, so it is set
-      aside before any other rule.
-    legal_basis:
-      - China Criminal Law Art. 100 and the 2022 juvenile record-sealing rules (no duty to disclose a sealed juvenile record)
-      - California Gov. Code §12952(a)(3) and Labor Code §432.7 (juvenile court records may not be considered)
-      - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9 (age at the time of the offence)
-
-  - id: EXCL-CIVIL-PLAINTIFF
-    title: A lawsuit the candidate brought as plaintiff is never considered
-    when:
-      party_role: plaintiff
-    handling: excluded
-    precedence: 5
-    rationale: >-
-      The candidate brought this suit as the plaintiff: asserting one's
-      rights in court says nothing about the risks of the job, and holding
-      it against the candidate goes beyond what the hiring decision needs.
-      A court awarded damages to a candidate whose offer was withdrawn over
-      such a suit (Shanghai, 2025).
-    legal_basis:
-      - China Personal Information Protection Law Art. 6 (processing limited to the minimum scope necessary for its purpose)
-      - China Labour Contract Law Art. 8 (the employer may learn only basic facts directly related to the labour contract)
-      - Shanghai, 2025 (an offer withdrawn over a civil suit the candidate had brought as plaintiff; damages awarded)
-
-  - id: REV-CONDUCT-ESTABLISHED
-    title: A record without conviction whose conduct the employer established is reviewed by a person
-    when:
-      disposition: not_convicted
-      conduct_established: "yes"
-      relevance: {at_least: indirect}
-      lookback: inside
-    handling: review
-    precedence: 9
-    rationale: >-
-      The record is not a conviction, so on its own it may not count; but
-      the employer's own inquiry established the conduct behind it. The
-      conduct, not the arrest, may be weighed, and only by a person in an
-      individualized assessment, never by the rules alone.
-    legal_basis:
-      - EEOC Enforcement Guidance 915.002 (2012), Part V.A.2 (an employer may act on the conduct underlying an arrest if the conduct makes the individual unfit for the position)
-
-      - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9 (individualized assessment)
-"""
-
-FACT_RULE_TESTS = """
-# The facts the law needs (docs/findings.md): a juvenile record, a lawsuit
-# the candidate brought as plaintiff, and conduct the employer's own inquiry
-# established behind a record that is not a conviction.
-#
-# What these cases show: a juvenile record and a suit brought as plaintiff
-# are set aside before any other rule (precedence 5), however serious and
-# however relevant; a record without conviction stays excluded unless the
-# employer established the conduct, and then a person reviews it
-# (precedence 9), never the rules alone, and only when it bears on the job
-# and is inside the lookback.
-as_of: "2026-11-01"
-cases:
-  - name: A juvenile conviction for a severe violent offence is never considered, even for a childcare worker
-    position: childcare_worker
-    findings:
-      - category: offense_violence
-        severity: severe
-        juvenile: "yes"
-        occurred_on: "2019-05-01"
-        handling: excluded
-        rule: EXCL-JUVENILE
-    recommendation: proceed
-
-  - name: A disputed juvenile record is excluded and does not hold the decision
-    position: van_driver
-    findings:
-      - category: offense_driving
-        severity: serious
-        disposition: disputed
-        juvenile: "yes"
-        occurred_on: "2024-05-01"
-        handling: excluded
-        rule: EXCL-JUVENILE
-    recommendation: proceed
-
-  - name: A civil suit the candidate brought as plaintiff never weighs, even where civil judgments bear on the job
-    risk_level: critical
-    findings:
-      - category: civil_judgment
-        severity: severe
-        relevance: direct
-        party_role: plaintiff
-        handling: excluded
-        rule: EXCL-CIVIL-PLAINTIFF
-    recommendation: proceed
-
-  - name: The same judgment against the candidate as defendant is weighed as before
-    risk_level: critical
-    findings:
-      - category: civil_judgment
-        severity: severe
-        relevance: direct
-        party_role: defendant
-        handling: escalate
-        rule: ESC-DIRECT-SERIOUS
-    recommendation: escalate
-
-  - name: A dismissed theft charge whose conduct the employer's own inquiry established goes to a person for a cashier
-    position: cashier
-    findings:
-      - category: offense_theft_fraud
-        severity: moderate
-        disposition: not_convicted
-        conduct_established: "yes"
-        occurred_on: "2025-02-11"
-        handling: review
-        rule: REV-CONDUCT-ESTABLISHED
-    recommendation: review
-
-  - name: Without the employer's own inquiry the same dismissed charge stays excluded
-    position: cashier
-    findings:
-      - category: offense_theft_fraud
-        severity: moderate
-        disposition: not_convicted
-        conduct_established: "no"
-        occurred_on: "2025-02-11"
-        handling: excluded
-        rule: EXCL-NOT-CONVICTED
-    recommendation: proceed
-
-  - name: Established conduct that has no bearing on the job stays excluded
-    risk_level: low
-    findings:
-      - category: credit_record
-        severity: moderate
-        disposition: not_convicted
-        relevance: none
-        conduct_established: "yes"
-        handling: excluded
-        rule: EXCL-NOT-CONVICTED
-    recommendation: proceed
-"""
+# The shipped rulebook (1.2.0) conditions on three facts: EXCL-JUVENILE and
+# EXCL-CIVIL-PLAINTIFF (precedence 5), REV-CONDUCT-ESTABLISHED (precedence 9);
+# their rule tests are rules/tests/facts.yaml.
+FACT_RULE_IDS = ("EXCL-JUVENILE", "EXCL-CIVIL-PLAINTIFF", "REV-CONDUCT-ESTABLISHED")
 
 
-def _fact_rules(tmp_path: Path, text: str = SHIPPED_RULEBOOK) -> Path:
-    folder = write_rulebook(tmp_path / "rules", add_rule(FACT_RULES, text))
-    (folder / "vocabulary.yaml").write_text((RULES / "vocabulary.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    return folder
+def test_the_shipped_rulebook_conditions_on_the_facts():
+    rules = {rule.id: rule for rule in load_rulebook(RULES).rules}
+    assert {rule_id: rules[rule_id].precedence for rule_id in FACT_RULE_IDS} == {
+        "EXCL-JUVENILE": 5, "EXCL-CIVIL-PLAINTIFF": 5, "REV-CONDUCT-ESTABLISHED": 9,
+    }
+    # Below every exclusion by disposition, so that it decides first.
+    assert max(rules[rule_id].precedence for rule_id in FACT_RULE_IDS) < rules["EXCL-NOT-CONVICTED"].precedence
 
 
-def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_exact(tmp_path):
-    rulebook = load_rulebook(_fact_rules(tmp_path))
+def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_exact():
+    rulebook = load_rulebook(RULES)
     analysis = analyse(rulebook)
     assert analysis.errors == [] and analysis.warnings == []
     # party role: plaintiff apart from the rest; juvenile and conduct: yes and
@@ -390,24 +249,25 @@ def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_ex
         != (direct[signature].handling, direct[signature].rule_id, direct[signature].matched)
     ]
     assert len(whole) == 10080 * 64 and differ == []
+    # Every rule on a fact decides somewhere in the space.
+    assert set(FACT_RULE_IDS) <= {judged.rule_id for judged in direct.values()}
 
 
-def test_rules_check_explain_and_rule_tests_know_the_fact_conditions(tmp_path):
-    folder = _fact_rules(tmp_path)
-    (folder / "tests").mkdir()
-    (folder / "tests" / "facts.yaml").write_text(FACT_RULE_TESTS, encoding="utf-8")
-    checked = run_cli(["rules", "check", "--rules", folder, "--tables", TABLES])
+def test_rules_check_explain_and_rule_tests_know_the_fact_conditions():
+    checked = run_cli(["rules", "check", "--rules", RULES, "--tables", TABLES])
     assert_clean_exit(checked)
     assert "Analysis of 80640 combinations: 0 errors, 0 warnings.\n" in checked.stdout
-    explained = run_cli(["rules", "explain", "--rules", folder, "--format", "md"])
+    explained = run_cli(["rules", "explain", "--rules", RULES, "--format", "md"])
     assert_clean_exit(explained)
     assert "- Applies when: juvenile is yes\n" in explained.stdout
     assert "- Applies when: party role is plaintiff\n" in explained.stdout
     assert ("- Applies when: disposition is not\\_convicted; relevance is indirect or direct; lookback is inside; "
             "conduct established is yes\n") in explained.stdout
-    tested = run_cli(["rules", "test", "--rules", folder, "--tables", TABLES])
+    tested = run_cli(["rules", "test", "--rules", RULES, "--tables", TABLES, "--min-coverage", "100"])
     assert_clean_exit(tested)
-    assert "7 cases: 7 passed, 0 failed." in tested.stdout
+    cases = [line for line in tested.stdout.splitlines() if " facts.yaml:" in line]
+    assert len(cases) == 8 and all(line.startswith("PASS facts.yaml:") for line in cases)
+    assert " 0 failed. Coverage: " in tested.stdout and "(100%)" in tested.stdout
 
 
 def test_findings_are_judged_on_their_facts(tmp_path):
@@ -420,18 +280,29 @@ def test_findings_are_judged_on_their_facts(tmp_path):
                 disposition="not_convicted", conduct_established="yes"),
         finding("C-4", "cashier", "F-dismissed", "offense_theft_fraud", "moderate", "2025-02-11",
                 disposition="not_convicted", conduct_established="no"),
+        # The same records without the facts: judged as before the facts existed.
+        finding("C-5", "childcare_worker", "F-adult", "offense_violence", "severe", "2019-05-01"),
+        finding("C-6", "payroll_accountant", "F-defendant", "civil_judgment", "serious", "2024-05-01",
+                party_role="defendant"),
+        finding("C-7", "cashier", "F-not-said", "offense_theft_fraud", "moderate", "2025-02-11",
+                disposition="not_convicted"),
     ]
     batch = write_csv(folder / "batch.csv", COLUMNS, rows)
     consents = write_consents(folder / "consents.csv", [consent(row["candidate_id"]) for row in rows])
     out = folder / "out"
-    assert_clean_exit(run_cli(evaluate_args(batch, consents, out, rules=_fact_rules(tmp_path))))
+    assert_clean_exit(run_cli(evaluate_args(batch, consents, out)))
     handled = {row["finding_id"]: (row["handling"], row["rule_id"]) for row in read_csv(out / "findings.csv")}
     assert handled == {
         "F-juvenile": ("excluded", "EXCL-JUVENILE"),
         "F-plaintiff": ("excluded", "EXCL-CIVIL-PLAINTIFF"),
         "F-conduct": ("review", "REV-CONDUCT-ESTABLISHED"),
         "F-dismissed": ("excluded", "EXCL-NOT-CONVICTED"),
+        "F-adult": ("escalate", "ESC-DIRECT-SERIOUS"),
+        "F-defendant": ("review", "REV-INDIRECT-SERIOUS"),
+        "F-not-said": ("excluded", "EXCL-NOT-CONVICTED"),
     }
+    decisions = {row["candidate_id"]: row["recommendation"] for row in read_csv(out / "decisions.csv")}
+    assert (decisions["C-1"], decisions["C-2"], decisions["C-3"]) == ("proceed", "proceed", "review")
 
 
 def test_a_rulebook_may_run_the_lookback_from_the_offence_date(tmp_path):
