@@ -392,14 +392,18 @@ def test_coverage_below_the_minimum_fails(tmp_path, monkeypatch):
     result = _rules_test("--min-coverage", "50")
     assert_clean_exit(result, 1)
     assert result.stdout.endswith(
-        "3 cases: 3 passed, 0 failed. Coverage: 3 of 16 rules (19%).\n"
+        "3 cases: 3 passed, 0 failed. Coverage: 3 of 16 rules (18%).\n"
         "Rules no case exercises: EXCL-JUVENILE, EXCL-CIVIL-PLAINTIFF, EXCL-SEALED, EXCL-NOT-CONVICTED, "
         "EXCL-DISPUTED, EXCL-DIVERSION, REV-CONDUCT-ESTABLISHED, NR-OUTSIDE-LOOKBACK, DEFER-CAP, "
         "ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, NOTE-INDIRECT-MINOR.\n"
     )
-    assert result.stderr == "Error: coverage 18.8% is below --min-coverage 50%.\n"
-    # 3 of 16 rules is 18.75%: a minimum of 18.75 is met.
+    assert result.stderr == "Error: coverage 18.7% is below --min-coverage 50%.\n"
+    # 3 of 16 rules is 18.75%: a minimum of 18.75 is met, one of 18.8 is not,
+    # and the message does not say 18.8 then.
     assert_clean_exit(_rules_test("--min-coverage", "18.75"), 0)
+    above = _rules_test("--min-coverage", "18.8")
+    assert_clean_exit(above, 1)
+    assert above.stderr == "Error: coverage 18.7% is below --min-coverage 18.8%.\n"
 
 
 TWELVE_OF_THIRTEEN = """\

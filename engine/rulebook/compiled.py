@@ -210,6 +210,11 @@ class RuleEngine:
         # process judges each signature once, however many parts it sees.
         self._judged: dict[Signature, Judgement] = {}
 
+    @property
+    def judged(self) -> int:
+        """How many distinct signatures this engine has posted to durable-rules so far."""
+        return len(self._judged)
+
     def judge(self, signatures: Iterable[Signature]) -> dict[Signature, Judgement]:
         """Judge each distinct signature; the result does not depend on order."""
         wanted = set(signatures)
