@@ -222,7 +222,8 @@ def test_dates_of_the_facts_are_consistent(data):
         return dt.date.fromisoformat(row[column]) if row[column] else None
 
     for row in rows:
-        occurred, decided, completed = day(row, "occurred_on"), day(row, "disposition_date"), day(row, "sentence_completed_on")
+        occurred, decided = day(row, "occurred_on"), day(row, "disposition_date")
+        completed = day(row, "sentence_completed_on")
         relief_on, obtained = day(row, "relief_on"), day(row, "report_obtained_on")
         for date in (decided, completed, relief_on, obtained):
             assert date is None or occurred <= date <= AS_OF
