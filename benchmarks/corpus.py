@@ -82,19 +82,24 @@ BY_CATEGORY: dict[str, Wording] = {
         ),
     ),
     "offense_driving": (
-        (("Los Angeles County Superior Court", "US-CA"), ("Harris County Criminal Court", "US-TX")),
+        (
+            ("Los Angeles County Superior Court", "US-CA"), ("Harris County Criminal Court", "US-TX"),
+            ("上海市浦东新区人民法院", "CN-SH"),
+        ),
         (
             "Misdemeanour DUI conviction, first offence; DUI programme completed",
             "Reckless driving, {n} points on the licence",
             "Driving while the licence was suspended",
+            "醉酒驾驶机动车，血液酒精含量{n}0mg/100ml，判处拘役",
         ),
     ),
     "offense_violence": (
-        (("Cook County Circuit Court", "US-IL"), ("Crown Court", "GB")),
+        (("Cook County Circuit Court", "US-IL"), ("Crown Court", "GB"), ("北京市海淀区人民法院", "CN-BJ")),
         (
             "Simple assault, misdemeanour; {n} months probation",
             "Felony aggravated battery conviction",
             "Harassment, restraining order issued",
+            "故意伤害他人身体，致轻伤，赔偿{amount}元",
         ),
     ),
     "offense_theft_fraud": (
@@ -138,3 +143,27 @@ BY_CATEGORY: dict[str, Wording] = {
         ),
     ),
 }
+
+# A case is often reported twice: by the court searched and by a national
+# database that copies court records, under the same case number. The
+# second report's source, by the country of the first.
+DATABASE_SOURCES: dict[str, str] = {
+    "US": "National criminal records database",
+    "GB": "Police National Computer (DBS)",
+    "CN": "中国裁判文书网",
+}
+GENERIC_DATABASE = "Multi-jurisdiction records database"
+
+# Case numbers as courts write them, by the country of the jurisdiction:
+# ``{year}`` the year of the offence or filing, ``{court}`` the court's code,
+# ``{kind}`` criminal or civil in the court's notation, ``{number}`` the
+# case's number. The Chinese form is the one of the Supreme People's Court's
+# 2016 rules on case numbers: (year) court code, case type, number.
+CASE_NUMBERS: dict[str, tuple[str, dict[str, str]]] = {
+    "US": ("{year}-{kind}-{number:06d}", {"criminal": "CR", "civil": "CV"}),
+    "GB": ("{kind}{year}{number:06d}", {"criminal": "T", "civil": "CC"}),
+    "CN": ("({year}){court}{kind}{number}号", {"criminal": "刑初", "civil": "民初"}),
+}
+GENERIC_CASE_NUMBER = CASE_NUMBERS["US"]
+# Court codes of the Chinese jurisdictions the sources above use.
+COURT_CODES: dict[str, str] = {"CN-BJ": "京0105", "CN-SH": "沪0115", "CN": "京0105"}
