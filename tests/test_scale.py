@@ -77,13 +77,19 @@ def mixed_batch(folder: Path, candidates: int = 300, seed: int = 5, shuffle_seed
     # A finding id used by two candidates, who land in different parts.
     rows.append(finding("C-DUP-A", "cashier", "F-SHARED", "credit_record", "minor", "2024-01-01"))
     rows.append(finding("C-DUP-B", "nurse", "F-SHARED", "offense_drug", "serious", "2024-01-01"))
+    # One row sent twice, identical: read once, whatever the parts.
+    twin = finding("C-TWIN", "cashier", "F-TWIN", "traffic_violation", "minor", "2024-01-01")
+    rows += [twin, dict(twin)]
+    # One candidate's id on two rows that differ: both rejected, in one part.
+    rows.append(finding("C-TWIN", "cashier", "F-CLASH", "credit_record", "minor", "2024-01-01"))
+    rows.append(finding("C-TWIN", "cashier", "F-CLASH", "credit_record", "serious", "2024-01-01"))
     # A candidate with rows for two positions.
     rows.append(finding("C-TWO", "cashier", "F-TWO-1", "credit_record", "minor", "2024-01-01"))
     rows.append(finding("C-TWO", "nurse", "F-TWO-2", "credit_record", "minor", "2024-01-01"))
     # Bad values.
     rows.append(finding("C-00001", "cashier", "F-BAD-1", "trafic_violation", "minor", "2024-01-01"))
     rows.append(finding("C-00002", "cashier", "F-BAD-2", "credit_record", "minor", "2024-02-30"))
-    consents += [consent(c) for c in ("C-DUP-A", "C-DUP-B", "C-TWO")]
+    consents += [consent(c) for c in ("C-DUP-A", "C-DUP-B", "C-TWO", "C-TWIN")]
     random.Random(shuffle_seed).shuffle(rows)
     batch = write_batch(folder / "batch.csv", rows)
     with batch.open("a", encoding="utf-8", newline="") as handle:
@@ -170,6 +176,21 @@ def test_checks_that_need_the_whole_batch_hold_across_parts(tmp_path, mixed):
     decisions = {row["candidate_id"]: row for row in read_csv(tmp_path / "out/decisions.csv")}
     assert decisions["C-DUP-A"]["recommendation"] == decisions["C-DUP-B"]["recommendation"] == "review"
     assert decisions["C-00003"]["recommendation"] != "proceed"  # its cut-short row needs a person
+    assert [r["finding_id"] for r in read_csv(tmp_path / "out/rejected.csv")].count("F-CLASH") == 2
+    assert "finding_id 'F-CLASH' is used by 2 rows" in rejected["F-CLASH"]["error"]
+    assert "F-TWIN" not in rejected
+    assert [r["finding_id"] for r in read_csv(tmp_path / "out/findings.csv")].count("F-TWIN") == 1
+
+
+@pytest.mark.parametrize("options", [("--workers", "1"), ("--workers", "2", "--chunk-size", "3")])
+def test_identical_rows_are_warned_of_once_whatever_the_parts(tmp_path, mixed, options):
+    batch, consents = mixed
+    store = tmp_path / "out.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    result = run_cli(evaluate_args(batch, consents, tmp_path / "out") + ["--db", f"sqlite:///{store}", *options])
+    assert_clean_exit(result)
+    warnings = [line for line in result.stderr.splitlines() if "identical rows" in line]
+    assert len(warnings) == 1 and "finding 'F-TWIN' is on 2 identical rows" in warnings[0], result.stderr
 
 
 def test_a_shuffled_batch_in_parts_gives_the_same_outputs(tmp_path):

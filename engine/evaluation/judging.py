@@ -22,7 +22,7 @@ from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_fin
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
 from engine.errors import RulebookError
 from engine.rulebook.model import (
-    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, FACT_FIELDS, NO_RULE, Rule, Rulebook, load_rulebook,
+    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rule, Rulebook, load_rulebook,
 )
 from engine.vocabulary import Handling, Lookback, PartyRole, Recommendation, Relief, YesNo
 
@@ -290,7 +290,12 @@ def _signature(
     finding: Finding, position_id: str, tables: PositionTables, ages: _Ages, lookback_from: str = "latest"
 ) -> Signature:
     entry = tables.entry(position_id, finding.category)
-    since = finding.lookback_from()[0] if finding.facts and lookback_from == "latest" else finding.occurred_on
+    facts = finding.facts
+    since = finding.occurred_on
+    # Facts are few and sorted by name; most findings with any have only a
+    # report date, which touches neither the lookback nor the signature.
+    if facts and lookback_from == "latest" and any(name in _LOOKBACK_FACTS for name, _ in facts):
+        since = finding.lookback_from()[0]
     signature = Signature(
         category=finding.category,
         severity=finding.severity,
@@ -299,13 +304,13 @@ def _signature(
         risk_level=tables.positions[position_id].risk_level,
         lookback=ages.lookback(since, entry.lookback_years),
     )
-    if not finding.facts:
+    if not facts:
         return signature
-    return signature._replace(**{
-        name: _FACT_WORDS[name][finding.fact(name)] for name in FACT_FIELDS if finding.fact(name)
-    })
+    words = {name: _FACT_WORDS[name][value] for name, value in facts if name in _FACT_WORDS}
+    return signature._replace(**words) if words else signature
 
 
+_LOOKBACK_FACTS = frozenset({"disposition_date", "sentence_completed_on"})
 _FACT_WORDS = {
     "party_role": {role.value: role for role in PartyRole},
     "juvenile": {word.value: word for word in YesNo},

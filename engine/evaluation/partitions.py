@@ -63,8 +63,10 @@ class Split:
         consents_sha256: the SHA-256 of the consents file's bytes, hex.
         rows: rows of the batch, well-formed or not.
         duplicates: finding id -> how many rows use it, for the ids used
-            by more than one row (over the whole batch).
-        notices: identical rows read once.
+            by rows in more than one part (ids repeated within a part are
+            counted by the part).
+        notices: how the batch was read (kept for callers; the parts warn
+            of identical rows).
         applications: the applications file, or None without one.
         applications_header: its column names, as in the file.
         applications_sha256: the SHA-256 of its bytes, hex.
@@ -79,7 +81,7 @@ class Split:
     batch_sha256: str
     consents_sha256: str
     rows: int  # rows of the batch, well-formed or not
-    duplicates: dict[str, int]  # finding id -> rows using it, for ids used more than once
+    duplicates: dict[str, int]  # finding id -> rows using it, for ids used in more than one part
     notices: tuple[Notice, ...] = ()  # identical rows read once
     applications: Path | None = None
     applications_header: tuple[str, ...] = ()
@@ -210,7 +212,7 @@ def split_batch(
     with beside(
         _split_consents, consents_stream, applications_stream, batch, folder, parts, enabled=workers > 1
     ) as consents_split:
-        rows, hashes = _split_findings(batch_stream, folder, parts, progress)
+        rows, hashes, places = _split_findings(batch_stream, folder, parts, progress)
         consents_sha256, applications_sha256, batch_sha256 = consents_split()
     split = Split(
         folder=folder,
@@ -227,29 +229,34 @@ def split_batch(
         applications_header=tuple(applications_stream.header) if applications_stream is not None else (),
         applications_sha256=applications_sha256,
     )
-    repeated = _repeated(hashes)
-    if len(repeated):
-        split = _with_duplicates(split, repeated)
+    # Ids repeated within a part are found by the part itself; only those
+    # whose rows went to different parts need the whole batch.
+    across = _across_parts(hashes, places)
+    if len(across):
+        split = _with_duplicates(split, across, places_of(hashes, places, across))
     return split
 
 
-def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray]:
-    """The batch's rows into parts; (rows read, 8-byte hashes of the finding ids)."""
+def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray, np.ndarray]:
+    """The batch's rows into parts; (rows read, 8-byte hashes of the finding
+    ids, and the part each of those rows went to)."""
     candidate = stream.header.index("candidate_id")
     finding = stream.header.index("finding_id")
     hashes: list[np.ndarray] = [np.array([], dtype=np.uint64)]
+    places: list[np.ndarray] = [np.array([], dtype=np.uint16)]
     rows = 0
     with _PartWriter(folder, "findings", parts) as writer:
         for chunk in stream.chunks:
-            writer.write(chunk.rows, chunk.malformed, candidate)
-            ids = [row[finding].strip() for row in chunk.rows]
-            hashes.append(_hashes([i for i in ids if i]))
+            went = writer.write(chunk.rows, chunk.malformed, candidate)
+            named = [(i, part) for i, part in zip((row[finding].strip() for row in chunk.rows), went) if i]
+            hashes.append(_hashes([i for i, _ in named]))
+            places.append(np.array([part for _, part in named], dtype=np.uint16))
             rows += len(chunk.rows) + len(chunk.malformed)
             if progress is not None:
                 progress(len(chunk.rows) + len(chunk.malformed))
     if rows == 0:
         raise InputFileError("the findings batch has a header but no rows.", file=str(stream.path))
-    return rows, np.concatenate(hashes)
+    return rows, np.concatenate(hashes), np.concatenate(places)
 
 
 def _split_consents(
@@ -324,18 +331,22 @@ class _PartWriter:
         for handle in self.handles:
             handle.close()
 
-    def write(self, rows: list[list], malformed: list[Malformed], candidate: int) -> None:
+    def write(self, rows: list[list], malformed: list[Malformed], candidate: int) -> list[int]:
+        """Append the rows to their parts; the part of each row, in order."""
         buckets: list[list[list]] = [[] for _ in range(self.parts)]
         broken: list[list[tuple]] = [[] for _ in range(self.parts)]
         crc32, parts = zlib.crc32, self.parts
-        for row in rows:  # part_of, inlined: this runs for every row of the batch
-            buckets[crc32(row[candidate].strip().lstrip("0").encode("utf-8")) % parts].append(row)
+        # part_of, inlined: this runs for every row of the batch.
+        went = [crc32(row[candidate].strip().lstrip("0").encode("utf-8")) % parts for row in rows]
+        for row, part in zip(rows, went):
+            buckets[part].append(row)
         for bad in malformed:
             # A row cut short is attributed to the candidate its first fields name.
             broken[part_of(bad.fields.get("candidate_id", ""), parts)].append((bad.line, bad.message, bad.fields))
         for index, handle in enumerate(self.handles):
             if buckets[index] or broken[index]:
                 write_frame(handle, (buckets[index], broken[index]))
+        return went
 
 
 def write_frame(handle: BinaryIO, value) -> None:
@@ -385,38 +396,43 @@ def _hashes(ids: list[str]) -> np.ndarray:
     return pd.util.hash_array(np.array(ids, dtype=object))
 
 
-def _repeated(hashes: np.ndarray) -> np.ndarray:
-    ordered = np.sort(hashes)
-    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+def _across_parts(hashes: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """The hashes that occur in more than one part, sorted."""
+    if len(hashes) < 2:
+        return hashes[:0]
+    order = np.lexsort((places, hashes))
+    keys, where = hashes[order], places[order]
+    # One entry per (hash, part); a hash left twice is in two parts.
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (where[1:] != where[:-1])
+    keys = keys[first]
+    return np.unique(keys[1:][keys[1:] == keys[:-1]])
 
 
-def _with_duplicates(split: Split, repeated: np.ndarray) -> Split:
-    """The exact ids behind repeated hashes, counted over every part, and
-    a warning for each id whose rows are all identical: those are read as
-    one finding (``findings.validate_findings`` folds them), the others
-    rejected. Identical rows name one candidate, so they are in one part;
-    the warning, made here from every part, does not depend on the parts."""
+def places_of(hashes: np.ndarray, places: np.ndarray, wanted: np.ndarray) -> list[int]:
+    """The parts that hold a row whose id hashes to one of ``wanted``."""
+    return sorted(int(part) for part in np.unique(places[np.isin(hashes, wanted)]))
+
+
+def _with_duplicates(split: Split, across: np.ndarray, parts: list[int]) -> Split:
+    """The exact ids behind hashes seen in several parts, counted over
+    those parts. An id used by rows of several candidates is rejected in
+    every part (``findings.validate_findings``); rows of one candidate are
+    in one part, which counts, folds and warns of them on its own."""
     finding = split.batch_header.index("finding_id")
     counts: Counter = Counter()
-    contents: dict[str, set[tuple]] = {}
-    lines: dict[str, list[int]] = {}
-    for index in range(split.parts):
+    seen_in: dict[str, set[int]] = {}
+    for index in parts:
         for rows, _ in read_frames(split.part_file("findings", index)):
             rows = [row for row in rows if row[finding].strip()]
             if rows:
                 ids = [row[finding].strip() for row in rows]
-                for i, row, hit in zip(ids, rows, np.isin(_hashes(ids), repeated)):
+                for i, hit in zip(ids, np.isin(_hashes(ids), across)):
                     if hit:
                         counts[i] += 1
-                        contents.setdefault(i, set()).add(findings_module.row_content(row[:-1]))
-                        lines.setdefault(i, []).append(row[-1])
-    duplicates = {i: n for i, n in counts.items() if n > 1}
-    notices = tuple(
-        findings_module.folded_notice(split.batch, i, lines[i])
-        for i in sorted(duplicates)
-        if len(contents[i]) == 1
-    )
-    return dataclasses.replace(split, duplicates=duplicates, notices=notices)
+                        seen_in.setdefault(i, set()).add(index)
+    duplicates = {i: n for i, n in counts.items() if len(seen_in[i]) > 1}
+    return dataclasses.replace(split, duplicates=duplicates)
 
 
 def _sha256(path: Path) -> str:

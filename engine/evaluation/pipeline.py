@@ -199,7 +199,10 @@ class PartSummary:
     uncovered_count: int
     orphans: tuple[str, ...]  # candidates with no usable row, the first NAMED
     orphan_count: int
-    notices: tuple[Notice, ...] = ()  # ids that differ from a consent's by leading zeros
+    # Warnings by kind, each capped on its own in the run's report: cases
+    # reported several times, applications read once, ids that differ from
+    # a consent's by leading zeros.
+    notices: tuple[tuple[str, tuple[Notice, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -401,10 +404,14 @@ def run_batch(
     finally:
         for stream in inputs:
             stream.close()
-    hints = sorted((notice for s in summaries for notice in s.notices), key=lambda notice: notice.text)
-    if len(hints) > NAMED:
-        hints = hints[:NAMED] + [Notice(f"... and {len(hints) - NAMED} more notices like these.")]
-    notices = (*(notice for stream in inputs for notice in stream.notices), *split.notices, *hints)
+    by_kind: dict[str, list[Notice]] = {"identical rows": list(split.notices)}  # none since the parts tell
+    for summary in summaries:
+        for kind, found in summary.notices:
+            by_kind.setdefault(kind, []).extend(found)
+    notices = (
+        *(notice for stream in inputs for notice in stream.notices),
+        *(notice for kind in NOTICE_KINDS for notice in _capped(by_kind.get(kind, []), NOTICE_KINDS[kind])),
+    )
     if _STOPS.requested:  # and not raised: it came after the commit point
         notices += (Notice(
             "the run was asked to stop (Ctrl-C or SIGTERM) after the batch was recorded in the store, "
@@ -588,11 +595,35 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         uncovered_count=len(uncovered),
         orphans=tuple(sorted(orphans)[:NAMED]),
         orphan_count=len(orphans),
-        notices=batch.cases + (applications.notices if applications is not None else ()) + tuple(dict.fromkeys(
-            notice for decision in result.decisions if decision.consent is None
-            and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
-        )),
+        notices=(
+            ("identical rows", batch.notices),
+            ("cases", batch.cases),
+            ("applications", applications.notices if applications is not None else ()),
+            ("leading zeros", tuple(dict.fromkeys(
+                notice for decision in result.decisions if decision.consent is None
+                and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
+            ))),
+        ),
     )
+
+
+# The kinds of warnings a run collects, in the order they are reported, and
+# what the line after the first NAMED of a kind says of the rest.
+NOTICE_KINDS = {
+    "identical rows": "more findings on identical rows, each read once",
+    "cases": "more cases reported several times, each read as one finding",
+    "applications": "more applications given twice, each read once",
+    "leading zeros": "more candidates whose ids differ from a consent's by leading zeros",
+}
+
+
+def _capped(notices: list[Notice], rest: str) -> list[Notice]:
+    """The first ``NAMED`` notices of one kind, in the order of their text,
+    and one line for the rest: a large batch has thousands of them."""
+    notices = sorted(notices, key=lambda notice: notice.text)
+    if len(notices) <= NAMED:
+        return notices
+    return notices[:NAMED] + [Notice(f"... and {len(notices) - NAMED} {rest}.")]
 
 
 def _memo_wanted(memos: str, recommendation: str) -> bool:

@@ -315,7 +315,7 @@ def validate_findings(
     """Validate the rows of ``table``: the whole batch, or the part of it
     that holds all the rows of some candidates (``partitions``). A part
     cannot see finding ids used in other parts: ``duplicates`` then gives,
-    for every id used more than once in the whole batch, how often. Rows
+    for every id used by rows in more than one part, how often in all. Rows
     that repeat each other exactly are always in one part (they name one
     candidate), and are folded into one here. ``terms``: the rulebook's
     vocabulary file, whose words are read as the values it gives.
@@ -383,7 +383,10 @@ def validate_findings(
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
-    counts = ids.map(ids.value_counts() if duplicates is None else pd.Series(duplicates, dtype="int64"))
+    counts = ids.map(ids.value_counts())
+    if duplicates:
+        # Ids also used in other parts of the batch: counted over the whole.
+        counts = ids.map(pd.Series(duplicates, dtype="int64")).fillna(counts)
     counts = counts.fillna(1).astype("int64")
     faults.add(
         "finding_id",
@@ -499,10 +502,13 @@ def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dat
         if column not in DATE_FACTS:
             continue
         text = frame[column]
-        parsed = pd.to_datetime(text.where(text.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
-        unreadable = [value for value in text[parsed.notna()].unique() if not _is_date(value)]
+        # Most cells of a fact column are empty: only the others are parsed.
+        given = text[text != ""]
+        parsed = pd.to_datetime(given.where(given.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
+        unreadable = [value for value in given[parsed.notna()].unique() if not _is_date(value)]
         if unreadable:
-            parsed = parsed.mask(text.isin(unreadable))
+            parsed = parsed.mask(given.isin(unreadable))
+        parsed = parsed.reindex(text.index)
         faults.add(
             column, (text != "") & parsed.isna(),
             lambda rows, column=column: "'" + rows[column] + f"' is not a date; {FORMAT_HINT}.",
@@ -670,15 +676,23 @@ def _fold_identical_rows(table: Table, duplicates: Mapping[str, int] | None) -> 
     if repeated.empty:
         return frame, {}
     header = [column for column in frame.columns if column != LINE]
+    # Plain tuples grouped by id: a pandas group per id costs a millisecond,
+    # and a large batch sent twice in part has thousands of them.
+    by_id: dict[str, list[tuple[int, int, tuple]]] = {}
+    for index, line, finding_id, values in zip(
+        repeated.index, repeated[LINE].astype(int), repeated["finding_id"],
+        repeated[header].itertuples(index=False, name=None),
+    ):
+        by_id.setdefault(finding_id, []).append((line, index, row_content(values)))
     folded: dict[str, list[int]] = {}
     drop: list = []
-    for finding_id, rows in repeated.groupby("finding_id", sort=True):
+    for finding_id in sorted(by_id):
+        rows = sorted(by_id[finding_id])
         if duplicates is not None and duplicates.get(finding_id, len(rows)) != len(rows):
             continue
-        if len({row_content(values) for values in rows[header].itertuples(index=False)}) == 1:
-            rows = rows.sort_values(LINE)
-            folded[finding_id] = rows[LINE].astype(int).tolist()
-            drop += rows.index[1:].tolist()
+        if len({content for _, _, content in rows}) == 1:
+            folded[finding_id] = [line for line, _, _ in rows]
+            drop += [index for _, index, _ in rows[1:]]
     return frame.drop(index=drop), folded
 
 
