@@ -78,6 +78,10 @@ def _environment(markdown: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the package and do not change while a
+        # process runs: no check of their files on every include (a memo
+        # includes a dozen partials).
+        auto_reload=False,
     )
     environment.filters["fill"] = _filler(markdown_text if markdown else markupsafe.escape)
     return environment

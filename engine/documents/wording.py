@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import markupsafe
@@ -78,9 +79,10 @@ class Catalogue:
         """
         return frozenset(_dotted_keys(self.entries))
 
-    @property
+    @cached_property
     def wording(self) -> "TemplateWording":
-        """The catalogue as templates see it (``t`` in a template)."""
+        """The catalogue as templates see it (``t`` in a template); one per
+        catalogue, so that each text is made once per process."""
         return TemplateWording(self.entries, self.lang)
 
 
@@ -92,20 +94,29 @@ class TemplateWording:
     jinja2 undefined value, which ``StrictUndefined`` turns into an error.
     """
 
-    __slots__ = ("_entries", "_where")
+    __slots__ = ("_entries", "_where", "_made")
 
     def __init__(self, entries: Mapping, where: str) -> None:
         self._entries = entries
         self._where = where
+        # Each key's value, made once: a memo reads a hundred of them, and a
+        # batch renders hundreds of thousands of memos.
+        self._made: dict = {}
 
     def __getitem__(self, key: str):
+        made = self._made.get(key)
+        if made is not None:
+            return made
         entry = self._entries[key]  # a KeyError makes jinja2 report an undefined key
         where = f"{self._where}.{key}"
         if isinstance(entry, Mapping):
-            return TemplateWording(entry, where)
-        if isinstance(entry, tuple):
-            return tuple(markupsafe.Markup(text) for text in entry)
-        return markupsafe.Markup(entry)
+            made = TemplateWording(entry, where)
+        elif isinstance(entry, tuple):
+            made = tuple(markupsafe.Markup(text) for text in entry)
+        else:
+            made = markupsafe.Markup(entry)
+        self._made[key] = made
+        return made
 
     def __getattr__(self, key: str):
         if key.startswith("_"):
