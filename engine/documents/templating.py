@@ -28,6 +28,8 @@ import markupsafe
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
 # Renderers turn bare addresses into links; breaking the pattern keeps the text.
 _AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
+# Anything markdown_text changes: a value without any of these is written as it is.
+_NEEDS_ESCAPING = re.compile(r"[\\`*_~\[\]<>|#&\r\n]|://|www\.", re.IGNORECASE)
 
 
 def markdown_text(value) -> str:
@@ -46,7 +48,10 @@ def markdown_text(value) -> str:
         return ""
     if isinstance(value, markupsafe.Markup):
         return str(value)
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
+    text = str(value)
+    if not _NEEDS_ESCAPING.search(text):
+        return text  # most values: words, ids, dates, plain sentences
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
     return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
 

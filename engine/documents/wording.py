@@ -92,39 +92,30 @@ class TemplateWording:
     A text comes back as ``markupsafe.Markup``, so that it is written as it
     stands, like text in the template; a key the catalogue lacks is a
     jinja2 undefined value, which ``StrictUndefined`` turns into an error.
+    Every key is an attribute, made once per catalogue: a memo reads a
+    hundred of them, and a batch renders hundreds of thousands of memos.
     """
 
-    __slots__ = ("_entries", "_where", "_made")
-
     def __init__(self, entries: Mapping, where: str) -> None:
-        self._entries = entries
-        self._where = where
-        # Each key's value, made once: a memo reads a hundred of them, and a
-        # batch renders hundreds of thousands of memos.
-        self._made: dict = {}
+        made = {}
+        for key, entry in entries.items():
+            if isinstance(entry, Mapping):
+                made[key] = TemplateWording(entry, f"{where}.{key}")
+            elif isinstance(entry, tuple):
+                made[key] = tuple(markupsafe.Markup(text) for text in entry)
+            else:
+                made[key] = markupsafe.Markup(entry)
+        self.__dict__.update(made)
+        self.__dict__["_where"] = where
 
     def __getitem__(self, key: str):
-        made = self._made.get(key)
-        if made is not None:
-            return made
-        entry = self._entries[key]  # a KeyError makes jinja2 report an undefined key
-        where = f"{self._where}.{key}"
-        if isinstance(entry, Mapping):
-            made = TemplateWording(entry, where)
-        elif isinstance(entry, tuple):
-            made = tuple(markupsafe.Markup(text) for text in entry)
-        else:
-            made = markupsafe.Markup(entry)
-        self._made[key] = made
-        return made
+        if key.startswith("_"):
+            raise KeyError(key)
+        return self.__dict__[key]  # a KeyError makes jinja2 report an undefined key
 
     def __getattr__(self, key: str):
-        if key.startswith("_"):
-            raise AttributeError(key)
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(f"the wording catalogue {self._where} has no key '{key}'") from None
+        # Only for a key the catalogue lacks: the others are attributes.
+        raise AttributeError(f"the wording catalogue {self.__dict__.get('_where', '?')} has no key '{key}'")
 
     def __repr__(self) -> str:
         return f"<wording {self._where}>"
