@@ -97,7 +97,9 @@ def test_every_application_gets_a_decision_clean_candidates_and_two_positions_in
         # No consent on file: nothing of what was found is used.
         ("C-3", "quality_inspector"): "not_evaluated",
     }
-    assert "4 applications, 3 findings, 1 rejected rows" in result.stdout
+    assert "4 applications of 3 candidates, 3 findings, 1 rejected row:" in result.stdout
+    assert json.loads((out / "batch.json").read_text())["counts"]["candidates"] == 3
+    assert json.loads((out / "batch.json").read_text())["counts"]["applications"] == 4
     handled = {(r["finding_id"], r["position_id"]): (r["handling"], r["rule_id"]) for r in read_csv(out / "findings.csv")}
     assert handled[("F-1", "van_driver")] == ("escalate", "ESC-DIRECT-SERIOUS")
     assert handled[("F-1", "cashier")] == ("not_relevant", "NR-NOT-JOB-RELATED")
@@ -178,8 +180,18 @@ def test_without_applications_a_candidate_with_two_positions_is_pointed_to_the_o
 def test_a_batch_without_position_id_needs_an_applications_file(tmp_path, inputs):
     batch, consents, _ = inputs
     out, result = evaluate(tmp_path, batch, consents, None, code=2)
-    assert "position_id" in result.stderr and "Traceback" not in result.stderr
+    assert "lacks the required column 'position_id'" in result.stderr and "Traceback" not in result.stderr
+    assert "A batch without positions is evaluated with an applications file (--applications" in result.stderr
     assert not out.exists()
+    # A blank position in a batch that has the column says what to do too.
+    blank = write_batch(tmp_path / "blank.csv", [finding("C-1", "", "F-1", "traffic_violation", "minor", "2024-03-01")])
+    out, _ = evaluate(tmp_path, blank, consents, None, name="blank")
+    [row] = read_csv(out / "rejected.csv")
+    assert row["error"] == (
+        "is empty; every finding needs a value in 'position_id'. Positions are listed in the position risk "
+        "tables (positions.csv); a batch that names no position is evaluated with an applications file "
+        "(--applications)."
+    )
 
 
 def test_application_rows_that_cannot_be_used_are_rejected_with_line_field_and_what_is_allowed(tmp_path):
@@ -222,14 +234,31 @@ def test_application_rows_that_cannot_be_used_are_rejected_with_line_field_and_w
     assert decided(out) == {("C-3", "cashier"): "proceed"}
 
 
-def test_an_id_whose_leading_zeros_excel_dropped_gets_a_hint(tmp_path):
-    batch = write_batch(tmp_path / "batch.csv", [finding("123", "", "F-1", "traffic_violation", "minor", "2024-03-01")],
-                        NO_POSITION)
-    consents = write_consents(tmp_path / "consents.csv", [consent("000123")])
-    applications = write_csv(tmp_path / "applications.csv", APPLICATION_COLUMNS, [application("000123", "cashier")])
-    out, _ = evaluate(tmp_path, batch, consents, applications)
+@pytest.mark.parametrize("in_batch, applied", [("123", "000123"), ("00123", "123")])
+def test_an_id_whose_leading_zeros_excel_dropped_gets_a_hint_and_holds_the_look_alike_application(
+    tmp_path, in_batch, applied
+):
+    batch = write_batch(tmp_path / "batch.csv", [
+        finding(in_batch, "", "F-1", "offense_theft_fraud", "serious", "2024-03-01"),
+    ], NO_POSITION)
+    consents = write_consents(tmp_path / "consents.csv", [consent(applied)])
+    applications = write_csv(tmp_path / "applications.csv", APPLICATION_COLUMNS, [application(applied, "cashier")])
+    out, _ = evaluate(tmp_path, batch, consents, applications, "--workers", "2", "--chunk-size", "1")
     [row] = read_csv(out / "rejected.csv")
-    assert row["error"].endswith("Did you mean '000123'? Excel may have dropped leading zeros.")
+    assert row["error"].endswith(f"Did you mean '{applied}'? Excel may have dropped leading zeros.")
+    # The row most likely concerns the applicant: a person checks it, and
+    # the memo does not say that nothing was found.
+    [decision] = read_csv(out / "decisions.csv")
+    assert (decision["candidate_id"], decision["recommendation"]) == (applied, "review")
+    assert decision["reason"] == (
+        "none of the candidate's 1 finding rows could be used (see rejected.csv); a person must check them "
+        "before deciding."
+    )
+    memo = (out / decision["memo"]).read_text(encoding="utf-8")
+    assert "found nothing" not in memo
+    replayed = run_cli(["verify", "--db", f"sqlite:///{tmp_path / 'out.db'}", decision["decision_id"]])
+    assert_clean_exit(replayed)
+    assert "same recommendation (review)" in replayed.stdout
 
 
 @pytest.mark.parametrize("problem, message", [
@@ -412,7 +441,7 @@ def test_the_vendor_report_case_imports_and_evaluates_end_to_end_with_its_applic
         "ssn-name_mismatch": ("identity_discrepancy", "confirmed", "", "review", "REV-DIRECT-MINOR-HIGH-RISK"),
     }
     assert decided(out) == {("T-0601", "van_driver"): "review"}
-    assert "1 application, 6 findings, 0 rejected rows: 1 review." in result.stdout
+    assert "1 application of 1 candidate, 6 findings, 0 rejected rows: 1 review." in result.stdout
 
 
 def test_rules_diff_measures_the_impact_on_each_application(tmp_path, monkeypatch, inputs):
@@ -427,7 +456,7 @@ def test_rules_diff_measures_the_impact_on_each_application(tmp_path, monkeypatc
     assert_clean_exit(result)
     # Only the van driver's application changes; the cashier's does not.
     assert result.stdout.endswith(
-        "Candidates of batch.csv whose recommendation would change: 1\n  C-1 (van_driver): escalate -> review\n"
+        "Applications of batch.csv whose recommendation would change: 1\n  C-1 (van_driver): escalate -> review\n"
     )
     without = run_cli(["rules", "diff", "old", "new", "--tables", TABLES, "--applications", applications])
     assert_clean_exit(without, 2)

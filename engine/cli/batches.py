@@ -56,7 +56,10 @@ from engine.vocabulary import Recommendation
     metavar="YYYY-MM-DD",
     help="Evaluation date for ages and consent expiry.  [default: today]",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV and JSON inputs.")
+@click.option(
+    "--encoding", default="utf-8", show_default=True,
+    help="Text encoding of the CSV and JSON inputs: the batch, the consents and the applications file.",
+)
 @click.option(
     "--allow-draft",
     is_flag=True,
@@ -105,7 +108,8 @@ def evaluate(
 
     Example:
 
-        adjudicate evaluate examples/batch.csv --consents examples/consents.csv --as-of 2026-11-01
+        adjudicate evaluate examples/batch.csv --consents examples/consents.csv \
+            --applications examples/applications.csv --as-of 2026-11-01
 
     With --applications, each row of the applications file (a candidate and
     a position applied for) gets a decision: a candidate the screening
@@ -181,10 +185,11 @@ def _print_report(report: usecases.RunReport, out: Path, as_of, quiet: bool) -> 
             f"{report.recommendations[r.value]} {r.value}" for r in Recommendation if report.recommendations[r.value]
         )
         # With an applications file, a decision is made per application.
-        decided = count(report.candidates, "application") if report.info.applications_file is not None \
-            else f"{report.candidates} candidates"
+        decided = count(report.candidates, "candidate")
+        if report.info.applications_file is not None:
+            decided = f"{count(report.decisions, 'application')} of {decided}"
         click.echo(
-            f"{decided}, {report.findings} findings, {report.rejected} rejected rows: "
+            f"{decided}, {count(report.findings, 'finding')}, {count(report.rejected, 'rejected row')}: "
             f"{per or 'no decisions'}. Written to {out}/ with {count(report.memos, 'memo')}."
         )
         click.echo(

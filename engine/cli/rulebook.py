@@ -205,7 +205,8 @@ def rules_diff(old, new, tables, batch, consents, applications, as_of):
     if diff.impact_error is not None:
         raise diff.impact_error
     if diff.impact is not None:
-        click.echo(f"Candidates of {batch.name} whose recommendation would change: {len(diff.impact)}")
+        decided = "Applications" if applications is not None else "Candidates"
+        click.echo(f"{decided} of {batch.name} whose recommendation would change: {len(diff.impact)}")
         for item in diff.impact:
             click.echo(f"  {item.candidate_id} ({item.position_id or 'position unknown'}): {item.before} -> {item.after}")
 

@@ -306,8 +306,9 @@ def manifest(info: BatchInfo, counts: dict) -> dict:
 
     Args:
         info (BatchInfo): the batch's inputs, rulebook and tables.
-        counts (dict): ``candidates``, ``findings`` and ``rejected_rows``
-            (int) and ``recommendations`` (dict of recommendation -> int).
+        counts (dict): ``candidates``, ``decisions``, ``findings`` and
+            ``rejected_rows`` (int) and ``recommendations`` (dict of
+            recommendation -> int).
 
     Returns:
         dict: the manifest, ready for JSON.
@@ -342,6 +343,8 @@ def manifest(info: BatchInfo, counts: dict) -> dict:
         ),
         "counts": {
             "candidates": counts["candidates"],
+            # With an applications file, a decision per application.
+            **({"applications": counts["decisions"]} if info.applications_file is not None else {}),
             "findings": counts["findings"],
             "rejected_rows": counts["rejected_rows"],
             "recommendations": dict(sorted(counts["recommendations"].items())),

@@ -135,6 +135,7 @@ def evaluate(
     # batch with the position its rows name.
     if applications is not None:
         cases = [(a.candidate_id, a.position_id, a) for a in applications.applications]
+        _rows_of_look_alikes(rejected_by_candidate, {c for c, _, _ in cases})
     else:
         cases = [
             (c, by_candidate[c][0].position_id if c in by_candidate else None, None)
@@ -249,6 +250,25 @@ def _recommend(status, judged, rejected) -> tuple[Recommendation, str]:
             + "; the decision waits for the reinvestigation (FCRA §611: 30 days)."
         ))
     return recommendation, " ".join(reasons)
+
+
+def _rows_of_look_alikes(rejected_by_candidate: dict[str, list[RejectedRow]], applicants: set[str]) -> None:
+    """A rejected row whose candidate did not apply, but whose id is an
+    applicant's once leading zeros are dropped ("00123" and the 123 a
+    spreadsheet made of it), most likely concerns that applicant: it counts
+    as one of the applicant's unusable rows, so that the decision goes to a
+    person instead of saying nothing was found. (Both ids are in one part
+    of a batch: ``partitions.part_of`` drops leading zeros.)"""
+    alike: dict[str, list[str]] = {}
+    for candidate in applicants:
+        if candidate.isascii() and candidate.isdigit():
+            alike.setdefault(candidate.lstrip("0"), []).append(candidate)
+    if not alike:
+        return
+    for candidate in [c for c in rejected_by_candidate if c not in applicants]:
+        if candidate.isascii() and candidate.isdigit():
+            for applicant in alike.get(candidate.lstrip("0"), ()):
+                rejected_by_candidate.setdefault(applicant, []).extend(rejected_by_candidate[candidate])
 
 
 class _Ages:

@@ -191,7 +191,7 @@ class PartSummary:
 
     index: int
     rows: int  # batch rows of the part, usable or not
-    candidates: int
+    candidates: int  # distinct candidates decided
     findings: int
     rejected: int
     recommendations: Counter
@@ -203,6 +203,7 @@ class PartSummary:
     # reported several times, applications read once, ids that differ from
     # a consent's by leading zeros.
     notices: tuple[tuple[str, tuple[Notice, ...]], ...] = ()
+    decisions: int = 0  # one per candidate, or per application
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,9 @@ class RunReport:
         info: the batch as evaluated: inputs, their hashes, rulebook, tables.
         out: the output folder written.
         record: the batch id and how many decisions were stored now or before.
-        candidates: decisions made, one per candidate.
+        candidates: candidates decided.
+        decisions: decisions made: one per candidate, or one per
+            application with an applications file.
         findings: usable finding rows.
         rejected: rows of either input that could not be used.
         recommendations: recommendation value -> how many decisions.
@@ -238,6 +241,7 @@ class RunReport:
     orphans: tuple[str, ...]
     orphan_count: int
     memos: int
+    decisions: int = 0
     # How the input files were read and what was set aside or hinted at.
     notices: tuple[Notice, ...] = ()
 
@@ -382,6 +386,7 @@ def run_batch(
             summaries.sort(key=lambda summary: summary.index)
             counts = {
                 "candidates": sum(s.candidates for s in summaries),
+                "decisions": sum(s.decisions for s in summaries),
                 "findings": sum(s.findings for s in summaries),
                 "rejected_rows": sum(s.rejected for s in summaries),
                 "recommendations": sum((s.recommendations for s in summaries), Counter()),
@@ -389,7 +394,7 @@ def run_batch(
             # The files are merged by another process while this one records;
             # the store commits only once they are written.
             with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
-                with progress("Recording", counts["candidates"]) as advance:
+                with progress("Recording", counts["decisions"]) as advance:
                     record = store.record_run(
                         info,
                         (_load_records(split.part_file("records", index)) for index in range(split.parts)),
@@ -424,6 +429,7 @@ def run_batch(
         out=out,
         record=record,
         candidates=counts["candidates"],
+        decisions=counts["decisions"],
         findings=counts["findings"],
         rejected=counts["rejected_rows"],
         recommendations=counts["recommendations"],
@@ -587,7 +593,8 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     return PartSummary(
         index=index,
         rows=batch.rows,
-        candidates=len(result.decisions),
+        candidates=len({d.candidate_id for d in result.decisions}),
+        decisions=len(result.decisions),
         findings=len(batch.findings),
         rejected=len(result.rejected),
         recommendations=Counter(d.recommendation.value for d in result.decisions),

@@ -217,6 +217,18 @@ class Applied:
     positions: Mapping[str, frozenset[str]]
     unusable: frozenset[str] = frozenset()
 
+    def position_not_applied(self, candidate_id: str, position_id: str) -> str:
+        """Why a finding naming a position its candidate did not apply for is not evaluated."""
+        unusable = (
+            f" An application of this candidate in {self.file} could not be used (see rejected.csv)."
+            if candidate_id in self.unusable else ""
+        )
+        return (
+            f"candidate '{candidate_id}' did not apply for '{position_id}' in {self.file} (applied for: "
+            f"{', '.join(sorted(self.positions[candidate_id]))}).{unusable} A finding is weighed against every "
+            "position its candidate applied for: leave position_id empty, or correct it or the applications file."
+        )
+
     def no_application(self, candidate_id: str) -> str:
         """Why a finding of a candidate without a usable application is not evaluated."""
         if candidate_id in self.unusable:
@@ -361,7 +373,11 @@ def validate_findings(
     faults = _Faults(frame)
     for column in REQUIRED_COLUMNS:
         if column != "position_id" or applied is None:
-            faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'.")
+            faults.add(column, frame[column] == "", f"is empty; every finding needs a value in '{column}'." + (
+                " Positions are listed in the position risk tables (positions.csv); a batch that names no "
+                "position is evaluated with an applications file (--applications)."
+                if column == "position_id" else ""
+            ))
     for column, words in closed.items():
         faults.add_unknown(column, column, words, terms=terms)
     position_hint = " Positions are listed in the position risk tables (positions.csv)."
@@ -482,10 +498,7 @@ def _check_applications(faults: "_Faults", frame: pd.DataFrame, applied: Applied
 
     def message(rows: pd.DataFrame) -> pd.Series:
         return pd.Series([
-            f"candidate '{c}' did not apply for '{p}' in {applied.file} (applied for: "
-            f"{', '.join(sorted(applied.positions[c]))}). A finding is weighed against every position its "
-            "candidate applied for: leave position_id empty, or correct it or the applications file."
-            for c, p in zip(rows["candidate_id"], rows["position_id"])
+            applied.position_not_applied(c, p) for c, p in zip(rows["candidate_id"], rows["position_id"])
         ], index=rows.index)
 
     faults.add("position_id", other, message)

@@ -221,9 +221,10 @@ def _check_columns(path, what, columns, required, optional) -> None:
         noun = "column" if len(missing) == 1 else "columns"
         raise InputFileError(
             f"the {what} lacks the required {noun} {all_of(missing)}. "
-            f"Its header has {all_of(columns) or 'nothing'}; a {what} needs "
+            f"Its header has {all_of(columns) or 'nothing'}; {_article(what)} {what} needs "
             f"{all_of(required)}" + (f" and may have {allowed(optional)}" if optional else "") + "."
-            + _misspelt_headers(missing, [column for column in columns if column not in known]),
+            + _misspelt_headers(missing, [column for column in columns if column not in known])
+            + (_WITHOUT_POSITION if what == "findings batch" and "position_id" in missing else ""),
             file=str(path),
             column=missing[0],
         )
@@ -238,6 +239,19 @@ def _check_columns(path, what, columns, required, optional) -> None:
             file=str(path),
             column=unknown[0],
         )
+
+
+# A batch as screening sources send it names no position: the applications
+# file says who applied for what.
+_WITHOUT_POSITION = (
+    " A batch without positions is evaluated with an applications file (--applications: "
+    "candidate_id, position_id), which says what each candidate applied for."
+)
+
+
+def _article(noun: str) -> str:
+    """'a' or 'an' before ``noun``."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def _misspelt_headers(missing: list[str], unknown: list[str]) -> str:
