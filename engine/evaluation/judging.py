@@ -19,6 +19,7 @@ from engine.inputs.applications import Application, ApplicationRegister, load_ap
 from engine.inputs.consents import Consent, ConsentRegister, load_consents
 from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
+from engine.inputs.tabular import without_leading_zeros
 from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
 from engine.errors import RulebookError
 from engine.rulebook.model import (
@@ -261,14 +262,14 @@ def _rows_of_look_alikes(rejected_by_candidate: dict[str, list[RejectedRow]], ap
     of a batch: ``partitions.part_of`` drops leading zeros.)"""
     alike: dict[str, list[str]] = {}
     for candidate in applicants:
-        if candidate.isascii() and candidate.isdigit():
-            alike.setdefault(candidate.lstrip("0"), []).append(candidate)
+        number = without_leading_zeros(candidate)
+        if number is not None:
+            alike.setdefault(number, []).append(candidate)
     if not alike:
         return
     for candidate in [c for c in rejected_by_candidate if c not in applicants]:
-        if candidate.isascii() and candidate.isdigit():
-            for applicant in alike.get(candidate.lstrip("0"), ()):
-                rejected_by_candidate.setdefault(applicant, []).extend(rejected_by_candidate[candidate])
+        for applicant in alike.get(without_leading_zeros(candidate) or "", ()):
+            rejected_by_candidate.setdefault(applicant, []).extend(rejected_by_candidate[candidate])
 
 
 class _Ages:

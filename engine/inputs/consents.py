@@ -27,7 +27,7 @@ from engine import canonical
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.errors import allowed, did_you_mean
 from engine.inputs.findings import RejectedRow, malformed_rows, vocabulary_key
-from engine.inputs.tabular import LINE, Notice, Table, read_table
+from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
 
 COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
 SCOPE_SEPARATOR = ";"
@@ -103,8 +103,9 @@ class ConsentRegister:
     def _without_leading_zeros(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = defaultdict(list)
         for candidate_id in self.by_candidate:
-            if _numeric(candidate_id):
-                index[candidate_id.lstrip("0")].append(candidate_id)
+            number = without_leading_zeros(candidate_id)
+            if number is not None:
+                index[number].append(candidate_id)
         return index
 
     def leading_zeros_notice(self, candidate_id: str) -> Notice | None:
@@ -114,9 +115,10 @@ class ConsentRegister:
         123); None if there is none. A hint for the user, not part of the
         decision: it rests on another candidate's row. (``partitions``
         puts both ids in one part.)"""
-        if not _numeric(candidate_id) or candidate_id in self.by_candidate or self.rejected_of(candidate_id):
+        number = without_leading_zeros(candidate_id)
+        if number is None or candidate_id in self.by_candidate or self.rejected_of(candidate_id):
             return None
-        others = sorted(self._without_leading_zeros.get(candidate_id.lstrip("0"), ()))
+        others = sorted(self._without_leading_zeros.get(number, ()))
         if not others:
             return None
         other = others[0]
@@ -173,10 +175,6 @@ class ConsentRegister:
                 f"evaluation date {as_of.isoformat()}.",
             )
         return ConsentStatus(None, "no consent from the candidate is on file.")
-
-
-def _numeric(candidate_id: str) -> bool:
-    return candidate_id.isascii() and candidate_id.isdigit()
 
 
 def load_consents(path: Path, *, categories: Collection[str], encoding: str = "utf-8") -> ConsentRegister:

@@ -33,7 +33,7 @@ import pandas as pd
 from engine import canonical
 from engine.dates import FORMAT_HINT, ISO_DATE
 from engine.errors import allowed, did_you_mean, unknown_value
-from engine.inputs.tabular import LINE, Notice, Table, read_table
+from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
 from engine.inputs.terms import Terms, vocabulary_key
 from engine.vocabulary import Disposition, Severity
 
@@ -237,8 +237,9 @@ class Applied:
                 "(see rejected.csv), so the finding has no position to be weighed against."
             )
         hint = ""
-        if candidate_id.isascii() and candidate_id.isdigit():
-            alike = sorted(c for c in self.positions if c.isdigit() and c.lstrip("0") == candidate_id.lstrip("0"))
+        number = without_leading_zeros(candidate_id)
+        if number is not None:
+            alike = sorted(c for c in self.positions if without_leading_zeros(c) == number)
             if alike:
                 hint = f" Did you mean '{alike[0]}'? Excel may have dropped leading zeros."
         return (

@@ -249,6 +249,20 @@ _WITHOUT_POSITION = (
 )
 
 
+def without_leading_zeros(candidate_id: str) -> str | None:
+    """The number a spreadsheet makes of a numeric id ("000123" becomes
+    "123"), to find ids that differ only by the zeros it dropped; None for
+    an id that is not all digits.
+
+    Args:
+        candidate_id (str): an id as a file gives it.
+
+    Returns:
+        str | None: the id without its leading zeros, or None.
+    """
+    return candidate_id.lstrip("0") if candidate_id.isascii() and candidate_id.isdigit() else None
+
+
 def _article(noun: str) -> str:
     """'a' or 'an' before ``noun``."""
     return "an" if noun[:1].lower() in "aeiou" else "a"
