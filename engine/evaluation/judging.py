@@ -10,20 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from engine import canonical
 from engine.inputs.applications import Application, ApplicationRegister, load_applications
-from engine.inputs.consents import Consent, ConsentRegister, load_consents
+from engine.inputs.consents import ConsentRegister, load_consents
 from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
 from engine.inputs.tabular import without_leading_zeros
-from engine.rulebook.tables import Position, PositionTables, RelevanceEntry, load_tables
+from engine.rulebook.tables import PositionTables, load_tables
 from engine.errors import RulebookError
 from engine.rulebook.model import (
-    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rule, Rulebook, load_rulebook,
+    CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rulebook, load_rulebook,
 )
 from engine.vocabulary import Handling, Lookback, PartyRole, Recommendation, Relief, YesNo
 

@@ -38,7 +38,7 @@ from engine.inputs import consents as consents_module
 from engine.inputs import findings as findings_module
 from engine.errors import InputFileError
 from engine.evaluation.processes import beside, parallel
-from engine.inputs.tabular import Malformed, Notice, Stream, Table, stream_table, table_of
+from engine.inputs.tabular import Malformed, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
 # while it is evaluated.
@@ -65,8 +65,6 @@ class Split:
         duplicates: finding id -> how many rows use it, for the ids used
             by rows in more than one part (ids repeated within a part are
             counted by the part).
-        notices: how the batch was read (kept for callers; the parts warn
-            of identical rows).
         applications: the applications file, or None without one.
         applications_header: its column names, as in the file.
         applications_sha256: the SHA-256 of its bytes, hex.
@@ -82,7 +80,6 @@ class Split:
     consents_sha256: str
     rows: int  # rows of the batch, well-formed or not
     duplicates: dict[str, int]  # finding id -> rows using it, for ids used in more than one part
-    notices: tuple[Notice, ...] = ()  # identical rows read once
     applications: Path | None = None
     applications_header: tuple[str, ...] = ()
     applications_sha256: str | None = None

@@ -535,7 +535,7 @@ def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dat
         if column in ("disposition_date", "sentence_completed_on"):
             faults.add(
                 column, parsed < dates,
-                lambda rows, column=column: "'" + rows[column] + f"' is before occurred_on '" + rows["occurred_on"]
+                lambda rows, column=column: "'" + rows[column] + "' is before occurred_on '" + rows["occurred_on"]
                 + f"'; '{column}' cannot come before the offence.",
             )
     if "relief" in present or "relief_on" in present:
