@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -217,6 +218,18 @@ class Applied:
     positions: Mapping[str, frozenset[str]]
     unusable: frozenset[str] = frozenset()
 
+    @cached_property
+    def _by_number(self) -> dict[str, list[str]]:
+        """Applicants with numeric ids, by the number a spreadsheet makes of
+        them: built once, since a wrong applications file can leave every
+        row of a large batch without an application."""
+        index: dict[str, list[str]] = {}
+        for candidate in sorted(self.positions):
+            number = without_leading_zeros(candidate)
+            if number is not None:
+                index.setdefault(number, []).append(candidate)
+        return index
+
     def position_not_applied(self, candidate_id: str, position_id: str) -> str:
         """Why a finding naming a position its candidate did not apply for is not evaluated."""
         unusable = (
@@ -237,11 +250,9 @@ class Applied:
                 "(see rejected.csv), so the finding has no position to be weighed against."
             )
         hint = ""
-        number = without_leading_zeros(candidate_id)
-        if number is not None:
-            alike = sorted(c for c in self.positions if without_leading_zeros(c) == number)
-            if alike:
-                hint = f" Did you mean '{alike[0]}'? Excel may have dropped leading zeros."
+        alike = self._by_number.get(without_leading_zeros(candidate_id) or "")
+        if alike:
+            hint = f" Did you mean '{alike[0]}'? Excel may have dropped leading zeros."
         return (
             f"candidate '{candidate_id}' has no application in {self.file}; every finding is weighed "
             "against a position the candidate applied for, so add the application (candidate_id, "
