@@ -51,12 +51,16 @@ from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
+
 from engine.record.access import Policy
 from engine.inputs.applications import register_applications
 from engine.inputs.consents import register_consents
 from engine.decisions import BatchInfo
 from engine.evaluation.judging import evaluate, load_rules
-from engine.inputs.findings import validate_findings
+from engine.inputs.findings import screen_findings
+from engine.evaluation.columnar import finding_columns, judge_in_columns, stored_rows
+from engine.rulebook.model import NO_RULE
 from engine.inputs.tabular import Notice
 from engine.record.keys import Sealer
 from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
@@ -70,6 +74,7 @@ from engine.documents.reports import (
     REJECTED_COLUMNS,
     CsvLines,
     check_destination,
+    csv_records,
     decision_row,
     finding_rows,
     manifest,
@@ -88,6 +93,8 @@ NAMED = 10
 # Rows per frame of a part's output, so that merging reads a few
 # frames at a time, not whole parts.
 _FRAME_ROWS = 5_000
+# Memos are made from columns this many decisions at a time.
+_MEMO_BATCH = 2_000
 
 # progress(label, total) gives a context whose value is advance(count).
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -542,7 +549,7 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         register_applications(applications_table, positions=settings.tables.positions, sha256=split.applications_sha256)
         if applications_table is not None else None
     )
-    batch = validate_findings(
+    screened = screen_findings(
         findings_table,
         categories=settings.rulebook.categories,
         positions=settings.tables.positions,
@@ -553,7 +560,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         applied=applications.applied if applications is not None else None,
     )
     consents = register_consents(consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256)
-    result = evaluate(batch, consents, settings.tables, settings.rulebook, settings.as_of, applications)
+    part = judge_in_columns(screened, consents, settings.tables, settings.rulebook, settings.as_of, applications)
+    # The few candidates judged row by row, as ``evaluate`` judges them.
+    result = part.reference
+    cases = part.cases
 
     memo_folder = settings.staging / "memos"
     stems = {
@@ -561,6 +571,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         for decision in result.decisions
         if _memo_wanted(settings.memos, decision.recommendation.value)
     }
+    wanted = [at for at, value in enumerate(cases["recommendation"]) if _memo_wanted(settings.memos, value)]
+    for start in range(0, len(wanted), _MEMO_BATCH):
+        for decision in part.decisions(wanted[start:start + _MEMO_BATCH]):
+            stems[decision.decision_id] = write_memo(part.result, decision, memo_folder)
     files = {
         decision_id: [str(settings.out / "memos" / f"{stem}.md"), str(settings.out / "memos" / f"{stem}.html")]
         for decision_id, stem in stems.items()
@@ -569,46 +583,69 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
         result, result.decisions, sealer=settings.sealer, policy=settings.policy,
         batch_id=settings.batch_id, files=files,
     )
+    records += stored_rows(
+        part, as_of=settings.as_of, sealer=settings.sealer, policy=settings.policy,
+        batch_id=settings.batch_id, files=files,
+    )
     # In key order: the store's B-trees take sorted rows a quarter faster.
     records.sort(key=itemgetter(0))
     _dump_records(split.part_file("records", index), records)
     # Each record's text goes with the key the merge orders it by.
     line = CsvLines()
-    _dump_frames(
-        split.part_file("decisions-out", index),
-        (
-            ((d.candidate_id, d.position.position_id if d.position else ""), line(decision_row(result, d, stems.get(d.decision_id))))
-            for d in result.decisions
-        ),
-    )
-    _dump_frames(
-        split.part_file("findings-out", index),
-        (((row[1], row[0], row[2]), line(row)) for d in result.decisions for row in finding_rows(d)),
-    )
+    version = settings.rulebook.version + ("" if settings.rulebook.approved else " DRAFT")
+    memo_paths = np.array([f"memos/{stems[i]}.md" if i in stems else "" for i in cases["decision_id"]], dtype=object)
+    decision_lines = [
+        ((d.candidate_id, d.position.position_id if d.position else ""), line(decision_row(result, d, stems.get(d.decision_id))))
+        for d in result.decisions
+    ] + list(zip(
+        zip(cases["candidate_id"], cases["position_id"]),
+        csv_records([
+            cases["candidate_id"].to_numpy(dtype=object), cases["position_id"].to_numpy(dtype=object),
+            cases["recommendation"].to_numpy(dtype=object), cases["reason"].to_numpy(dtype=object),
+            cases["decision_id"].to_numpy(dtype=object), np.full(len(cases), version, dtype=object), memo_paths,
+        ]),
+    ))
+    decision_lines.sort(key=itemgetter(0))
+    _dump_frames(split.part_file("decisions-out", index), decision_lines)
+    columns = finding_columns(part)
+    # In the order of the decisions (candidate, position), then finding id;
+    # the merge of the parts orders by candidate, then keeps this order.
+    finding_lines = [
+        ((row[1], row[2], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)
+    ] + list(zip(zip(columns[1], columns[2], columns[0]), csv_records(columns)))
+    finding_lines.sort(key=itemgetter(0))
+    _dump_frames(split.part_file("findings-out", index), finding_lines)
     _dump_frames(
         split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
     )
+    rows = part.rows
     uncovered = [(f.finding.finding_id, f.finding.candidate_id) for f in result.uncovered]
+    lost = rows["rule_id"].to_numpy() == NO_RULE
+    uncovered += list(zip(rows["finding_id"][lost], rows["candidate_id"][lost]))
     orphans = result.candidates_without_findings
+    recommendations = Counter(d.recommendation.value for d in result.decisions)
+    recommendations.update(cases["recommendation"].tolist())
+    without_consent = [d.candidate_id for d in result.decisions if d.consent is None]
+    without_consent += cases.loc[cases["consent"].isna(), "candidate_id"].tolist()
     return PartSummary(
         index=index,
-        rows=batch.rows,
-        candidates=len({d.candidate_id for d in result.decisions}),
-        decisions=len(result.decisions),
-        findings=len(batch.findings),
+        rows=len(screened.good) + len(screened.rejected),
+        candidates=len({d.candidate_id for d in result.decisions} | set(cases["candidate_id"])),
+        decisions=part.decision_count,
+        findings=len(result.batch.findings) + part.fast_findings,
         rejected=len(result.rejected),
-        recommendations=Counter(d.recommendation.value for d in result.decisions),
+        recommendations=recommendations,
         uncovered=tuple(sorted(uncovered)[:NAMED]),
         uncovered_count=len(uncovered),
         orphans=tuple(sorted(orphans)[:NAMED]),
         orphan_count=len(orphans),
         notices=(
-            ("identical rows", batch.notices),
-            ("cases", batch.cases),
+            ("identical rows", screened.notices),
+            ("cases", result.batch.cases),
             ("applications", applications.notices if applications is not None else ()),
             ("leading zeros", tuple(dict.fromkeys(
-                notice for decision in result.decisions if decision.consent is None
-                and (notice := consents.leading_zeros_notice(decision.candidate_id)) is not None
+                notice for candidate in without_consent
+                if (notice := consents.leading_zeros_notice(candidate)) is not None
             ))),
         ),
     )

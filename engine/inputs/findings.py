@@ -336,6 +336,38 @@ def validate_findings(
     terms: Terms | None = None,
     applied: Applied | None = None,
 ) -> FindingsBatch:
+    """Validate the rows of ``table`` and make the ``Finding`` of every
+    usable one; ``screen_findings`` says how rows are checked.
+
+    Returns:
+        FindingsBatch: the findings, the rejected rows and the warnings.
+    """
+    screened = screen_findings(
+        table, categories=categories, positions=positions, as_of=as_of, sha256=sha256,
+        duplicates=duplicates, terms=terms, applied=applied,
+    )
+    findings, cases = screened.findings()
+    return FindingsBatch(
+        path=screened.path,
+        findings=findings,
+        rejected=screened.rejected,
+        sha256=sha256,
+        notices=screened.notices,
+        cases=tuple(case_notice(screened.path, case, lines) for case, lines in cases),
+    )
+
+
+def screen_findings(
+    table: Table,
+    *,
+    categories: Collection[str],
+    positions: Collection[str],
+    as_of: dt.date,
+    sha256: str,
+    duplicates: Mapping[str, int] | None = None,
+    terms: Terms | None = None,
+    applied: Applied | None = None,
+) -> "Screened":
     """Validate the rows of ``table``: the whole batch, or the part of it
     that holds all the rows of some candidates (``partitions``). A part
     cannot see finding ids used in other parts: ``duplicates`` then gives,
@@ -456,44 +488,89 @@ def validate_findings(
         for row, (column, error) in sorted(reasons.items())
     ]
     rejected += malformed_rows(table)
-    good = frame[usable].sort_values(["candidate_id", "finding_id"])
-    reported = _reported(good.index, as_reported)
-    # Plain lookups, not Enum calls or pandas rows: this runs once per
-    # finding, millions of times in a large batch.
-    severities = {severity.value: severity for severity in Severity}
-    dispositions = {disposition.value: disposition for disposition in Disposition}
-    day: dict[str, dt.date] = {}
-    facts = _facts(good, present)
-    findings = tuple(
-        Finding(
-            finding_id,
-            candidate_id,
-            position_id,
-            category,
-            severities[severity],
-            day.get(occurred_on) or day.setdefault(occurred_on, dt.date.fromisoformat(occurred_on)),
-            dispositions[disposition],
-            source,
-            jurisdiction,
-            description,
-            reported.get(row, ()),
-            facts.get(row, ()),
-        )
-        for row, finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
-        jurisdiction, description in zip(good.index, *(good[column].tolist() for column in (
-            "finding_id", "candidate_id", "position_id", "category", "severity", "occurred_on",
-            "disposition", "source", "jurisdiction", "description",
-        )))
-    )
-    findings, cases = fold_cases(findings, dict(zip(good["finding_id"], good[LINE].astype(int))))
-    return FindingsBatch(
+    return Screened(
         path=Path(path),
-        findings=findings,
+        good=frame[usable].sort_values(["candidate_id", "finding_id"]),
+        present=tuple(present),
+        as_reported=as_reported,
         rejected=tuple(rejected),
         sha256=sha256,
         notices=tuple(folded_notice(path, finding_id, lines) for finding_id, lines in sorted(folded.items())),
-        cases=tuple(case_notice(path, case, lines) for case, lines in cases),
     )
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A batch's rows after validation, before they become ``Finding``
+    values: what ``screen_findings`` returns. The usable rows stay a table,
+    so that a large batch can be judged in columns; ``findings`` makes the
+    values of some or all of them.
+
+    Attributes:
+        path (Path): the batch file.
+        good (pandas.DataFrame): the usable rows, sorted by candidate and
+            finding id, their words read as the product's values (category,
+            severity, disposition, the fact words); index: the row's place
+            in the table; the column ``_line`` is its line in the file.
+        present (tuple[str, ...]): the fact columns the batch has.
+        as_reported (dict[str, pandas.Series]): per column of category,
+            severity and disposition whose words were read as others: the
+            word as reported, '' where it was read as itself.
+        rejected (tuple[RejectedRow, ...]): the rows that could not be used.
+        sha256 (str): the SHA-256 of the batch file, hex.
+        notices (tuple[Notice, ...]): rows read once for several identical ones.
+    """
+
+    path: Path
+    good: pd.DataFrame
+    present: tuple[str, ...]
+    as_reported: dict[str, pd.Series]
+    rejected: tuple[RejectedRow, ...]
+    sha256: str
+    notices: tuple[Notice, ...] = ()
+
+    def findings(self, good: pd.DataFrame | None = None) -> tuple[tuple[Finding, ...], list[tuple[Finding, list[int]]]]:
+        """The ``Finding`` values of usable rows, each case reported several
+        times folded into one (``fold_cases``).
+
+        Args:
+            good (pandas.DataFrame | None): some rows of ``self.good``, in
+                its order, with all the rows of their candidates; None for all.
+
+        Returns:
+            tuple: the findings (sorted by candidate, then finding id), and
+            each folded case with the lines of its reports.
+        """
+        good = self.good if good is None else good
+        reported = _reported(good.index, self.as_reported)
+        # Plain lookups, not Enum calls or pandas rows: this runs once per
+        # finding, millions of times in a large batch.
+        severities = {severity.value: severity for severity in Severity}
+        dispositions = {disposition.value: disposition for disposition in Disposition}
+        day: dict[str, dt.date] = {}
+        facts = _facts(good, list(self.present))
+        findings = tuple(
+            Finding(
+                finding_id,
+                candidate_id,
+                position_id,
+                category,
+                severities[severity],
+                day.get(occurred_on) or day.setdefault(occurred_on, dt.date.fromisoformat(occurred_on)),
+                dispositions[disposition],
+                source,
+                jurisdiction,
+                description,
+                reported.get(row, ()),
+                facts.get(row, ()),
+            )
+            for row, finding_id, candidate_id, position_id, category, severity, occurred_on, disposition, source,
+            jurisdiction, description in zip(good.index, *(good[column].tolist() for column in (
+                "finding_id", "candidate_id", "position_id", "category", "severity", "occurred_on",
+                "disposition", "source", "jurisdiction", "description",
+            )))
+        )
+        return fold_cases(findings, dict(zip(good["finding_id"], good[LINE].astype(int))))
 
 
 def _check_applications(faults: "_Faults", frame: pd.DataFrame, applied: Applied) -> None:

@@ -520,20 +520,67 @@ def canonical_input_json(result: BatchResult, decision: Decision) -> str:
     """
     consents = result.consents
     candidate = decision.candidate_id
-    consent_texts = ",".join(c.canonical_json() for c in consents.by_candidate.get(candidate, []))
     # With an applications file, the application decided; without, the
     # text is what it was before applications existed.
     application = (
-        f'"application":{decision.application.canonical_json()},'
-        f'"applications_file":{canonical.string(result.applications.path.name)},'
-        if decision.application is not None and result.applications is not None else ""
+        decision.application.canonical_json()
+        if decision.application is not None and result.applications is not None else None
+    )
+    return canonical_input_text(
+        batch_file=result.batch.path.name,
+        candidate_id=candidate,
+        consents=consents.by_candidate.get(candidate, []),
+        consents_file=consents.path.name,
+        consents_rejected=consents.rejected_of(candidate),
+        findings_json=decision.findings_json,
+        rejected=decision.rejected,
+        application_json=application,
+        applications_file=result.applications.path.name if application is not None else "",
+    )
+
+
+def canonical_input_text(
+    *,
+    batch_file: str,
+    candidate_id: str,
+    consents: list,
+    consents_file: str,
+    consents_rejected: list,
+    findings_json: str,
+    rejected,
+    application_json: str | None = None,
+    applications_file: str = "",
+) -> str:
+    """The canonical input of a decision (``canonical_input_json``), from
+    its parts, for a caller that holds the decision in columns.
+
+    Args:
+        batch_file: the batch file's name.
+        candidate_id: the candidate.
+        consents (list[Consent]): the candidate's consents, in file order.
+        consents_file: the consents file's name.
+        consents_rejected (list[RejectedRow]): the candidate's consent rows
+            that could not be used.
+        findings_json: the findings' canonical JSON, by finding id.
+        rejected (Sequence[RejectedRow]): the decision's unusable batch rows.
+        application_json: the application's canonical JSON, or None
+            without an applications file.
+        applications_file: the applications file's name, with one.
+
+    Returns:
+        The JSON text that the store seals in the decision's row.
+    """
+    consent_texts = ",".join(c.canonical_json() for c in consents)
+    application = (
+        f'"application":{application_json},"applications_file":{canonical.string(applications_file)},'
+        if application_json is not None else ""
     )
     return (
-        f'{{{application}"batch_file":{canonical.string(result.batch.path.name)},"candidate_id":{canonical.string(candidate)},'
-        f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents.path.name)},'
-        f'"consents_rejected":{_rows_json(consents.rejected_of(candidate))},'
-        f'"findings":{decision.findings_json},"format":"{INPUT_FORMAT}",'
-        f'"rejected":{_rows_json(decision.rejected)}}}'
+        f'{{{application}"batch_file":{canonical.string(batch_file)},"candidate_id":{canonical.string(candidate_id)},'
+        f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents_file)},'
+        f'"consents_rejected":{_rows_json(consents_rejected)},'
+        f'"findings":{findings_json},"format":"{INPUT_FORMAT}",'
+        f'"rejected":{_rows_json(rejected)}}}'
     )
 
 

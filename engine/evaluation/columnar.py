@@ -1,0 +1,706 @@
+"""Judging a part of a batch in columns: the same decisions as
+``judging.evaluate``, made without a Python object per finding.
+
+A large batch has millions of findings but only thousands of distinct risk
+signatures, positions, dates and scopes. Here every per-finding step is an
+operation on whole columns (numpy, pandas, pyarrow): the consent checks,
+the relevance and lookback of each finding, its risk signature, the
+joining back of each signature's judgement, and the canonical JSON that
+decision ids and sealed inputs are made of. Python runs once per decision
+(its id is a SHA-256 of its text) and once per distinct signature
+(durable-rules judges each, as in ``judging``).
+
+Candidates whose rows need more than a column can say are judged by
+``judging.evaluate`` itself, row by row: a candidate with a rejected row,
+with reports of one case folded into one finding, with a date written in
+other digits than ASCII, or whose id differs from another applicant's only
+by leading zeros. They are few, and their decisions are the reference's by
+construction.
+
+``JudgedPart.decisions()`` makes the ``Decision`` values of the decisions
+judged in columns, for memos and for the test that holds them equal to the
+reference's (``tests/test_columnar.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine import canonical
+from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
+from engine.evaluation.judging import _Ages, _IdConstants, _position_content, evaluate
+from engine.inputs.applications import Application, ApplicationRegister
+from engine.inputs.consents import Consent, ConsentRegister
+from engine.inputs.findings import DATE_FACTS, Finding, FindingsBatch, Screened, case_notice
+from engine.inputs.tabular import LINE, without_leading_zeros
+from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
+from engine.rulebook.lookback import lookback_of
+from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rulebook
+from engine.rulebook.tables import PositionTables
+from engine.record.store import DecisionRecord, canonical_input_text
+from engine.vocabulary import (
+    Disposition, Handling, Lookback, PartyRole, Recommendation, Relevance, Relief, RiskLevel, Severity, YesNo,
+)
+
+# The handlings by a small code, in order of weight; excluded first.
+_HANDLINGS = (Handling.EXCLUDED, Handling.NOT_RELEVANT, Handling.NOTE, Handling.REVIEW, Handling.ESCALATE)
+_HANDLING_CODE = {handling: code for code, handling in enumerate(_HANDLINGS)}
+_WEIGHTS = np.array([handling.weight for handling in _HANDLINGS], dtype=np.int8)
+_RECOMMENDATION_FOR_WEIGHT = {
+    0: Recommendation.PROCEED, 1: Recommendation.PROCEED_WITH_NOTE, 2: Recommendation.REVIEW, 3: Recommendation.ESCALATE,
+}
+# The signature's fact fields, the batch's column each comes from, and
+# the word a finding that does not give it has.
+_SIGNATURE_FACTS = (
+    ("party_role", PartyRole, PartyRole.NONE),
+    ("juvenile", YesNo, YesNo.NO),
+    ("relief", Relief, Relief.NONE),
+    ("conduct_established", YesNo, YesNo.NO),
+)
+# What json.dumps escapes in a string (``encode_basestring``).
+_JSON_ESCAPED = r'["\\\x00-\x1f]'
+
+
+@dataclass(frozen=True)
+class JudgedPart:
+    """A part of a batch, judged.
+
+    Attributes:
+        reference: the decisions of the candidates judged row by row, with
+            the part's inputs as loaded (``BatchResult``: its ``batch``
+            holds only those candidates' findings, and every rejected row
+            of the part).
+        cases: one row per decision judged in columns, in the order of
+            candidate and position: ``candidate_id``, ``position_id``,
+            ``recommendation`` (value), ``reason``, ``decision_id``,
+            ``findings_json``, and the objects ``application`` and
+            ``consent`` (None where there is none).
+        rows: one row per finding of each of those decisions, by decision
+            and finding id: ``case`` (the row of ``cases``), the finding's
+            columns as read, ``handling`` and ``rule_id`` (values),
+            ``relevance`` and ``lookback`` (values, '' where the rules did
+            not see the finding), ``excluded`` (bool).
+        screened: the batch's rows as validated.
+        result: the part as a ``BatchResult`` without decisions, for memos.
+    """
+
+    reference: BatchResult
+    cases: pd.DataFrame
+    rows: pd.DataFrame
+    screened: Screened
+    result: BatchResult
+    fast_findings: int
+    _judgements: dict
+    _ages: _Ages
+
+    @property
+    def decision_count(self) -> int:
+        """How many decisions the part has, either way."""
+        return len(self.reference.decisions) + len(self.cases)
+
+    def decisions(self, cases: Iterable[int] | None = None) -> list[Decision]:
+        """The ``Decision`` values of decisions judged in columns, exactly as
+        ``judging.evaluate`` makes them.
+
+        Args:
+            cases: rows of ``cases``; None for all.
+
+        Returns:
+            The decisions, in the order given.
+        """
+        wanted = list(range(len(self.cases))) if cases is None else list(cases)
+        if not wanted:
+            return []
+        candidates = set(self.cases["candidate_id"].iloc[wanted])
+        good = self.screened.good
+        findings, _ = self.screened.findings(good[good["candidate_id"].isin(candidates)])
+        by_id = {(f.candidate_id, f.finding_id): f for f in findings}
+        tables, judgements, ages = self.result.tables, self._judgements, self._ages
+        rows, cases = self.rows, self.cases
+        by_case = _positions_by_case(rows["case"].to_numpy(), len(cases))
+        finding_ids, signatures, rule_ids = (rows[c].to_numpy(dtype=object) for c in ("finding_id", "signature", "rule_id"))
+        column = {name: cases[name].tolist() for name in (
+            "candidate_id", "position_id", "decision_id", "recommendation", "reason", "consent", "findings_json",
+            "application",
+        )}
+        made = []
+        for case in wanted:
+            candidate, position_id = column["candidate_id"][case], column["position_id"][case]
+            judged = []
+            for i in by_case[case].tolist():
+                finding = by_id[(candidate, finding_ids[i])]
+                signature = signatures[i]
+                age = ages.years(finding.occurred_on)
+                if signature is None:
+                    judged.append(JudgedFinding(finding, Handling.EXCLUDED, rule_ids[i], None, None, age, None, ()))
+                    continue
+                judgement, if_confirmed = judgements[signature]
+                judged.append(JudgedFinding(
+                    finding=finding, handling=judgement.handling, rule_id=judgement.rule_id, rule=judgement.rule,
+                    entry=tables.entry(position_id, finding.category), age_years=age,
+                    lookback=signature.lookback, matched=judgement.matched, if_confirmed=if_confirmed,
+                ))
+            made.append(Decision(
+                decision_id=column["decision_id"][case],
+                candidate_id=candidate,
+                position=tables.positions[position_id],
+                recommendation=Recommendation(column["recommendation"][case]),
+                reason=column["reason"][case],
+                consent=column["consent"][case],
+                findings=tuple(judged),
+                rejected=(),
+                findings_json=column["findings_json"][case],
+                application=column["application"][case],
+            ))
+        return made
+
+
+def _positions_by_case(case: np.ndarray, cases: int) -> list[np.ndarray]:
+    """The row positions of each case, for rows sorted by case."""
+    bounds = np.searchsorted(case, np.arange(cases + 1))
+    return [np.arange(bounds[i], bounds[i + 1]) for i in range(cases)]
+
+
+def judge_in_columns(
+    screened: Screened,
+    consents: ConsentRegister,
+    tables: PositionTables,
+    rulebook: Rulebook,
+    as_of: dt.date,
+    applications: ApplicationRegister | None = None,
+) -> JudgedPart:
+    """Judge a validated part of a batch: the decisions of
+    ``judging.evaluate(batch, consents, tables, rulebook, as_of,
+    applications)`` for the same rows, in columns; see the module docstring.
+
+    Args:
+        screened: the part's batch rows, validated (``screen_findings``).
+        consents: the part's consents.
+        tables: the position risk tables.
+        rulebook: the rulebook to judge with.
+        as_of: the evaluation date.
+        applications: the part's applications, or None.
+
+    Returns:
+        The ``JudgedPart``.
+
+    Raises:
+        EngineError: durable-rules could not compile the rulebook or failed.
+    """
+    good = screened.good
+    slow = _judged_row_by_row(screened, applications)
+    candidate = good["candidate_id"]
+    in_slow = candidate.isin(slow).to_numpy() if slow else np.zeros(len(good), dtype=bool)
+    fast = good[~in_slow]
+
+    findings, cases_folded = screened.findings(good[in_slow])
+    batch = FindingsBatch(
+        path=screened.path, findings=findings, rejected=screened.rejected, sha256=screened.sha256,
+        notices=screened.notices,
+        cases=tuple(case_notice(screened.path, case, lines) for case, lines in cases_folded),
+    )
+    slow_applications = (
+        dataclasses.replace(applications, by_candidate={
+            c: apps for c, apps in applications.by_candidate.items() if c in slow
+        }) if applications is not None else None
+    )
+    reference = evaluate(batch, consents, tables, rulebook, as_of, slow_applications)
+    empty = dataclasses.replace(reference, decisions=())
+    if applications is not None:
+        empty = dataclasses.replace(empty, applications=applications)
+
+    cases = _cases(fast, applications, slow)
+    rows = _case_rows(fast, cases, applications)
+    ages = _Ages(as_of)
+    judgements = _judge(rows, cases, consents, tables, rulebook, as_of, screened.present)
+    _recommend(cases, rows, judgements)
+    texts = _finding_texts(fast, screened)
+    _identify(cases, texts, fast, consents, tables, rulebook, as_of)
+    rows = rows.drop(columns=["position_code"])
+    return JudgedPart(
+        reference=reference, cases=cases, rows=rows, screened=screened, result=empty,
+        fast_findings=len(fast), _judgements=judgements, _ages=ages,
+    )
+
+
+def _judged_row_by_row(screened: Screened, applications: ApplicationRegister | None) -> set[str]:
+    """The candidates that ``judging.evaluate`` judges row by row."""
+    good = screened.good
+    slow = {row.candidate_id for row in screened.rejected}
+    if "case_number" in screened.present:
+        numbered = good[good["case_number"] != ""]
+        several = numbered.duplicated(["candidate_id", "case_number", "category"], keep=False)
+        slow |= set(numbered.loc[several, "candidate_id"])
+    # A date in other digits than ASCII passes the check of its form, and
+    # is written back in ASCII digits: its text is not the finding's.
+    for column in ("occurred_on", *(c for c in DATE_FACTS if c in screened.present)):
+        values = good[column]
+        odd = [value for value in values.unique() if not value.isascii()]
+        if odd:
+            slow |= set(good.loc[values.isin(odd), "candidate_id"])
+    if applications is not None and slow:
+        # A rejected row of an id that is an applicant's but for leading
+        # zeros counts for that applicant (``judging._rows_of_look_alikes``).
+        numbers = {number for c in slow if (number := without_leading_zeros(c)) is not None}
+        if numbers:
+            slow |= {c for c in applications.by_candidate if without_leading_zeros(c) in numbers}
+    return slow
+
+
+def _cases(fast: pd.DataFrame, applications: ApplicationRegister | None, slow: set[str]) -> pd.DataFrame:
+    """The decisions judged in columns, in the reference's order."""
+    if applications is not None:
+        chosen = [a for a in applications.applications if a.candidate_id not in slow]
+        return pd.DataFrame({
+            "candidate_id": pd.Series([a.candidate_id for a in chosen], dtype=object),
+            "position_id": pd.Series([a.position_id for a in chosen], dtype=object),
+            "application": pd.Series(chosen, dtype=object),
+        })
+    # Each candidate's rows name one position (others are rejected); the
+    # rows are sorted by candidate.
+    first = fast.drop_duplicates("candidate_id")
+    return pd.DataFrame({
+        "candidate_id": first["candidate_id"].to_numpy(dtype=object),
+        "position_id": first["position_id"].to_numpy(dtype=object),
+        "application": np.full(len(first), None, dtype=object),
+    })
+
+
+def _case_rows(fast: pd.DataFrame, cases: pd.DataFrame, applications) -> pd.DataFrame:
+    """One row per finding of each case: with applications, a finding is
+    weighed against every position its candidate applied for."""
+    if applications is None:
+        # One case per candidate, in the order of the rows (by candidate,
+        # then finding id): the rows are the cases' rows as they stand.
+        rows = fast.rename_axis("row").reset_index()
+        rows["case"] = pd.factorize(rows["candidate_id"].to_numpy(dtype=object))[0]
+        rows["case_position"] = rows["position_id"]
+        return rows
+    keys = pd.DataFrame({"candidate_id": cases["candidate_id"], "case": np.arange(len(cases))})
+    rows = fast.rename_axis("row").reset_index().merge(keys, on="candidate_id", how="inner", sort=False)
+    # By case, then finding id: the order of a decision's findings.
+    rows = rows.sort_values(["case", "finding_id"], kind="stable").reset_index(drop=True)
+    rows["case_position"] = cases["position_id"].to_numpy()[rows["case"].to_numpy()]
+    return rows
+
+
+def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
+    """Consent, relevance, lookback and the rules, for every row; adds the
+    columns ``signature``, ``handling``, ``rule_id``, ``relevance``,
+    ``lookback``, ``excluded`` and ``holds`` (the handling the record would
+    get if its dispute were resolved against the candidate, or None), and
+    fills ``cases`` with the consent of each. Returns each signature's
+    (judgement, judgement if confirmed or None)."""
+    statuses = {c: consents.status(c, as_of) for c in cases["candidate_id"].unique()}
+    cases["consent"] = pd.Series([statuses[c].consent for c in cases["candidate_id"]], dtype=object)
+    cases["missing"] = pd.Series([statuses[c].reason for c in cases["candidate_id"]], dtype=object)
+    count = len(rows)
+    case = rows["case"].to_numpy()
+    consent = cases["consent"].to_numpy()[case] if count else np.array([], dtype=object)
+    has_consent = np.array([c is not None for c in consent], dtype=bool)
+
+    # Consent first: a finding outside its scope, or obtained before it was
+    # signed, never reaches the rules.
+    scopes: dict[frozenset, int] = {}
+    scope_of_case = np.array([
+        scopes.setdefault(c.scope, len(scopes)) if c is not None else -1 for c in cases["consent"]
+    ], dtype=np.int64)
+    categories = sorted(rulebook.categories)
+    category_code = {name: code for code, name in enumerate(categories)}
+    allowed = np.zeros((max(len(scopes), 1), len(categories)), dtype=bool)
+    for scope, code in scopes.items():
+        for name in scope:
+            if name in category_code:
+                allowed[code, category_code[name]] = True
+    category = _lookup(rows["category"], category_code)
+    row_scope = scope_of_case[case] if count else np.array([], dtype=np.int64)
+    in_scope = has_consent & allowed[np.maximum(row_scope, 0), category] if count else np.array([], dtype=bool)
+    signed = np.array([c.signed_on.isoformat() if c is not None else "" for c in cases["consent"]], dtype=object)
+    if "report_obtained_on" in present and count:
+        obtained = rows["report_obtained_on"].to_numpy(dtype=object)
+        before = (obtained != "") & (obtained < signed[case])
+    else:
+        before = np.zeros(count, dtype=bool)
+    judged = in_scope & ~before
+    rule_id = np.where(~has_consent, CONSENT_MISSING, np.where(~in_scope, CONSENT_SCOPE, CONSENT_TIMING)).astype(object)
+
+    # The relevance and lookback of each judged row, from its position.
+    positions = sorted(tables.positions)
+    position_code = {name: code for code, name in enumerate(positions)}
+    rows["position_code"] = _lookup(rows["case_position"], position_code)
+    entries = [[tables.entry(p, c) for c in categories] for p in positions]
+    relevance_of = np.array([[_RELEVANCES.index(e.relevance) for e in line] for line in entries], dtype=np.int64)
+    years_of = np.array([[-1 if e.lookback_years is None else e.lookback_years for e in line] for line in entries])
+    risk_of = np.array([_RISKS.index(tables.positions[p].risk_level) for p in positions], dtype=np.int64)
+    pcode = rows["position_code"].to_numpy()
+    relevance = relevance_of[pcode, category] if count else np.array([], dtype=np.int64)
+    years = years_of[pcode, category] if count else np.array([], dtype=np.int64)
+    risk = risk_of[pcode] if count else np.array([], dtype=np.int64)
+    since = rows["occurred_on"].to_numpy(dtype=object)
+    if rulebook.lookback_from == "latest":
+        # The latest of the offence, the disposition and the end of the
+        # sentence (``Finding.lookback_from``); ISO dates sort as text.
+        for column in ("disposition_date", "sentence_completed_on"):
+            if column in present:
+                later = rows[column].to_numpy(dtype=object)
+                since = np.where(later > since, later, since)
+    pairs = pd.MultiIndex.from_arrays([since, years]) if count else None
+    lookback = np.zeros(count, dtype=np.int64)
+    if count:
+        codes, uniques = pd.factorize(pairs)
+        values = np.array([
+            _LOOKBACKS.index(lookback_of(dt.date.fromisoformat(day), as_of, None if y < 0 else int(y)))
+            for day, y in uniques
+        ], dtype=np.int64)
+        lookback = values[codes]
+
+    # The signature of each judged row, by the codes of its fields.
+    fields = [
+        category, _codes(rows, "severity", _SEVERITIES), _codes(rows, "disposition", _DISPOSITIONS),
+        relevance, risk, lookback,
+    ]
+    for column, vocabulary, default in _SIGNATURE_FACTS:
+        words = list(vocabulary)
+        if column in present:
+            fields.append(_lookup(rows[column], {w.value: i for i, w in enumerate(words)}, words.index(default)))
+        else:
+            fields.append(np.full(count, words.index(default), dtype=np.int64))
+    # One code per distinct signature; rows the rules do not see get none.
+    raw = np.zeros(count, dtype=np.int64)
+    radices = [int(values.max(initial=0)) + 1 for values in fields]
+    if np.prod(np.array(radices, dtype=object)) >= 2**62:  # never with the shipped vocabularies
+        raw = pd.factorize(pd.MultiIndex.from_arrays(fields))[0]
+        fields_done = True
+    else:
+        fields_done = False
+    for values in ([] if fields_done else fields):
+        # Every field's codes are small (a vocabulary, the categories):
+        # their mixed-radix number is one int64 per row.
+        raw = raw * (int(values.max(initial=0)) + 1) + values
+    raw = np.where(judged, raw, -1)
+    _, first, codes = np.unique(raw, return_index=True, return_inverse=True)
+    unique_rows = first.tolist()
+    signatures = []
+    for at in unique_rows:
+        if not judged[at]:
+            signatures.append(None)
+            continue
+        signatures.append(Signature(
+            category=categories[category[at]],
+            severity=_SEVERITIES[fields[1][at]],
+            disposition=_DISPOSITIONS[fields[2][at]],
+            relevance=_RELEVANCES[relevance[at]],
+            risk_level=_RISKS[risk[at]],
+            lookback=_LOOKBACKS[lookback[at]],
+            **{column: list(vocabulary)[fields[6 + i][at]] for i, (column, vocabulary, _) in enumerate(_SIGNATURE_FACTS)},
+        ))
+    distinct = [s for s in signatures if s is not None]
+    twins = {s: t for s in distinct if (t := confirmed_twin(s)) is not None}
+    verdicts = engine_for(rulebook).judge([*distinct, *twins.values()])
+    judgements: dict[Signature, tuple[Judgement, Judgement | None]] = {}
+    for signature in distinct:
+        judgement = verdicts[signature]
+        if_confirmed = verdicts[twins[signature]] if signature in twins else None
+        if if_confirmed is not None and (
+            judgement.handling.weight > 0 or if_confirmed.handling.weight < Handling.REVIEW.weight
+        ):
+            if_confirmed = None
+        judgements[signature] = (judgement, if_confirmed)
+
+    per_signature = [judgements[s] if s is not None else None for s in signatures]
+    handling = np.array([_HANDLING_CODE[v[0].handling] if v else 0 for v in per_signature], dtype=np.int64)
+    rule = np.array([v[0].rule_id if v else "" for v in per_signature], dtype=object)
+    holds = np.array([v[1].handling.weight if v and v[1] is not None else -1 for v in per_signature], dtype=np.int64)
+    sig_of = np.array(signatures + [None], dtype=object)[:-1] if signatures else np.array([], dtype=object)
+    rows["signature"] = sig_of[codes] if count else np.array([], dtype=object)
+    rows["handling_code"] = handling[codes] if count else np.array([], dtype=np.int64)
+    rows["rule_id"] = np.where(judged, rule[codes] if count else rule_id, rule_id) if count else rule_id
+    rows["holds"] = np.where(judged, holds[codes], -1) if count else np.array([], dtype=np.int64)
+    rows["excluded"] = rows["handling_code"].to_numpy() == 0
+    rows["handling"] = np.array([h.value for h in _HANDLINGS], dtype=object)[rows["handling_code"].to_numpy()]
+    rows["relevance"] = np.where(judged, np.array([r.value for r in _RELEVANCES], dtype=object)[relevance], "") if count else []
+    rows["lookback"] = np.where(judged, np.array([v.value for v in _LOOKBACKS], dtype=object)[lookback], "") if count else []
+    return judgements
+
+
+_SEVERITIES = list(Severity)
+_DISPOSITIONS = list(Disposition)
+_RELEVANCES = list(Relevance)
+_RISKS = list(RiskLevel)
+_LOOKBACKS = list(Lookback)
+
+
+def _codes(rows: pd.DataFrame, column: str, words: Sequence) -> np.ndarray:
+    return _lookup(rows[column], {w.value: i for i, w in enumerate(words)})
+
+
+def _lookup(values: pd.Series, codes: dict, default: int = -1) -> np.ndarray:
+    """The code of each value (``default`` for one not in ``codes``),
+    looked up once per distinct value."""
+    found, uniques = pd.factorize(values.to_numpy(dtype=object))
+    table = np.array([codes.get(value, default) for value in uniques] + [default], dtype=np.int64)
+    return table[found]
+
+
+def _recommend(cases: pd.DataFrame, rows: pd.DataFrame, judgements: dict) -> None:
+    """Each case's recommendation and reason (``judging._recommend``)."""
+    count = len(cases)
+    case = rows["case"].to_numpy()
+    weight = np.zeros(count, dtype=np.int64)
+    np.maximum.at(weight, case, _WEIGHTS[rows["handling_code"].to_numpy()].astype(np.int64))
+    held = np.zeros(count, dtype=bool)
+    held[case[rows["holds"].to_numpy() >= 0]] = True
+    uncovered = np.zeros(count, dtype=bool)
+    uncovered[case[rows["rule_id"].to_numpy() == NO_RULE]] = True
+    recommendation = np.array([_RECOMMENDATION_FOR_WEIGHT[w].value for w in range(4)], dtype=object)[weight]
+    recommendation = np.where(held & (weight < 3), Recommendation.ON_HOLD.value, recommendation)
+    missing = cases["consent"].isna().to_numpy() if count else np.zeros(0, dtype=bool)
+    recommendation = np.where(missing, Recommendation.NOT_EVALUATED.value, recommendation)
+    reason = np.where(missing, cases["missing"].to_numpy(dtype=object), "").astype(object) if count else np.array([], dtype=object)
+    # The few cases with a reason: their rows, in plain lists.
+    explained = (held | uncovered) & ~missing
+    mentioned = explained[case] & ((rows["holds"].to_numpy() >= 0) | (rows["rule_id"].to_numpy() == NO_RULE))
+    lost: dict[int, list[str]] = {}
+    disputed: dict[int, list[str]] = {}
+    for at, finding_id, rule_id, holds, signature in zip(
+        case[mentioned], rows["finding_id"].to_numpy()[mentioned], rows["rule_id"].to_numpy()[mentioned],
+        rows["holds"].to_numpy()[mentioned], rows["signature"].to_numpy()[mentioned],
+    ):
+        if rule_id == NO_RULE:
+            lost.setdefault(int(at), []).append(finding_id)
+        if holds >= 0:
+            if_confirmed = judgements[signature][1]
+            disputed.setdefault(int(at), []).append(
+                f"{finding_id} (if confirmed: {if_confirmed.handling}, rule {if_confirmed.rule_id})"
+            )
+    for at in np.flatnonzero(explained):
+        reasons = []
+        if at in lost:
+            reasons.append(f"{NO_RULE_REASON}: {', '.join(lost[at])}.")
+        if recommendation[at] == Recommendation.ON_HOLD.value:
+            reasons.insert(0, (
+                "the candidate disputes " + ", ".join(disputed[at])
+                + "; the decision waits for the reinvestigation (FCRA §611: 30 days)."
+            ))
+        reason[at] = " ".join(reasons)
+    cases["recommendation"] = recommendation
+    cases["reason"] = reason
+    del cases["missing"]
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each text as a JSON string, as ``canonical.string`` writes it.
+
+    Args:
+        values: texts (pyarrow strings, no nulls).
+
+    Returns:
+        The JSON strings: quoted, with what JSON escapes escaped.
+    """
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    escaped = pc.match_substring_regex(values, _JSON_ESCAPED)
+    if pc.any(escaped).as_py():
+        where = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
+        fixed = pa.array([canonical.string(text) for text in values.take(pa.array(where)).to_pylist()], pa.string())
+        quoted = pc.replace_with_mask(quoted, escaped, fixed)
+    return quoted
+
+
+def _text(frame: pd.DataFrame, column: str) -> pa.Array:
+    return pa.array(frame[column].to_numpy(dtype=object), pa.string())
+
+
+def _finding_texts(fast: pd.DataFrame, screened: Screened) -> list[str]:
+    """Each finding's canonical JSON (``Finding.canonical_json``), for the
+    rows of ``fast`` in their order."""
+    if not len(fast):
+        return []
+    field = {name: json_strings(_text(fast, name)) for name in (
+        "candidate_id", "category", "description", "disposition", "finding_id", "jurisdiction",
+        "position_id", "severity", "source",
+    )}
+    days = fast["occurred_on"].to_numpy(dtype=object)
+    facts = _members(fast, sorted(screened.present), ',"facts":{')
+    reported = _members(
+        fast, sorted(screened.as_reported), ',"reported":{',
+        {column: words.reindex(fast.index).fillna("") for column, words in screened.as_reported.items()},
+    )
+    parts = [
+        pa.scalar('{"candidate_id":'), field["candidate_id"], pa.scalar(',"category":'), field["category"],
+        pa.scalar(',"description":'), field["description"], pa.scalar(',"disposition":'), field["disposition"],
+        facts, pa.scalar(',"finding_id":'), field["finding_id"], pa.scalar(',"jurisdiction":'), field["jurisdiction"],
+        pa.scalar(',"occurred_on":"'), pa.array(days, pa.string()), pa.scalar('","position_id":'), field["position_id"],
+        reported, pa.scalar(',"severity":'), field["severity"], pa.scalar(',"source":'), field["source"],
+        pa.scalar("}"),
+    ]
+    return pc.binary_join_element_wise(*parts, "").to_pylist()
+
+
+def _members(frame: pd.DataFrame, columns: list[str], opening: str, values: dict | None = None) -> pa.Array:
+    """An optional JSON object of the non-empty ``columns`` of each row
+    (``opening`` + members + '}'), or '' for a row with none."""
+    empty = pa.array([""] * len(frame), pa.string())
+    if not columns:
+        return empty
+    members = []
+    for column in columns:
+        text = values[column] if values is not None else frame[column]
+        array = pa.array(text.to_numpy(dtype=object), pa.string())
+        # Each member with the comma before it; the first comma is cut off.
+        # (Not null_handling="skip": it drops rows whose values are all null.)
+        member = pc.binary_join_element_wise(pa.scalar("," + canonical.string(column) + ":"), json_strings(array), "")
+        members.append(pc.if_else(pc.equal(array, ""), pa.scalar(""), member))
+    joined = pc.binary_join_element_wise(*members, "")
+    some = pc.not_equal(joined, "")
+    inner = pc.utf8_slice_codeunits(joined, 1)
+    return pc.if_else(some, pc.binary_join_element_wise(pa.scalar(opening), inner, pa.scalar("}"), ""), empty)
+
+
+def _identify(cases, texts, fast, consents, tables, rulebook, as_of) -> None:
+    """Each case's findings JSON (its candidate's findings, by finding id)
+    and decision id (``judging._decision_id``)."""
+    candidates = fast["candidate_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, candidates[1:] != candidates[:-1]]) if len(candidates) else np.array([], int)
+    ends = np.r_[starts[1:], len(candidates)].tolist()
+    firsts = candidates[starts].tolist()
+    by_candidate = {c: "[" + ",".join(texts[s:e]) + "]" for c, s, e in zip(firsts, starts.tolist(), ends)}
+    constants = _IdConstants(
+        as_of=canonical.dumps(as_of.isoformat()),
+        rulebook=canonical.dumps({"version": rulebook.version, "sha256": rulebook.sha256}),
+    )
+    position_texts = {pid: canonical.dumps(_position_content(tables, pid)) for pid in cases["position_id"].unique()}
+    findings_json, ids = [], []
+    missing_texts: dict[str, str] = {}
+    for candidate, position_id, consent, application, reason in zip(
+        cases["candidate_id"], cases["position_id"], cases["consent"], cases["application"], cases["reason"]
+    ):
+        text = by_candidate.get(candidate, "[]")
+        findings_json.append(text)
+        if consent is not None:
+            consent_text = consent.canonical_json()
+        else:
+            consent_text = missing_texts.get(reason) or missing_texts.setdefault(reason, canonical.dumps({"missing": reason}))
+        application_text = f'"application":{application.canonical_json()},' if application is not None else ""
+        content = (
+            f'{{{application_text}"as_of":{constants.as_of},"candidate_id":{canonical.string(candidate)},'
+            f'"consent":{consent_text},"findings":{text},"format":"{DECISION_FORMAT}",'
+            f'"position":{position_texts[position_id]},"rejected":[],"rulebook":{constants.rulebook}}}'
+        )
+        ids.append("D-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20])
+    cases["findings_json"] = pd.Series(findings_json, dtype=object)
+    cases["decision_id"] = pd.Series(ids, dtype=object)
+
+
+def finding_columns(part: JudgedPart) -> list[np.ndarray]:
+    """The rows of findings.csv of the decisions judged in columns, as
+    columns in the order of ``reports.FINDING_COLUMNS`` (``reports.finding_rows``
+    says what each holds), by decision and finding id.
+
+    Args:
+        part: the judged part.
+
+    Returns:
+        One array of texts per column.
+    """
+    rows = part.rows
+    excluded = rows["excluded"].to_numpy()
+    count = len(rows)
+
+    def shown(values) -> np.ndarray:
+        return np.where(excluded, "", values).astype(object)
+
+    def reported(column: str) -> np.ndarray:
+        words = part.screened.as_reported.get(column)
+        if words is None:
+            return np.full(count, "", dtype=object)
+        return words.reindex(rows["row"]).fillna("").to_numpy(dtype=object)
+
+    return [
+        rows["finding_id"].to_numpy(dtype=object),
+        rows["candidate_id"].to_numpy(dtype=object),
+        rows["case_position"].to_numpy(dtype=object),
+        shown(rows["category"].to_numpy(dtype=object)),
+        shown(reported("category")),
+        shown(rows["severity"].to_numpy(dtype=object)),
+        shown(reported("severity")),
+        rows["disposition"].to_numpy(dtype=object),
+        reported("disposition"),
+        shown(rows["relevance"].to_numpy(dtype=object)),
+        rows["handling"].to_numpy(dtype=object),
+        rows["rule_id"].to_numpy(dtype=object),
+        np.full(count, "", dtype=object),
+    ]
+
+
+def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: str, files: dict) -> list:
+    """The store's records of the decisions judged in columns, as
+    ``record.store.decision_records`` makes them.
+
+    Args:
+        part: the judged part.
+        as_of: the evaluation date.
+        sealer (Sealer): the store's key.
+        policy (Policy): the retention policy.
+        batch_id: the batch's id in the store.
+        files (dict[str, list[str]]): decision id -> paths written for it.
+
+    Returns:
+        list[DecisionRecord]: one per decision, in the order of ``cases``.
+    """
+    cases, rows = part.cases, part.rows
+    result = part.result
+    consents = result.consents
+    day = as_of.isoformat()
+    rulebook_sha256, tables_sha256 = result.rulebook.sha256, result.tables.sha256
+    batch_file, consents_file = result.batch.path.name, consents.path.name
+    applications_file = result.applications.path.name if result.applications is not None else ""
+    decision_ids = cases["decision_id"].to_numpy(dtype=object)
+    excluded = rows["excluded"].to_numpy()
+    none_if_excluded = lambda values: np.where(excluded, None, values).astype(object)  # noqa: E731
+    none_if_empty = lambda values: np.where(values == "", None, values).astype(object)  # noqa: E731
+    finding_tuples = list(zip(
+        decision_ids[rows["case"].to_numpy()] if len(rows) else [],
+        rows["finding_id"],
+        none_if_excluded(rows["category"].to_numpy(dtype=object)),
+        none_if_excluded(rows["severity"].to_numpy(dtype=object)),
+        rows["disposition"],
+        none_if_empty(rows["relevance"].to_numpy(dtype=object)),
+        rows["handling"],
+        rows["rule_id"],
+        none_if_empty(rows["lookback"].to_numpy(dtype=object)),
+    ))
+    by_case = _positions_by_case(rows["case"].to_numpy(), len(cases))
+    retain: dict[str, str] = {}
+    records = []
+    for at, (decision_id, candidate, position_id, recommendation, reason, findings_json, application) in enumerate(zip(
+        decision_ids, cases["candidate_id"], cases["position_id"], cases["recommendation"], cases["reason"],
+        cases["findings_json"], cases["application"],
+    )):
+        text = canonical_input_text(
+            batch_file=batch_file, candidate_id=candidate, consents=consents.by_candidate.get(candidate, []),
+            consents_file=consents_file, consents_rejected=consents.rejected_of(candidate),
+            findings_json=findings_json, rejected=(),
+            application_json=application.canonical_json() if application is not None else None,
+            applications_file=applications_file,
+        )
+        if position_id not in retain:
+            retain[position_id] = policy.retain_until(position_id, as_of).isoformat()
+        row = (
+            decision_id, batch_id, candidate, position_id, recommendation, reason, day,
+            rulebook_sha256, tables_sha256, sealer.seal(text.encode("utf-8"), decision_id),
+            None, retain[position_id],
+        )
+        span = by_case[at]
+        findings = tuple(finding_tuples[span[0]:span[-1] + 1]) if len(span) else ()
+        records.append(DecisionRecord(decision_id, row, findings, tuple(files.get(decision_id, ()))))
+    return records
