@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.columns import holding, starting_with, texts
 from engine.version import __version__
 from engine.decisions import BatchInfo, BatchResult, Decision
 from engine.errors import OutputError
@@ -44,8 +45,8 @@ OUTPUT_FILES = ("decisions.csv", "findings.csv", "rejected.csv", MANIFEST)
 # programs (CSV injection); a leading apostrophe makes it plain text.
 _FORMULA_FIRST = frozenset("=+-@\t\r")
 # In columns: what makes a value need quotes, and a formula's first character.
-_NEEDS_CARE = '[,"\r\n]'
-_FORMULA_START = "^[=+\\-@\t\r]"
+_NEEDS_CARE = tuple(map(ord, ',"\r\n'))
+_FORMULA_START = tuple(map(ord, _FORMULA_FIRST))
 
 
 class CsvLines:
@@ -96,14 +97,13 @@ def csv_records(columns: Sequence) -> list[str]:
     """
     if not len(columns) or not len(columns[0]):
         return []
-    arrays = [pa.array(column, pa.string()) for column in columns]
-    careful = None
+    arrays = [texts(column) for column in columns]
+    careful = np.zeros(len(arrays[0]), dtype=bool)
     for array in arrays:
-        odd = pc.or_(pc.match_substring_regex(array, _NEEDS_CARE), pc.match_substring_regex(array, _FORMULA_START))
-        careful = odd if careful is None else pc.or_(careful, odd)
+        careful |= holding(array, _NEEDS_CARE) | starting_with(array, _FORMULA_START)
     joined = pc.binary_join_element_wise(*arrays, ",")
     records = pc.binary_join_element_wise(joined, pa.scalar("\n"), "").to_pylist()
-    odd_rows = np.flatnonzero(careful.to_numpy(zero_copy_only=False))
+    odd_rows = np.flatnonzero(careful)
     if len(odd_rows):
         line = CsvLines()
         for at in odd_rows:

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import canonical
+from engine.columns import json_strings, texts
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
 from engine.evaluation.judging import _Ages, _IdConstants, _position_content, evaluate
 from engine.inputs.applications import Application, ApplicationRegister
@@ -67,8 +68,6 @@ _SIGNATURE_FACTS = (
     ("relief", Relief, Relief.NONE),
     ("conduct_established", YesNo, YesNo.NO),
 )
-# What json.dumps escapes in a string (``encode_basestring``).
-_JSON_ESCAPED = r'["\\\x00-\x1f]'
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,12 @@ class JudgedPart:
                 application=column["application"][case],
             ))
         return made
+
+
+def _objects(values) -> pd.Series:
+    """``values`` as a column of Python objects. (pandas would store text
+    in its own string type, which is slow to iterate.)"""
+    return pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(dtype=object), dtype=object)
 
 
 def _positions_by_case(case: np.ndarray, cases: int) -> list[np.ndarray]:
@@ -262,17 +267,17 @@ def _cases(fast: pd.DataFrame, applications: ApplicationRegister | None, slow: s
     if applications is not None:
         chosen = [a for a in applications.applications if a.candidate_id not in slow]
         return pd.DataFrame({
-            "candidate_id": pd.Series([a.candidate_id for a in chosen], dtype=object),
-            "position_id": pd.Series([a.position_id for a in chosen], dtype=object),
-            "application": pd.Series(chosen, dtype=object),
+            "candidate_id": _objects([a.candidate_id for a in chosen]),
+            "position_id": _objects([a.position_id for a in chosen]),
+            "application": _objects(chosen),
         })
     # Each candidate's rows name one position (others are rejected); the
     # rows are sorted by candidate.
     first = fast.drop_duplicates("candidate_id")
     return pd.DataFrame({
-        "candidate_id": first["candidate_id"].to_numpy(dtype=object),
-        "position_id": first["position_id"].to_numpy(dtype=object),
-        "application": np.full(len(first), None, dtype=object),
+        "candidate_id": _objects(first["candidate_id"]),
+        "position_id": _objects(first["position_id"]),
+        "application": _objects([None] * len(first)),
     })
 
 
@@ -284,13 +289,13 @@ def _case_rows(fast: pd.DataFrame, cases: pd.DataFrame, applications) -> pd.Data
         # then finding id): the rows are the cases' rows as they stand.
         rows = fast.rename_axis("row").reset_index()
         rows["case"] = pd.factorize(rows["candidate_id"].to_numpy(dtype=object))[0]
-        rows["case_position"] = rows["position_id"]
+        rows["case_position"] = _objects(rows["position_id"])
         return rows
     keys = pd.DataFrame({"candidate_id": cases["candidate_id"], "case": np.arange(len(cases))})
     rows = fast.rename_axis("row").reset_index().merge(keys, on="candidate_id", how="inner", sort=False)
     # By case, then finding id: the order of a decision's findings.
     rows = rows.sort_values(["case", "finding_id"], kind="stable").reset_index(drop=True)
-    rows["case_position"] = cases["position_id"].to_numpy()[rows["case"].to_numpy()]
+    rows["case_position"] = _objects(cases["position_id"].to_numpy(dtype=object)[rows["case"].to_numpy()])
     return rows
 
 
@@ -354,13 +359,18 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
             if column in present:
                 later = rows[column].to_numpy(dtype=object)
                 since = np.where(later > since, later, since)
-    pairs = pd.MultiIndex.from_arrays([since, years]) if count else None
     lookback = np.zeros(count, dtype=np.int64)
     if count:
-        codes, uniques = pd.factorize(pairs)
+        # Thousands of dates and a few periods: each pair is reckoned once.
+        days, day_list = pd.factorize(since)
+        pair = days.astype(np.int64) * (int(years.max(initial=0)) + 2) + (years + 1)
+        codes, uniques = pd.factorize(pair)
+        width = int(years.max(initial=0)) + 2
         values = np.array([
-            _LOOKBACKS.index(lookback_of(dt.date.fromisoformat(day), as_of, None if y < 0 else int(y)))
-            for day, y in uniques
+            _LOOKBACKS.index(lookback_of(
+                dt.date.fromisoformat(day_list[key // width]), as_of, None if key % width == 0 else int(key % width - 1)
+            ))
+            for key in uniques.tolist()
         ], dtype=np.int64)
         lookback = values[codes]
 
@@ -422,14 +432,14 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     rule = np.array([v[0].rule_id if v else "" for v in per_signature], dtype=object)
     holds = np.array([v[1].handling.weight if v and v[1] is not None else -1 for v in per_signature], dtype=np.int64)
     sig_of = np.array(signatures + [None], dtype=object)[:-1] if signatures else np.array([], dtype=object)
-    rows["signature"] = sig_of[codes] if count else np.array([], dtype=object)
+    rows["signature"] = _objects(sig_of[codes] if count else [])
     rows["handling_code"] = handling[codes] if count else np.array([], dtype=np.int64)
-    rows["rule_id"] = np.where(judged, rule[codes] if count else rule_id, rule_id) if count else rule_id
+    rows["rule_id"] = _objects(np.where(judged, rule[codes], rule_id) if count else [])
     rows["holds"] = np.where(judged, holds[codes], -1) if count else np.array([], dtype=np.int64)
     rows["excluded"] = rows["handling_code"].to_numpy() == 0
-    rows["handling"] = np.array([h.value for h in _HANDLINGS], dtype=object)[rows["handling_code"].to_numpy()]
-    rows["relevance"] = np.where(judged, np.array([r.value for r in _RELEVANCES], dtype=object)[relevance], "") if count else []
-    rows["lookback"] = np.where(judged, np.array([v.value for v in _LOOKBACKS], dtype=object)[lookback], "") if count else []
+    rows["handling"] = _objects(np.array([h.value for h in _HANDLINGS], dtype=object)[rows["handling_code"].to_numpy()])
+    rows["relevance"] = _objects(np.where(judged, np.array([r.value for r in _RELEVANCES], dtype=object)[relevance], "") if count else [])
+    rows["lookback"] = _objects(np.where(judged, np.array([v.value for v in _LOOKBACKS], dtype=object)[lookback], "") if count else [])
     return judgements
 
 
@@ -493,31 +503,13 @@ def _recommend(cases: pd.DataFrame, rows: pd.DataFrame, judgements: dict) -> Non
                 + "; the decision waits for the reinvestigation (FCRA §611: 30 days)."
             ))
         reason[at] = " ".join(reasons)
-    cases["recommendation"] = recommendation
-    cases["reason"] = reason
+    cases["recommendation"] = _objects(recommendation)
+    cases["reason"] = _objects(reason)
     del cases["missing"]
 
 
-def json_strings(values: pa.Array) -> pa.Array:
-    """Each text as a JSON string, as ``canonical.string`` writes it.
-
-    Args:
-        values: texts (pyarrow strings, no nulls).
-
-    Returns:
-        The JSON strings: quoted, with what JSON escapes escaped.
-    """
-    quoted = pc.binary_join_element_wise('"', values, '"', "")
-    escaped = pc.match_substring_regex(values, _JSON_ESCAPED)
-    if pc.any(escaped).as_py():
-        where = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
-        fixed = pa.array([canonical.string(text) for text in values.take(pa.array(where)).to_pylist()], pa.string())
-        quoted = pc.replace_with_mask(quoted, escaped, fixed)
-    return quoted
-
-
 def _text(frame: pd.DataFrame, column: str) -> pa.Array:
-    return pa.array(frame[column].to_numpy(dtype=object), pa.string())
+    return texts(frame[column])
 
 
 def _finding_texts(fast: pd.DataFrame, screened: Screened) -> list[str]:
@@ -539,7 +531,7 @@ def _finding_texts(fast: pd.DataFrame, screened: Screened) -> list[str]:
         pa.scalar('{"candidate_id":'), field["candidate_id"], pa.scalar(',"category":'), field["category"],
         pa.scalar(',"description":'), field["description"], pa.scalar(',"disposition":'), field["disposition"],
         facts, pa.scalar(',"finding_id":'), field["finding_id"], pa.scalar(',"jurisdiction":'), field["jurisdiction"],
-        pa.scalar(',"occurred_on":"'), pa.array(days, pa.string()), pa.scalar('","position_id":'), field["position_id"],
+        pa.scalar(',"occurred_on":"'), texts(days), pa.scalar('","position_id":'), field["position_id"],
         reported, pa.scalar(',"severity":'), field["severity"], pa.scalar(',"source":'), field["source"],
         pa.scalar("}"),
     ]
@@ -555,7 +547,7 @@ def _members(frame: pd.DataFrame, columns: list[str], opening: str, values: dict
     members = []
     for column in columns:
         text = values[column] if values is not None else frame[column]
-        array = pa.array(text.to_numpy(dtype=object), pa.string())
+        array = texts(text)
         # Each member with the comma before it; the first comma is cut off.
         # (Not null_handling="skip": it drops rows whose values are all null.)
         member = pc.binary_join_element_wise(pa.scalar("," + canonical.string(column) + ":"), json_strings(array), "")

@@ -267,7 +267,10 @@ def _rows_of_look_alikes(rejected_by_candidate: dict[str, list[RejectedRow]], ap
     if not alike:
         return
     for candidate in [c for c in rejected_by_candidate if c not in applicants]:
-        for applicant in alike.get(without_leading_zeros(candidate) or "", ()):
+        number = without_leading_zeros(candidate)
+        if number is None:  # not a number: a blank id is nobody's look-alike
+            continue
+        for applicant in alike.get(number, ()):
             rejected_by_candidate.setdefault(applicant, []).extend(rejected_by_candidate[candidate])
 
 

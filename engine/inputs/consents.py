@@ -193,8 +193,12 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     known_words = frozenset(categories)
     by_candidate: dict[str, list[Consent]] = defaultdict(list)
     rejected: list[RejectedRow] = []
-    for row in table.frame.to_dict("records"):
-        consent = _parse(row, categories, known, known_words)
+    frame = table.frame
+    # A batch's consents use a few scopes and a few thousand dates: each
+    # distinct one is read once (``_Readings``).
+    readings = _Readings(categories, known, known_words)
+    for row in (dict(zip(COLUMNS + (LINE,), values)) for values in zip(*(frame[c] for c in COLUMNS + (LINE,)))):
+        consent = _parse(row, categories, known, known_words, readings)
         if isinstance(consent, Consent):
             if consent not in by_candidate[consent.candidate_id]:
                 by_candidate[consent.candidate_id].append(consent)
@@ -219,14 +223,65 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     )
 
 
-def _parse(row: dict, categories: list[str], known: dict[str, str], known_words: frozenset[str]) -> Consent | tuple[str, str]:
+class _Readings:
+    """Scopes and dates as read, each distinct text once."""
+
+    def __init__(self, categories: list[str], known: dict[str, str], known_words: frozenset[str]) -> None:
+        self.args = (categories, known, known_words)
+        self.scopes: dict[str, frozenset[str] | tuple[str, str]] = {}
+        self.dates: dict[str, dt.date | None] = {}
+
+    def scope(self, text: str) -> frozenset[str] | tuple[str, str]:
+        """The scope written ``text``, or ("scope", message)."""
+        if text not in self.scopes:
+            self.scopes[text] = _scope(text, *self.args)
+        return self.scopes[text]
+
+    def date(self, text: str) -> dt.date | None:
+        """The date written ``text``, or None if it is not one."""
+        if text not in self.dates:
+            try:
+                self.dates[text] = parse_iso_date(text)
+            except ValueError:
+                self.dates[text] = None
+        return self.dates[text]
+
+
+def _parse(
+    row: dict, categories: list[str], known: dict[str, str], known_words: frozenset[str], readings: "_Readings | None" = None
+) -> Consent | tuple[str, str]:
     """A Consent, or (column, message) for the first problem of the row.
     ``known``: the rulebook's categories by their ``vocabulary_key``;
     ``known_words``: the categories."""
     for column in COLUMNS:
         if not row[column]:
             return column, f"is empty; every consent needs a value in '{column}'."
-    text = row["scope"]
+    if readings is None:
+        readings = _Readings(categories, known, known_words)
+    scope = readings.scope(row["scope"])
+    if isinstance(scope, tuple):
+        return scope
+    dates = {}
+    for column in ("signed_on", "expires_on"):
+        day = readings.date(row[column])
+        if day is None:
+            return column, f"'{row[column]}' is not a date; {FORMAT_HINT}."
+        dates[column] = day
+    if dates["expires_on"] < dates["signed_on"]:
+        return "expires_on", (
+            f"the consent expires ({row['expires_on']}) before it was signed ({row['signed_on']})."
+        )
+    return Consent(
+        candidate_id=row["candidate_id"],
+        scope=scope,
+        purpose=row["purpose"],
+        signed_on=dates["signed_on"],
+        expires_on=dates["expires_on"],
+    )
+
+
+def _scope(text: str, categories: list[str], known: dict[str, str], known_words: frozenset[str]) -> frozenset[str] | tuple[str, str]:
+    """The categories of a scope as written, or ("scope", message)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     parts = _SCOPE_SEPARATORS.split(text) if "," in text or "\u3001" in text else text.split(SCOPE_SEPARATOR)
@@ -243,20 +298,4 @@ def _parse(row: dict, categories: list[str], known: dict[str, str], known_words:
                 if item
                 else f"the scope has an empty entry; separate categories with a single '{SCOPE_SEPARATOR}'."
             )
-    dates = {}
-    for column in ("signed_on", "expires_on"):
-        try:
-            dates[column] = parse_iso_date(row[column])
-        except ValueError:
-            return column, f"'{row[column]}' is not a date; {FORMAT_HINT}."
-    if dates["expires_on"] < dates["signed_on"]:
-        return "expires_on", (
-            f"the consent expires ({row['expires_on']}) before it was signed ({row['signed_on']})."
-        )
-    return Consent(
-        candidate_id=row["candidate_id"],
-        scope=frozenset(scope),
-        purpose=row["purpose"],
-        signed_on=dates["signed_on"],
-        expires_on=dates["expires_on"],
-    )
+    return frozenset(scope)

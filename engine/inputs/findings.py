@@ -381,6 +381,9 @@ def screen_findings(
     candidate did not apply for."""
     path = table.path
     frame, folded = _fold_identical_rows(table, duplicates)
+    # Text in pandas' Arrow-backed string type: the checks below compare,
+    # match and look up whole columns, which it does in compiled code.
+    frame = frame.astype({column: "string[pyarrow]" for column in frame.columns if column != LINE})
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     # Only the fact columns the batch has are read: a batch without them

@@ -1,0 +1,118 @@
+"""Columns of text, for code that handles a large batch a column at a time
+instead of a row at a time: which values hold some characters, and each
+value as a JSON string.
+
+The checks read the column's UTF-8 bytes with numpy: every character they
+look for is ASCII, and no byte of a multi-byte UTF-8 character is ASCII, so
+a byte test is a character test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine import canonical
+
+# What json.dumps escapes in a string (``encode_basestring``): the quote,
+# the backslash and the control characters.
+_JSON_ESCAPED = frozenset([ord('"'), ord("\\"), *range(0x20)])
+
+
+def texts(values) -> pa.Array:
+    """``values`` as a column of text.
+
+    Args:
+        values: a sequence or array of ``str`` (no None), or a pandas
+            Series of text (of Python objects, or Arrow-backed: then no
+            value is copied one by one).
+
+    Returns:
+        pyarrow.Array: the texts, in one UTF-8 buffer (``string``).
+
+    Raises:
+        pyarrow.ArrowInvalid: a value is not text, or not encodable as UTF-8.
+    """
+    if isinstance(values, pd.Series):
+        values = pa.array(values) if values.dtype != object else pa.array(values.to_numpy(), pa.string())
+    elif not isinstance(values, pa.Array):
+        values = pa.array(values, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.string():
+        # One type for every column, so that columns can be joined; only
+        # the offsets are rewritten.
+        values = values.cast(pa.string())
+    # Offsets from 0: what ``_bytes`` reads.
+    return values if values.offset == 0 else pa.concat_arrays([values])
+
+
+def _bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The column's UTF-8 bytes and its offsets (value i is
+    bytes[offsets[i]:offsets[i + 1]])."""
+    _, offsets, data = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    starts = np.frombuffer(offsets, dtype=width)[: len(array) + 1]
+    return (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)), starts
+
+
+def holding(array: pa.Array, characters: Iterable[int]) -> np.ndarray:
+    """Which values hold any of ``characters``.
+
+    Args:
+        array: a column of text (``texts``).
+        characters: ASCII code points.
+
+    Returns:
+        numpy.ndarray: one bool per value.
+    """
+    data, offsets = _bytes(array)
+    table = np.zeros(256, dtype=bool)
+    table[list(characters)] = True
+    where = np.flatnonzero(table[data])
+    found = np.zeros(len(array), dtype=bool)
+    if len(where):
+        found[np.searchsorted(offsets, where, side="right") - 1] = True
+    return found
+
+
+def starting_with(array: pa.Array, characters: Iterable[int]) -> np.ndarray:
+    """Which values start with one of ``characters``.
+
+    Args:
+        array: a column of text (``texts``).
+        characters: ASCII code points.
+
+    Returns:
+        numpy.ndarray: one bool per value.
+    """
+    data, offsets = _bytes(array)
+    table = np.zeros(256, dtype=bool)
+    table[list(characters)] = True
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    found = np.zeros(len(array), dtype=bool)
+    found[filled] = table[data[starts[filled]]]
+    return found
+
+
+def json_strings(array: pa.Array) -> pa.Array:
+    """Each value as a JSON string, exactly as ``canonical.string`` writes it.
+
+    Args:
+        array: a column of text (``texts``).
+
+    Returns:
+        pyarrow.Array: the JSON strings: quoted, with what JSON escapes escaped.
+    """
+    quoted = pc.binary_join_element_wise('"', array, '"', "")
+    escaped = holding(array, _JSON_ESCAPED)
+    if escaped.any():
+        where = np.flatnonzero(escaped)
+        fixed = pa.array([canonical.string(text) for text in array.take(pa.array(where)).to_pylist()], pa.string())
+        quoted = pc.replace_with_mask(quoted, pa.array(escaped), fixed)
+    return quoted
