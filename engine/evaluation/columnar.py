@@ -658,20 +658,25 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
     applications_file = result.applications.path.name if result.applications is not None else ""
     decision_ids = cases["decision_id"].to_numpy(dtype=object)
     excluded = rows["excluded"].to_numpy()
-    none_if_excluded = lambda values: np.where(excluded, None, values).astype(object)  # noqa: E731
-    none_if_empty = lambda values: np.where(values == "", None, values).astype(object)  # noqa: E731
+
+    def none_if(hidden: np.ndarray, column: str) -> list:
+        return np.where(hidden, None, rows[column].to_numpy(dtype=object)).tolist()
+
+    def plain(column: str) -> list:
+        return rows[column].to_numpy(dtype=object).tolist()
+
     finding_tuples = list(zip(
-        decision_ids[rows["case"].to_numpy()] if len(rows) else [],
-        rows["finding_id"],
-        none_if_excluded(rows["category"].to_numpy(dtype=object)),
-        none_if_excluded(rows["severity"].to_numpy(dtype=object)),
-        rows["disposition"],
-        none_if_empty(rows["relevance"].to_numpy(dtype=object)),
-        rows["handling"],
-        rows["rule_id"],
-        none_if_empty(rows["lookback"].to_numpy(dtype=object)),
+        decision_ids[rows["case"].to_numpy()].tolist() if len(rows) else [],
+        plain("finding_id"),
+        none_if(excluded, "category"),
+        none_if(excluded, "severity"),
+        plain("disposition"),
+        none_if(rows["relevance"].to_numpy(dtype=object) == "", "relevance"),
+        plain("handling"),
+        plain("rule_id"),
+        none_if(rows["lookback"].to_numpy(dtype=object) == "", "lookback"),
     ))
-    by_case = _positions_by_case(rows["case"].to_numpy(), len(cases))
+    bounds = np.searchsorted(rows["case"].to_numpy(), np.arange(len(cases) + 1)).tolist()
     retain: dict[str, str] = {}
     records = []
     for at, (decision_id, candidate, position_id, recommendation, reason, findings_json, application) in enumerate(zip(
@@ -692,7 +697,6 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
             rulebook_sha256, tables_sha256, sealer.seal(text.encode("utf-8"), decision_id),
             None, retain[position_id],
         )
-        span = by_case[at]
-        findings = tuple(finding_tuples[span[0]:span[-1] + 1]) if len(span) else ()
+        findings = tuple(finding_tuples[bounds[at]:bounds[at + 1]])
         records.append(DecisionRecord(decision_id, row, findings, tuple(files.get(decision_id, ()))))
     return records

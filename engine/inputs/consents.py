@@ -60,7 +60,12 @@ class Consent:
 
     def canonical_json(self) -> str:
         """``canonical()`` as compact JSON with sorted keys, written out
-        directly (see ``Finding.canonical_json``)."""
+        directly (see ``Finding.canonical_json``); made once per consent,
+        since a decision's id and its sealed input both hold it."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> str:
         return (
             f'{{"candidate_id":{canonical.string(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
             f'"purpose":{canonical.string(self.purpose)},"scope":{_scope_json(self.scope)},'
