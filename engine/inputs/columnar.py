@@ -29,7 +29,7 @@ import io
 import os
 import signal
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +76,7 @@ class Columns:
 def read_columns(stream: Stream, block_bytes: int | None = None) -> Iterator[Columns | None]:
     """The rows of a CSV file whose header ``stream_table`` checked, in
     columns, a block of the file at a time; ``stream`` itself is not read.
+    The next block is read while the caller handles one.
 
     Args:
         stream: the file's stream, from ``stream_table``.
@@ -94,54 +95,77 @@ def read_columns(stream: Stream, block_bytes: int | None = None) -> Iterator[Col
     if stream.separator != "," or not _is_utf8(stream.codec):
         yield None
         return
-    block_bytes = block_bytes or BLOCK_BYTES
+    with (
+        stream.path.open("rb") as handle,
+        _parsing_threads() as threads,
+        ThreadPoolExecutor(1, initializer=_without_stop_signals) as ahead,
+    ):
+        blocks = _blocks(stream, handle, block_bytes or BLOCK_BYTES, threads)
+        upcoming = None
+        try:
+            upcoming = ahead.submit(next, blocks, _END)
+            while (block := upcoming.result()) is not _END:
+                upcoming = ahead.submit(next, blocks, _END) if block is not None else None
+                yield block
+                if block is None:
+                    return
+        finally:
+            if upcoming is not None:
+                wait([upcoming])  # the block being read ahead, before the reading stops
+            blocks.close()
+
+
+_END = object()
+
+
+def _blocks(stream: Stream, handle, block_bytes: int, threads: ThreadPoolExecutor) -> Iterator[Columns | None]:
+    """``read_columns``, a block after the other."""
     header: list[str] | None = None
     named: list[int] = []
     line = 1  # the line the unread bytes start on
     pending = b""
-    with stream.path.open("rb") as handle, _parsing_threads() as threads:
-        first = True
-        while True:
-            more = handle.read(block_bytes)
-            if first and more.startswith(codecs.BOM_UTF8):
-                more = more[len(codecs.BOM_UTF8):]
-            first = False
-            data = pending + more if pending else more
-            eof = not more
-            if not data:
-                break
-            records = _records(data, eof, line)
-            if records is None or records.end >= 1 << 31:  # the parser's offsets are 32-bit
+    first = True
+    while True:
+        more = handle.read(block_bytes)
+        if first and more.startswith(codecs.BOM_UTF8):
+            more = more[len(codecs.BOM_UTF8):]
+        first = False
+        data = pending + more if pending else more
+        eof = not more
+        if not data:
+            return
+        records = _records(data, eof, line)
+        if records is None or records.end >= 1 << 31:  # the parser's offsets are 32-bit
+            yield None
+            return
+        if records.end == 0:  # no record ends in this block yet
+            if len(data) > 16 * block_bytes:
+                # Most likely a quote never closed: read row by row, it is reported.
                 yield None
                 return
-            if records.end == 0:  # no record ends in this block yet
-                if len(data) > 16 * block_bytes:
-                    # Most likely a quote never closed: read row by row, it is reported.
-                    yield None
-                    return
-                pending = data
-                continue
-            skip = 0
+            pending = data
+            continue
+        skip = 0
+        if header is None:
+            header = _header(data[records.starts[0]:records.stops[0]])
             if header is None:
-                header = _header(data[records.starts[0]:records.stops[0]])
-                if header is None:
-                    yield None
-                    return
-                named = [index for index, name in enumerate(header) if name]
-                if [header[index] for index in named] != stream.header or len(header) < 2:
-                    yield None
-                    return
-                skip = 1
-            columns = _columns(data, records, skip, header, named, threads)
-            if columns is None:
                 yield None
                 return
-            if columns.table.num_rows or columns.malformed:
-                yield columns
-            line = records.next_line
-            pending = data[records.end:]
-            if eof:
-                break
+            named = [index for index, name in enumerate(header) if name]
+            if [header[index] for index in named] != stream.header or len(header) < 2:
+                yield None
+                return
+            skip = 1
+        columns = _columns(data, records, skip, header, named, threads)
+        if columns is None:
+            yield None
+            return
+        if columns.table.num_rows or columns.malformed:
+            yield columns
+        line = records.next_line
+        pending = data[records.end:]
+        if eof:
+            return
 
 
 def table_of_columns(path, header: list[str], table: pa.Table, malformed) -> Table:
