@@ -1,13 +1,16 @@
 """Large batches: evaluated in parts by worker processes with the same
-outputs as in one piece, memos on demand, Ctrl-C and SIGTERM (an outcome
+outputs as in one piece, read in columns with the same tables as row by
+row, memos on demand, Ctrl-C and SIGTERM (an outcome
 decided by the store's commit), a killed main process (its workers end, the
 next run removes its work folder), and several processes sharing one
 PostgreSQL store."""
 
 from __future__ import annotations
 
+import csv
 import errno
 import hashlib
+import io
 import json
 import os
 import pty
@@ -18,11 +21,14 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import engine.evaluation.partitions
 import engine.evaluation.pipeline
 import engine.documents.reports
+import engine.inputs.columnar
 
 from conftest import (
     AS_OF,
@@ -40,6 +46,7 @@ from conftest import (
     write_consents,
 )
 from engine.evaluation.judging import evaluate_files
+from engine.evaluation.partitions import open_inputs, part_of, read_part, split_batch
 from engine.record.keys import load_or_create_key
 from engine.record.store import database_url
 
@@ -97,6 +104,62 @@ def mixed_batch(folder: Path, candidates: int = 300, seed: int = 5, shuffle_seed
     return batch, write_consents(folder / "consents.csv", consents)
 
 
+def awkward_batch(folder: Path) -> tuple[Path, Path]:
+    """The mixed batch as people and spreadsheet programs save files: a
+    byte-order mark, two empty header cells (which some rows lack), Windows
+    line ends, values with commas and line breaks, Unicode spaces around
+    values, leading zeros, blank lines and rows of empty cells, rows with
+    too many cells, too few, or typed with full-width commas; the last row
+    cut short, without a line end. The consents have the mark, the spaces
+    and blank lines too."""
+    batch, consents = mixed_batch(folder)
+    with batch.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    cut_short = rows.pop()
+    rows += [
+        list(finding("000123", "cashier", "F-ZEROS-1", "credit_record", "minor", "2024-01-01").values()),
+        list(finding("123", "cashier", "F-ZEROS-2", "credit_record", "serious", "2024-01-01").values()),
+        list(finding(" C-00007\u3000", "\xa0nurse", "F-SPACED", "\u2003credit_record", "minor\x1f", "2024-01-01\x85").values()),
+    ]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([*header, "", ""])
+    for number, row in enumerate(rows):
+        if number % 7 == 3:
+            row = [row[0] + "\u3000", " " + row[1], *row[2:-1], "\xa0" + row[-1] + " "]
+        if number % 11 == 5:
+            row = [*row[:-1], "Paid in full,\nno further action\r\n(see \"file\")"]
+        writer.writerow(row if number % 5 == 1 else [*row, "", ""])
+        if number % 13 == 2:
+            text.write("\r\n" if number % 2 else ",,,,,,,,,,,\r\n")  # a blank line, a row of empty cells
+        if number % 17 == 4:
+            text.write(" , \t\r\n")  # blank cells, too few of them
+    text.write("C-00004,cashier,F-MANY,credit_record,minor,2024-01-01,confirmed,Court,US-CA,Paid, late,,\r\n")
+    text.write("C-00005，cashier，F-WIDE，credit_record，minor，2024-01-01\r\n")
+    text.write(",".join(cut_short))
+    batch.write_text("\ufeff" + text.getvalue(), encoding="utf-8", newline="")
+    with consents.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    rows.append(list(consent("000123").values()))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header)
+    for number, row in enumerate(rows):
+        writer.writerow([" " + row[0] + "\u2009", *row[1:]] if number % 3 == 0 else row)
+        if number % 19 == 0:
+            text.write("\r\n")
+    consents.write_text("\ufeff" + text.getvalue(), encoding="utf-8", newline="")
+    return batch, consents
+
+
+def read_in_rows(monkeypatch) -> None:
+    """Every CSV file read row by row, as one the columns cannot be read from is."""
+    def not_in_columns(stream, block_bytes=None):
+        yield None
+
+    monkeypatch.setattr(engine.evaluation.partitions, "read_columns", not_in_columns)
+
+
 def evaluate_with(batch, consents, out: Path, *extra) -> None:
     store = out.parent / f"{out.name}.db"
     load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
@@ -131,20 +194,126 @@ def mixed(tmp_path_factory):
     return mixed_batch(tmp_path_factory.mktemp("mixed"))
 
 
-def test_outputs_and_store_do_not_depend_on_workers_or_part_size(tmp_path, mixed):
-    batch, consents = mixed
+@pytest.fixture(scope="module")
+def awkward(tmp_path_factory):
+    return awkward_batch(tmp_path_factory.mktemp("awkward"))
+
+
+def test_outputs_and_store_do_not_depend_on_workers_or_part_size(tmp_path, awkward, monkeypatch):
+    batch, consents = awkward
     runs = {
         "whole": ("--workers", "1", "--chunk-size", "1000000"),
+        "parts-of-one": ("--workers", "2", "--chunk-size", "1"),
         "tiny-parts": ("--workers", "2", "--chunk-size", "7"),
         "three-workers": ("--workers", "3", "--chunk-size", "60"),
     }
     for name, options in runs.items():
         evaluate_with(batch, consents, tmp_path / name, *options)
+    # Read row by row, as before the files could be read in columns.
+    with monkeypatch.context() as patch:
+        read_in_rows(patch)
+        evaluate_with(batch, consents, tmp_path / "in-rows", "--workers", "2", "--chunk-size", "7")
     whole = files_of(tmp_path / "whole")
     assert len([name for name in whole if name.startswith("memos/")]) == 2 * len(read_csv(tmp_path / "whole/decisions.csv"))
-    for name in ("tiny-parts", "three-workers"):
+    rejected = read_csv(tmp_path / "whole/rejected.csv")
+    errors = {row["finding_id"]: row["error"] for row in rejected}
+    assert errors["F-CUT-SHORT"].startswith("this row has 3 cells, the header has 12")
+    assert "a value that contains a comma must be in double quotes" in errors["F-MANY"]
+    assert any("full-width commas" in row["error"] for row in rejected)
+    for name in ("parts-of-one", "tiny-parts", "three-workers", "in-rows"):
         assert files_of(tmp_path / name) == whole, name
         assert stored(tmp_path / name) == stored(tmp_path / "whole"), name
+
+
+def assert_same_table(got, expected) -> None:
+    assert got.path == expected.path
+    pd.testing.assert_frame_equal(got.frame, expected.frame, check_exact=True)
+    assert list(got.frame.dtypes) == list(expected.frame.dtypes) and expected.frame["candidate_id"].dtype == object
+    assert got.frame.columns.dtype == expected.frame.columns.dtype
+    assert got.frame.index.equals(expected.frame.index)
+    assert got.malformed == expected.malformed
+    assert got.notices == expected.notices
+
+
+def split_of(batch: Path, consents: Path, folder: Path, part_rows: int, applications: Path | None = None):
+    """The split of a batch, and the notices of reading its files."""
+    folder.mkdir()
+    inputs = open_inputs(batch, consents, applications=applications)
+    try:
+        split = split_batch(*inputs, folder=folder, part_rows=part_rows, workers=1)
+    finally:
+        for stream in inputs:
+            stream.close()
+    return split, [notice for stream in inputs for notice in stream.notices]
+
+
+@pytest.mark.parametrize("block_bytes", [None, 300])
+@pytest.mark.parametrize("part_rows", [1, 40, 1_000_000])
+def test_a_csv_file_read_in_columns_gives_the_tables_it_gives_read_row_by_row(
+    tmp_path, awkward, monkeypatch, part_rows, block_bytes
+):
+    batch, consents = awkward
+    applications = tmp_path / "applications.csv"
+    with consents.open(encoding="utf-8-sig", newline="") as handle:
+        candidates = sorted({row["candidate_id"] for row in csv.DictReader(handle)})
+    applications.write_text(
+        "\ufeffcandidate_id,position_id,work_location\r\n"
+        + "".join(f"{candidate}\u3000,cashier,\r\n\r\n" for candidate in candidates) + "C-00009,nurse\r\n",
+        encoding="utf-8", newline="",
+    )
+    if block_bytes:  # records and quoted line breaks across blocks
+        monkeypatch.setattr(engine.inputs.columnar, "BLOCK_BYTES", block_bytes)
+    columns, notices = split_of(batch, consents, tmp_path / "columns", part_rows, applications)
+    with monkeypatch.context() as patch:
+        read_in_rows(patch)
+        rows, row_notices = split_of(batch, consents, tmp_path / "rows", part_rows, applications)
+    assert columns.in_columns == {"findings", "consents", "applications"} and rows.in_columns == frozenset()
+    assert notices == row_notices and len(notices) == 1 and "empty cells (columns 11 and 12)" in notices[0].text
+    assert (columns.parts, columns.rows, columns.duplicates) == (rows.parts, rows.rows, rows.duplicates)
+    parts_of_candidates: dict[str, set[int]] = {}
+    for index in range(columns.parts):
+        read = read_part(columns, index)
+        for got, expected in zip(read, read_part(rows, index)):
+            assert_same_table(got, expected)
+        for table in read:
+            for candidate in table.frame["candidate_id"]:
+                parts_of_candidates.setdefault(candidate.lstrip("0"), set()).add(index)
+    # A candidate's rows of both files, and ids but for leading zeros, are in one part.
+    assert all(len(parts) == 1 for parts in parts_of_candidates.values())
+    assert "123" in parts_of_candidates and "C-00007" in parts_of_candidates
+    assert part_of("000123", 7) == part_of(" 123\u3000", 7)
+
+
+def test_a_file_found_irregular_part_way_is_read_again_row_by_row(tmp_path, awkward, monkeypatch):
+    batch, consents = awkward
+    # A quote inside a value that does not start with one: the csv module
+    # keeps it, the columns cannot be read exactly.
+    irregular = tmp_path / "batch.csv"
+    irregular.write_text(
+        batch.read_text(encoding="utf-8")
+        + '\r\nC-00008,cashier,F-QU"OTE,credit_record,minor,2024-01-01,confirmed,Court,US-CA,Paid\r\n',
+        encoding="utf-8", newline="",
+    )
+    monkeypatch.setattr(engine.inputs.columnar, "BLOCK_BYTES", 4096)
+    columns, _ = split_of(irregular, consents, tmp_path / "columns", 40)
+    with monkeypatch.context() as patch:
+        read_in_rows(patch)
+        rows, _ = split_of(irregular, consents, tmp_path / "rows", 40)
+    assert columns.in_columns == {"consents"}
+    assert not list((tmp_path / "columns").glob("findings-*.malformed"))
+    for index in range(columns.parts):
+        for got, expected in zip(read_part(columns, index)[:2], read_part(rows, index)[:2]):
+            assert_same_table(got, expected)
+    findings = pd.concat([read_part(columns, index)[0].frame for index in range(columns.parts)])
+    assert 'F-QU"OTE' in set(findings["finding_id"])
+
+
+def test_what_values_are_stripped_of_in_columns_is_what_python_strips():
+    import sys
+
+    assert engine.inputs.columnar.WHITESPACE == "".join(
+        chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()
+    )
 
 
 def test_a_batch_in_parts_decides_as_the_whole_batch_in_memory(tmp_path, mixed):

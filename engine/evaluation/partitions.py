@@ -1,20 +1,25 @@
 """Splitting a batch by candidate, so that a batch of any size is judged in
 parts that fit in memory, by as many processes as there are cores.
 
-Every row of the batch and of the consents file goes to the part that its
-candidate id hashes to (CRC-32, the same in every process and run), so a
-part holds *all* the rows of its candidates and can be validated and
-evaluated on its own. The one check that needs the whole batch, a finding
+Every row of the batch, of the consents file and of the applications file
+goes to the part that its candidate id hashes to (``columnar.hashes_of``,
+the same in every process and run, for a file read in rows or in
+columns), so a part holds *all* the rows of its candidates and can be
+validated and evaluated on its own. The one check that needs the whole batch, a finding
 id used by two rows, is made here: the ids are hashed to 8 bytes as they
 stream past (a few MB for millions of rows), and only the ids whose hash
 repeats are then looked up exactly.
 
-The parts are files of row chunks in a private work folder, which the
-caller removes; they are written with ``marshal``, ten times faster than
-pickle for lists of text, and read back by the same interpreter. They
-hold the input as read, nothing more. The number of parts is chosen from
-the file's size, so memory per part stays the same however large the
-batch grows; the outputs do not depend on it.
+The parts are files in a private work folder, which the caller removes.
+A CSV file that ``columnar`` can read is read in columns, several times
+faster, and its parts are Arrow files of columns (with its rows of a
+wrong number of cells beside them); any other file is read row by row and
+its parts are files of row chunks written with ``marshal``, ten times
+faster than pickle for lists of text, and read back by the same
+interpreter. Either way the parts hold the input as read, nothing more,
+and give the same tables. The number of parts is chosen from the file's
+size, so memory per part stays the same however large the batch grows;
+the outputs do not depend on it, nor on which part a candidate is in.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import dataclasses
 import hashlib
 import math
 import marshal
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
@@ -31,14 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.inputs import applications as applications_module
 from engine.inputs import consents as consents_module
 from engine.inputs import findings as findings_module
 from engine.errors import InputFileError
 from engine.evaluation.processes import beside, parallel
-from engine.inputs.tabular import Malformed, Stream, Table, stream_table, table_of
+from engine.inputs.columnar import Columns, hashes_of, read_columns, stripped, table_of_columns
+from engine.inputs.tabular import LINE, Malformed, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
 # while it is evaluated.
@@ -68,6 +74,8 @@ class Split:
         applications: the applications file, or None without one.
         applications_header: its column names, as in the file.
         applications_sha256: the SHA-256 of its bytes, hex.
+        in_columns: the kinds of input ("findings", "consents",
+            "applications") whose parts are Arrow files of columns.
     """
 
     folder: Path
@@ -83,6 +91,7 @@ class Split:
     applications: Path | None = None
     applications_header: tuple[str, ...] = ()
     applications_sha256: str | None = None
+    in_columns: frozenset[str] = frozenset()
 
     def part_file(self, kind: str, index: int) -> Path:
         """The work file of part ``index`` (0 to ``parts`` - 1) for one
@@ -209,8 +218,8 @@ def split_batch(
     with beside(
         _split_consents, consents_stream, applications_stream, batch, folder, parts, enabled=workers > 1
     ) as consents_split:
-        rows, hashes, places = _split_findings(batch_stream, folder, parts, progress)
-        consents_sha256, applications_sha256, batch_sha256 = consents_split()
+        rows, hashes, places, findings_in_columns = _split_findings(batch_stream, folder, parts, progress)
+        consents_sha256, applications_sha256, batch_sha256, in_columns = consents_split()
     split = Split(
         folder=folder,
         parts=parts,
@@ -225,6 +234,7 @@ def split_batch(
         applications=applications_stream.path if applications_stream is not None else None,
         applications_header=tuple(applications_stream.header) if applications_stream is not None else (),
         applications_sha256=applications_sha256,
+        in_columns=frozenset(in_columns) | ({"findings"} if findings_in_columns else set()),
     )
     # Ids repeated within a part are found by the part itself; only those
     # whose rows went to different parts need the whole batch.
@@ -234,50 +244,126 @@ def split_batch(
     return split
 
 
-def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray, np.ndarray]:
+def _split_findings(stream: Stream, folder: Path, parts: int, progress) -> tuple[int, np.ndarray, np.ndarray, bool]:
     """The batch's rows into parts; (rows read, 8-byte hashes of the finding
-    ids, and the part each of those rows went to)."""
-    candidate = stream.header.index("candidate_id")
-    finding = stream.header.index("finding_id")
-    hashes: list[np.ndarray] = [np.array([], dtype=np.uint64)]
-    places: list[np.ndarray] = [np.array([], dtype=np.uint16)]
-    rows = 0
-    with _PartWriter(folder, "findings", parts) as writer:
-        for chunk in stream.chunks:
-            went = writer.write(chunk.rows, chunk.malformed, candidate)
-            named = [(i, part) for i, part in zip((row[finding].strip() for row in chunk.rows), went) if i]
-            hashes.append(_hashes([i for i, _ in named]))
-            places.append(np.array([part for _, part in named], dtype=np.uint16))
-            rows += len(chunk.rows) + len(chunk.malformed)
-            if progress is not None:
-                progress(len(chunk.rows) + len(chunk.malformed))
+    ids, the part each of those rows went to, whether it was read in columns)."""
+    split = _split_in_columns(stream, folder, "findings", parts, progress, finding_ids=True)
+    in_columns = split is not None
+    if split is None:
+        split = _split_in_rows(stream, folder, "findings", parts, progress, finding_ids=True)
+    rows, hashes, places = split
     if rows == 0:
         raise InputFileError("the findings batch has a header but no rows.", file=str(stream.path))
-    return rows, np.concatenate(hashes), np.concatenate(places)
+    return rows, hashes, places, in_columns
 
 
 def _split_consents(
     stream: Stream, applications: Stream | None, batch: Path, folder: Path, parts: int
-) -> tuple[str, str | None, str]:
+) -> tuple[str, str | None, str, set[str]]:
     """The consents' rows, and the applications' rows, into parts; the
     SHA-256 of the consents file, of the applications file (None without
     one) and of the batch file (hashing the batch here too saves the main
-    process a pass over it)."""
-    _split_by_candidate(stream, folder, "consents", parts, "the consents file")
+    process a pass over it), and the kinds read in columns."""
+    in_columns = set()
+    if _split_by_candidate(stream, folder, "consents", parts, "the consents file"):
+        in_columns.add("consents")
     if applications is not None:
-        _split_by_candidate(applications, folder, "applications", parts, "the applications file")
-    return _sha256(stream.path), _sha256(applications.path) if applications is not None else None, _sha256(batch)
+        if _split_by_candidate(applications, folder, "applications", parts, "the applications file"):
+            in_columns.add("applications")
+    applications_sha256 = _sha256(applications.path) if applications is not None else None
+    return _sha256(stream.path), applications_sha256, _sha256(batch), in_columns
 
 
-def _split_by_candidate(stream: Stream, folder: Path, kind: str, parts: int, what: str) -> None:
+def _split_by_candidate(stream: Stream, folder: Path, kind: str, parts: int, what: str) -> bool:
+    """One file's rows into parts; whether it was read in columns."""
+    split = _split_in_columns(stream, folder, kind, parts)
+    in_columns = split is not None
+    if split is None:
+        split = _split_in_rows(stream, folder, kind, parts)
+    if split[0] == 0:
+        raise InputFileError(f"{what} has a header but no rows.", file=str(stream.path))
+    return in_columns
+
+
+_NO_IDS = (np.array([], dtype=np.uint64), np.array([], dtype=np.uint16))
+
+
+def _split_in_columns(
+    stream: Stream, folder: Path, kind: str, parts: int, progress=None, *, finding_ids: bool = False
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """A CSV file's rows into parts, read in columns; (rows read, and with
+    ``finding_ids`` the hashes of the finding ids and the part of each of
+    those rows). None if the file cannot be read in columns: then nothing
+    is left of what was written, and ``stream`` is as it was."""
+    expected = estimated_rows(stream.path) if finding_ids else 0
+    hashes, places = _Growing(np.uint64, expected), _Growing(np.uint16, expected)
+    rows = 0
+    blocks = read_columns(stream)
+    try:
+        with _ColumnWriter(folder, kind, parts, stream.header) as writer:
+            for block in blocks:
+                if block is None:
+                    writer.discard()
+                    return None
+                went = writer.write(block)
+                if finding_ids:
+                    ids = stripped(block.table["finding_id"])
+                    named = pc.greater(pc.binary_length(ids), 0)
+                    hashes.extend(hashes_of(ids.filter(named)))
+                    places.extend(went[np.asarray(named.to_numpy(), dtype=bool)])
+                read = block.table.num_rows + len(block.malformed)
+                rows += read
+                if progress is not None:
+                    progress(read)
+    finally:
+        blocks.close()
+        # What the columns took is given back, not kept for the evaluation.
+        pa.default_memory_pool().release_unused()
+    return rows, hashes.values(), places.values()
+
+
+class _Growing:
+    """An array appended to, in place: one allocation, grown seldom,
+    instead of a list of small arrays joined at the end (which needs
+    twice the memory, and leaves it scattered)."""
+
+    def __init__(self, dtype, capacity: int) -> None:
+        self.array = np.empty(max(capacity, 1024), dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append ``values`` (of the array's dtype or one that casts to it)."""
+        if self.size + len(values) > len(self.array):
+            grown = np.empty(max(self.size + len(values), len(self.array) * 3 // 2), dtype=self.array.dtype)
+            grown[: self.size] = self.array[: self.size]
+            self.array = grown
+        self.array[self.size : self.size + len(values)] = values
+        self.size += len(values)
+
+    def values(self) -> np.ndarray:
+        """What was appended, in order (a view: appending more may change it)."""
+        return self.array[: self.size]
+
+
+def _split_in_rows(
+    stream: Stream, folder: Path, kind: str, parts: int, progress=None, *, finding_ids: bool = False
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """A file's rows into parts, read row by row; as ``_split_in_columns``."""
     candidate = stream.header.index("candidate_id")
+    finding = stream.header.index("finding_id") if finding_ids else 0
+    hashes, places = [_NO_IDS[0]], [_NO_IDS[1]]
     rows = 0
     with _PartWriter(folder, kind, parts) as writer:
         for chunk in stream.chunks:
-            writer.write(chunk.rows, chunk.malformed, candidate)
+            went = writer.write(chunk.rows, chunk.malformed, candidate)
+            if finding_ids:
+                named = [(i, part) for i, part in zip((row[finding].strip() for row in chunk.rows), went) if i]
+                hashes.append(_hashes([i for i, _ in named]))
+                places.append(np.array([part for _, part in named], dtype=np.uint16))
             rows += len(chunk.rows) + len(chunk.malformed)
-    if rows == 0:
-        raise InputFileError(f"{what} has a header but no rows.", file=str(stream.path))
+            if progress is not None:
+                progress(len(chunk.rows) + len(chunk.malformed))
+    return rows, np.concatenate(hashes), np.concatenate(places)
 
 
 def read_part(split: Split, index: int) -> tuple[Table, Table, Table | None]:
@@ -292,9 +378,9 @@ def read_part(split: Split, index: int) -> tuple[Table, Table, Table | None]:
         the input file; applications is None without an applications file.
     """
     return (
-        _read(split.part_file("findings", index), split.batch, split.batch_header),
-        _read(split.part_file("consents", index), split.consents, split.consents_header),
-        _read(split.part_file("applications", index), split.applications, split.applications_header)
+        _read(split, "findings", index, split.batch, split.batch_header),
+        _read(split, "consents", index, split.consents, split.consents_header),
+        _read(split, "applications", index, split.applications, split.applications_header)
         if split.applications is not None else None,
     )
 
@@ -309,9 +395,20 @@ def part_of(candidate_id: str, parts: int) -> int:
     Returns:
         0 to ``parts`` - 1, the same in every process and run.
     """
+    return int(_parts_of(pa.array([_without_zeros(candidate_id)], pa.string()), parts)[0])
+
+
+def _without_zeros(candidate_id: str) -> str:
     # Without leading zeros: "000123" and the 123 a spreadsheet made of it
     # share a part, where the consents can point out the likeness.
-    return zlib.crc32(candidate_id.strip().lstrip("0").encode("utf-8")) % parts
+    return candidate_id.strip().lstrip("0")
+
+
+def _parts_of(candidate_ids: pa.Array | pa.ChunkedArray, parts: int) -> np.ndarray:
+    """The parts of candidates, from their ids stripped and without leading
+    zeros: the same function for every kind of input, read in rows or in
+    columns, so that a candidate's rows meet in one part."""
+    return (hashes_of(candidate_ids) % np.uint64(parts)).astype(np.uint16)
 
 
 class _PartWriter:
@@ -328,22 +425,89 @@ class _PartWriter:
         for handle in self.handles:
             handle.close()
 
-    def write(self, rows: list[list], malformed: list[Malformed], candidate: int) -> list[int]:
+    def write(self, rows: list[list], malformed: list[Malformed], candidate: int) -> np.ndarray:
         """Append the rows to their parts; the part of each row, in order."""
         buckets: list[list[list]] = [[] for _ in range(self.parts)]
         broken: list[list[tuple]] = [[] for _ in range(self.parts)]
-        crc32, parts = zlib.crc32, self.parts
-        # part_of, inlined: this runs for every row of the batch.
-        went = [crc32(row[candidate].strip().lstrip("0").encode("utf-8")) % parts for row in rows]
-        for row, part in zip(rows, went):
+        went = _parts_of(pa.array([_without_zeros(row[candidate]) for row in rows], pa.string()), self.parts)
+        for row, part in zip(rows, went.tolist()):
             buckets[part].append(row)
         for bad in malformed:
             # A row cut short is attributed to the candidate its first fields name.
-            broken[part_of(bad.fields.get("candidate_id", ""), parts)].append((bad.line, bad.message, bad.fields))
+            broken[part_of(bad.fields.get("candidate_id", ""), self.parts)].append((bad.line, bad.message, bad.fields))
         for index, handle in enumerate(self.handles):
             if buckets[index] or broken[index]:
                 write_frame(handle, (buckets[index], broken[index]))
         return went
+
+
+class _ColumnWriter:
+    """Appends rows read in columns to the part files of one input: an
+    Arrow stream per part, and the rows of a wrong number of cells beside
+    it (``_malformed_file``)."""
+
+    def __init__(self, folder: Path, kind: str, parts: int, header: list[str]) -> None:
+        self.folder, self.kind, self.parts = folder, kind, parts
+        self.schema = pa.schema([*((name, pa.string()) for name in header), (LINE, pa.int64())])
+        self.files = [folder / f"{kind}-{index:03d}.part" for index in range(parts)]
+        self.sinks: list = []
+        self.writers: list = []
+        self.broken: dict[int, BinaryIO] = {}
+        try:
+            for path in self.files:
+                # Buffered: a block's rows for one part are dozens of small buffers.
+                self.sinks.append(pa.output_stream(str(path), buffer_size=1 << 16))
+                self.writers.append(pa.ipc.new_stream(self.sinks[-1], self.schema))
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __enter__(self) -> "_ColumnWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for writer in self.writers:
+            writer.close()
+        for sink in self.sinks:
+            sink.close()
+        for handle in self.broken.values():
+            handle.close()
+        self.sinks, self.writers, self.broken = [], [], {}
+
+    def write(self, block: Columns) -> np.ndarray:
+        """Append the rows to their parts; the part of each row, in order."""
+        table = block.table
+        went = _parts_of(pc.utf8_ltrim(stripped(table["candidate_id"]), "0"), self.parts)
+        order = np.argsort(went, kind="stable")
+        grouped = table.combine_chunks().take(pa.array(order))
+        at = 0
+        for index, count in enumerate(np.bincount(went, minlength=self.parts).tolist()):
+            if count:
+                self.writers[index].write_table(grouped.slice(at, count))
+                at += count
+        broken: dict[int, list[tuple]] = {}
+        for bad in block.malformed:
+            # A row cut short is attributed to the candidate its first fields name.
+            broken.setdefault(part_of(bad.fields.get("candidate_id", ""), self.parts), []).append(
+                (bad.line, bad.message, bad.fields)
+            )
+        for index, rows in broken.items():
+            if index not in self.broken:
+                self.broken[index] = _malformed_file(self.folder, self.kind, index).open("wb")
+            write_frame(self.broken[index], rows)
+        return went
+
+    def discard(self) -> None:
+        """Close and remove every file written."""
+        self.__exit__()
+        for index in range(self.parts):
+            self.files[index].unlink(missing_ok=True)
+            _malformed_file(self.folder, self.kind, index).unlink(missing_ok=True)
+
+
+def _malformed_file(folder: Path, kind: str, index: int) -> Path:
+    """The rows of a wrong number of cells of a part read in columns."""
+    return folder / f"{kind}-{index:03d}.malformed"
 
 
 def write_frame(handle: BinaryIO, value) -> None:
@@ -380,17 +544,29 @@ def read_frames(path: Path) -> Iterator:
             yield marshal.loads(handle.read(int.from_bytes(size, "little")))
 
 
-def _read(path: Path, source: Path, header: tuple[str, ...]) -> Table:
-    rows: list[list] = []
+def _read(split: Split, kind: str, index: int, source: Path, header: tuple[str, ...]) -> Table:
+    path = split.part_file(kind, index)
     malformed: list[Malformed] = []
+    if kind in split.in_columns:
+        broken = _malformed_file(split.folder, kind, index)
+        if broken.exists():
+            malformed = [Malformed(*bad) for frame in read_frames(broken) for bad in frame]
+        return table_of_columns(source, list(header), _read_columns(path), malformed)
+    rows: list[list] = []
     for chunk_rows, chunk_malformed in read_frames(path):
         rows += chunk_rows
         malformed += [Malformed(*bad) for bad in chunk_malformed]
     return table_of(source, list(header), rows, malformed)
 
 
+def _read_columns(path: Path) -> pa.Table:
+    with pa.ipc.open_stream(str(path)) as reader:
+        return reader.read_all()
+
+
 def _hashes(ids: list[str]) -> np.ndarray:
-    return pd.util.hash_array(np.array(ids, dtype=object))
+    """The hashes of finding ids read in rows, as ``hashes_of`` gives them read in columns."""
+    return hashes_of(pa.array(ids, pa.string()))
 
 
 def _across_parts(hashes: np.ndarray, places: np.ndarray) -> np.ndarray:
@@ -416,20 +592,29 @@ def _with_duplicates(split: Split, across: np.ndarray, parts: list[int]) -> Spli
     those parts. An id used by rows of several candidates is rejected in
     every part (``findings.validate_findings``); rows of one candidate are
     in one part, which counts, folds and warns of them on its own."""
-    finding = split.batch_header.index("finding_id")
     counts: Counter = Counter()
     seen_in: dict[str, set[int]] = {}
     for index in parts:
-        for rows, _ in read_frames(split.part_file("findings", index)):
-            rows = [row for row in rows if row[finding].strip()]
-            if rows:
-                ids = [row[finding].strip() for row in rows]
-                for i, hit in zip(ids, np.isin(_hashes(ids), across)):
-                    if hit:
-                        counts[i] += 1
-                        seen_in.setdefault(i, set()).add(index)
+        for ids in _finding_ids(split, index):
+            for i, hit in zip(ids, np.isin(_hashes(ids), across)):
+                if hit:
+                    counts[i] += 1
+                    seen_in.setdefault(i, set()).add(index)
     duplicates = {i: n for i, n in counts.items() if len(seen_in[i]) > 1}
     return dataclasses.replace(split, duplicates=duplicates)
+
+
+def _finding_ids(split: Split, index: int) -> Iterator[list[str]]:
+    """The finding ids of one part's rows that have one, stripped, some at a time."""
+    if "findings" in split.in_columns:
+        ids = stripped(_read_columns(split.part_file("findings", index))["finding_id"])
+        yield ids.filter(pc.greater(pc.binary_length(ids), 0)).to_pylist()
+        return
+    finding = split.batch_header.index("finding_id")
+    for rows, _ in read_frames(split.part_file("findings", index)):
+        ids = [row[finding].strip() for row in rows if row[finding].strip()]
+        if ids:
+            yield ids
 
 
 def _sha256(path: Path) -> str:

@@ -134,6 +134,10 @@ class Stream:
     chunks: Iterator[Chunk]
     handle: IO | None = None  # the open file, for a file read as it streams
     notices: tuple[Notice, ...] = ()
+    # For a CSV file: the separator its header showed, and the codec it is
+    # read with ("utf-8-sig" for UTF-8: a byte-order mark is skipped).
+    separator: str | None = None
+    codec: str | None = None
 
     def close(self) -> None:
         """Stop reading; the file is closed even if no row was read."""
@@ -460,7 +464,10 @@ def _stream_csv(path: Path, what: str, encoding: str, chunk_rows: int, check, kn
         handle.close()
         raise
     chunks = _csv_chunks(path, handle, reader, header, named, encoding, chunk_rows, separator)
-    return Stream(path, [header[index] for index in named], chunks, handle, tuple(notices))
+    return Stream(
+        path, [header[index] for index in named], chunks, handle, tuple(notices),
+        separator=separator, codec=_codec(encoding),
+    )
 
 
 def _named_columns(path: Path, what: str, header: list[str], notices: list[Notice]) -> list[int]:
@@ -503,10 +510,7 @@ def _csv_chunks(path, handle, reader, header, named, encoding, chunk_rows, separ
                         yield Chunk(rows, malformed)
                         rows, malformed = [], []
                 elif any(cell.strip() for cell in record):  # not a blank line
-                    fields = {header[index]: record[index].strip() for index in named if index < len(record)}
-                    malformed.append(
-                        Malformed(line, _cell_count_message(record, width, separator), fields if len(record) > 1 else {})
-                    )
+                    malformed.append(malformed_row(record, line, header, named, separator))
     except UnicodeDecodeError:
         raise _decode_error(path, encoding) from None
     except csv.Error as exc:
@@ -515,6 +519,23 @@ def _csv_chunks(path, handle, reader, header, named, encoding, chunk_rows, separ
         ) from None
     if rows or malformed:
         yield Chunk(rows, malformed)
+
+
+def malformed_row(record: list[str], line: int, header: list[str], named: list[int], separator: str) -> Malformed:
+    """A row of a CSV file with the wrong number of cells, as reported.
+
+    Args:
+        record (list[str]): the row's cells, as read.
+        line (int): the line where the row starts.
+        header (list[str]): the header's cells, stripped, empty ones included.
+        named (list[int]): the positions of the header cells that name a column.
+        separator (str): the file's separator.
+
+    Returns:
+        Malformed: its line, the message, and the values it has of the named columns.
+    """
+    fields = {header[index]: record[index].strip() for index in named if index < len(record)}
+    return Malformed(line, _cell_count_message(record, len(header), separator), fields if len(record) > 1 else {})
 
 
 def _cell_count_message(record: list[str], width: int, separator: str) -> str:
