@@ -97,6 +97,25 @@ def test_a_loop_inside_a_once_block_is_part_of_its_text():
     assert writes.count == 1
 
 
+def test_a_text_that_shows_a_list_or_a_dict_is_written_every_time():
+    """Lists and dicts may change between two documents: never a key."""
+    source = "{% for a in people %}{% once per a.place %}{{ writes() }}{{ a.place.title }} {{ notes | join(',') }};{% endonce %}{% endfor %}"
+    place = Place("Nurse", "care")
+    notes = ["x"]
+    writes = Writes()
+    template = MARKDOWN.from_string(source)
+    assert template.render(people=[Applicant("A", place)] * 2, notes=notes, writes=writes) == "Nurse x;Nurse x;"
+    notes.append("y")
+    assert template.render(people=[Applicant("A", place)], notes=notes, writes=writes) == "Nurse x,y;"
+    assert writes.count == 3
+
+
+def test_a_once_block_may_name_a_step_of_the_loop_around_it():
+    source = "{% for a in people %}{% once per loop.index, a.place %}{{ loop.index }}.{{ a.place.title }} {% endonce %}{% endfor %}"
+    place = Place("Nurse", "care")
+    assert MARKDOWN.from_string(source).render(people=[Applicant("A", place)] * 3) == "1.Nurse 2.Nurse 3.Nurse "
+
+
 def test_kept_texts_are_bounded(monkeypatch):
     monkeypatch.setattr(once, "KEPT_TEXTS", 2)
     places = [Place(str(n), "") for n in range(3)]
@@ -111,6 +130,8 @@ def test_kept_texts_are_bounded(monkeypatch):
     ("{% once per a.place %}{% include 'memo.md.j2' %}{% endonce %}", "no set, include"),
     ("{% once per a.place | upper %}x{% endonce %}", "names and their attributes"),
     ("{% once per a['place'] %}x{% endonce %}", "names and their attributes"),
+    ("{% for a in people %}{% once per a.place %}{{ loop.index }}{% endonce %}{% endfor %}", "the loop around it"),
+    ("{% for a in people %}{% once per loop %}{{ loop.index }}{% endonce %}{% endfor %}", "the loop around it"),
 ])
 def test_a_once_block_that_could_hide_what_it_depends_on_is_refused(source, message):
     with pytest.raises(jinja2.TemplateSyntaxError, match=message):

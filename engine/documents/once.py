@@ -20,11 +20,14 @@ compiled, every other variable the text uses, whole: here the wording ``m``,
 so that each language and each format has its own text. A text is therefore
 never reused where anything it shows differs; a name the list leaves out
 only makes the text kept per value of that whole variable (per decision,
-say: correct, and as slow as without ``once``). Strings, dates, None and
-tuples of them count by value; any other value (a position, a rule, a
-number, the wording of a language) by being the very same object. The
-documents' inputs are never changed once read, and a kept text holds on to
-the objects of its key, so that no other object can take their place.
+say: correct, only slower). Strings, dates, None and tuples of them count
+by value; any other value (a position, a rule, a number, the wording of a
+language) by being the very same object. The documents' inputs are never
+changed once read, and a kept text holds on to the objects of its key, so
+that no other object can take their place. Objects that do change (a
+list, a dict, a set, the ``loop`` around a block) are never part of a key:
+a text that uses one is written every time, and the ``loop`` around a block
+may not be used whole at all (``loop.index`` may).
 
 A once block holds text, expressions, conditions and loops; not ``set``,
 ``include``, blocks or macros, whose effects the key could not see.
@@ -37,14 +40,20 @@ import itertools
 
 import jinja2
 import jinja2.ext
+import jinja2.runtime
+import jinja2.utils
+import markupsafe
 from jinja2 import nodes
 from jinja2.parser import Parser
 
-KEPT_TEXTS = 4096
+KEPT_TEXTS = 8192
 """How many texts an environment keeps; past this, all are dropped and kept anew."""
 
 # Compared by value; a tuple by its items; anything else by identity.
 _BY_VALUE = frozenset({str, datetime.date, type(None)})
+# Objects that change while documents are written: a text is never kept
+# for them (it is written every time).
+_CHANGING = frozenset({list, dict, set, bytearray, jinja2.runtime.LoopContext, jinja2.utils.Namespace})
 # The filters the generated code calls; no template can name them (a name
 # in a template cannot hold a space).
 _LOOK_UP = "once look-up"
@@ -89,9 +98,10 @@ class OncePer(jinja2.ext.Extension):
             parser.fail("once per takes names and their attributes, such as d.position", lineno, jinja2.TemplateSyntaxError)
         body = parser.parse_statements(("name:endonce",), drop_needle=True)
         others = [nodes.Name(name, "load") for name in sorted(_other_names(body, paths, parser))]
-        # One number per once block compiled: the texts of two blocks never mix.
-        site = next(self._sites)
-        text = f"_once_{site}"
+        # A name per once block compiled: the texts of two blocks never mix.
+        number = next(self._sites)
+        site = f"{parser.name}:{lineno}:{number}"
+        text = f"_once_{number}"
         # The generated code: look the text up; on a miss (a false value),
         # write the body into a variable and keep it; then write the text.
         return [
@@ -111,19 +121,24 @@ class OncePer(jinja2.ext.Extension):
                 [],
                 [],
             ),
-            # Written as it stands: its values were escaped when it was made.
-            nodes.Output([nodes.MarkSafe(nodes.Name(text, "load"))]),
+            # Markup (see _keep): written as it stands in either format.
+            nodes.Output([nodes.Name(text, "load")]),
         ]
 
-    def _look_up(self, site: int, values: tuple):
-        key = (site, *[
-            value if type(value) in _BY_VALUE else _tuple_key(value) if type(value) is tuple else id(value)
-            for value in values
-        ])
+    def _look_up(self, site: str, values: tuple):
+        try:
+            key = (site, *map(_key_part, values))
+        except _Changing:
+            return _Miss(None, values)
         kept = self._kept.get(key)
         return kept[0] if kept is not None else _Miss(key, values)
 
-    def _keep(self, miss: "_Miss", text: str) -> str:
+    def _keep(self, miss: "_Miss", text: str) -> markupsafe.Markup:
+        # Markup: its values were escaped when it was made, and it is
+        # written as it stands (in Markdown too, see templating.markdown_text).
+        text = markupsafe.Markup(text)
+        if miss.key is None:
+            return text
         if len(self._kept) >= KEPT_TEXTS:
             self._kept.clear()
         # The values stay with the text: no other object can take their ids.
@@ -148,11 +163,20 @@ class _Miss:
         return False
 
 
-def _tuple_key(values: tuple) -> tuple:
-    return tuple(
-        value if type(value) in _BY_VALUE else _tuple_key(value) if type(value) is tuple else id(value)
-        for value in values
-    )
+class _Changing(Exception):
+    """A value that may change: its text is not kept."""
+
+
+def _key_part(value):
+    kind = type(value)
+    if kind in _BY_VALUE:
+        return value
+    if kind is tuple:
+        # Most tuples hold texts only (rule ids, the next steps, category labels).
+        return value if _BY_VALUE.issuperset(map(type, value)) else tuple(map(_key_part, value))
+    if kind in _CHANGING:
+        raise _Changing
+    return id(value)
 
 
 def _filter(name: str, value: nodes.Expr, argument: nodes.Expr) -> nodes.Filter:
@@ -200,6 +224,13 @@ def _other_names(body: list[nodes.Node], paths: list[str], parser: Parser) -> se
 
     for node in body:
         visit(node, frozenset())
+    if "loop" in names or "loop" in paths:
+        # The loop around the block is one object that changes at each
+        # step: a key holding it would find the text of an earlier step.
+        parser.fail(
+            "a once block cannot use the loop around it whole; name what it shows, such as loop.index",
+            body[0].lineno if body else None, jinja2.TemplateSyntaxError,
+        )
     return names
 
 

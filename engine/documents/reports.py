@@ -223,8 +223,9 @@ def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
     return stem
 
 
-# As open(path, "w") does: create or empty the file, never inherited by a
-# child process, permissions as the umask leaves them.
+# As open(path, "w", newline="") does: create or empty the file, never
+# inherited by a child process (os.open's default), permissions as the umask
+# leaves them, no line end translated (O_BINARY, on Windows only).
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 

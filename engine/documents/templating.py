@@ -163,4 +163,4 @@ def template(name: str) -> jinja2.Template:
     return (MARKDOWN if name.endswith(".md.j2") else HTML).get_template(name)
 
 
-__all__ = ["HTML", "MARKDOWN", "markdown_text", "template"]
+__all__ = ["HTML", "MARKDOWN", "html_text", "markdown_text", "template"]
