@@ -30,6 +30,9 @@ from conftest import (
 )
 from engine.evaluation.judging import evaluate_files
 from engine.documents.memos import render_memo
+from engine.documents.once import OncePer
+from engine.documents.reports import write_memo
+from engine.documents.templating import HTML, MARKDOWN
 
 RECENT = "2026-06-15"
 GOLDEN = Path(__file__).parent / "golden"
@@ -246,6 +249,48 @@ def test_memos_never_reject_a_candidate(example_out):
         text = memo.read_text(encoding="utf-8")
         assert "A person makes the decision" in text
         assert "never rejects a candidate" in text
+
+
+# --- parts kept from earlier memos ----------------------------------------------------------
+
+
+def _forget_kept_texts() -> None:
+    for environment in (MARKDOWN, HTML):
+        next(e for e in environment.extensions.values() if isinstance(e, OncePer)).forget()
+
+
+def test_a_memo_is_the_same_whichever_memos_were_written_before():
+    """Parts that memos share are written once and kept ({% once per %});
+    no memo may depend on which memos came before it, in any language."""
+    result = evaluate_files(EXAMPLE_BATCH, EXAMPLE_CONSENTS, rules=RULES, tables=TABLES, as_of=dt.date(2026, 11, 1))
+    languages = ("en", "zh")
+    _forget_kept_texts()
+    first = {(d.decision_id, lang): render_memo(result, d, lang=lang) for d in result.decisions for lang in languages}
+    _forget_kept_texts()
+    again = {
+        (d.decision_id, lang): render_memo(result, d, lang=lang)
+        for lang in reversed(languages) for d in reversed(result.decisions)
+    }
+    assert again == first
+    assert len({markdown for markdown, _ in first.values()}) == len(first)
+
+
+def test_a_memo_file_holds_the_rendered_text_byte_for_byte(tmp_path):
+    """Carriage returns in a value reach the HTML as they are; UTF-8, no line end translated."""
+    batch = write_batch(tmp_path / "batch.csv", [
+        finding("C-R", "van_driver", "F-R", "traffic_violation", "minor", RECENT,
+                description="first line\r\nsecond line ✓ 轻微"),
+    ])
+    consents = write_consents(tmp_path / "consents.csv", [consent("C-R")])
+    result = evaluate_files(batch, consents, rules=RULES, tables=TABLES, as_of=dt.date(2026, 11, 1))
+    (decision,) = result.decisions
+    folder = tmp_path / "memos"
+    folder.mkdir()
+    stem = write_memo(result, decision, folder)
+    markdown, html = render_memo(result, decision)
+    assert "first line\r\nsecond line" in html
+    assert (folder / f"{stem}.md").read_bytes() == markdown.encode("utf-8")
+    assert (folder / f"{stem}.html").read_bytes() == html.encode("utf-8")
 
 
 # --- golden memo --------------------------------------------------------------------------------

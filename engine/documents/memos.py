@@ -181,7 +181,9 @@ def memo_context(
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
     wording = catalogue(lang)
-    considered = tuple(f for f in decision.findings if f.considered)
+    read_as_text = wording.text("memo.read_as")
+    labels = {name: category.label for name, category in batch.rulebook.categories.items()}
+
     def rationale(f: JudgedFinding) -> str:
         if f.rule is not None:
             return f.rule.rationale
@@ -189,41 +191,40 @@ def memo_context(
             return wording.text("memo.consent_timing").format(signed=decision.consent.signed_on.isoformat())
         return ""
 
-    aside = Counter(
-        (f.handling.value, f.rule_id, f.ground, rationale(f))
-        for f in decision.findings
-        if not f.considered
-    )
-    read_as_text = wording.text("memo.read_as")
-    # Only the disposition: it is the ground of an exclusion, while an
-    # excluded record's category and severity are not shown at all.
+    # One pass over the findings: a batch renders a memo for each of
+    # hundreds of thousands of candidates.
+    considered: list[JudgedFinding] = []
+    on_hold: list[JudgedFinding] = []
+    aside: Counter = Counter()
     reported: dict[tuple, set] = {}
+    not_relevant: set[NotRelevantCategory] = set()
     for f in decision.findings:
-        word = f.finding.reported_word("disposition")
-        if not f.considered and word:
+        if f.considered:
+            considered.append(f)
+        else:
             key = (f.handling.value, f.rule_id, f.ground, rationale(f))
-            reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
+            aside[key] += 1
+            # Only the disposition: it is the ground of an exclusion, while an
+            # excluded record's category and severity are not shown at all.
+            word = f.finding.reported_word("disposition")
+            if word:
+                reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
+        if f.handling is Handling.NOT_RELEVANT and f.entry is not None:
+            not_relevant.add(NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording)))
+        if f.holds:
+            on_hold.append(f)
     set_aside = tuple(
         SetAside(handling, rule_id, ground, rationale, count,
                  tuple(sorted(reported.get((handling, rule_id, ground, rationale), ()))))
         for (handling, rule_id, ground, rationale), count in sorted(aside.items())
     )
-    labels = {name: category.label for name, category in batch.rulebook.categories.items()}
-    not_relevant = sorted(
-        {
-            NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording))
-            for f in decision.findings
-            if f.handling is Handling.NOT_RELEVANT and f.entry is not None
-        },
-        key=lambda item: (item.label, item.rationale),
-    )
     return MemoContext(
         batch=batch,
         decision=decision,
-        considered=considered,
-        on_hold=tuple(sorted((f for f in decision.findings if f.holds), key=lambda f: f.finding.finding_id)),
+        considered=tuple(considered),
+        on_hold=tuple(sorted(on_hold, key=lambda f: f.finding.finding_id)),
         set_aside=set_aside,
-        not_relevant_categories=tuple(not_relevant),
+        not_relevant_categories=tuple(sorted(not_relevant, key=lambda item: (item.label, item.rationale))),
         category_labels=labels,
         consent_scope=tuple(
             sorted(labels[name] for name in decision.consent.scope if name in labels)

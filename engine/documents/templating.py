@@ -14,22 +14,30 @@ registers filters.
 
 The templates: ``memo.{md,html}.j2`` and ``notice.{md,html}.j2`` in every
 language, made of the partials ``_*.j2``; the HTML documents extend
-``base.html.j2``.
+``base.html.j2``. A part that many memos share is written once per value it
+shows, in ``{% once per ... %}`` (``engine.documents.once``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 import jinja2
 import markupsafe
 
+from engine.documents.once import OncePer
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
 # Renderers turn bare addresses into links; breaking the pattern keeps the text.
 _AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
-# Anything markdown_text changes: a value without any of these is written as it is.
-_NEEDS_ESCAPING = re.compile(r"[\\`*_~\[\]<>|#&\r\n]|://|www\.", re.IGNORECASE)
+# Anything markdown_text changes: a value without any of these characters,
+# "://" or "www." is written as it is. The three are looked for apart: one
+# pattern with both the characters and the addresses scans a long text (a
+# rule's rationale, a position's duties) ten times slower than a set of
+# characters alone, and a memo writes dozens of such texts.
+_SPECIAL = re.compile(r"[\\`*_~\[\]<>|#&\r\n]")
 
 
 def markdown_text(value) -> str:
@@ -49,11 +57,33 @@ def markdown_text(value) -> str:
     if isinstance(value, markupsafe.Markup):
         return str(value)
     text = str(value)
-    if not _NEEDS_ESCAPING.search(text):
+    if not (_SPECIAL.search(text) or "://" in text or "www." in text.lower()):
         return text  # most values: words, ids, dates, plain sentences
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
     return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
+
+
+# Markup(text) for a plain str, without Markup's look for an ``__html__``
+# that a str never has: fill makes one for every placeholder sentence.
+_as_markup = functools.partial(str.__new__, markupsafe.Markup)
+_HTML_SPECIAL = re.compile(r"[&<>'\"]")
+
+
+def html_text(value) -> str:
+    """Escape a value for HTML, as autoescaping does.
+
+    Args:
+        value (object): any value a template writes; a ``markupsafe.Markup``
+            is written as it stands.
+
+    Returns:
+        str: the text with ``&``, ``<``, ``>``, ``'`` and ``"`` escaped (a
+        plain text without any of them is returned as it is).
+    """
+    if type(value) is str and not _HTML_SPECIAL.search(value):
+        return value  # most values: words, ids, dates, plain sentences
+    return markupsafe.escape(value)
 
 
 def _filler(escape: Callable[[object], str]) -> Callable[..., markupsafe.Markup]:
@@ -66,16 +96,30 @@ def _filler(escape: Callable[[object], str]) -> Callable[..., markupsafe.Markup]
         if not isinstance(wording, markupsafe.Markup):
             # Formatting a value (not wording) would run its braces as placeholders.
             raise TypeError(f"fill takes wording from a catalogue, not the value {wording!r}.")
+        for name, value in values.items():
+            values[name] = escape(value)
         try:
-            return markupsafe.Markup(str.format(wording, **{name: escape(value) for name, value in values.items()}))
+            # str's own format: Markup's would escape the values a second time.
+            return _as_markup(str.format_map(wording, values))
         except (KeyError, IndexError) as exc:
             raise TypeError(f"the wording {str(wording)!r} has the placeholder {exc} that the template does not fill.") from None
 
     return fill
 
 
+class _DocumentEnvironment(jinja2.Environment):
+    """A jinja2 environment whose templates see the globals in one plain dict."""
+
+    def make_globals(self, d):
+        # jinja2 chains a template's globals to the environment's, so that
+        # later changes to the latter show through; the documents' globals
+        # never change, and every include reads the chain anew to make its
+        # context (a dozen times per memo).
+        return {**self.globals, **(d or {})}
+
+
 def _environment(markdown: bool) -> jinja2.Environment:
-    environment = jinja2.Environment(
+    environment = _DocumentEnvironment(
         loader=jinja2.PackageLoader("engine.documents", "templates"),
         autoescape=not markdown,
         finalize=markdown_text if markdown else None,
@@ -87,8 +131,13 @@ def _environment(markdown: bool) -> jinja2.Environment:
         # process runs: no check of their files on every include (a memo
         # includes a dozen partials).
         auto_reload=False,
+        # Every template is kept, in a plain dict: no least-recently-used
+        # bookkeeping, under a lock, on every include.
+        cache_size=-1,
+        # {% once per ... %}: a part that many documents share is written once.
+        extensions=[OncePer],
     )
-    environment.filters["fill"] = _filler(markdown_text if markdown else markupsafe.escape)
+    environment.filters["fill"] = _filler(markdown_text if markdown else html_text)
     return environment
 
 
@@ -114,4 +163,4 @@ def template(name: str) -> jinja2.Template:
     return (MARKDOWN if name.endswith(".md.j2") else HTML).get_template(name)
 
 
-__all__ = ["HTML", "MARKDOWN", "markdown_text", "template"]
+__all__ = ["HTML", "MARKDOWN", "html_text", "markdown_text", "template"]
