@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import inspect
+import json
 import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -352,8 +354,22 @@ def _drop_database(admin: sa.Engine, name: str, attempts: int = 40) -> None:
             time.sleep(0.25)
 
 
-STORE_TABLES = ("batches", "decisions", "decision_findings", "rulebook_versions", "table_versions",
+STORE_TABLES = ("batches", "decisions", "rulebook_versions", "table_versions",
                 "written_files", "audit_log", "reviews", "notices", "responses", "final_decisions")
+
+
+class PackedFinding(NamedTuple):
+    """A finding read from the packed column of its decision (``StoreDatabase.findings``)."""
+
+    decision_id: str
+    finding_id: str
+    category: str | None
+    severity: str | None
+    disposition: str
+    relevance: str | None
+    handling: str
+    rule_id: str
+    lookback: str | None
 
 
 @dataclass
@@ -392,6 +408,27 @@ class StoreDatabase:
 
     def counts(self, tables=STORE_TABLES) -> dict[str, int]:
         return {table: self.count(table) for table in tables}
+
+    def findings(self, decision_id: str | None = None) -> list[PackedFinding]:
+        """The findings as the store keeps them, packed in their decision's
+        row, read without the engine; by decision id, then as packed."""
+        sql = "SELECT decision_id, findings FROM decisions WHERE findings IS NOT NULL"
+        if decision_id is not None:
+            sql += " AND decision_id = :d"
+        rows = self.rows(sql + " ORDER BY decision_id", d=decision_id)
+        return [PackedFinding(row.decision_id, *values) for row in rows for values in json.loads(row.findings)]
+
+    def finding_count(self) -> int:
+        return len(self.findings())
+
+    def change_findings(self, decision_id: str, change) -> int:
+        """Tamper with a decision's packed findings: ``change`` takes and
+        returns the list of finding arrays. Returns the rows changed."""
+        packed = json.loads(self.scalar("SELECT findings FROM decisions WHERE decision_id = :d", d=decision_id))
+        return self.execute(
+            "UPDATE decisions SET findings = :f WHERE decision_id = :d", d=decision_id,
+            f=json.dumps(change(packed), ensure_ascii=False, separators=(",", ":")),
+        )
 
 
 @pytest.fixture

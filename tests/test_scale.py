@@ -180,7 +180,7 @@ def stored(out: Path) -> dict:
             "SELECT decision_id, candidate_id, position_id, recommendation, reason, retain_until "
             "FROM decisions ORDER BY decision_id"
         ).all()
-        findings = connection.exec_driver_sql("SELECT * FROM decision_findings ORDER BY decision_id, finding_id").all()
+        findings = connection.exec_driver_sql("SELECT decision_id, findings FROM decisions ORDER BY decision_id").all()
         memo_files = connection.exec_driver_sql(
             "SELECT decision_id, count(*) FROM written_files GROUP BY decision_id ORDER BY decision_id"
         ).all()
@@ -673,7 +673,10 @@ def test_processes_sharing_one_postgresql_store_lose_and_duplicate_nothing(tmp_p
     engine = sa.create_engine(database_url(shared_store))
     with engine.connect() as connection:
         ids = [row[0] for row in connection.exec_driver_sql("SELECT decision_id FROM decisions")]
-        findings = connection.exec_driver_sql("SELECT count(*) FROM decision_findings").scalar()
+        findings = sum(
+            len(json.loads(packed))
+            for packed in connection.exec_driver_sql("SELECT findings FROM decisions").scalars()
+        )
         audit = connection.exec_driver_sql(
             "SELECT detail FROM audit_log WHERE action = 'batch evaluated' ORDER BY seq"
         ).scalars().all()

@@ -52,7 +52,10 @@ from helpers import record_batch
 from engine.rulebook.tables import load_tables
 from engine.rulebook.model import load_rulebook
 from engine.record.schema import metadata
-from engine.record.store import MIGRATIONS, Store
+from engine.record.store import FINDING_FIELDS, MIGRATIONS, Store, packed_findings
+from engine.record.stored import findings_of
+from engine.evaluation.replay import replay
+from engine.workflow.consistency import consistency
 
 USER = "hr-runner"
 BATCH_SHA256 = hashlib.sha256(EXAMPLE_BATCH.read_bytes()).hexdigest()
@@ -118,9 +121,8 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
     out = tmp_path / "out"
     result = evaluate(store_url, out)
 
-    assert store_db.counts(("batches", "decisions", "decision_findings")) == {
-        "batches": 1, "decisions": 24, "decision_findings": 50,
-    }
+    assert store_db.counts(("batches", "decisions")) == {"batches": 1, "decisions": 24}
+    assert store_db.finding_count() == 50
     batch = store_db.rows("SELECT * FROM batches")[0]._mapping
     assert result.stdout.splitlines()[1] == f"Stored as batch {batch['batch_id']}: 24 new decisions."
     manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
@@ -179,13 +181,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
 
     # Each finding's handling and deciding rule, as findings.csv reports them.
     by_decision = {row["candidate_id"]: row["decision_id"] for row in written}
-    findings = {
-        row.finding_id: row
-        for row in store_db.rows(
-            "SELECT decision_id, finding_id, category, severity, disposition, relevance, handling, rule_id "
-            "FROM decision_findings"
-        )
-    }
+    findings = {row.finding_id: row for row in store_db.findings()}
     reported = read_csv(out / "findings.csv")
     assert sorted(findings) == sorted(row["finding_id"] for row in reported)
     for row in reported:
@@ -200,7 +196,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
             by_decision[row["candidate_id"]], row["category"], row["severity"], row["disposition"],
             row["relevance"], row["handling"], row["rule_id"],
         )
-    assert tuple(findings["F-0003"])[-2:] == ("escalate", "ESC-DIRECT-SERIOUS")
+    assert (findings["F-0003"].handling, findings["F-0003"].rule_id) == ("escalate", "ESC-DIRECT-SERIOUS")
 
     (entry,) = audit_entries(store_db)
     assert (entry.seq, entry.actor, entry.action, entry.batch_id) == (1, USER, "batch evaluated", batch["batch_id"])
@@ -212,7 +208,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
 
 def test_rerunning_the_same_batch_stores_nothing_twice(store_url, store_db, tmp_path):
     first = evaluate(store_url, tmp_path / "out")
-    before = store_db.counts()
+    before = store_db.counts() | {"findings": store_db.finding_count()}
     batch_id = store_db.scalar("SELECT batch_id FROM batches")
 
     again = evaluate(store_url, tmp_path / "out", user="second-runner")
@@ -221,7 +217,7 @@ def test_rerunning_the_same_batch_stores_nothing_twice(store_url, store_db, tmp_
     assert first.stdout.splitlines()[1] == f"Stored as batch {batch_id}: 24 new decisions."
     for result in (again, elsewhere):
         assert result.stdout.splitlines()[1] == f"Stored as batch {batch_id}: 0 new decisions, 24 already stored."
-    after = store_db.counts()
+    after = store_db.counts() | {"findings": store_db.finding_count()}
     assert after["audit_log"] == before["audit_log"] + 2
     # Only the audit trail grows, and the memos of the second output folder are remembered for purge.
     assert {k: v for k, v in after.items() if k not in ("audit_log", "written_files")} == {
@@ -250,7 +246,8 @@ def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, t
 
     def fail_midway(connection, **entry):
         # By now the batch, its decisions and findings are inserted, in the open transaction.
-        seen.append(connection.execute(sa.text("SELECT count(*) FROM decision_findings")).scalar())
+        packed = connection.execute(sa.text("SELECT findings FROM decisions")).scalars()
+        seen.append(sum(len(json.loads(findings)) for findings in packed))
         raise failure
 
     with monkeypatch.context() as patch:
@@ -269,9 +266,8 @@ def test_an_interrupted_batch_leaves_nothing_in_the_store(store_url, store_db, t
     assert engine.record.audit.append is real_append
     again = evaluate(store_url, tmp_path / "out")
     assert "24 new decisions." in again.stdout
-    assert store_db.counts(("batches", "decisions", "decision_findings", "audit_log")) == {
-        "batches": 1, "decisions": 24, "decision_findings": 50, "audit_log": 1,
-    }
+    assert store_db.counts(("batches", "decisions", "audit_log")) == {"batches": 1, "decisions": 24, "audit_log": 1}
+    assert store_db.finding_count() == 50
 
 
 def test_concurrent_writers_store_a_batch_once(store_url, store_db):
@@ -300,9 +296,8 @@ def test_concurrent_writers_store_a_batch_once(store_url, store_db):
         thread.join(60)
     assert errors == []
     assert sorted((r.stored, r.already) for r in records) == [(0, 24), (0, 24), (0, 24), (24, 0)]
-    assert store_db.counts(("batches", "decisions", "decision_findings", "audit_log")) == {
-        "batches": 1, "decisions": 24, "decision_findings": 50, "audit_log": 4,
-    }
+    assert store_db.counts(("batches", "decisions", "audit_log")) == {"batches": 1, "decisions": 24, "audit_log": 4}
+    assert store_db.finding_count() == 50
     assert_clean_exit(verify := cli(store_url, "audit", "verify"))
     assert verify.stdout.startswith("The audit trail is intact: 4 entries, head ")
 
@@ -365,8 +360,7 @@ def test_an_old_decision_replays_with_its_rulebook_after_the_rules_changed(store
 
     assert new != old
     assert sorted(r.version for r in store_db.rows("SELECT version FROM rulebook_versions")) == ["1.2.0", "1.3.0"]
-    assert store_db.scalar("SELECT handling FROM decision_findings WHERE decision_id = :d AND finding_id = 'F-0003'",
-                           d=new) == "review"
+    assert {f.finding_id: f.handling for f in store_db.findings(new)}["F-0003"] == "review"
 
     result = cli(store_url, "verify", old)
     assert_clean_exit(result)
@@ -405,8 +399,9 @@ def test_a_draft_rulebook_replays_and_stays_marked_draft(store_url, tmp_path):
 def test_verify_reports_a_tampered_handling(store_url, store_db, tmp_path):
     evaluate(store_url, tmp_path / "out")
     decision = decision_ids(tmp_path / "out")["C-1002"]
-    changed = store_db.execute(
-        "UPDATE decision_findings SET handling = 'note' WHERE decision_id = :d AND finding_id = 'F-0003'", d=decision,
+    handling = FINDING_FIELDS.index("handling")
+    changed = store_db.change_findings(
+        decision, lambda found: [[*f[:handling], "note", *f[handling + 1:]] if f[0] == "F-0003" else f for f in found],
     )
     assert changed == 1
 
@@ -425,12 +420,25 @@ def test_verify_reports_a_tampered_handling(store_url, store_db, tmp_path):
     )
 
 
+def test_verify_names_a_decision_whose_findings_cannot_be_read(store_url, store_db, tmp_path):
+    evaluate(store_url, tmp_path / "out")
+    decision = decision_ids(tmp_path / "out")["C-1002"]
+    store_db.execute("UPDATE decisions SET findings = '[[\"F-0002\", \"review\"]]' WHERE decision_id = :d", d=decision)
+
+    result = cli(store_url, "verify", decision, "--user", "auditor")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: decision {decision} has findings in the store that cannot be read: the store was altered or "
+        "written by a later version of adjudicate.\n"
+    )
+
+
 def test_verify_reports_a_tampered_recommendation_and_a_removed_finding(store_url, store_db, tmp_path):
     evaluate(store_url, tmp_path / "out")
     batch_id = store_db.scalar("SELECT batch_id FROM batches")
     decision = decision_ids(tmp_path / "out")["C-1002"]
     store_db.execute("UPDATE decisions SET recommendation = 'proceed' WHERE decision_id = :d", d=decision)
-    store_db.execute("DELETE FROM decision_findings WHERE decision_id = :d AND finding_id = 'F-0002'", d=decision)
+    store_db.change_findings(decision, lambda found: [f for f in found if f[0] != "F-0002"])
 
     result = cli(store_url, "verify", "--batch", batch_id)
     assert_clean_exit(result, 1)
@@ -538,8 +546,7 @@ def test_purge_destroys_personal_data_past_retention(store_url, store_db, tmp_pa
     kept = [p for c in VAN_DRIVERS for p in memos[c]] + batch_files + [exports / "second.md"]
     assert [p for p in gone if p.exists()] == []
     assert all(p.is_file() for p in kept)
-    findings_left = store_db.rows("SELECT DISTINCT decision_id FROM decision_findings")
-    assert sorted(r.decision_id for r in findings_left) == long
+    assert sorted({f.decision_id for f in store_db.findings()}) == long
     assert cells_containing(store_db, "C-1003") == []
     assert cells_containing(store_db, "F-0004") == []
     assert cells_containing(store_db, "C-1002") != []  # still within retention
@@ -556,7 +563,8 @@ def test_purge_destroys_personal_data_past_retention(store_url, store_db, tmp_pa
     ]
     assert [p for p in every_file if p.exists()] == []
     assert not (out / "memos").exists()
-    assert store_db.counts(("decision_findings", "written_files")) == {"decision_findings": 0, "written_files": 0}
+    assert (store_db.finding_count(), store_db.count("written_files")) == (0, 0)
+    assert store_db.scalar("SELECT count(*) FROM decisions WHERE findings IS NOT NULL") == 0
     for needle in ("C-10", "F-00", DUI):
         assert cells_containing(store_db, needle) == [], needle
     if store_db.backend == "sqlite":
@@ -631,10 +639,10 @@ def test_purged_decisions_submitted_again_are_stored_and_purged_again(store_url,
     are destroyed with it (before, they were written, said 'already stored' and never purged)."""
     evaluate(store_url, tmp_path / "out")
     purge_cli(store_url, "--as-of", "2030-01-01")
-    assert store_db.count("decision_findings") == 0
+    assert store_db.finding_count() == 0
 
     evaluate(store_url, tmp_path / "again")
-    assert store_db.counts(("decisions", "decision_findings")) == {"decisions": 24, "decision_findings": 50}
+    assert (store_db.count("decisions"), store_db.finding_count()) == (24, 50)
     assert store_db.scalar("SELECT count(*) FROM decisions WHERE purged_on IS NULL AND candidate_id IS NOT NULL") == 24
     detail = json.loads(audit_entries(store_db)[-1].detail)
     assert (detail["decisions_already_stored"], len(detail["decision_ids"])) == (0, 24)
@@ -642,7 +650,7 @@ def test_purged_decisions_submitted_again_are_stored_and_purged_again(store_url,
 
     purge_cli(store_url, "--as-of", "2030-01-01")
     assert sorted(p.name for p in (tmp_path / "again").rglob("*") if p.is_file()) == []
-    assert store_db.count("decision_findings") == 0
+    assert store_db.finding_count() == 0
     assert_clean_exit(cli(store_url, "audit", "verify"))
 
 
@@ -664,7 +672,8 @@ def test_finding_descriptions_and_inputs_are_stored_encrypted(store_url, store_d
     # Sealed, not lost: the store's key opens the canonical input, which
     # holds them, bound to its decision; no other column holds them.
     decision = decision_ids(out)["C-1002"]
-    assert store_db.scalar("SELECT count(*) FROM decision_findings WHERE description IS NOT NULL") == 0
+    packed = store_db.scalar("SELECT findings FROM decisions WHERE decision_id = :d", d=decision)
+    assert [len(values) for values in json.loads(packed)] == [len(FINDING_FIELDS)] * 2  # no description
     canonical = store_db.scalar("SELECT canonical_input FROM decisions WHERE decision_id = :d", d=decision)
     store = open_store(store_url)
     try:
@@ -870,14 +879,129 @@ def test_a_store_at_revision_0003_is_upgraded_and_its_excluded_findings_minimise
 
     assert store_db.scalar("SELECT version_num FROM alembic_version") == HEAD
     assert schema_differences(store_db) == []
-    rows = store_db.rows("SELECT finding_id, category, severity, disposition, handling FROM decision_findings "
-                         "ORDER BY finding_id")
-    assert [tuple(r) for r in rows] == [
+    rows = [(f.finding_id, f.category, f.severity, f.disposition, f.handling) for f in store_db.findings()]
+    assert rows == [
         ("F-1", None, None, "sealed", "excluded"),
         ("F-2", "credit_record", "minor", "confirmed", "review"),
     ]
     assert store_db.scalar("SELECT vocabulary_sha256 FROM batches") is None
     assert store_db.count("vocabulary_versions") == 0
+
+
+def create_store_at_0005(store_db) -> None:
+    create_store_at_0001(store_db)
+    with store_db.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0005")
+
+
+# A finding row of a store before 0006, which kept one row per finding.
+FINDINGS_BEFORE_0006 = sa.table("decision_findings", *(sa.column(name) for name in ("decision_id", *FINDING_FIELDS)))
+
+
+def test_a_store_at_revision_0005_has_its_findings_packed_into_their_decisions(store_url, store_db):
+    """0006: a decision's findings move from a row each into one column of its row, as
+    ``packed_findings`` writes them (sorted by finding id, text as it is); a live decision
+    without findings has an empty list, a purged one none."""
+    create_store_at_0005(store_db)
+    for decision_id, purged_on in (("D-bare", None), ("D-gone", "2027-09-01")):
+        store_db.execute(
+            "INSERT INTO decisions (decision_id, batch_id, position_id, recommendation, as_of, rulebook_sha256, "
+            "tables_sha256, purged_on, retain_until) "
+            "VALUES (:d, 'B-old', 'nurse', 'proceed', '2027-06-01', 'r1', 't1', :p, '2028-05-31')",
+            d=decision_id, p=purged_on,
+        )
+    rows = [
+        # Inserted out of order; ids that sort differently as numbers or by language, and text JSON escapes.
+        ("F-a", "traffic", "minor", "confirmed", "indirect", "note", "NOTE-1", None),
+        ("F-B", "traffic", "minor", "confirmed", "indirect", "note", "NOTE-1", None),
+        ("F-2", "credit_record", "minor", "confirmed", "direct", "review", "REV-DIRECT-MINOR-HIGH-RISK", "inside"),
+        ("F-10", None, None, "sealed", "direct", "excluded", "EXCL-SEALED", None),
+        ('F-é"\\\t', "offense_theft_fraud", "serious", "confirmed", None, "escalate", "ESC-1", "outside"),
+        ("F-1", "traffic", "minor", "dismissed", "indirect", "note", "NOTE-1", "inside"),
+    ]
+    with store_db.engine.begin() as connection:
+        connection.execute(sa.insert(FINDINGS_BEFORE_0006), [
+            dict(zip(("decision_id", *FINDING_FIELDS), ("D-old", *row))) for row in rows
+        ])
+
+    open_store(store_url).engine.dispose()
+
+    assert store_db.scalar("SELECT version_num FROM alembic_version") == HEAD
+    assert schema_differences(store_db) == []
+    packed = dict(store_db.rows("SELECT decision_id, findings FROM decisions ORDER BY decision_id"))
+    assert packed == {"D-bare": "[]", "D-gone": None, "D-old": packed_findings(rows)}
+    # By code point, as the primary key of decision_findings ordered them, whatever the language of the database.
+    assert [f.finding_id for f in store_db.findings("D-old")] == ["F-1", "F-10", "F-2", "F-B", "F-a", 'F-é"\\\t']
+    assert json.loads(packed["D-old"])[1] == ["F-10", None, None, "sealed", "direct", "excluded", "EXCL-SEALED", None]
+    assert not sa.inspect(store_db.engine).has_table("decision_findings")
+
+    # Back to a row per finding, and forward again, without a change.
+    with store_db.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    unpacked = store_db.rows(f"SELECT {', '.join(FINDING_FIELDS)} FROM decision_findings WHERE decision_id = 'D-old'")
+    assert sorted(tuple(row) for row in unpacked) == sorted(rows)
+    assert store_db.scalar("SELECT count(*) FROM decision_findings") == len(rows)
+    open_store(store_url).engine.dispose()
+    assert dict(store_db.rows("SELECT decision_id, findings FROM decisions ORDER BY decision_id")) == packed
+
+
+def test_migrating_to_packed_findings_keeps_replay_findings_and_consistency(store_url, store_db, tmp_path):
+    """A store of real decisions as 0005 kept them (a row per finding), migrated: the findings
+    read back, replay and the consistency report are what the same decisions give when stored
+    packed from the start, and each packed text is the one the store writes itself."""
+    evaluate(store_url, tmp_path / "out")
+    ids = decision_ids(tmp_path / "out")
+    # One decision purged, as purge leaves it: a tombstone without findings.
+    store_db.execute(
+        "UPDATE decisions SET candidate_id = NULL, reason = NULL, canonical_input = NULL, findings = NULL, "
+        "purged_on = '2026-12-01' WHERE decision_id = :d", d=ids["C-1003"],
+    )
+    before = read_back(store_url)
+    assert before["findings"] and before["consistency"][0]
+    assert all(same for _, _, same in before["replays"].values())
+
+    with store_db.engine.connect() as connection:
+        tables = {table.name: [dict(row._mapping) for row in connection.execute(sa.select(table))]
+                  for table in metadata.sorted_tables}
+    findings = store_db.findings()
+    metadata.drop_all(store_db.engine)
+    store_db.execute("DROP TABLE alembic_version")
+    with store_db.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0005")
+        for table in metadata.sorted_tables:
+            rows = [{k: v for k, v in row.items() if k != "findings"} for row in tables[table.name]]
+            if rows:
+                connection.execute(sa.insert(table), rows)
+        connection.execute(sa.insert(FINDINGS_BEFORE_0006), [f._asdict() for f in findings])
+    assert store_db.scalar("SELECT count(*) FROM decision_findings") == len(findings) > 0
+
+    after = read_back(store_url)
+
+    assert store_db.scalar("SELECT version_num FROM alembic_version") == HEAD
+    assert after == before
+    packed = {row["decision_id"]: row["findings"] for row in tables["decisions"]}
+    assert dict(store_db.rows("SELECT decision_id, findings FROM decisions")) == packed
+    assert packed[ids["C-1003"]] is None
+
+
+def read_back(store_url) -> dict:
+    """What the store gives of its findings: every finding, each decision's, replay and consistency."""
+    store = open_store(store_url)
+    try:
+        with store.reading() as connection:
+            every = findings_of(connection)
+            live = sorted({f.decision_id for f in every})
+            return {
+                "findings": every,
+                "each": {d: findings_of(connection, d) for d in live},
+                "replays": {
+                    d: (replayed.decision.decision_id, replayed.decision.recommendation, replayed.same)
+                    for d in live for replayed in [replay(store, connection, d)]
+                },
+                "consistency": consistency(store, connection, since=None, visible=lambda position: True),
+            }
+    finally:
+        store.engine.dispose()
 
 
 def test_a_new_store_has_the_schema_of_engine_schema(store_url, store_db):

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from engine.record import audit
 from engine.errors import OutputError
-from engine.record.schema import decision_findings, decisions, final_decisions, responses, reviews, written_files
+from engine.record.schema import decisions, final_decisions, responses, reviews, written_files
 from engine.record.store import Store
 from engine.vocabulary import AuditAction
 
@@ -71,7 +71,6 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
         if dry_run or not ids:
             return PurgeReport(tuple(ids), tuple(files), dry_run)
         for chunk in _chunks(ids):
-            connection.execute(decision_findings.delete().where(decision_findings.c.decision_id.in_(chunk)))
             # The person's own words and the reviewers' assessment of them go;
             # who reviewed, decided and when stays, without the content.
             connection.execute(reviews.update().where(reviews.c.decision_id.in_(chunk)).values(assessment=None))
@@ -82,7 +81,10 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
             connection.execute(
                 decisions.update()
                 .where(decisions.c.decision_id.in_(chunk))
-                .values(candidate_id=None, reason=None, canonical_input=None, purged_on=dt.date.today().isoformat())
+                .values(
+                    candidate_id=None, reason=None, canonical_input=None, findings=None,
+                    purged_on=dt.date.today().isoformat(),
+                )
             )
         for chunk in _chunks(files):
             connection.execute(written_files.delete().where(written_files.c.path.in_(chunk)))
@@ -123,7 +125,7 @@ def _compact(store: Store) -> None:
         else:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM FULL decisions, decision_findings, reviews, responses, final_decisions, written_files")
+                cursor.execute("VACUUM FULL decisions, reviews, responses, final_decisions, written_files")
     finally:
         raw.close()
 

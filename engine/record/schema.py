@@ -75,22 +75,12 @@ decisions = sa.Table(
     sa.Column("canonical_input", sa.LargeBinary, nullable=True),
     sa.Column("purged_on", sa.String(10), nullable=True),
     sa.Column("retain_until", sa.String(10), nullable=True, index=True),
-)
-
-decision_findings = sa.Table(
-    "decision_findings", metadata,
-    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
-    sa.Column("finding_id", sa.Text, primary_key=True),
-    # Empty (NULL) for an excluded finding: the store keeps in clear only
-    # that it was excluded and why; the sealed canonical input keeps the rest.
-    sa.Column("category", sa.Text, nullable=True),
-    sa.Column("severity", sa.String(16), nullable=True),
-    sa.Column("disposition", sa.String(16), nullable=False),
-    sa.Column("relevance", sa.String(16), nullable=True),
-    sa.Column("handling", sa.String(16), nullable=False),
-    sa.Column("rule_id", sa.Text, nullable=False),
-    sa.Column("description", sa.LargeBinary, nullable=True),
-    sa.Column("lookback", sa.String(8), nullable=True),
+    # The decision's findings as judged (``store.packed_findings``): JSON,
+    # one array per finding in the order of ``store.FINDING_FIELDS``. An
+    # excluded finding has no category or severity (null): the store keeps
+    # in clear only that it was excluded and why; the sealed canonical
+    # input keeps the rest. NULL once purged.
+    sa.Column("findings", sa.Text, nullable=True),
 )
 
 written_files = sa.Table(

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -38,7 +39,7 @@ from engine.decisions import BatchInfo, BatchResult, Decision
 from engine.errors import StoreError
 from engine.record.keys import KEY_CHECK, Sealer, load_or_create_key
 from engine.record.schema import (
-    batches, decision_findings, decisions, meta, rulebook_versions, table_versions, vocabulary_versions, written_files,
+    batches, decisions, meta, rulebook_versions, table_versions, vocabulary_versions, written_files,
 )
 from engine.vocabulary import AuditAction, Recommendation, Vocabulary
 
@@ -324,8 +325,10 @@ class Store:
                     # collected anew: it is stored again, with a new retention period.
                     for chunk in _chunked([r.decision_id for r in revived]):
                         connection.execute(decisions.delete().where(decisions.c.decision_id.in_(chunk)))
-                _insert_rows(connection, decisions, DECISION_FIELDS, [r.row for r in new + revived])
-                _insert_rows(connection, decision_findings, FINDING_FIELDS, [f for r in new + revived for f in r.findings])
+                _insert_rows(
+                    connection, decisions, (*DECISION_FIELDS, "findings"),
+                    [(*r.row, r.findings) for r in new + revived],
+                )
                 # The latest run owns a file: an output folder used again
                 # holds this batch's files now, and purging the old batch
                 # must not remove them.
@@ -365,7 +368,9 @@ class Store:
         Raises:
             StoreError: the store has no such decision.
         """
-        row = connection.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+        # Its findings are read apart, by ``stored.findings_of``.
+        columns = [decisions.c[name] for name in DECISION_FIELDS]
+        row = connection.execute(sa.select(*columns).where(decisions.c.decision_id == decision_id)).first()
         if row is None:
             raise StoreError(f"no decision '{decision_id}' in the store {self.url.render_as_string()}.")
         values = row._asdict()
@@ -434,20 +439,48 @@ DECISION_FIELDS = (
     "decision_id", "batch_id", "candidate_id", "position_id", "recommendation", "reason", "as_of",
     "rulebook_sha256", "tables_sha256", "canonical_input", "purged_on", "retain_until",
 )
-FINDING_FIELDS = (
-    "decision_id", "finding_id", "category", "severity", "disposition", "relevance", "handling",
-    "rule_id", "lookback",
-)
+# A stored finding's values, in the order ``packed_findings`` keeps them.
+FINDING_FIELDS = ("finding_id", "category", "severity", "disposition", "relevance", "handling", "rule_id", "lookback")
+
+# Compact, text as it is: the same as ``canonical.dumps`` for arrays, made
+# once, since it runs for every decision of a batch.
+_PACKED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class DecisionRecord(NamedTuple):
-    """One decision's rows for the store, made where it was evaluated (a
-    worker process seals them); ``files`` are the paths written for it."""
+    """One decision's row for the store, made where it was evaluated (a
+    worker process seals it); ``files`` are the paths written for it.
+
+    Attributes:
+        decision_id: the decision's id.
+        row: the values of ``DECISION_FIELDS``.
+        findings: its findings as ``packed_findings`` stores them (text).
+        files: the paths written with its personal data.
+    """
 
     decision_id: str
     row: tuple  # DECISION_FIELDS
-    findings: tuple[tuple, ...]  # FINDING_FIELDS
+    findings: str  # packed_findings
     files: tuple[str, ...]
+
+
+def packed_findings(rows: Iterable[tuple]) -> str:
+    """A decision's findings as its row in the store keeps them: one
+    column of text, not a row each (a row per finding made recording a
+    batch of a million findings take twice as long). The columns a caller
+    builds in bulk give the same text through this function.
+
+    Args:
+        rows: one tuple per finding, the values of ``FINDING_FIELDS``:
+            finding id, then what ``minimised`` gives (an excluded finding
+            without its category and severity).
+
+    Returns:
+        Canonical JSON (compact, text as it is): an array of one array per
+        finding, in the order of ``FINDING_FIELDS``, sorted by finding id;
+        ``[]`` for a decision without findings.
+    """
+    return _PACKED(sorted(rows, key=itemgetter(0)))
 
 
 def decision_records(
@@ -469,16 +502,13 @@ def decision_records(
             sealer.seal(canonical.encode("utf-8"), decision.decision_id),
             None, policy.retain_until(position_id, result.as_of).isoformat(),
         )
-        findings = tuple(
-            (decision.decision_id, judged.finding.finding_id, *minimised(judged))
-            for judged in decision.findings
-        )
+        findings = packed_findings((judged.finding.finding_id, *minimised(judged)) for judged in decision.findings)
         records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))
     return records
 
 
 def minimised(judged) -> tuple:
-    """A judged finding's clear columns in the store, after the finding id:
+    """A judged finding's clear values in the store, after the finding id:
     category, severity, disposition, relevance, handling, rule id, lookback.
     An excluded finding keeps only that it was excluded and why: no
     category or severity (data minimisation; replay compares the same).
@@ -487,7 +517,7 @@ def minimised(judged) -> tuple:
         judged (JudgedFinding): the finding as judged.
 
     Returns:
-        tuple: the values in the order of ``FINDING_FIELDS[2:]``.
+        tuple: the values in the order of ``FINDING_FIELDS[1:]``.
     """
     excluded = judged.excluded
     return (

@@ -10,13 +10,15 @@ failing on it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from engine.errors import StoreError
 from engine.record.schema import (
-    batches, decision_findings, decisions, rulebook_versions, table_versions, vocabulary_versions,
+    batches, decisions, rulebook_versions, table_versions, vocabulary_versions,
 )
 from engine.record.store import Connection
 
@@ -73,8 +75,8 @@ class StoredTables:
 
 
 class StoredFinding(NamedTuple):
-    """A finding of a decision as judged and stored (one per finding; a
-    large store holds millions, hence a tuple). Words as stored.
+    """A finding of a decision as judged and stored (a large store holds
+    millions, hence a tuple). Words as stored.
 
     Attributes:
         decision_id, finding_id: which finding.
@@ -103,9 +105,6 @@ class BatchMember(NamedTuple):
 
     decision_id: str
     purged_on: str | None
-
-
-_FINDING_COLUMNS = tuple(decision_findings.c[name] for name in StoredFinding._fields)
 
 
 def batch_of(connection: Connection, batch_id: str) -> StoredBatch:
@@ -189,12 +188,37 @@ def findings_of(connection: Connection, decision_id: str | None = None) -> list[
             decision (purged decisions have none).
 
     Returns:
-        The findings, in the store's order.
+        The findings, by decision id and then by finding id; none for a
+        purged decision or an unknown id.
+
+    Raises:
+        StoreError: a decision's findings cannot be read: the store was
+            altered, or written by a later version of adjudicate.
     """
-    query = sa.select(*_FINDING_COLUMNS)
+    query = sa.select(decisions.c.decision_id, decisions.c.findings).where(
+        decisions.c.purged_on.is_(None), decisions.c.findings.is_not(None)
+    )
     if decision_id is not None:
-        query = query.where(decision_findings.c.decision_id == decision_id)
-    return [StoredFinding(*row) for row in connection.execute(query)]
+        query = query.where(decisions.c.decision_id == decision_id)
+    else:
+        query = query.order_by(decisions.c.decision_id)
+    found = []
+    for row in connection.execute(query):
+        try:
+            # As ``store.packed_findings`` keeps them: FINDING_FIELDS, sorted by finding id.
+            for finding_id, category, severity, disposition, relevance, handling, rule_id, lookback in json.loads(
+                row.findings
+            ):
+                found.append(StoredFinding(
+                    row.decision_id, finding_id, category, severity, disposition, relevance, lookback, handling,
+                    rule_id,
+                ))
+        except (ValueError, TypeError):
+            raise StoreError(
+                f"decision {row.decision_id} has findings in the store that cannot be read: the store was "
+                "altered or written by a later version of adjudicate."
+            ) from None
+    return found
 
 
 def decisions_of_batch(connection: Connection, batch_id: str) -> list[BatchMember]:
