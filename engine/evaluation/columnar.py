@@ -48,7 +48,7 @@ from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engin
 from engine.rulebook.lookback import lookback_of
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rulebook
 from engine.rulebook.tables import PositionTables
-from engine.record.store import DecisionRecord, canonical_input_text
+from engine.record.store import DecisionRecord, canonical_input_text, packed_findings
 from engine.vocabulary import (
     Disposition, Handling, Lookback, PartyRole, Recommendation, Relevance, Relief, RiskLevel, Severity, YesNo,
 )
@@ -666,7 +666,6 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
         return rows[column].to_numpy(dtype=object).tolist()
 
     finding_tuples = list(zip(
-        decision_ids[rows["case"].to_numpy()].tolist() if len(rows) else [],
         plain("finding_id"),
         none_if(excluded, "category"),
         none_if(excluded, "severity"),
@@ -697,6 +696,6 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
             rulebook_sha256, tables_sha256, sealer.seal(text.encode("utf-8"), decision_id),
             None, retain[position_id],
         )
-        findings = tuple(finding_tuples[bounds[at]:bounds[at + 1]])
+        findings = packed_findings(finding_tuples[bounds[at]:bounds[at + 1]])
         records.append(DecisionRecord(decision_id, row, findings, tuple(files.get(decision_id, ()))))
     return records
