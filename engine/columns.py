@@ -60,6 +60,13 @@ def _bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)), starts
 
 
+def _byte_set(characters: Iterable[int]) -> np.ndarray:
+    """A table of the 256 byte values: True for those of ``characters``."""
+    table = np.zeros(256, dtype=bool)
+    table[list(characters)] = True
+    return table
+
+
 def holding(array: pa.Array, characters: Iterable[int]) -> np.ndarray:
     """Which values hold any of ``characters``.
 
@@ -71,8 +78,7 @@ def holding(array: pa.Array, characters: Iterable[int]) -> np.ndarray:
         numpy.ndarray: one bool per value.
     """
     data, offsets = _bytes(array)
-    table = np.zeros(256, dtype=bool)
-    table[list(characters)] = True
+    table = _byte_set(characters)
     where = np.flatnonzero(table[data])
     found = np.zeros(len(array), dtype=bool)
     if len(where):
@@ -91,8 +97,7 @@ def starting_with(array: pa.Array, characters: Iterable[int]) -> np.ndarray:
         numpy.ndarray: one bool per value.
     """
     data, offsets = _bytes(array)
-    table = np.zeros(256, dtype=bool)
-    table[list(characters)] = True
+    table = _byte_set(characters)
     starts = offsets[:-1]
     filled = offsets[1:] > starts
     found = np.zeros(len(array), dtype=bool)
