@@ -45,6 +45,7 @@ from conftest import (
     write_batch,
     write_consents,
 )
+from engine.errors import InputFileError
 from engine.evaluation.judging import evaluate_files
 from engine.evaluation.partitions import open_inputs, part_of, read_part, split_batch
 from engine.record.keys import load_or_create_key
@@ -284,17 +285,23 @@ def test_a_csv_file_read_in_columns_gives_the_tables_it_gives_read_row_by_row(
     assert part_of("000123", 7) == part_of(" 123\u3000", 7)
 
 
-def test_a_file_found_irregular_part_way_is_read_again_row_by_row(tmp_path, awkward, monkeypatch):
+ROW = "C-00008,cashier,{},credit_record,minor,2024-01-01,confirmed,Court,US-CA,Paid\r\n"
+
+
+@pytest.mark.parametrize("last_row, finding_id", [
+    # A quote inside a value that does not start with one: the csv module keeps it.
+    pytest.param(ROW.format('F-QU"OTE'), 'F-QU"OTE', id="quote-inside"),
+    # A carriage return alone ends a line for the csv module.
+    pytest.param(ROW.format("F-CR") + "C-00008,cashier,F-CR-2\r", "F-CR", id="carriage-return"),
+    pytest.param(ROW.format("F-NUL\x00"), "F-NUL\x00", id="nul"),
+])
+def test_a_file_found_irregular_part_way_is_read_again_row_by_row(
+    tmp_path, awkward, monkeypatch, last_row, finding_id
+):
     batch, consents = awkward
-    # A quote inside a value that does not start with one: the csv module
-    # keeps it, the columns cannot be read exactly.
     irregular = tmp_path / "batch.csv"
-    irregular.write_text(
-        batch.read_text(encoding="utf-8")
-        + '\r\nC-00008,cashier,F-QU"OTE,credit_record,minor,2024-01-01,confirmed,Court,US-CA,Paid\r\n',
-        encoding="utf-8", newline="",
-    )
-    monkeypatch.setattr(engine.inputs.columnar, "BLOCK_BYTES", 4096)
+    irregular.write_text(batch.read_text(encoding="utf-8") + "\r\n" + last_row, encoding="utf-8", newline="")
+    monkeypatch.setattr(engine.inputs.columnar, "BLOCK_BYTES", 4096)  # many blocks written before
     columns, _ = split_of(irregular, consents, tmp_path / "columns", 40)
     with monkeypatch.context() as patch:
         read_in_rows(patch)
@@ -305,7 +312,17 @@ def test_a_file_found_irregular_part_way_is_read_again_row_by_row(tmp_path, awkw
         for got, expected in zip(read_part(columns, index)[:2], read_part(rows, index)[:2]):
             assert_same_table(got, expected)
     findings = pd.concat([read_part(columns, index)[0].frame for index in range(columns.parts)])
-    assert 'F-QU"OTE' in set(findings["finding_id"])
+    assert finding_id in set(findings["finding_id"])
+
+
+def test_a_value_longer_than_the_csv_module_takes_is_reported_as_before(tmp_path, awkward):
+    batch, consents = awkward
+    long = tmp_path / "batch.csv"
+    long.write_text(
+        batch.read_text(encoding="utf-8") + "\r\n" + ROW.format("F-" + "9" * 200_000), encoding="utf-8", newline=""
+    )
+    with pytest.raises(InputFileError, match=r"not well-formed CSV at line \d+: field larger than field limit"):
+        split_of(long, consents, tmp_path / "columns", 40)
 
 
 def test_what_values_are_stripped_of_in_columns_is_what_python_strips():

@@ -364,6 +364,8 @@ def _columns(
     starts, stops, lines = records.starts[skip:], records.stops[skip:], records.lines[skip:]
     if not len(starts):
         return Columns(_empty(names), [])
+    if (stops - starts).max() > csv.field_size_limit():
+        return None  # a value may be longer than the csv module takes, which it reports
     view = memoryview(data)
     # Most blocks have only rows of the right number of cells, and blank
     # lines, which the parser leaves out too: they are parsed as they are.
