@@ -363,9 +363,9 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     if count:
         # Thousands of dates and a few periods: each pair is reckoned once.
         days, day_list = pd.factorize(since)
-        pair = days.astype(np.int64) * (int(years.max(initial=0)) + 2) + (years + 1)
-        codes, uniques = pd.factorize(pair)
         width = int(years.max(initial=0)) + 2
+        pair = days.astype(np.int64) * width + (years + 1)
+        codes, uniques = pd.factorize(pair)
         values = np.array([
             _LOOKBACKS.index(lookback_of(
                 dt.date.fromisoformat(day_list[key // width]), as_of, None if key % width == 0 else int(key % width - 1)
@@ -386,17 +386,15 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
         else:
             fields.append(np.full(count, words.index(default), dtype=np.int64))
     # One code per distinct signature; rows the rules do not see get none.
-    raw = np.zeros(count, dtype=np.int64)
     radices = [int(values.max(initial=0)) + 1 for values in fields]
     if np.prod(np.array(radices, dtype=object)) >= 2**62:  # never with the shipped vocabularies
         raw = pd.factorize(pd.MultiIndex.from_arrays(fields))[0]
-        fields_done = True
     else:
-        fields_done = False
-    for values in ([] if fields_done else fields):
         # Every field's codes are small (a vocabulary, the categories):
         # their mixed-radix number is one int64 per row.
-        raw = raw * (int(values.max(initial=0)) + 1) + values
+        raw = np.zeros(count, dtype=np.int64)
+        for values, radix in zip(fields, radices):
+            raw = raw * radix + values
     raw = np.where(judged, raw, -1)
     _, first, codes = np.unique(raw, return_index=True, return_inverse=True)
     unique_rows = first.tolist()
