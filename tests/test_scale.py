@@ -8,6 +8,7 @@ PostgreSQL store."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import hashlib
 import io
@@ -46,8 +47,10 @@ from conftest import (
     write_consents,
 )
 from engine.errors import InputFileError
-from engine.evaluation.judging import evaluate_files
+from engine.evaluation.judging import evaluate_files, load_rules
 from engine.evaluation.partitions import open_inputs, part_of, read_part, split_batch
+from engine.inputs.findings import screen_findings
+from engine.inputs.tabular import LINE
 from engine.record.keys import load_or_create_key
 from engine.record.store import database_url
 
@@ -226,8 +229,15 @@ def test_outputs_and_store_do_not_depend_on_workers_or_part_size(tmp_path, awkwa
         assert stored(tmp_path / name) == stored(tmp_path / "whole"), name
 
 
-def assert_same_table(got, expected) -> None:
+def assert_same_table(got, expected, arrow: bool = False) -> None:
+    """``got`` holds the table ``expected`` holds; ``arrow``: its text is
+    Arrow-backed (``string[pyarrow]``), as a batch read in columns is given
+    to validation, where ``expected`` holds Python text."""
     assert got.path == expected.path
+    text = [column for column in got.frame.columns if column != LINE]
+    if arrow:
+        assert all(got.frame[column].dtype == "string[pyarrow]" for column in text)
+        got = dataclasses.replace(got, frame=got.frame.astype({column: object for column in text}))
     pd.testing.assert_frame_equal(got.frame, expected.frame, check_exact=True)
     assert list(got.frame.dtypes) == list(expected.frame.dtypes) and expected.frame["candidate_id"].dtype == object
     assert got.frame.columns.dtype == expected.frame.columns.dtype
@@ -274,8 +284,8 @@ def test_a_csv_file_read_in_columns_gives_the_tables_it_gives_read_row_by_row(
     parts_of_candidates: dict[str, set[int]] = {}
     for index in range(columns.parts):
         read = read_part(columns, index)
-        for got, expected in zip(read, read_part(rows, index)):
-            assert_same_table(got, expected)
+        for kind, got, expected in zip(("findings", "consents", "applications"), read, read_part(rows, index)):
+            assert_same_table(got, expected, arrow=kind == "findings")
         for table in read:
             for candidate in table.frame["candidate_id"]:
                 parts_of_candidates.setdefault(candidate.lstrip("0"), set()).add(index)
@@ -283,6 +293,34 @@ def test_a_csv_file_read_in_columns_gives_the_tables_it_gives_read_row_by_row(
     assert all(len(parts) == 1 for parts in parts_of_candidates.values())
     assert "123" in parts_of_candidates and "C-00007" in parts_of_candidates
     assert part_of("000123", 7) == part_of(" 123\u3000", 7)
+
+
+def test_a_part_read_in_columns_is_validated_as_it_is_read_row_by_row(tmp_path, awkward, monkeypatch):
+    # Validation takes a part's Arrow-backed text as it is; text read row
+    # by row is made Arrow-backed there: the rows, words, order and
+    # rejections must not depend on which.
+    batch, consents = awkward
+    columns, _ = split_of(batch, consents, tmp_path / "columns", 40)
+    with monkeypatch.context() as patch:
+        read_in_rows(patch)
+        rows, _ = split_of(batch, consents, tmp_path / "rows", 40)
+    rulebook, tables = load_rules(RULES, TABLES)
+    options = dict(
+        categories=rulebook.categories, positions=tables.positions, as_of=AS_OF, sha256="0" * 64,
+        terms=rulebook.vocabulary, duplicates=columns.duplicates,
+    )
+    rejected = 0
+    for index in range(columns.parts):
+        got = screen_findings(read_part(columns, index)[0], **options)
+        expected = screen_findings(read_part(rows, index)[0], **options)
+        pd.testing.assert_frame_equal(got.good, expected.good, check_exact=True)
+        assert all(got.good[column].dtype == "string[pyarrow]" for column in got.good.columns if column != LINE)
+        assert got.as_reported.keys() == expected.as_reported.keys()
+        for column, words in got.as_reported.items():
+            pd.testing.assert_series_equal(words, expected.as_reported[column], check_exact=True)
+        assert (got.present, got.rejected, got.notices) == (expected.present, expected.rejected, expected.notices)
+        rejected += len(got.rejected)
+    assert rejected
 
 
 ROW = "C-00008,cashier,{},credit_record,minor,2024-01-01,confirmed,Court,US-CA,Paid\r\n"

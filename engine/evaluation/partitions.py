@@ -376,6 +376,9 @@ def read_part(split: Split, index: int) -> tuple[Table, Table, Table | None]:
     Returns:
         (findings, consents, applications), each with its rows' lines in
         the input file; applications is None without an applications file.
+        The same values whether a file was split in rows or in columns;
+        the findings of a file split in columns are Arrow-backed text
+        (``string[pyarrow]``), as they are validated, the others Python text.
     """
     return (
         _read(split, "findings", index, split.batch, split.batch_header),
@@ -551,7 +554,9 @@ def _read(split: Split, kind: str, index: int, source: Path, header: tuple[str, 
         broken = _malformed_file(split.folder, kind, index)
         if broken.exists():
             malformed = [Malformed(*bad) for frame in read_frames(broken) for bad in frame]
-        return table_of_columns(source, list(header), _read_columns(path), malformed)
+        # The batch's text stays in Arrow: it is validated in columns. The
+        # consents and applications are read a row at a time, as Python text.
+        return table_of_columns(source, list(header), _read_columns(path), malformed, arrow=kind == "findings")
     rows: list[list] = []
     for chunk_rows, chunk_malformed in read_frames(path):
         rows += chunk_rows

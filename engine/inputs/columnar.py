@@ -168,10 +168,9 @@ def _blocks(stream: Stream, handle, block_bytes: int, threads: ThreadPoolExecuto
             return
 
 
-def table_of_columns(path, header: list[str], table: pa.Table, malformed) -> Table:
+def table_of_columns(path, header: list[str], table: pa.Table, malformed, *, arrow: bool = False) -> Table:
     """The Table that ``tabular.table_of`` makes of the same rows: values
-    stripped as str.strip() strips them, as Python text (object dtype),
-    ``_line`` as int64.
+    stripped as str.strip() strips them, ``_line`` as int64.
 
     Args:
         path (Path): the input file.
@@ -179,15 +178,28 @@ def table_of_columns(path, header: list[str], table: pa.Table, malformed) -> Tab
         table (pa.Table): rows from ``read_columns`` (rows of empty cells
             already left out).
         malformed (Sequence[Malformed]): the rows with a wrong number of cells.
+        arrow (bool): text in pandas' Arrow-backed string type
+            (``string[pyarrow]``, what ``findings.screen_findings``
+            validates in) instead of Python text (object dtype): the
+            values stay in Arrow's buffers, none is copied one by one.
 
     Returns:
-        Table: the rows, without notices.
+        Table: the rows, without notices; the same values either way.
     """
-    frame = pd.DataFrame(
-        {name: pc.utf8_trim(table[name], WHITESPACE).to_numpy(zero_copy_only=False) for name in header},
-        columns=header,
-        dtype=object,
-    )
+    if arrow:
+        text = pd.StringDtype("pyarrow")
+        frame = pd.DataFrame(
+            # One chunk per column (a part file holds a batch per block of
+            # the input): each take and comparison then runs once, not per chunk.
+            {name: pd.arrays.ArrowStringArray(stripped(table[name]).combine_chunks(), dtype=text) for name in header},
+            columns=header,
+        )
+    else:
+        frame = pd.DataFrame(
+            {name: stripped(table[name]).to_numpy(zero_copy_only=False) for name in header},
+            columns=header,
+            dtype=object,
+        )
     frame[LINE] = table[LINE].to_numpy().astype("int64")
     return Table(path=Path(path), frame=frame, malformed=tuple(malformed))
 

@@ -202,7 +202,9 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     # A batch's consents use a few scopes and a few thousand dates: each
     # distinct one is read once (``_Readings``).
     readings = _Readings(categories, known, known_words)
-    for row in (dict(zip(COLUMNS + (LINE,), values)) for values in zip(*(frame[c] for c in COLUMNS + (LINE,)))):
+    # Columns as lists: iterating a Series makes a numpy scalar of each line.
+    columns = [frame[c].tolist() for c in COLUMNS + (LINE,)]
+    for row in (dict(zip(COLUMNS + (LINE,), values)) for values in zip(*columns)):
         consent = _parse(row, categories, known, known_words, readings)
         if isinstance(consent, Consent):
             if consent not in by_candidate[consent.candidate_id]:

@@ -29,9 +29,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine import canonical
+from engine.columns import arrow_text, distinct, text_series
 from engine.dates import FORMAT_HINT, ISO_DATE
 from engine.errors import allowed, did_you_mean, unknown_value
 from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
@@ -382,8 +386,12 @@ def screen_findings(
     path = table.path
     frame, folded = _fold_identical_rows(table, duplicates)
     # Text in pandas' Arrow-backed string type: the checks below compare,
-    # match and look up whole columns, which it does in compiled code.
-    frame = frame.astype({column: "string[pyarrow]" for column in frame.columns if column != LINE})
+    # match and look up whole columns, which it does in compiled code. A
+    # batch read in columns has it already; one read row by row (XLSX,
+    # JSON, irregular CSV) is converted here, where both ways meet.
+    frame = frame.astype({
+        column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object
+    })
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     # Only the fact columns the batch has are read: a batch without them
@@ -406,15 +414,7 @@ def screen_findings(
         if changed.any():
             as_reported[column] = written.where(changed, "")
 
-    dates = pd.to_datetime(
-        frame["occurred_on"].where(frame["occurred_on"].str.match(_ISO_DATE)),
-        format="%Y-%m-%d",
-        errors="coerce",
-    )
-    # pandas takes some dates Python's date cannot hold (the year 0).
-    unreadable = [text for text in frame["occurred_on"][dates.notna()].unique() if not _is_date(text)]
-    if unreadable:
-        dates = dates.mask(frame["occurred_on"].isin(unreadable))
+    dates = _dates(frame["occurred_on"])
     # The checks are vectorised; messages are written only for the rows
     # that fail, which are few, so that a clean batch costs little.
     faults = _Faults(frame)
@@ -446,7 +446,8 @@ def screen_findings(
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
-    counts = ids.map(ids.value_counts())
+    _, at = distinct(arrow_text(ids))
+    counts = pd.Series(np.bincount(at, minlength=1)[at], index=frame.index)
     if duplicates:
         # Ids also used in other parts of the batch: counted over the whole.
         counts = ids.map(pd.Series(duplicates, dtype="int64")).fillna(counts)
@@ -465,9 +466,11 @@ def screen_findings(
     # position per batch; rows that name several positions for one
     # candidate cannot be attributed.
     usable = ~frame.index.isin(list(reasons))
-    pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
-    ambiguous = pairs[pairs["candidate_id"].duplicated(keep=False)].groupby("candidate_id")["position_id"].unique()
-    if len(ambiguous) and applied is None:
+    ambiguous = pd.Series()
+    if applied is None and _several_positions(frame, usable):
+        pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
+        ambiguous = pairs[pairs["candidate_id"].duplicated(keep=False)].groupby("candidate_id")["position_id"].unique()
+    if len(ambiguous):
         named = ambiguous.map(lambda ids: "', '".join(sorted(ids)))
         hit = frame[usable & frame["candidate_id"].isin(ambiguous.index)]
         for row, candidate in zip(hit.index, hit["candidate_id"]):
@@ -493,7 +496,7 @@ def screen_findings(
     rejected += malformed_rows(table)
     return Screened(
         path=Path(path),
-        good=frame[usable].sort_values(["candidate_id", "finding_id"]),
+        good=_by_candidate(frame, np.asarray(usable, dtype=bool)),
         present=tuple(present),
         as_reported=as_reported,
         rejected=tuple(rejected),
@@ -607,13 +610,7 @@ def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dat
         if column not in DATE_FACTS:
             continue
         text = frame[column]
-        # Most cells of a fact column are empty: only the others are parsed.
-        given = text[text != ""]
-        parsed = pd.to_datetime(given.where(given.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
-        unreadable = [value for value in given[parsed.notna()].unique() if not _is_date(value)]
-        if unreadable:
-            parsed = parsed.mask(given.isin(unreadable))
-        parsed = parsed.reindex(text.index)
+        parsed = _dates(text)
         faults.add(
             column, (text != "") & parsed.isna(),
             lambda rows, column=column: "'" + rows[column] + f"' is not a date; {FORMAT_HINT}.",
@@ -728,7 +725,8 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     as written.
 
     Args:
-        values (pandas.Series): one column of text.
+        values (pandas.Series): one column of Arrow-backed text
+            (``string[pyarrow]``, as ``screen_findings`` holds a batch).
         words (Collection[str]): the product's own words.
         synonyms (Mapping[str, str] | None): ``Terms.words_for`` of the
             column: the ``vocabulary_key`` of a listed word -> its value.
@@ -736,12 +734,82 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     Returns:
         pandas.Series: the column read.
     """
-    off = ~values.isin(words)
-    if not off.any():  # the common case, at the cost of one lookup per row
-        return values
+    # Each distinct value is read once, in Python, and the rows take the
+    # value of theirs in compiled code.
+    text = arrow_text(values)
+    if pc.all(pc.is_in(text, value_set=pa.array(list(words), pa.string()))).as_py():
+        return values  # the common case, at the cost of one lookup per row
     keys = {**(synonyms or {}), **{vocabulary_key(word): word for word in words}}
-    spelled = {value: keys.get(vocabulary_key(value), value) for value in values[off].unique()}
-    return values.mask(off, values[off].map(spelled))
+    own = frozenset(words)
+    values_seen, at = distinct(text)
+    spelled = pa.array(
+        [value if value in own else keys.get(vocabulary_key(value), value) for value in values_seen.to_pylist()],
+        values_seen.type,
+    )
+    return text_series(spelled.take(pa.array(at)), values.index)
+
+
+def _dates(text: pd.Series) -> pd.Series:
+    """The dates of a column of ISO dates (``string[pyarrow]``): NaT where
+    a value is empty or not a date. Each distinct value is parsed once: a
+    part has tens of thousands of rows, and a few thousand days.
+
+    Args:
+        text (pandas.Series): the column.
+
+    Returns:
+        pandas.Series: the dates (datetime64), with the column's index.
+    """
+    values, at = distinct(arrow_text(text))
+    given = text_series(values, pd.RangeIndex(len(values)))
+    parsed = pd.to_datetime(given.where(given.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
+    # pandas takes some dates Python's date cannot hold (the year 0).
+    unreadable = [value for value in given[parsed.notna()].tolist() if not _is_date(value)]
+    if unreadable:
+        parsed = parsed.mask(given.isin(unreadable))
+    return pd.Series(parsed.to_numpy()[at], index=text.index)
+
+
+def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
+    """Whether a candidate's ``usable`` rows name more than one position:
+    found from the codes of the distinct values, which costs less than
+    pairing the rows' text, for the common batch where none does.
+
+    Args:
+        frame (pandas.DataFrame): the rows, ``candidate_id`` and
+            ``position_id`` Arrow-backed text.
+        usable (numpy.ndarray): one bool per row.
+
+    Returns:
+        bool: True if some candidate has several positions.
+    """
+    _, candidate = distinct(arrow_text(frame["candidate_id"]))
+    positions, position = distinct(arrow_text(frame["position_id"]))
+    pairs = np.unique(candidate[usable] * max(len(positions), 1) + position[usable])
+    return len(np.unique(pairs // max(len(positions), 1))) < len(pairs)
+
+
+def _by_candidate(frame: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
+    """The ``usable`` rows of ``frame``, sorted by candidate, then finding
+    id (a stable sort, as ``DataFrame.sort_values`` makes it, in the order
+    of Python's text comparison), with their index labels: the order is
+    found in Arrow, and each column is taken once.
+
+    Args:
+        frame (pandas.DataFrame): the rows, ``candidate_id`` and
+            ``finding_id`` Arrow-backed text.
+        usable (numpy.ndarray): one bool per row.
+
+    Returns:
+        pandas.DataFrame: the rows kept, in order.
+    """
+    kept = pa.array(np.flatnonzero(usable))
+    keys = pa.table({
+        "candidate_id": arrow_text(frame["candidate_id"]).take(kept),
+        "finding_id": arrow_text(frame["finding_id"]).take(kept),
+    })
+    order = pc.sort_indices(keys, sort_keys=[("candidate_id", "ascending"), ("finding_id", "ascending")])
+    return frame.take(kept.take(order).to_numpy())
 
 
 def _reported(rows: pd.Index, as_reported: Mapping[str, pd.Series]) -> dict:
@@ -867,7 +935,9 @@ class _Faults:
 
     def add_unknown(self, column: str, what: str, words: list[str], hint: str = "", terms: Terms | None = None) -> None:
         values = self.frame[column]
-        unknown = (values != "") & ~values.isin(words)
+        text = arrow_text(values)
+        unknown = pc.and_(pc.not_equal(text, ""), pc.invert(pc.is_in(text, value_set=pa.array(words, pa.string()))))
+        unknown = pd.Series(unknown.to_numpy(zero_copy_only=False), index=values.index)
         # One message per distinct bad value: "did you mean" is not cheap.
         messages = {
             value: (unknown_word(what, value, words, terms) if terms is not None else unknown_value(what, value, words))
