@@ -52,6 +52,7 @@ from helpers import record_batch
 from engine.rulebook.tables import load_tables
 from engine.rulebook.model import load_rulebook
 from engine.record.schema import metadata
+from engine.record.keys import NONCE_BYTES, Sealer
 from engine.record.store import FINDING_FIELDS, MIGRATIONS, Store, packed_findings
 from engine.record.stored import findings_of
 from engine.evaluation.replay import replay
@@ -711,6 +712,33 @@ def test_a_sqlite_store_keeps_its_key_beside_it_by_default(tmp_path):
     assert database.stat().st_mode & 0o777 == 0o600  # the store holds candidate references
     assert result.stderr.startswith(f"Created the encryption key {key} (readable by its owner only).")
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_values_sealed_together_open_alone_and_only_with_their_own_context(tmp_path):
+    sealer = Sealer(key=bytes(range(32)), path=tmp_path / "key")
+    plaintexts = [b"first", "second \u00e9".encode("utf-8"), b""]
+    contexts = ["D-1", "D-2", "D-3"]
+    sealed = sealer.seal_many(plaintexts, contexts)
+    assert [sealer.open(value, context) for value, context in zip(sealed, contexts)] == plaintexts
+    assert len({value[:NONCE_BYTES] for value in sealed}) == 3  # a nonce each
+    with pytest.raises(StoreError):
+        sealer.open(sealed[0], "D-2")
+    with pytest.raises(ValueError):
+        sealer.seal_many(plaintexts, contexts[:2])
+
+
+def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as connection:  # a store file made before, with 4 KiB pages
+        connection.execute("PRAGMA page_size = 4096")
+        connection.execute("CREATE TABLE kept (x)")
+    for database, expected in ((tmp_path / "new.db", 16384), (older, 4096)):
+        store = Store(f"sqlite:///{database}", key_file=str(tmp_path / "store.key"), announce=lambda message: None)
+        store.engine.dispose()
+        with sqlite3.connect(database) as connection:
+            assert connection.execute("PRAGMA page_size").fetchone() == (expected,)
 
 
 def test_a_store_opened_with_another_key_is_refused(store_url, store_db, tmp_path):

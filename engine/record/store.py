@@ -653,15 +653,28 @@ def _markers(connection, count: int) -> str:
 def _sort_out(connection, records: list[DecisionRecord]):
     """Split records into new ones, purged ones submitted again, and the
     number the store already holds."""
+    ids = [r.decision_id for r in records]
     stored: dict[str, str | None] = {}
-    # Thousands of ids per query; both SQLite and PostgreSQL take far more.
-    for chunk in _chunked([r.decision_id for r in records], 5_000):
-        query = sa.select(decisions.c.decision_id, decisions.c.purged_on).where(decisions.c.decision_id.in_(chunk))
-        stored.update((row.decision_id, row.purged_on) for row in connection.execute(query))
+    # Through the driver, with as many markers in every query but the last:
+    # the statement is prepared once, not compiled for each chunk (which
+    # took longer than the lookups for a million findings).
+    for start in range(0, len(ids), _LOOKUP_IDS):
+        chunk = tuple(ids[start : start + _LOOKUP_IDS])
+        stored.update(connection.exec_driver_sql(
+            f"SELECT decision_id, purged_on FROM {decisions.name} "
+            f"WHERE decision_id IN ({_markers(connection, len(chunk))})",
+            chunk,
+        ).all())
+    if not stored:  # a new batch: nothing to sort out
+        return records, [], 0
     new = [r for r in records if r.decision_id not in stored]
     revived = [r for r in records if stored.get(r.decision_id) is not None]
     known = sum(1 for r in records if r.decision_id in stored and stored[r.decision_id] is None)
     return new, revived, known
+
+
+# Ids per lookup: under the 999 markers that any SQLite version takes.
+_LOOKUP_IDS = 900
 
 
 def _chunked(items: list, size: int = 500) -> Iterator[list]:
@@ -686,6 +699,11 @@ def _exclusive_sqlite_transactions(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA secure_delete = ON")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 30000")
+        # Pages of 16 KiB, not 4: a decision's row (its sealed input and
+        # findings, 3 KB on average) filled a 4 KiB page alone, and storing a
+        # million findings took 40% longer. It applies only to a new, empty
+        # store file (and at a VACUUM): an existing store keeps its pages.
+        cursor.execute("PRAGMA page_size = 16384")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
