@@ -51,6 +51,18 @@ def test_a_once_block_is_written_once_per_value_and_reused():
     assert writes.count == 2
 
 
+@pytest.mark.parametrize("environment", [MARKDOWN, HTML], ids=["markdown", "html"])
+def test_an_empty_once_block_is_kept_and_written_as_nothing(environment):
+    """A block whose text is empty (a list with nothing in it) is reused like
+    any other, not taken for one never written."""
+    nurse = Place("Nurse", "")
+    people = [Applicant("A", nurse), Applicant("B", nurse), Applicant("C", nurse)]
+    source = "{% for a in people %}<{% once per a.place %}{{ writes() }}{{ a.place.duties }}{% endonce %}>{% endfor %}"
+    writes = Writes()
+    assert environment.from_string(source).render(people=people, writes=writes) == "<><><>"
+    assert writes.count == 1
+
+
 def test_a_value_the_key_leaves_out_still_tells_texts_apart():
     """The block shows the applicant's name, which ``per a.place`` does not
     name: the whole ``a`` is then part of the key, and no name is reused."""

@@ -94,13 +94,36 @@ class Signoff:
 
 
 @dataclass(frozen=True)
+class Considered:
+    """A finding that weighs on the recommendation, with the values both
+    formats of the memo show of it, made once for the two.
+
+    Attributes:
+        judged (JudgedFinding): the finding as judged.
+        finding_ids (str): the ids of every report of its case, in order, ``", "`` between.
+        category_word (str): the category as the batch reported it, where
+            the vocabulary file read it as another; else ''.
+        occurred_on (str): the day it occurred, ISO ``YYYY-MM-DD``.
+        severity (str): its severity as the memo shows it (``MemoContext.as_read``).
+        disposition (str): its disposition as the memo shows it.
+    """
+
+    judged: JudgedFinding
+    finding_ids: str
+    category_word: str
+    occurred_on: str
+    severity: str
+    disposition: str
+
+
+@dataclass(frozen=True)
 class MemoContext:
     """Everything a memo template may use (``memo`` in the template).
 
     Attributes:
         batch (BatchResult): the batch the decision was evaluated in (rulebook, date).
         decision (Decision): the candidate's decision.
-        considered (tuple[JudgedFinding, ...]): the findings weighing on the recommendation.
+        considered (tuple[Considered, ...]): the findings weighing on the recommendation.
         on_hold (tuple[JudgedFinding, ...]): disputed records that hold the
             decision; each has ``if_confirmed``.
         set_aside (tuple[SetAside, ...]): the others, counted by ground.
@@ -117,7 +140,7 @@ class MemoContext:
 
     batch: BatchResult
     decision: Decision
-    considered: tuple[JudgedFinding, ...]  # findings weighing on the recommendation
+    considered: tuple[Considered, ...]  # findings weighing on the recommendation
     on_hold: tuple[JudgedFinding, ...]
     set_aside: tuple[SetAside, ...]
     not_relevant_categories: tuple[NotRelevantCategory, ...]
@@ -153,9 +176,14 @@ class MemoContext:
         Returns:
             str: such as ``confirmed`` or ``Nolle Prosequi (read as: not convicted)``.
         """
-        value = str(getattr(finding, column))
-        reported = finding.reported_word(column)
-        return _read_as(self.read_as_text, reported, value) if reported else value
+        return _shown(self.read_as_text, finding, column)
+
+
+def _shown(read_as_text: str, finding, column: str) -> str:
+    """``MemoContext.as_read``, with the catalogue's ``read_as`` text."""
+    value = str(getattr(finding, column))
+    reported = finding.reported_word(column)
+    return _read_as(read_as_text, reported, value) if reported else value
 
 
 def _read_as(text: str, reported: str, value: str) -> str:
@@ -193,14 +221,19 @@ def memo_context(
 
     # One pass over the findings: a batch renders a memo for each of
     # hundreds of thousands of candidates.
-    considered: list[JudgedFinding] = []
+    considered: list[Considered] = []
     on_hold: list[JudgedFinding] = []
     aside: Counter = Counter()
     reported: dict[tuple, set] = {}
     not_relevant: set[NotRelevantCategory] = set()
     for f in decision.findings:
         if f.considered:
-            considered.append(f)
+            finding = f.finding
+            considered.append(Considered(
+                f, ", ".join(report.finding_id for report in finding.reports), finding.reported_word("category"),
+                finding.occurred_on.isoformat(), _shown(read_as_text, finding, "severity"),
+                _shown(read_as_text, finding, "disposition"),
+            ))
         else:
             key = (f.handling.value, f.rule_id, f.ground, rationale(f))
             aside[key] += 1
@@ -210,12 +243,12 @@ def memo_context(
             if word:
                 reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
         if f.handling is Handling.NOT_RELEVANT and f.entry is not None:
-            not_relevant.add(NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording)))
+            not_relevant.add(_shared(NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording))))
         if f.holds:
             on_hold.append(f)
     set_aside = tuple(
-        SetAside(handling, rule_id, ground, rationale, count,
-                 tuple(sorted(reported.get((handling, rule_id, ground, rationale), ()))))
+        _shared(SetAside(handling, rule_id, ground, rationale, count,
+                         tuple(sorted(reported.get((handling, rule_id, ground, rationale), ())))))
         for (handling, rule_id, ground, rationale), count in sorted(aside.items())
     )
     return MemoContext(
@@ -241,6 +274,22 @@ def memo_context(
         lang=lang,
         read_as_text=read_as_text,
     )
+
+
+# Equal SetAside (and NotRelevantCategory) values share one object: the
+# findings set aside are written once per distinct list, found by the
+# identity of its items (``{% once per memo.set_aside %}``), and a few
+# thousand lists cover hundreds of thousands of candidates.
+_SHARED: dict = {}
+_SHARED_KEPT = 8192
+
+
+def _shared(value):
+    """The one object of ``value``'s value (a frozen dataclass); past
+    ``_SHARED_KEPT`` values, all are dropped and kept anew."""
+    if len(_SHARED) >= _SHARED_KEPT:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 def _not_relevant_because(finding: JudgedFinding, wording) -> str:
@@ -316,6 +365,6 @@ def decision_stem(decision: Decision) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "decision_stem", "memo_context",
+    "LANGUAGES", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "decision_stem", "memo_context",
     "memo_stem", "render_memo",
 ]

@@ -142,7 +142,8 @@ class OncePer(jinja2.ext.Extension):
         if len(self._kept) >= KEPT_TEXTS:
             self._kept.clear()
         # The values stay with the text: no other object can take their ids.
-        self._kept[miss.key] = (text, miss.values)
+        # An empty text is kept as one that is true: a false one is a miss.
+        self._kept[miss.key] = (text or _EMPTY, miss.values)
         return text
 
     def forget(self) -> None:
@@ -161,6 +162,19 @@ class _Miss:
 
     def __bool__(self) -> bool:
         return False
+
+
+class _Empty(markupsafe.Markup):
+    """A kept text that is empty: written as nothing, but true, so that the
+    template takes it for a text found, not for a miss."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_EMPTY = _Empty("")
 
 
 class _Changing(Exception):

@@ -85,8 +85,7 @@ class CsvLines:
 
 def csv_records(columns: Sequence) -> list[str]:
     """Many rows as CSV records at once, each exactly as ``CsvLines`` writes
-    it: a row whose values need no quoting and no apostrophe is joined in
-    columns, the few others go through ``CsvLines``.
+    it (``csv_lines``, as Python texts).
 
     Args:
         columns (Sequence[numpy.ndarray]): one array of texts per column,
@@ -95,19 +94,34 @@ def csv_records(columns: Sequence) -> list[str]:
     Returns:
         list[str]: one record per row, each ending in a newline.
     """
+    return csv_lines(columns).to_pylist()
+
+
+def csv_lines(columns: Sequence) -> pa.Array:
+    """Many rows as CSV records at once, each exactly as ``CsvLines`` writes
+    it: a row whose values need no quoting and no apostrophe is joined in
+    columns, the few others go through ``CsvLines``.
+
+    Args:
+        columns (Sequence): one column of texts per CSV column, all of one
+            length (no None): numpy arrays, lists, or Arrow arrays.
+
+    Returns:
+        pyarrow.Array: one record per row, each ending in a newline.
+    """
     if not len(columns) or not len(columns[0]):
-        return []
+        return pa.array([], pa.string())
     arrays = [texts(column) for column in columns]
     careful = np.zeros(len(arrays[0]), dtype=bool)
     for array in arrays:
         careful |= holding(array, _NEEDS_CARE) | starting_with(array, _FORMULA_START)
-    joined = pc.binary_join_element_wise(*arrays, ",")
-    records = pc.binary_join_element_wise(joined, pa.scalar("\n"), "").to_pylist()
+    records = pc.binary_join_element_wise(pc.binary_join_element_wise(*arrays, ","), pa.scalar("\n"), "")
     odd_rows = np.flatnonzero(careful)
     if len(odd_rows):
         line = CsvLines()
-        for at in odd_rows:
-            records[at] = line([column[at] for column in columns])
+        where = pa.array(odd_rows)
+        odd = [line(row) for row in zip(*(array.take(where).to_pylist() for array in arrays))]
+        records = pc.replace_with_mask(records, pa.array(careful), pa.array(odd, pa.string()))
     return records
 
 

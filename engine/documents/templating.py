@@ -13,7 +13,8 @@ which escapes each value for the format. This module is the one place that
 registers filters.
 
 The templates: ``memo.{md,html}.j2`` and ``notice.{md,html}.j2`` in every
-language, made of the partials ``_*.j2``; the HTML documents extend
+language, made of the partials ``_*.j2``, which the loader writes into the
+template that includes them (``_DocumentLoader``); the HTML documents extend
 ``base.html.j2``. A part that many memos share is written once per value it
 shows, in ``{% once per ... %}`` (``engine.documents.once``).
 """
@@ -107,6 +108,30 @@ def _filler(escape: Callable[[object], str]) -> Callable[..., markupsafe.Markup]
     return fill
 
 
+# A partial included on a line of its own: ``{% include "_considered.md.j2" %}``.
+_INCLUDE = re.compile(r'^\{% include "(_[A-Za-z0-9_.]+)" %\}\n', re.MULTILINE)
+
+
+class _DocumentLoader(jinja2.PackageLoader):
+    """The templates of the package, with each partial written into the
+    template that includes it.
+
+    An ``{% include %}`` makes a new context from every variable of the
+    including one, and passes each piece of the partial's output through a
+    loop of its own: a dozen times per memo, hundreds of thousands of memos
+    per batch. A partial written in its place renders the same text (it
+    sees the same variables; the include's own line, ``trim_blocks`` would
+    drop), at the cost of its line numbers in error messages, which then
+    count from the including template.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        """The template's source, each partial included on a line of its
+        own replaced by the partial's source."""
+        source, filename, uptodate = super().get_source(environment, template)
+        return _INCLUDE.sub(lambda match: self.get_source(environment, match.group(1))[0], source), filename, uptodate
+
+
 class _DocumentEnvironment(jinja2.Environment):
     """A jinja2 environment whose templates see the globals in one plain dict."""
 
@@ -120,7 +145,7 @@ class _DocumentEnvironment(jinja2.Environment):
 
 def _environment(markdown: bool) -> jinja2.Environment:
     environment = _DocumentEnvironment(
-        loader=jinja2.PackageLoader("engine.documents", "templates"),
+        loader=_DocumentLoader("engine.documents", "templates"),
         autoescape=not markdown,
         finalize=markdown_text if markdown else None,
         undefined=jinja2.StrictUndefined,

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import heapq
+import itertools
 import json
 import os
 import re
@@ -52,7 +53,10 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from engine.columns import texts
 from engine.record.access import Policy
 from engine.inputs.applications import register_applications
 from engine.inputs.consents import register_consents
@@ -74,7 +78,7 @@ from engine.documents.reports import (
     REJECTED_COLUMNS,
     CsvLines,
     check_destination,
-    csv_records,
+    csv_lines,
     decision_row,
     finding_rows,
     manifest,
@@ -575,9 +579,11 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     for start in range(0, len(wanted), _MEMO_BATCH):
         for decision in part.decisions(wanted[start:start + _MEMO_BATCH]):
             stems[decision.decision_id] = write_memo(part.result, decision, memo_folder)
+    # A stem is a plain file name (``memo_stem``): the paths are made as
+    # text, not as a Path each, twice per decision.
+    memo_out = f"{settings.out / 'memos'}{os.sep}"
     files = {
-        decision_id: [str(settings.out / "memos" / f"{stem}.md"), str(settings.out / "memos" / f"{stem}.html")]
-        for decision_id, stem in stems.items()
+        decision_id: [f"{memo_out}{stem}.md", f"{memo_out}{stem}.html"] for decision_id, stem in stems.items()
     }
     records = decision_records(
         result, result.decisions, sealer=settings.sealer, policy=settings.policy,
@@ -590,31 +596,32 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     # In key order: the store's B-trees take sorted rows a quarter faster.
     records.sort(key=itemgetter(0))
     _dump_records(split.part_file("records", index), records)
-    # Each record's text goes with the key the merge orders it by.
+    # The records of decisions.csv and findings.csv go to the merge in one
+    # block per candidate: a candidate is in one part only, and the files
+    # are in the order of candidate, then position (then finding id).
     line = CsvLines()
     version = settings.rulebook.version + ("" if settings.rulebook.approved else " DRAFT")
-    memo_paths = np.array([f"memos/{stems[i]}.md" if i in stems else "" for i in cases["decision_id"]], dtype=object)
-    decision_lines = [
-        ((d.candidate_id, d.position.position_id if d.position else ""), line(decision_row(result, d, stems.get(d.decision_id))))
-        for d in result.decisions
-    ] + list(zip(
-        zip(cases["candidate_id"], cases["position_id"]),
-        csv_records([
+    memo_paths = [f"memos/{stems[i]}.md" if i in stems else "" for i in cases["decision_id"]]
+    decision_blocks = _blocks(
+        [
+            ((d.candidate_id, d.position.position_id if d.position else ""), line(decision_row(result, d, stems.get(d.decision_id))))
+            for d in result.decisions
+        ],
+        [cases["candidate_id"], cases["position_id"]],
+        csv_lines([
             cases["candidate_id"].to_numpy(dtype=object), cases["position_id"].to_numpy(dtype=object),
             cases["recommendation"].to_numpy(dtype=object), cases["reason"].to_numpy(dtype=object),
-            cases["decision_id"].to_numpy(dtype=object), np.full(len(cases), version, dtype=object), memo_paths,
+            cases["decision_id"].to_numpy(dtype=object), [version] * len(cases), memo_paths,
         ]),
-    ))
-    decision_lines.sort(key=itemgetter(0))
-    _dump_frames(split.part_file("decisions-out", index), decision_lines)
+    )
+    _dump_frames(split.part_file("decisions-out", index), decision_blocks)
     columns = finding_columns(part)
-    # In the order of the decisions (candidate, position), then finding id;
-    # the merge of the parts orders by candidate, then keeps this order.
-    finding_lines = [
-        ((row[1], row[2], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)
-    ] + list(zip(zip(columns[1], columns[2], columns[0]), csv_records(columns)))
-    finding_lines.sort(key=itemgetter(0))
-    _dump_frames(split.part_file("findings-out", index), finding_lines)
+    finding_blocks = _blocks(
+        [((row[1], row[2], row[0]), line(row)) for d in result.decisions for row in finding_rows(d)],
+        [columns[1], columns[2], columns[0]],
+        csv_lines(columns),
+    )
+    _dump_frames(split.part_file("findings-out", index), finding_blocks)
     _dump_frames(
         split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
     )
@@ -712,6 +719,37 @@ def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) ->
     (folder / MANIFEST).write_text(
         json.dumps(manifest(info, counts), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def _blocks(keyed: list[tuple[tuple, str]], keys: list, lines: pa.Array) -> list[tuple[str, str]]:
+    """(candidate, the candidate's records in one text) for each candidate of
+    a part, by candidate.
+
+    Args:
+        keyed: (key, record) of the decisions judged row by row; a key is
+            (candidate, position) or (candidate, position, finding id).
+        keys: the key columns of the records judged in columns (candidate
+            first), one text per record.
+        lines: those records, one per row of ``keys``.
+
+    Returns:
+        One block per candidate: its records in the order of their keys.
+    """
+    blocks: list[tuple[str, str]] = []
+    if len(lines):
+        table = pa.table({f"k{i}": texts(column) for i, column in enumerate(keys)})
+        order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in table.column_names])
+        candidates = table.column("k0").combine_chunks().take(order).to_numpy(zero_copy_only=False)
+        lines = lines.take(order)
+        starts = np.flatnonzero(np.r_[True, candidates[1:] != candidates[:-1]])
+        offsets = pa.array(np.r_[starts, len(candidates)].astype(np.int32))
+        joined = pc.binary_join(pa.ListArray.from_arrays(offsets, lines), "")
+        blocks = list(zip(candidates[starts].tolist(), joined.to_pylist()))
+    keyed.sort(key=itemgetter(0))
+    for candidate, group in itertools.groupby(keyed, key=lambda item: item[0][0]):
+        blocks.append((candidate, "".join(text for _, text in group)))
+    blocks.sort(key=itemgetter(0))
+    return blocks
 
 
 def _dump_records(path: Path, records: list[DecisionRecord]) -> None:
