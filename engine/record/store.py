@@ -53,7 +53,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision: a store already there is opened without
 # running alembic, which costs a quarter of a second of imports on every
 # command. A test holds it equal to alembic's own head.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 INPUT_FORMAT = "adjudicate-input/1"
 
 
@@ -518,7 +518,7 @@ def decision_records(
             decision.recommendation.value, decision.reason, as_of,
             result.rulebook.sha256, result.tables.sha256,
             sealer.seal(canonical.encode("utf-8"), decision.decision_id),
-            None, policy.retain_until(position_id, result.as_of).isoformat(),
+            None, policy.retain_until(position_id, result.as_of, decision.work_location).isoformat(),
         )
         findings = packed_findings((judged.finding.finding_id, *minimised(judged)) for judged in decision.findings)
         records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))
