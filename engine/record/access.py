@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
-from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
+from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT, enclosing_locations
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
 from engine.vocabulary import Permission
 
@@ -118,10 +118,23 @@ class Policy:
                 f"position '{position_id or 'unknown'}'."
             )
 
-    def days_to_respond(self, jurisdiction: str | None) -> int:
-        """Business days a candidate in ``jurisdiction`` (such as US-CA; None
-        for the default) has to respond to a pre-adverse notice."""
-        return self.response_days.get(jurisdiction, self.response_days.get("default", DEFAULT_RESPONSE_DAYS))
+    def days_to_respond(self, work_location: str | None) -> int:
+        """Business days a candidate has to respond to a pre-adverse notice
+        for a job in ``work_location``.
+
+        Args:
+            work_location (str | None): where the job is, upper case (such
+                as ``US-NY-NYC``); '' or None when unknown.
+
+        Returns:
+            int: the days the policy gives the most specific jurisdiction
+            that it names (``US-NY-NYC``, then ``US-NY``, then ``US``), else
+            its ``default``, else ``DEFAULT_RESPONSE_DAYS``.
+        """
+        for jurisdiction in enclosing_locations(work_location):
+            if jurisdiction in self.response_days:
+                return self.response_days[jurisdiction]
+        return self.response_days.get("default", DEFAULT_RESPONSE_DAYS)
 
     def check_user(self, user: str) -> None:
         """Raise AccessDenied unless the policy names ``user``."""
@@ -150,7 +163,7 @@ class Policy:
             int: days, at least 1.
         """
         days = self.days_by_position.get(position_id, self.default_days)
-        places = _enclosing(work_location)
+        places = enclosing_locations(work_location)
         floors = [self.days_at_least[place] for place in places if place in self.days_at_least]
         ceilings = [self.days_at_most[place] for place in places if place in self.days_at_most]
         if floors:
@@ -258,16 +271,13 @@ def load_policy(path: Path, *, required: bool) -> Policy:
     if not isinstance(response_days, dict) or not all(_days(d) for d in response_days.values()):
         problem("'notices: response_business_days' maps 'default' or a jurisdiction (such as US-CA) "
                 "to a whole number of business days, at least 1.", document.line_of("notices"))
+    elif unknown := [k for k in response_days if k != "default" and not WORK_LOCATION.fullmatch(str(k))]:
+        # A key that no work location can match would never apply, silently.
+        problem(f"'notices: response_business_days' names '{unknown[0]}', which is not a jurisdiction; "
+                f"{WORK_LOCATION_HINT} in upper case, or 'default'.", response_days.line_of(unknown[0]))
     if problems:
         raise InvalidConfiguration(f"The access policy {path}", problems)
     return Policy(roles, users, default_days, dict(by_position), path, dict(response_days or {}), at_least, at_most)
-
-
-def _enclosing(work_location: str) -> list[str]:
-    """The work location and every jurisdiction it lies in, widest first:
-    ``US-NY-NYC`` -> ``US``, ``US-NY``, ``US-NY-NYC``."""
-    parts = work_location.split("-") if work_location else []
-    return ["-".join(parts[:n]) for n in range(1, len(parts) + 1)]
 
 
 def _limits(retention, problem) -> tuple[dict, dict]:
