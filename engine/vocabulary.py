@@ -206,9 +206,11 @@ class Outcome(OrderedVocabulary):
 
 
 class AssessmentFactor(Vocabulary):
-    """The factors an individualized assessment addresses for each finding,
-    in the order the law lists them (EEOC 915.002; New York Correction Law
-    Art. 23-A §753)."""
+    """A factor an individualized assessment addresses for a finding. Which
+    factors, and in which order, depends on the law of the work location
+    and on the kind of finding (``workflow.assessments``); the first six
+    are the EEOC's (Enforcement Guidance 915.002: the three Green factors
+    and the individualized assessment), asked where no other law applies."""
 
     NATURE_AND_GRAVITY = "nature_and_gravity"
     TIME_ELAPSED = "time_elapsed"
@@ -216,6 +218,21 @@ class AssessmentFactor(Vocabulary):
     AGE_AT_THE_TIME = "age_at_the_time"
     REHABILITATION = "rehabilitation"
     CANDIDATE_ACCOUNT = "candidate_account"
+    # New York Correction Law Art. 23-A §753(1)(a)-(h), beside the above.
+    PUBLIC_POLICY = "public_policy"
+    SPECIFIC_DUTIES = "specific_duties"
+    BEARING_ON_FITNESS = "bearing_on_fitness"
+    SERIOUSNESS = "seriousness"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    # §753(2): a certificate of relief or of good conduct creates a
+    # presumption of rehabilitation, which the assessment must address.
+    PRESUMPTION_OF_REHABILITATION = "presumption_of_rehabilitation"
+    # Illinois, 775 ILCS 5/2-103.1(B), beside the above.
+    NUMBER_OF_CONVICTIONS = "number_of_convictions"
+    CIRCUMSTANCES = "circumstances"
+    # The PRC: PIPL Arts. 5-6 and Labour Contract Law Art. 8.
+    JOB_RELEVANCE = "job_relevance"
+    NECESSITY = "necessity"
 
 
 class NoticeKind(Vocabulary):

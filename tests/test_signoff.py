@@ -102,14 +102,16 @@ ANSWERS = {
     "rehabilitation": "DUI programme completed; no later incident.",
     "candidate_account": "Says it was a single lapse after a wedding.",
 }
+# A collision is not a criminal record: it is not asked about the age at
+# the time or rehabilitation (engine.workflow.assessments).
 COLLISION_ANSWERS = {
     "nature_and_gravity": "Low-speed collision at a stop light, no injuries; citation paid.",
     "time_elapsed": "Six months.",
     "nature_of_job": "Driving a delivery van is the core duty.",
-    "age_at_the_time": "29",
-    "rehabilitation": "Not applicable to a single minor collision.",
     "candidate_account": "Braked late in heavy rain.",
 }
+# The findings of these tests that are not criminal records.
+NOT_CRIMINAL = {"F-R1", "F-0002"}
 SUMMARY = "The conviction bears directly on driving, but rehabilitation is documented."
 LONG_REASON = "The candidate completed the DUI programme and has driven safely since."
 NOTICE_DAY = "2026-11-06"  # a Friday
@@ -127,7 +129,9 @@ def assessment(*finding_ids: str, summary: str = SUMMARY) -> dict:
     order, so that a memo listing them in the law's order did reorder them."""
     return {
         "summary": summary,
-        "findings": {f: dict(reversed(list(ANSWERS.items()))) for f in finding_ids},
+        "findings": {
+            f: dict(reversed(list((COLLISION_ANSWERS if f in NOT_CRIMINAL else ANSWERS).items()))) for f in finding_ids
+        },
     }
 
 
@@ -764,7 +768,7 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     shown = flow.run("memo", "show", decision, "--user", "legal-counsel", "--purpose", "arbitration file 2026-114")
     memo = shown.stdout
     def factors(answers):
-        return "".join(f"- {factor.replace('_', ' ')}: {answers[factor]}\n" for factor in FACTORS)
+        return "".join(f"- {factor.replace('_', ' ')}: {answers[factor]}\n" for factor in FACTORS if factor in answers)
 
     assert list(c1002_assessment()["findings"]["F-0003"]) != list(FACTORS)  # the file had another order
     assert (

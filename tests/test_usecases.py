@@ -122,8 +122,11 @@ def audit_rows(store_db) -> list[tuple]:
 
 
 def answers(considered) -> dict:
+    # Each finding is given the factors the use case asks of it: here, with
+    # no work location known, the EEOC's six for a conviction.
+    assert all(tuple(f.factors) == tuple(ANSWERS) for f in considered)
     return {"summary": "Rehabilitation is documented.",
-            "findings": {f.finding.finding_id: dict(ANSWERS) for f in considered}}
+            "findings": {f.judged.finding.finding_id: dict(ANSWERS) for f in considered}}
 
 
 # --- the actor ------------------------------------------------------------------------------------

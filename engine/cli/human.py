@@ -8,7 +8,7 @@ import click
 
 from engine import usecases
 from engine.cli.options import open_store, parse_date, policy_option, policy_session, reports_errors, store_options, user_option
-from engine.usecases.choices import FACTORS, NOTICE_LANGUAGES, OUTCOMES
+from engine.usecases.choices import NOTICE_LANGUAGES, OUTCOMES
 from engine.vocabulary import NoticeKind, WaitingFor
 
 
@@ -16,10 +16,11 @@ def _prompt_assessment(considered) -> dict:
     click.echo("Individualized assessment: answer each factor for each finding relied on.", err=True)
     findings = {}
     for f in considered:
-        click.echo(f"Finding {f.finding.finding_id}: {f.finding.category}, {f.finding.severity}, "
-                   f"{f.finding.occurred_on.isoformat()}", err=True)
-        findings[f.finding.finding_id] = {
-            factor: click.prompt(f"  {factor.replace('_', ' ')}", err=True) for factor in FACTORS
+        finding = f.judged.finding
+        click.echo(f"Finding {finding.finding_id}: {finding.category}, {finding.severity}, "
+                   f"{finding.occurred_on.isoformat()}", err=True)
+        findings[finding.finding_id] = {
+            factor.value: click.prompt(f"  {factor.value.replace('_', ' ')}", err=True) for factor in f.factors
         }
     return {"findings": findings, "summary": click.prompt("Summary and conclusion", err=True)}
 
@@ -35,9 +36,12 @@ def _prompt_assessment(considered) -> dict:
 def review_command(decision_id, reviewer, answers, db, key_file, policy):
     """Record an individualized assessment of a decision.
 
-    For every finding that weighs on the recommendation, the factors the law
-    names: nature and gravity, time elapsed, nature of the job, age at the
-    time, rehabilitation, the candidate's own account; and a summary.
+    For every finding that weighs on the recommendation, the factors of the
+    law where the job is, for the kind of finding (docs/human-decision.md):
+    where no other law applies, the EEOC's nature and gravity, time elapsed,
+    nature of the job, age at the time, rehabilitation and the candidate's
+    own account; California's three, New York's eight, Illinois' six, or
+    the PRC's relevance to the job and necessity; and a summary.
 
     Example:
 

@@ -32,16 +32,31 @@ from engine.usecases.documents import (
     verified_decision,
 )
 from engine.usecases.outputs import OutputFile, write_files
-from engine.vocabulary import NoticeKind, Outcome, Permission
+from engine.vocabulary import AssessmentFactor, NoticeKind, Outcome, Permission
 from engine.workflow import notices, signoff
+from engine.workflow.assessments import factors_for
 from engine.workflow.deadlines import calendar_for
 from engine.workflow.signoff import SignoffError, State, authorise
 
 DEFAULT_NOTICES_FOLDER = Path("reports_out/notices")
 
+@dataclass(frozen=True)
+class FindingToAssess:
+    """A finding the recommendation relies on, and the factors the law of
+    the work location asks of it (``assessments.factors_for``).
+
+    Attributes:
+        judged: the finding as judged.
+        factors: the factors to answer, in the order the law lists them.
+    """
+
+    judged: JudgedFinding
+    factors: tuple[AssessmentFactor, ...]
+
+
 # Answers to an assessment: given the findings that weigh on the
 # recommendation, the mapping that ``signoff.validate_assessment`` checks.
-Answers = Callable[[tuple[JudgedFinding, ...]], Mapping]
+Answers = Callable[[tuple[FindingToAssess, ...]], Mapping]
 
 
 def answers_from_file(path: Path) -> Answers:
@@ -141,15 +156,18 @@ def review_decision(actor: Actor, store: Store, policy: Policy, decision_id: str
     authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
     with store.reading() as connection:
         stored = verified_decision(store, connection, decision_id, refusal=NOTHING_RECORDED)
-    considered = tuple(f for f in stored.decision.findings if f.considered)
+    place = stored.decision.work_location
+    considered = tuple(
+        FindingToAssess(f, factors_for(place, f)) for f in stored.decision.findings if f.considered
+    )
     assessment = answers(considered)
     written: list[str] = []
 
     def with_memos(connection) -> None:
         written.extend(refresh_memos(store, connection, stored))
 
-    signoff.review(store, policy, decision_id, actor.who, assessment, [f.finding.finding_id for f in considered],
-                   before_commit=with_memos)
+    signoff.review(store, policy, decision_id, actor.who, assessment,
+                   {f.judged.finding.finding_id: f.factors for f in considered}, before_commit=with_memos)
     return StepRecorded(decision_id, actor.who, tuple(written))
 
 

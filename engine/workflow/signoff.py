@@ -19,7 +19,7 @@ the audit trail in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from engine.record import audit, human
@@ -31,7 +31,8 @@ from engine.vocabulary import AssessmentFactor, AuditAction, NoticeKind, Outcome
 
 # The words the command line offers and the tests use.
 OUTCOMES = Outcome.words()
-# The factors an individualized assessment addresses for each finding.
+# Every factor an individualized assessment may address; which ones a
+# finding needs depends on the work location and its kind (``assessments``).
 FACTORS = AssessmentFactor.words()
 # Outcomes that follow a recommendation without being an override.
 EXPECTED = {
@@ -137,8 +138,23 @@ def _live(store: Store, connection: Connection, decision_id: str) -> StoredDecis
     return row
 
 
-def validate_assessment(data, considered: list[str]) -> dict:
-    """The assessment as stored: every considered finding, every factor."""
+def validate_assessment(data, considered: Mapping[str, tuple[AssessmentFactor, ...]]) -> dict:
+    """The assessment as stored: every considered finding, each with every
+    factor the law of the work location asks for its kind
+    (``assessments.factors_for``), and a summary.
+
+    Args:
+        data: the assessment as read (a file, or the prompts).
+        considered: finding id -> its factors, for the findings the
+            recommendation relies on.
+
+    Returns:
+        dict: ``{"summary": text, "findings": {finding id: {factor: answer}}}``,
+        the factors in the order the law lists them.
+
+    Raises:
+        SignoffError: a finding or a factor missing, unknown or empty.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("findings"), dict):
         raise SignoffError(
             "the assessment is a mapping with 'findings' (finding id -> factors) and 'summary'; "
@@ -154,34 +170,47 @@ def validate_assessment(data, considered: list[str]) -> dict:
             f"assess {allowed(considered) or 'no finding'}."
         )
     answers = {}
-    for finding_id in considered:
+    for finding_id, wanted in considered.items():
+        words = [factor.value for factor in wanted]
         factors = data["findings"].get(finding_id)
         if not isinstance(factors, dict):
             raise SignoffError(
-                f"the assessment has no factors for finding '{finding_id}'; it needs {all_of(FACTORS)}."
+                f"the assessment has no factors for finding '{finding_id}'; it needs {all_of(words)}."
             )
-        extra = sorted(set(factors) - set(FACTORS))
+        extra = sorted(set(factors) - set(words))
         if extra:
             raise SignoffError(
-                f"finding '{finding_id}': unknown factor '{extra[0]}'; factors: {all_of(FACTORS)}."
-                + did_you_mean(str(extra[0]), FACTORS)
+                f"finding '{finding_id}': unknown factor '{extra[0]}'; factors: {all_of(words)}."
+                + did_you_mean(str(extra[0]), words)
             )
         answers[finding_id] = {}
-        for factor in FACTORS:
+        for factor in words:
             value = factors.get(factor)
             # YAML reads "age: 29" as a number; it is an answer all the same.
             text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
             if not text:
                 raise SignoffError(
                     f"finding '{finding_id}': the factor '{factor}' is missing or empty; an individualized "
-                    f"assessment addresses {all_of(FACTORS)}."
+                    f"assessment addresses {all_of(words)}."
                 )
             answers[finding_id][factor] = text
-    return {"summary": summary.strip(), "findings": answers}
+    # The store keeps the assessment with sorted keys: the order the law
+    # lists each finding's factors in is kept beside the answers.
+    return {"summary": summary.strip(), "findings": answers,
+            "factors": {finding_id: list(found) for finding_id, found in answers.items()}}
+
+
+def _factor_order(assessment: dict, finding_id: str) -> list[str]:
+    """The factors of a stored assessment's finding, in the order the law
+    lists them; an assessment stored before the order was kept has the
+    EEOC's six, in their order."""
+    answered = assessment["findings"][finding_id]
+    return assessment.get("factors", {}).get(finding_id) or [f for f in FACTORS if f in answered]
 
 
 def review(
-    store: Store, policy: Policy, decision_id: str, reviewer: str, assessment: dict, considered: list[str],
+    store: Store, policy: Policy, decision_id: str, reviewer: str, assessment: dict,
+    considered: Mapping[str, tuple[AssessmentFactor, ...]],
     *, before_commit: Callable[[Connection], None] | None = None,
 ) -> None:
     """Record an individualized assessment, replacing an earlier one.
@@ -192,8 +221,8 @@ def review(
         decision_id: the decision's id.
         reviewer: who assessed it.
         assessment: ``{"summary": text, "findings": {finding id: {factor: answer}}}``.
-        considered: the ids of the findings that weigh on the recommendation;
-            each needs every factor of ``FACTORS``.
+        considered: the findings that weigh on the recommendation, by id,
+            each with the factors it needs (``assessments.factors_for``).
         before_commit: called with the connection inside the transaction
             (files written with the step: a failure there records nothing).
 
@@ -476,7 +505,7 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
         # In the order the law lists the factors, not the stored key order.
         assessment={
             "summary": reviewed[1]["summary"],
-            "findings": {k: {f: v[f] for f in FACTORS} for k, v in reviewed[1]["findings"].items()},
+            "findings": {k: {f: v[f] for f in _factor_order(reviewed[1], k)} for k, v in reviewed[1]["findings"].items()},
         } if reviewed else None,
         timeline=tuple((day, text) for day, _, text in sorted(timeline)),
         outcome=final[0].outcome if final else None,
