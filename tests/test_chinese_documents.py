@@ -1,4 +1,4 @@
-"""A Chinese memo and notice hold no English word (issue 13, part 7).
+"""A Chinese memo and notice hold no English word.
 
 Candidates are chosen so that every value a memo or a notice prints is
 reached: each recommendation, handling, severity, disposition, risk level,
@@ -12,8 +12,8 @@ Taken out, with why:
 
 - what the rulebook and the position tables write: position titles and
   duties, category labels, rule titles, rationales and legal bases, the
-  rulebook's name and approver. Another part of the issue puts Chinese text
-  beside them in those files; until then they are printed as written.
+  rulebook's name and approver. Their Chinese text belongs beside the
+  English in those files; until it is there, they are printed as written.
 - what the batch, the consents file and the people wrote: descriptions,
   sources, the words a source reported, the consent's purpose, reviewers'
   and approvers' names, the reasons and assessment answers, and the message
