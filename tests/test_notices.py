@@ -143,7 +143,7 @@ def test_a_response_period_below_one_day_is_refused(flow):
 def test_a_zh_notice_states_the_deadline_in_chinese(flow):
     flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh", "--jurisdiction", "US-NY")
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "zh")
-    assert "**请在以下日期前回复：2026-11-11** (3 个工作日（自本通知之日起算）；在此之前该职位将为您保留).\n" in markdown
+    assert "**请在以下日期前回复：2026-11-11**（自本通知之日起算 3 个工作日；在此之前该职位将为您保留）。\n" in markdown
     assert '<html lang="zh-Hans">' in html
 
 
