@@ -147,6 +147,7 @@ def rendered(tmp_path_factory):
             result, escalated, kind=kind, lang="zh", issued_on=dt.date(2026, 11, 3),
             deadline=dt.date(2026, 11, 10) if kind is NoticeKind.PRE_ADVERSE else None,
             business_days=5 if kind is NoticeKind.PRE_ADVERSE else None,
+            calendar="US-CA" if kind is NoticeKind.PRE_ADVERSE else None,
             reasons="" if kind is NoticeKind.PRE_ADVERSE else _signoff(Outcome.WITHDRAW).reason,
         )
         documents[f"C-ESC {kind.label} notice"] = render_notice(context)
@@ -270,3 +271,4 @@ def test_the_cases_reach_every_value_the_documents_print(rendered):
         assert step in timeline
     notices = texts["C-ESC pre-adverse notice"][0] + texts["C-ESC adverse notice"][0]
     assert "# 拟作出不利决定的预先通知" in notices and "# 不利决定通知" in notices
+    assert "上述期限为按美国（加利福尼亚州）法定节假日计算的5个工作日。" in notices
