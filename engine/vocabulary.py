@@ -300,3 +300,14 @@ class AuditAction(Vocabulary):
     def notice_issued(cls, kind: NoticeKind) -> "AuditAction":
         """The action that records a notice of ``kind`` as issued."""
         return cls(f"{NoticeKind(kind).label} notice issued")
+
+
+class ConsentState(Vocabulary):
+    """Why no consent of the candidate applies on the evaluation date (the
+    candidate is then ``not_evaluated``)."""
+
+    MISSING = "missing"  # none on file
+    UNUSABLE = "unusable"  # a consent row could not be read
+    EXPIRED = "expired"
+    NOT_YET_SIGNED = "not_yet_signed"  # signed after the evaluation date
+    AMBIGUOUS = "ambiguous"  # several consents of the same day, of different scopes, in force

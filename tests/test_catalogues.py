@@ -14,7 +14,10 @@ from jinja2 import nodes
 
 from engine.documents.templating import HTML, MARKDOWN
 from engine.documents.wording import LANGUAGES, CatalogueError, catalogue, read_catalogue
-from engine.vocabulary import Recommendation
+from engine.vocabulary import (
+    AssessmentFactor, ConsentState, Disposition, Handling, Lookback, NoticeKind, Outcome, PartyRole, Recommendation,
+    Relevance, Relief, RiskLevel, Severity, YesNo,
+)
 from engine.workflow.deadlines import CALENDARS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "engine" / "documents" / "templates"
@@ -29,6 +32,28 @@ USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
 # with every value it can look up: each needs its text in every catalogue.
 LOOKED_UP_BY_VALUE = {"notice.calendars": CALENDARS}
 USED_BY_CODE |= {f"{group}.{value}" for group, values in LOOKED_UP_BY_VALUE.items() for value in values}
+
+# The groups of ``terms`` that hold one word per word of a vocabulary: a
+# template or the code looks a value up in them by its word
+# (``t.terms.handling[f.handling]``), so each group must have every word.
+VOCABULARY_TERMS = {
+    "recommendation": Recommendation, "handling": Handling, "severity": Severity, "disposition": Disposition,
+    "relevance": Relevance, "lookback": Lookback, "risk_level": RiskLevel, "outcome": Outcome,
+    "party_role": PartyRole, "yes_no": YesNo, "relief": Relief, "assessment_factor": AssessmentFactor,
+    "notice_kind": NoticeKind,
+}
+# The groups of ``terms`` that the Python code reads (engine/documents/memos.py):
+# the words of the facts, of the timeline, of the grounds and of the consent
+# states, and the vocabularies it writes them with.
+TERMS_USED_BY_CODE = {
+    "severity", "disposition", "party_role", "yes_no", "relief", "notice_kind", "outcome", "language",
+    "consent_state", "ground", "fact", "timeline",
+}
+
+
+def term_groups(keys) -> set[str]:
+    """The groups of ``terms`` among dotted ``keys``: ``terms.handling``..."""
+    return {key.rsplit(".", 1)[0] for key in keys if key.startswith("terms.")}
 
 
 def catalogues():
@@ -114,6 +139,7 @@ def test_every_key_a_template_uses_is_in_the_catalogues():
     used = keys_used(template_sources())
     assert "memo.title" in used and "notice.pre_intro" in used and "colon" in used  # the walk finds them
     every = frozenset().union(*(c.keys() for c in catalogues().values()))
+    every |= term_groups(every)  # looked up by a value's word: t.terms.handling[f.handling]
     unknown = [f"{key} (used in {', '.join(sorted(names))})" for key, names in sorted(used.items())
                if key not in every and key not in LOOKED_UP_BY_VALUE]
     assert unknown == [], "keys no catalogue has:\n" + "\n".join(unknown)
@@ -139,7 +165,8 @@ def test_a_misspelt_key_fails_the_rendering():
 
 def test_every_key_is_used_by_a_template_or_the_code():
     used = set(keys_used(template_sources())) | USED_BY_CODE
-    unused = sorted(catalogue("en").keys() - used)
+    groups = {key for key in used if key.startswith("terms.")} | {f"terms.{group}" for group in TERMS_USED_BY_CODE}
+    unused = sorted(key for key in catalogue("en").keys() - used if key.rsplit(".", 1)[0] not in groups)
     assert unused == [], f"keys nothing uses (remove them from every catalogue): {unused}"
 
 
@@ -148,6 +175,28 @@ def test_every_recommendation_has_next_steps_in_every_language():
         for recommendation in Recommendation:
             steps = c.text(f"memo.next_steps.{recommendation.value}")
             assert steps and all(isinstance(step, str) and step for step in steps), (lang, recommendation)
+
+
+@pytest.mark.parametrize("group", sorted(VOCABULARY_TERMS))
+def test_every_word_of_a_vocabulary_has_its_term_in_every_language(group):
+    words = set(VOCABULARY_TERMS[group].words())
+    for lang, c in catalogues().items():
+        assert set(c.text(f"terms.{group}")) == words, (lang, group)
+        assert all(c.term(group, word) for word in words)
+
+
+def test_every_consent_state_and_language_has_its_words():
+    for lang, c in catalogues().items():
+        assert set(ConsentState.words()) <= set(c.text("terms.consent_state")), lang
+        assert set(c.text("terms.language")) == set(LANGUAGES), lang
+
+
+def test_a_template_looks_a_value_up_by_its_word():
+    wording = catalogue("zh").wording
+    source = "{{ t.terms.handling[h] }} {{ t.terms.yes_no[y] }}"
+    assert MARKDOWN.from_string(source).render(t=wording, h=Handling.ESCALATE, y="no") == "提交法务评估 否"
+    with pytest.raises(jinja2.UndefinedError):
+        MARKDOWN.from_string("{{ t.terms.handling[h] }}").render(t=wording, h="escalated")
 
 
 def test_a_catalogue_is_read_once_per_process():

@@ -338,5 +338,5 @@ def test_golden_memo_in_chinese(kind):
     assert actual == expected, (
         f"the Chinese memo differs from {golden}; if intended, regenerate with ADJUDICATE_UPDATE_GOLDEN=1"
     )
-    assert "决定由专人作出" in actual  # the sign-off says a person decides, in Chinese
-    assert "Decision memo" not in actual and "决定备忘录：候选人 C-1002" in actual
+    assert "决定由本公司工作人员（人工）作出" in actual  # the sign-off says a person decides, in Chinese
+    assert "Decision memo" not in actual and "背景调查处理建议备忘录：候选人 C-1002" in actual

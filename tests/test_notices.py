@@ -208,7 +208,7 @@ def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(st
         "deadline": deadline, "lang": lang, "calendar": calendar, "holidays": f"holidays {holidays.__version__}",
     }
     markdown, html = notice_files(flow, "C-ESC--van_driver", "pre-adverse", lang)
-    assert f"{deadline}** (" in markdown
+    assert f"{deadline}**" + ("（" if lang == "zh" else " (") in markdown
     assert f"\n\n{stated}\n\n" in markdown
     assert f"<p>{stated}</p>" in html
 
@@ -243,10 +243,10 @@ def test_a_zh_notice_states_the_deadline_in_chinese(flow):
     flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh", "--jurisdiction", "US-NY")
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "zh")
     # Veterans Day (Wednesday 11 November) is a holiday in New York: Friday + 3 is Thursday.
-    assert "**请在以下日期前回复: 2026-11-12** (3 个工作日（自本通知之日起算）；在此之前该职位将为您保留).\n" in markdown
+    assert "**请在以下日期前回复：2026-11-12**（自本通知之日起算 3 个工作日；在此之前该职位将为您保留）。\n" in markdown
     assert "\n\n上述期限为按美国（纽约州）法定节假日计算的3个工作日。\n\n" in markdown
     assert "<p>上述期限为按美国（纽约州）法定节假日计算的3个工作日。</p>" in html
-    assert '<html lang="zh">' in html
+    assert '<html lang="zh-Hans">' in html
 
 
 # --- text: Chinese, escaping ---------------------------------------------------------------------------
@@ -265,10 +265,10 @@ def test_chinese_text_is_intact_in_both_languages(store_url, tmp_path):
             assert "醉酒驾驶（初犯），已完成缓刑及戒酒课程" in text
             assert "洛杉矶县高等法院" in text
     markdown, html = notice_files(flow, "C-CN", "pre-adverse", "zh")
-    for expected in ("# 可能作出不利决定前的通知", "## 我们正在考虑的信息", "## 您的回复权利",
+    for expected in ("# 拟作出不利决定的预先通知", "## 我们正在考虑的信息", "## 您的回复权利",
                      "请将回复发送给向您发出本通知的人力资源联系人，并注明上述编号。"):
         assert expected in markdown
-    assert "<h1>可能作出不利决定前的通知</h1>" in html
+    assert "<h1>拟作出不利决定的预先通知</h1>" in html
     # Written as UTF-8 and nothing else.
     raw = (flow.folder / "notices" / "C-CN.pre-adverse.zh.md").read_bytes()
     assert raw.decode("utf-8") == markdown

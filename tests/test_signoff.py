@@ -818,6 +818,25 @@ def test_the_timeline_keeps_the_order_of_steps_on_the_same_day(flow):
     assert response < decision
 
 
+def test_a_chinese_memo_words_the_timeline_and_the_sign_off_in_chinese(flow):
+    """The steps the store recorded, exported in Chinese: no English word of the steps is left."""
+    flow.review("C-ESC")
+    flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh")
+    flow.respond("C-ESC", "2026-11-09")
+    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-09")
+    exported = flow.folder / "C-ESC.zh.md"
+    flow.run("memo", "export", flow.ids["C-ESC"], "--user", "legal-counsel", "--purpose", "arbitration file",
+             "--lang", "zh", "--format", "md", "-o", exported)
+    memo = exported.read_text(encoding="utf-8")
+    timeline = memo[memo.index("## 时间线"):memo.index("## 签字")]
+    assert "由 hr-logistics-officer 进行个别化评估" in timeline
+    assert "发出拟作出不利决定的预先通知（中文），回复截止日期为 " in timeline
+    assert "- 2026-11-09：收到候选人的回复\n- 2026-11-09：最终决定：撤回录用（决定人：legal-counsel）" in timeline
+    assert "notice issued" not in timeline and "final decision" not in timeline
+    assert "- 决定（录用 / 撤回录用 / 暂缓）：撤回录用" in memo
+    assert "- 行为的性质和严重程度：" in memo and "- nature and gravity:" not in memo
+
+
 def test_a_withdraw_cannot_be_dated_past_the_deadline(flow, store_db):
     today = dt.date.today()
     flow.review("C-ESC")

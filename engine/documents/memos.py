@@ -12,6 +12,10 @@ their details: data minimisation. A disputed record that holds the decision
 is named by its id, with the handling it would get if confirmed and the
 rule, and nothing of what it is. A word the batch gave that was read as
 another through the vocabulary file is shown as reported and as read.
+
+Every value of the decision that a memo prints (a handling, a severity, the
+reason no consent applies, a step of the timeline...) is printed in the
+memo's language, through the ``terms`` of its catalogue.
 """
 
 from __future__ import annotations
@@ -24,8 +28,14 @@ from dataclasses import dataclass
 from engine.decisions import BatchResult, Decision, JudgedFinding
 from engine.documents.templating import template
 from engine.documents.wording import LANGUAGES, catalogue
-from engine.vocabulary import Handling, Lookback, Relevance
-from engine.rulebook.model import CONSENT_TIMING
+from engine.vocabulary import ConsentState, Handling, Lookback, NoticeKind, Outcome, Relevance
+from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE
+
+# The grounds of findings that no rule of the rulebook set aside, by the
+# rule id the decision records: their words are in the catalogue's
+# ``terms.ground``; any other ground is the deciding rule's title.
+_GROUNDS = {CONSENT_SCOPE: "consent_scope", CONSENT_TIMING: "consent_timing", CONSENT_MISSING: "consent_missing",
+            NO_RULE: "no_rule"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,53 @@ class NotRelevantCategory:
 
 
 @dataclass(frozen=True)
+class TimelineStep:
+    """One step of the human decision, as the store recorded it; the memo
+    writes it in its language (the catalogue's ``terms.timeline``).
+
+    Attributes:
+        day (str): the day of the step, ISO ``YYYY-MM-DD``.
+        step (str): ``reviewed``, ``notice_issued``, ``response_received`` or ``decided``.
+        person (str): who reviewed or decided; '' for the other steps.
+        kind (NoticeKind | None): the notice issued, for ``notice_issued``.
+        lang (str): the language the notice was issued in, for ``notice_issued``.
+        due (str): the last day to respond to the notice, ISO; '' without one.
+        outcome (Outcome | None): the final decision, for ``decided``.
+    """
+
+    day: str
+    step: str
+    person: str = ""
+    kind: NoticeKind | None = None
+    lang: str = ""
+    due: str = ""
+    outcome: Outcome | None = None
+
+    def text(self, wording) -> str:
+        """The step in words, without its day.
+
+        Args:
+            wording (Catalogue): the catalogue of the memo's language.
+
+        Returns:
+            str: such as ``final decision: withdraw by legal-counsel``.
+        """
+        if self.step == "reviewed":
+            return wording.text("terms.timeline.reviewed").format(reviewer=self.person)
+        if self.step == "notice_issued":
+            kind = wording.term("notice_kind", self.kind)
+            language = wording.term("language", self.lang)
+            if self.due:
+                return wording.text("terms.timeline.response_due").format(kind=kind, language=language, date=self.due)
+            return wording.text("terms.timeline.notice_issued").format(kind=kind, language=language)
+        if self.step == "decided":
+            return wording.text("terms.timeline.decided").format(
+                outcome=wording.term("outcome", self.outcome), approver=self.person
+            )
+        return wording.text(f"terms.timeline.{self.step}")
+
+
+@dataclass(frozen=True)
 class Signoff:
     """What people did with the decision, read from the store.
 
@@ -74,7 +131,7 @@ class Signoff:
         reviewed_at (str | None): the day of the review, ISO ``YYYY-MM-DD``.
         assessment (dict | None): the individualized assessment,
             ``{"summary": str, "findings": {finding_id: {factor: answer}}}``.
-        timeline (tuple[tuple[str, str], ...]): (ISO day, event), oldest first.
+        timeline (tuple[TimelineStep, ...]): the steps, oldest first.
         outcome (str | None): ``hire``, ``withdraw`` or ``hold``, once decided.
         approver (str | None): who decided.
         decided_at (str | None): the day of the decision, ISO ``YYYY-MM-DD``.
@@ -85,7 +142,7 @@ class Signoff:
     reviewer: str | None
     reviewed_at: str | None
     assessment: dict | None  # {"summary": ..., "findings": {finding_id: {factor: answer}}}
-    timeline: tuple[tuple[str, str], ...]  # (date, event), oldest first
+    timeline: tuple[TimelineStep, ...]  # oldest first
     outcome: str | None
     approver: str | None
     decided_at: str | None
@@ -106,6 +163,9 @@ class Considered:
         occurred_on (str): the day it occurred, ISO ``YYYY-MM-DD``.
         severity (str): its severity as the memo shows it (``MemoContext.as_read``).
         disposition (str): its disposition as the memo shows it.
+        facts (str): the facts the rules weigh (party role, juvenile record,
+            relief, conduct established), in the memo's language; '' when
+            the batch gives none.
     """
 
     judged: JudgedFinding
@@ -114,6 +174,7 @@ class Considered:
     occurred_on: str
     severity: str
     disposition: str
+    facts: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +197,8 @@ class MemoContext:
         signoff (Signoff | None): what people did; None while nobody has reviewed or decided.
         lang (str): the memo's language, one of ``LANGUAGES``.
         read_as_text (str): the catalogue's ``memo.read_as`` (see ``as_read``).
+        consent_reason (str): why no consent applies, in the memo's language; '' with a consent.
+        timeline (tuple[tuple[str, str], ...]): (ISO day, step in the memo's language), oldest first.
     """
 
     batch: BatchResult
@@ -152,6 +215,8 @@ class MemoContext:
     signoff: Signoff | None  # None: nobody has reviewed or decided yet
     lang: str
     read_as_text: str = "{reported} (read as: {value})"
+    consent_reason: str = ""
+    timeline: tuple[tuple[str, str], ...] = ()
 
     @property
     def nothing_found(self) -> bool:
@@ -176,19 +241,62 @@ class MemoContext:
         Returns:
             str: such as ``confirmed`` or ``Nolle Prosequi (read as: not convicted)``.
         """
-        return _shown(self.read_as_text, finding, column)
+        return _shown(catalogue(self.lang), finding, column)
 
 
-def _shown(read_as_text: str, finding, column: str) -> str:
-    """``MemoContext.as_read``, with the catalogue's ``read_as`` text."""
-    value = str(getattr(finding, column))
+def _shown(wording, finding, column: str) -> str:
+    """``MemoContext.as_read``, in the language of the catalogue ``wording``."""
+    value = wording.term(column, getattr(finding, column))
     reported = finding.reported_word(column)
-    return _read_as(read_as_text, reported, value) if reported else value
+    return _read_as(wording, reported, value) if reported else value
 
 
-def _read_as(text: str, reported: str, value: str) -> str:
-    """``text`` (the catalogue's ``read_as``) filled in; a value's '_' reads as a space."""
-    return text.format(reported=reported, value=value.replace("_", " "))
+def _read_as(wording, reported: str, value: str) -> str:
+    """The catalogue's ``memo.read_as`` filled in with the word reported and
+    the value's word in the catalogue's language."""
+    return wording.text("memo.read_as").format(reported=reported, value=value)
+
+
+def _facts(wording, finding) -> str:
+    """The facts of ``finding`` that the rules weigh, in words; '' when the
+    batch gives none (``engine.inputs.findings.FACT_COLUMNS``)."""
+    parts = []
+    if finding.fact("party_role"):
+        parts.append(wording.text("terms.fact.party_role").format(value=wording.term("party_role", finding.fact("party_role"))))
+    if finding.fact("juvenile"):
+        parts.append(wording.text("terms.fact.juvenile").format(value=wording.term("yes_no", finding.fact("juvenile"))))
+    if finding.fact("relief"):
+        parts.append(wording.text("terms.fact.relief").format(
+            value=wording.term("relief", finding.fact("relief")), date=finding.fact("relief_on")
+        ))
+    if finding.fact("conduct_established"):
+        parts.append(wording.text("terms.fact.conduct_established").format(
+            value=wording.term("yes_no", finding.fact("conduct_established"))
+        ))
+    if not parts:
+        return ""
+    return wording.text("terms.fact.facts").format(facts=wording.text("terms.fact.separator").join(parts))
+
+
+def _ground(wording, finding: JudgedFinding) -> str:
+    """Why ``finding`` was set aside: the words of a ground no rule gave,
+    else the deciding rule's title (``JudgedFinding.ground``)."""
+    key = _GROUNDS.get(finding.rule_id) if finding.rule is None else None
+    return wording.text(f"terms.ground.{key}") if key else finding.ground
+
+
+def _consent_reason(wording, batch: BatchResult, decision: Decision) -> str:
+    """Why no consent applies to ``decision``'s candidate, in the catalogue's
+    language; the decision's own reason (``Decision.reason``) when the
+    consents register no longer gives it word for word."""
+    status = batch.consents.status(decision.candidate_id, batch.as_of)
+    if status.consent is not None or status.state is None or status.reason != decision.reason:
+        return decision.reason
+    details = dict(status.details)
+    if status.state is ConsentState.UNUSABLE:
+        column = details.pop("column")
+        details["where"] = wording.text("terms.consent_state.unusable_where").format(column=column) if column else ""
+    return wording.text(f"terms.consent_state.{status.state.value}").format(**details)
 
 
 def memo_context(
@@ -209,7 +317,6 @@ def memo_context(
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
     wording = catalogue(lang)
-    read_as_text = wording.text("memo.read_as")
     labels = {name: category.label for name, category in batch.rulebook.categories.items()}
 
     def rationale(f: JudgedFinding) -> str:
@@ -231,17 +338,19 @@ def memo_context(
             finding = f.finding
             considered.append(Considered(
                 f, ", ".join(report.finding_id for report in finding.reports), finding.reported_word("category"),
-                finding.occurred_on.isoformat(), _shown(read_as_text, finding, "severity"),
-                _shown(read_as_text, finding, "disposition"),
+                finding.occurred_on.isoformat(), _shown(wording, finding, "severity"),
+                _shown(wording, finding, "disposition"), _facts(wording, finding),
             ))
         else:
-            key = (f.handling.value, f.rule_id, f.ground, rationale(f))
+            key = (f.handling.value, f.rule_id, _ground(wording, f), rationale(f))
             aside[key] += 1
             # Only the disposition: it is the ground of an exclusion, while an
             # excluded record's category and severity are not shown at all.
             word = f.finding.reported_word("disposition")
             if word:
-                reported.setdefault(key, set()).add(_read_as(read_as_text, word, f.finding.disposition.value))
+                reported.setdefault(key, set()).add(
+                    _read_as(wording, word, wording.term("disposition", f.finding.disposition))
+                )
         if f.handling is Handling.NOT_RELEVANT and f.entry is not None:
             not_relevant.add(_shared(NotRelevantCategory(labels[f.finding.category], _not_relevant_because(f, wording))))
         if f.holds:
@@ -272,7 +381,9 @@ def memo_context(
         human_decision=wording.text("memo.human_decision"),
         signoff=signoff,
         lang=lang,
-        read_as_text=read_as_text,
+        read_as_text=wording.text("memo.read_as"),
+        consent_reason=_consent_reason(wording, batch, decision) if decision.consent is None else "",
+        timeline=tuple((step.day, step.text(wording)) for step in signoff.timeline) if signoff else (),
     )
 
 
@@ -365,6 +476,7 @@ def decision_stem(decision: Decision) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "decision_stem", "memo_context",
+    "LANGUAGES", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "TimelineStep", "decision_stem",
+    "memo_context",
     "memo_stem", "render_memo",
 ]

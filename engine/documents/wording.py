@@ -9,6 +9,11 @@ A catalogue is read strictly (a key written twice is an error, see
 ``engine.inputs.strict_yaml``) the first time a document in its language is
 rendered, and kept for the rest of the process.
 
+The words of the decision's values (a handling, a severity, a step of the
+timeline...) are in ``terms``, one group per vocabulary of
+``engine.vocabulary``: a template prints ``t.terms.handling[f.handling]``,
+never the stored word, so that a translation reaches every value.
+
 Templates see a catalogue as ``t``: ``t.memo.title`` is the text as it stands
 in the catalogue, written into the document like the template's own text,
 while values from the decision go through the ``fill`` filter of
@@ -71,6 +76,21 @@ class Catalogue:
             entry = entry[part]
         return entry
 
+    def term(self, vocabulary: str, value) -> str:
+        """The word of a value in this language: ``terms.<vocabulary>.<value>``.
+
+        Args:
+            vocabulary (str): the group of ``terms``, such as ``"handling"``.
+            value (str | Vocabulary): the stored word, such as ``Handling.ESCALATE``.
+
+        Returns:
+            str: such as ``"escalate"`` in English, ``"提交法务评估"`` in Chinese.
+
+        Raises:
+            CatalogueError: when the catalogue has no word for the value.
+        """
+        return self.text(f"terms.{vocabulary}.{value}")
+
     def keys(self) -> frozenset[str]:
         """Every key that leads to a text or a list of texts, dotted.
 
@@ -90,25 +110,32 @@ class TemplateWording:
     """A group of a catalogue's keys for a template: ``t.memo.title``.
 
     A text comes back as ``markupsafe.Markup``, so that it is written as it
-    stands, like text in the template; a key the catalogue lacks is a
+    stands, like text in the template, except the words of values
+    (``terms``): those are plain ``str``, escaped like the values they
+    stand for (a Markdown memo writes ``not\\_relevant``); a key the catalogue lacks is a
     jinja2 undefined value, which ``StrictUndefined`` turns into an error.
     Every key is an attribute, made once per catalogue: a memo reads a
     hundred of them, and a batch renders hundreds of thousands of memos.
     """
 
-    def __init__(self, entries: Mapping, where: str) -> None:
+    def __init__(self, entries: Mapping, where: str, plain: bool = False) -> None:
         made = {}
+        as_written = str if plain else markupsafe.Markup
         for key, entry in entries.items():
             if isinstance(entry, Mapping):
-                made[key] = TemplateWording(entry, f"{where}.{key}")
+                made[key] = TemplateWording(entry, f"{where}.{key}", plain or (where.count(".") == 0 and key == "terms"))
             elif isinstance(entry, tuple):
-                made[key] = tuple(markupsafe.Markup(text) for text in entry)
+                made[key] = tuple(as_written(text) for text in entry)
             else:
-                made[key] = markupsafe.Markup(entry)
+                made[key] = as_written(entry)
         self.__dict__.update(made)
         self.__dict__["_where"] = where
 
     def __getitem__(self, key: str):
+        # A word of the vocabulary (a str enum) is looked up by its word:
+        # ``t.terms.handling[f.handling]``. An enum member hashes by its
+        # name, not its word, so it is made a plain str first.
+        key = str(key)
         if key.startswith("_"):
             raise KeyError(key)
         return self.__dict__[key]  # a KeyError makes jinja2 report an undefined key

@@ -28,6 +28,7 @@ from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.errors import allowed, did_you_mean
 from engine.inputs.findings import RejectedRow, malformed_rows, vocabulary_key
 from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
+from engine.vocabulary import ConsentState
 
 COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on")
 SCOPE_SEPARATOR = ";"
@@ -90,10 +91,22 @@ def _scope_json(scope: frozenset[str]) -> str:
 
 @dataclass(frozen=True)
 class ConsentStatus:
-    """The consent that applies to a candidate, or why none does."""
+    """The consent that applies to a candidate, or why none does.
+
+    Attributes:
+        consent (Consent | None): the consent in force, or None.
+        reason (str): why none applies, in English words (the decision's
+            reason, hashed into its id); '' when a consent applies.
+        state (ConsentState | None): why none applies, as a word, so that
+            a memo can say it in its own language; None with a consent.
+        details (tuple[tuple[str, str], ...]): the values ``reason`` names
+            (``date``, ``count``, ``file``...), as (name, text) pairs.
+    """
 
     consent: Consent | None
     reason: str  # empty when a consent applies
+    state: ConsentState | None = None
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,7 @@ class ConsentRegister:
                     None,
                     f"{len(newest)} different consents signed on {latest.isoformat()} are in force; "
                     "it is not clear which scope the candidate authorised.",
+                    ConsentState.AMBIGUOUS, (("count", str(len(newest))), ("date", latest.isoformat())),
                 )
             return ConsentStatus(newest.pop(), "")
         unusable = sorted((row.column, row.error) for row in self.rejected_of(candidate_id))
@@ -168,18 +182,23 @@ class ConsentRegister:
                 None,
                 f"the candidate's consent in {self.path.name} could not be used ({where}{error}); "
                 "see rejected.csv.",
+                ConsentState.UNUSABLE, (("file", self.path.name), ("column", column or ""), ("error", error)),
             )
         if any(consent.expires_on < as_of for consent in consents):
             expired = max(consent.expires_on for consent in consents if consent.expires_on < as_of)
-            return ConsentStatus(None, f"the candidate's consent expired on {expired.isoformat()}.")
+            return ConsentStatus(
+                None, f"the candidate's consent expired on {expired.isoformat()}.",
+                ConsentState.EXPIRED, (("date", expired.isoformat()),),
+            )
         if consents:
             signed = min(consent.signed_on for consent in consents)
             return ConsentStatus(
                 None,
                 f"the candidate's consent was signed on {signed.isoformat()}, after the "
                 f"evaluation date {as_of.isoformat()}.",
+                ConsentState.NOT_YET_SIGNED, (("date", signed.isoformat()), ("as_of", as_of.isoformat())),
             )
-        return ConsentStatus(None, "no consent from the candidate is on file.")
+        return ConsentStatus(None, "no consent from the candidate is on file.", ConsentState.MISSING)
 
 
 def load_consents(path: Path, *, categories: Collection[str], encoding: str = "utf-8") -> ConsentRegister:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from engine.record import audit, human
 from engine.record.access import Policy
-from engine.documents.memos import Signoff
+from engine.documents.memos import Signoff, TimelineStep
 from engine.errors import AccessDenied, AdjudicateError, all_of, allowed, did_you_mean
 from engine.record.store import Connection, Store, StoredDecision
 from engine.vocabulary import AssessmentFactor, AuditAction, NoticeKind, Outcome, Permission, Recommendation, WaitingFor
@@ -485,18 +485,26 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
     reviewed = assessment_of(store, connection, decision_id)
     review_row = human.review_of(connection, decision_id)
     final = final_of(store, connection, decision_id)
-    timeline = []  # (date, step, text): steps of one day keep the order of the process
+    # (date, order, step): steps of one day keep the order of the process;
+    # the memo words each step in its language.
+    timeline = []
     if review_row:
-        timeline.append((review_row.reviewed_at[:10], 0, f"individualized assessment by {review_row.reviewer}"))
+        day = review_row.reviewed_at[:10]
+        timeline.append((day, 0, TimelineStep(day, "reviewed", person=review_row.reviewer)))
     for notice in human.notices_of(connection, decision_id):
-        due = f", response due by {notice.deadline.isoformat()}" if notice.deadline else ""
-        step = 1 if notice.kind == NoticeKind.PRE_ADVERSE else 4
-        timeline.append((notice.issued_on.isoformat(), step, f"{notice.kind.label} notice issued ({notice.lang}){due}"))
+        order = 1 if notice.kind == NoticeKind.PRE_ADVERSE else 4
+        day = notice.issued_on.isoformat()
+        timeline.append((day, order, TimelineStep(
+            day, "notice_issued", kind=NoticeKind(notice.kind), lang=notice.lang,
+            due=notice.deadline.isoformat() if notice.deadline else "",
+        )))
     response = human.response_of(connection, decision_id)
     if response:
-        timeline.append((response.received_on.isoformat(), 2, "response from the candidate received"))
+        day = response.received_on.isoformat()
+        timeline.append((day, 2, TimelineStep(day, "response_received")))
     if final:
-        timeline.append((final[0].decided_at[:10], 3, f"final decision: {final[0].outcome} by {final[0].approver}"))
+        day = final[0].decided_at[:10]
+        timeline.append((day, 3, TimelineStep(day, "decided", person=final[0].approver, outcome=Outcome(final[0].outcome))))
     if not timeline:
         return None
     return Signoff(
@@ -507,7 +515,7 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
             "summary": reviewed[1]["summary"],
             "findings": {k: {f: v[f] for f in _factor_order(reviewed[1], k)} for k, v in reviewed[1]["findings"].items()},
         } if reviewed else None,
-        timeline=tuple((day, text) for day, _, text in sorted(timeline)),
+        timeline=tuple(step for _, _, step in sorted(timeline, key=lambda entry: entry[:2])),
         outcome=final[0].outcome if final else None,
         approver=final[0].approver if final else None,
         decided_at=final[0].decided_at[:10] if final else None,
