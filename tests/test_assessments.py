@@ -16,6 +16,7 @@ import pytest
 
 from conftest import BATCH_COLUMNS, FACT_COLUMNS, assert_clean_exit, consent, finding, read_csv, run_cli, write_batch, write_consents
 from engine.decisions import JudgedFinding
+from engine.documents.wording import catalogue
 from engine.inputs.findings import Finding
 from engine.vocabulary import Disposition, Handling, Severity
 from engine.workflow.assessments import TESTS, factors_for, statutory_test
@@ -106,5 +107,6 @@ def test_a_new_york_review_asks_article_23_a_and_the_memo_lists_it_in_the_law_s_
     answers = {factor: f"On {factor.replace('_', ' ')}: answered." for factor in reversed(wanted)}
     flow.review("C-NY", data={"summary": "The certificate's presumption was not rebutted.", "findings": {"F-N1": answers}})
     memo = flow.run("memo", "show", flow.ids["C-NY"], "--user", "legal-counsel", "--purpose", "a test").stdout
-    expected = "".join(f"- {factor.replace('_', ' ')}: {answers[factor]}\n" for factor in wanted)
+    words = catalogue("en").text("terms.assessment_factor")
+    expected = "".join(f"- {words[factor]}: {answers[factor]}\n" for factor in wanted)
     assert f"Finding F-N1:\n\n{expected}\n" in memo
