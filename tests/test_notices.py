@@ -177,6 +177,21 @@ def start_in(store_url, tmp_path, location: str, policy: str = POLICY) -> Flow:
     return Flow(store_url, policy_path, folder, out, ids)
 
 
+# The factors of the assessment where the job is (engine.workflow.assessments),
+# for the conviction F-E1.
+LOCATION_FACTORS = {
+    "US-CA": ("nature_and_gravity", "time_elapsed", "nature_of_job"),
+    "US-NY-NYC": ("public_policy", "specific_duties", "bearing_on_fitness", "time_elapsed", "age_at_the_time",
+                  "seriousness", "rehabilitation", "legitimate_interest"),
+    "CN-SH": ("job_relevance", "necessity"),
+}
+
+
+def review_in(flow, location: str) -> None:
+    flow.review("C-ESC", data={"summary": "The conviction bears on driving.", "findings": {
+        "F-E1": {factor: f"Assessed: {factor.replace('_', ' ')}." for factor in LOCATION_FACTORS[location]}}})
+
+
 @pytest.mark.parametrize("location, issued_on, lang, deadline, calendar, stated", [
     # Thanksgiving and, in California, the day after: 5 business days from Tuesday 24 November.
     ("US-CA", "2026-11-24", "en", "2026-12-03", "US-CA",
@@ -198,7 +213,7 @@ def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(st
                                                                              stated):
     flow = start_in(store_url, tmp_path, location)
     esc = flow.ids["C-ESC"]
-    flow.review("C-ESC")
+    review_in(flow, location)
     result = flow.notice("pre-adverse", "C-ESC", issued_on, "--lang", lang)
     # With an applications file, a notice's files are named by the candidate and the position.
     assert result.stdout == (f"Wrote {flow.folder / 'notices' / f'C-ESC--van_driver.pre-adverse.{lang}'}.md and .html; "
@@ -216,7 +231,7 @@ def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(st
 def test_a_jurisdiction_other_than_the_work_location_is_refused(store_url, tmp_path, store_db):
     flow = start_in(store_url, tmp_path, "US-CA")
     esc = flow.ids["C-ESC"]
-    flow.review("C-ESC")
+    review_in(flow, "US-CA")
     flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", "2026-11-24",
                  "--jurisdiction", "US-NY", "-o", flow.folder / "notices",
                  message=f"decision {esc} is for a job in US-CA, not US-NY; the notice follows the application's "
