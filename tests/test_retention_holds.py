@@ -113,6 +113,10 @@ def test_an_evaluation_keeps_each_decision_as_long_as_the_law_of_its_work_locati
         "C-REV": "2027-04-30",  # the PRC: at most 180 days
         "C-OK": "2027-11-01",  # no work location: the position's year
     }
+    # The memo states the same period and its end.
+    memo = (tmp_path / "out2" / "memos" / "C-ESC--van_driver.md").read_text(encoding="utf-8")
+    assert ("| Retention | kept 1460 days from the evaluation, until 2030-10-31 (counted again from the final "
+            "decision); then destroyed, unless a litigation hold is in force |") in memo
 
 
 def test_the_final_decision_restarts_the_retention_period(store_url, store_db, tmp_path):

@@ -178,6 +178,24 @@ class Considered:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a decision's personal data is kept, as the memo states it.
+
+    Attributes:
+        days (int): the retention period in days (``Policy.retention_days``:
+            the position's, within what the law of the work location asks).
+        until (datetime.date): the last day it is kept; purge destroys it
+            after this day, unless a litigation hold is in force.
+        from_decision (bool): counted from the final decision (True) or,
+            while there is none, from the evaluation.
+    """
+
+    days: int
+    until: dt.date
+    from_decision: bool = False
+
+
+@dataclass(frozen=True)
 class MemoContext:
     """Everything a memo template may use (``memo`` in the template).
 
@@ -199,6 +217,8 @@ class MemoContext:
         read_as_text (str): the catalogue's ``memo.read_as`` (see ``as_read``).
         consent_reason (str): why no consent applies, in the memo's language; '' with a consent.
         timeline (tuple[tuple[str, str], ...]): (ISO day, step in the memo's language), oldest first.
+        retention (Retention | None): how long the data is kept, and until
+            when; None where the memo is rendered without a policy.
     """
 
     batch: BatchResult
@@ -217,6 +237,7 @@ class MemoContext:
     read_as_text: str = "{reported} (read as: {value})"
     consent_reason: str = ""
     timeline: tuple[tuple[str, str], ...] = ()
+    retention: Retention | None = None
 
     @property
     def nothing_found(self) -> bool:
@@ -300,7 +321,8 @@ def _consent_reason(wording, batch: BatchResult, decision: Decision) -> str:
 
 
 def memo_context(
-    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
+    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en",
+    retention: Retention | None = None,
 ) -> MemoContext:
     """The context of ``decision``'s memo.
 
@@ -309,6 +331,7 @@ def memo_context(
         decision (Decision): the candidate's decision.
         signoff (Signoff | None): what people did with it, from the store; None before review.
         lang (str): the memo's language, one of ``LANGUAGES``.
+        retention (Retention | None): how long its data is kept; None to say nothing of it.
 
     Returns:
         MemoContext: ready for the memo templates.
@@ -384,6 +407,7 @@ def memo_context(
         read_as_text=wording.text("memo.read_as"),
         consent_reason=_consent_reason(wording, batch, decision) if decision.consent is None else "",
         timeline=tuple((step.day, step.text(wording)) for step in signoff.timeline) if signoff else (),
+        retention=retention,
     )
 
 
@@ -414,7 +438,8 @@ def _not_relevant_because(finding: JudgedFinding, wording) -> str:
 
 
 def render_memo(
-    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en"
+    batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en",
+    retention: Retention | None = None,
 ) -> tuple[str, str]:
     """The memo as (Markdown, HTML) in ``lang``.
 
@@ -424,6 +449,8 @@ def render_memo(
         signoff (Signoff | None): what people did with it; with it, the
             assessment, the timeline and the sign-off block are filled in.
         lang (str): the memo's language, one of ``LANGUAGES``.
+        retention (Retention | None): how long its data is kept, and until
+            when (29 CFR 1602.14; PIPL Art. 19); None to say nothing of it.
 
     Returns:
         tuple[str, str]: the Markdown and the HTML document.
@@ -431,7 +458,7 @@ def render_memo(
     Raises:
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
-    context = {"memo": memo_context(batch, decision, signoff, lang), "t": catalogue(lang).wording}
+    context = {"memo": memo_context(batch, decision, signoff, lang, retention), "t": catalogue(lang).wording}
     return template("memo.md.j2").render(context), template("memo.html.j2").render(context)
 
 

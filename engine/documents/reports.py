@@ -27,7 +27,7 @@ from engine.version import __version__
 from engine.decisions import BatchInfo, BatchResult, Decision
 from engine.errors import OutputError
 from engine.inputs.findings import RejectedRow
-from engine.documents.memos import decision_stem, render_memo
+from engine.documents.memos import Retention, decision_stem, render_memo
 
 MANIFEST = "batch.json"
 MANIFEST_FORMAT = "adjudicate-batch/1"
@@ -252,13 +252,15 @@ def write_csv(path: Path, columns: Iterable[str], lines: Iterable[str]) -> None:
         handle.writelines(lines)
 
 
-def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
+def write_memo(result: BatchResult, decision: Decision, folder: Path, retention: Retention | None = None) -> str:
     """Write the decision's memo (Markdown and HTML, in English) into ``folder``.
 
     Args:
         result (BatchResult): the batch the decision was evaluated in.
         decision (Decision): the candidate's decision.
         folder (pathlib.Path): the ``memos`` folder, which exists.
+        retention (Retention | None): how long its data is kept, as the memo
+            states it; None to say nothing of it.
 
     Returns:
         str: the file stem (``decision_stem`` of the decision).
@@ -267,7 +269,7 @@ def write_memo(result: BatchResult, decision: Decision, folder: Path) -> str:
         OSError: when a file cannot be written.
     """
     stem = decision_stem(decision)
-    markdown, html = render_memo(result, decision)
+    markdown, html = render_memo(result, decision, retention=retention)
     _write_file(f"{folder}/{stem}.md", markdown)
     _write_file(f"{folder}/{stem}.html", html)
     return stem

@@ -70,6 +70,7 @@ from engine.record.keys import Sealer
 from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from engine.rulebook.tables import PositionTables
 from engine.evaluation.processes import STOP_SIGNALS, beside, parallel, pool_map
+from engine.documents.memos import Retention
 from engine.documents.reports import (
     DECISION_COLUMNS,
     FINDING_COLUMNS,
@@ -570,15 +571,16 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     cases = part.cases
 
     memo_folder = settings.staging / "memos"
+    retention = _Retentions(settings.policy, settings.as_of)
     stems = {
-        decision.decision_id: write_memo(result, decision, memo_folder)
+        decision.decision_id: write_memo(result, decision, memo_folder, retention.of(decision))
         for decision in result.decisions
         if _memo_wanted(settings.memos, decision.recommendation.value)
     }
     wanted = [at for at, value in enumerate(cases["recommendation"]) if _memo_wanted(settings.memos, value)]
     for start in range(0, len(wanted), _MEMO_BATCH):
         for decision in part.decisions(wanted[start:start + _MEMO_BATCH]):
-            stems[decision.decision_id] = write_memo(part.result, decision, memo_folder)
+            stems[decision.decision_id] = write_memo(part.result, decision, memo_folder, retention.of(decision))
     # A stem is a plain file name (``memo_stem``): the paths are made as
     # text, not as a Path each, twice per decision.
     memo_out = f"{settings.out / 'memos'}{os.sep}"
@@ -719,6 +721,23 @@ def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) ->
     (folder / MANIFEST).write_text(
         json.dumps(manifest(info, counts), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+class _Retentions:
+    """How long each decision's data is kept, as its memo states it: the
+    same as the store records (``Policy.retain_until`` from the evaluation
+    date), found once per position and work location."""
+
+    def __init__(self, policy: Policy, as_of: dt.date) -> None:
+        self._policy, self._as_of = policy, as_of
+        self._known: dict[tuple, Retention] = {}
+
+    def of(self, decision) -> Retention:
+        place = (decision.position.position_id if decision.position else None, decision.work_location)
+        if place not in self._known:
+            days = self._policy.retention_days(*place)
+            self._known[place] = Retention(days, self._as_of + dt.timedelta(days=days))
+        return self._known[place]
 
 
 def _blocks(keyed: list[tuple[tuple, str]], keys: list, lines: pa.Array) -> list[tuple[str, str]]:

@@ -11,10 +11,11 @@ replay does not match the stored record. ``render_stored`` takes only a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from engine.decisions import BatchResult, Decision
-from engine.documents.memos import render_memo
+from engine.documents.memos import Retention, render_memo
 from engine.documents.notices import NoticeContext, render_notice
 from engine.errors import StoreError
 from engine.evaluation.replay import replay
@@ -106,7 +107,21 @@ def render_stored(
         if notice.decision.decision_id != stored.decision_id:
             raise ValueError(f"the notice is of {notice.decision.decision_id}, not of {stored.decision_id}")
         return render_notice(notice)
-    return render_memo(stored.result, stored.decision, signoff_of(store, connection, stored.decision_id), lang)
+    signoff = signoff_of(store, connection, stored.decision_id)
+    return render_memo(stored.result, stored.decision, signoff, lang, _retention(store, connection, stored, signoff))
+
+
+def _retention(store: Store, connection: Connection, stored: VerifiedDecision, signoff) -> Retention | None:
+    """How long the stored decision's data is kept, as the store records it
+    (``retain_until``): counted from the final decision once there is one,
+    else from the evaluation; None for a decision stored without it."""
+    until = store.decision(connection, stored.decision_id).retain_until
+    if until is None:
+        return None
+    decided = signoff.decided_at if signoff is not None and signoff.decided_at else None
+    since = dt.date.fromisoformat(decided) if decided else stored.result.as_of
+    last = dt.date.fromisoformat(until)
+    return Retention((last - since).days, last, from_decision=decided is not None)
 
 
 def memo_files_of(store: Store, connection: Connection, stored: VerifiedDecision) -> tuple[OutputFile, ...]:
