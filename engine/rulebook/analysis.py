@@ -1,10 +1,11 @@
 """Static analysis of a rulebook over its whole, finite input space.
 
 A finding reaches the rules as a risk signature: category, severity,
-disposition, relevance, risk level, lookback and the facts the law needs
-(party role, juvenile, relief, conduct established; see ``compiled``). The
-space of signatures is finite, so the analysis is exact: every signature is
-judged by the real engine (durable-rules), and the results are examined for
+disposition, relevance, risk level, lookback, the facts the law needs
+(party role, juvenile, relief, conduct established) and where the job is
+(see ``compiled``). The space of signatures is finite, so the analysis is
+exact: every signature is judged by the real engine (durable-rules), and
+the results are examined for
 
 - gaps: signatures that no rule covers;
 - conflicts: two rules that match the same signature with different
@@ -14,6 +15,16 @@ judged by the real engine (durable-rules), and the results are examined for
 - monotonicity: raising severity, relevance or risk level, all else equal,
   must never lower the handling;
 - hygiene: duplicated conditions, thin rationales, repeated references.
+
+Where the job is takes the values of ``jurisdictions.domain``: each
+location the rules name, and ``elsewhere``. Every other location (an
+ancestor of a named one, such as ``US`` when only ``US-CA`` is named, or
+any location no rule names) is reduced to one of these before the rules
+see it, so it is judged exactly as its reduction: the analysis covers every
+jurisdiction. Gaps, conflicts and monotonicity are thus found per
+jurisdiction, and reports name the work location when it matters. When two
+rulebooks are compared, the locations of both are judged, each rulebook
+reducing them its own way.
 
 Results are grouped into "cubes" (a set of values per field) so that a
 lawyer reads a few lines instead of thousands of combinations; the same
@@ -39,8 +50,9 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for
-from engine.rulebook.model import FACT_FIELDS, Rule, Rulebook
+from engine.rulebook import jurisdictions
+from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for, specificity
+from engine.rulebook.model import FACT_FIELDS, LOCATION_FIELD, Rule, Rulebook
 from engine.vocabulary import Disposition, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 FIELDS = Signature._fields
@@ -55,7 +67,11 @@ FIELD_LABELS = {
     "juvenile": "juvenile",
     "relief": "relief",
     "conduct_established": "conduct established",
+    "work_location": "work location",
 }
+# The fields judged apart from the others (``judge_space``), since few
+# rules name them: the facts the law needs, and where the job is.
+_SPLIT_FIELDS = (*FACT_FIELDS, LOCATION_FIELD)
 # Fields whose values are ordered, and where a rise must not lower the handling.
 ORDERED = ("severity", "relevance", "risk_level")
 MIN_RATIONALE = 60  # characters: enough for a sentence that explains
@@ -64,8 +80,11 @@ V = TypeVar("V", bound=Hashable)
 Cube = tuple  # one frozenset of values per field
 
 
-def full_domains(rulebook: Rulebook) -> dict[str, tuple]:
-    """Every value each field of a signature can take, in their natural order."""
+def full_domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, tuple]:
+    """Every value each field of a signature can take, in their natural
+    order; the work locations are those ``rulebook`` (and ``also``) name,
+    then ``elsewhere``."""
+    named = {area for book in (rulebook, *also) for area in book.locations}
     return {
         "category": tuple(rulebook.categories),
         "severity": tuple(Severity),
@@ -77,6 +96,7 @@ def full_domains(rulebook: Rulebook) -> dict[str, tuple]:
         "juvenile": tuple(YesNo),
         "relief": tuple(Relief),
         "conduct_established": tuple(YesNo),
+        "work_location": jurisdictions.domain(named),
     }
 
 
@@ -104,7 +124,7 @@ def domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, tupl
     classes = value_classes(rulebook, also)
     return {
         name: tuple(classes[name]) if name in classes else domain
-        for name, domain in full_domains(rulebook).items()
+        for name, domain in full_domains(rulebook, also).items()
     }
 
 
@@ -128,25 +148,43 @@ def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signa
     rules that match a signature are the union of the two, and the winner
     is chosen as for a finding (``RuleEngine``)."""
     space = domains(rulebook, also)
+    # The locations this rulebook tells apart; another rulebook's (when two
+    # are compared) are judged as this one reduces them.
+    own = rulebook.domain(LOCATION_FIELD)
+    extra = [area for area in space[LOCATION_FIELD] if area not in own]
+    space[LOCATION_FIELD] = own
+    cells = _judge_space(rulebook, space)
+    if extra:
+        reduced: dict[str, list[str]] = defaultdict(list)
+        for area in extra:
+            reduced[rulebook.reduce_location(area)].append(area)
+        for signature, judgement in list(cells.items()):
+            for area in reduced.get(signature.work_location, ()):
+                cells[signature._replace(work_location=area)] = judgement
+    return cells
+
+
+def _judge_space(rulebook: Rulebook, space: dict[str, tuple]) -> dict[Signature, Judgement]:
     engine = engine_for(rulebook)
-    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in FACT_FIELDS))
-    if all(len(space[name]) == 1 for name in FACT_FIELDS):
-        return engine.judge(input_space(rulebook, also))
-    base_fields = [name for name in FIELDS if name not in FACT_FIELDS]
+    split = _SPLIT_FIELDS
+    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in split))
+    if all(len(space[name]) == 1 for name in split):
+        return engine.judge(Signature(*values) for values in itertools.product(*space.values()))
+    base_fields = [name for name in FIELDS if name not in split]
     first = {name: values[0] for name, values in space.items()}
     base = engine.judge(
-        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in FACT_FIELDS})
+        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in split})
         for values in itertools.product(*(space[name] for name in base_fields))
     )
-    # The rules that name a fact, on the other fields they name.
+    # The rules that name a fact or a location, on the other fields they name.
     named = [name for name in base_fields if any(name in rule.when for rule in fact_rules)]
     facts_engine = RuleEngine(dataclasses.replace(rulebook, rules=fact_rules, sha256=rulebook.sha256 + "/facts"))
     fact_hits = facts_engine.judge(
-        Signature(**{**first, **dict(zip(named + list(FACT_FIELDS), values))})
-        for values in itertools.product(*(space[name] for name in named + list(FACT_FIELDS)))
+        Signature(**{**first, **dict(zip(named + list(split), values))})
+        for values in itertools.product(*(space[name] for name in named + list(split)))
     )
     by_projection = {
-        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in FACT_FIELDS)):
+        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in split)):
         judgement.matched for signature, judgement in fact_hits.items()
     }
     fact_ids = {rule.id for rule in fact_rules}
@@ -155,11 +193,12 @@ def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signa
     for signature, judgement in base.items():
         others = tuple(rule_id for rule_id in judgement.matched if rule_id not in fact_ids)
         projection = tuple(getattr(signature, name) for name in named)
-        for facts in itertools.product(*(space[name] for name in FACT_FIELDS)):
+        for facts in itertools.product(*(space[name] for name in split)):
             matched = others + by_projection[(projection, facts)]
-            if matched not in decided:
-                decided[matched] = engine.decide(list(matched))
-            cells[signature._replace(**dict(zip(FACT_FIELDS, facts)))] = decided[matched]
+            key = (matched, facts[-1])
+            if key not in decided:
+                decided[key] = engine.decide(list(matched), facts[-1])
+            cells[signature._replace(**dict(zip(split, facts)))] = decided[key]
     return cells
 
 
@@ -220,25 +259,42 @@ def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> 
     return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None) -> str:
+def describe_cube(
+    cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None, also: Sequence[Rulebook] = ()
+) -> str:
     """A cube in words: 'any category, severity serious or severe, ...'
-    (a cube of the analysis, whose fact values stand for their classes)."""
-    all_domains = full_domains(rulebook)
+    (a cube of the analysis, whose fact values stand for their classes;
+    ``also``: the other rulebook when two are compared, whose work
+    locations are part of the space)."""
     cube = _expanded(cube, value_classes(rulebook) if classes is None else classes, fields)
+    all_domains = full_domains(rulebook, also)
     parts = []
     for name, values in zip(fields, cube):
         text = describe_values(values, all_domains[name])
-        if text == "any" and name in FACT_FIELDS:
-            continue  # a fact no rule tells apart here: said once, not ten times
+        if text == "any" and name in _SPLIT_FIELDS:
+            continue  # a fact or a place no rule tells apart here: said once, not ten times
         parts.append(f"any {FIELD_LABELS[name]}" if text == "any" else f"{FIELD_LABELS[name]} {text}")
     return ", ".join(parts)
 
 
-def describe_signature(signature: Signature) -> str:
-    """One risk signature in words: 'category credit_record, severity minor, ...'."""
+def describe_signature(signature: Signature, rulebook: Rulebook | None = None) -> str:
+    """One risk signature in words: 'category credit_record, severity minor, ...'.
+
+    Args:
+        signature (Signature): the signature.
+        rulebook (Rulebook | None): its rulebook; when its rules name work
+            locations, the signature's is always named, ``elsewhere`` too.
+
+    Returns:
+        str: the fields in words; a fact is named when given, a work
+        location when it is not ``elsewhere`` or the rules name some.
+    """
+    named = rulebook is not None and bool(rulebook.locations)
     return ", ".join(
         f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature)
-        if name not in FACT_FIELDS or value is not list(type(value))[0]  # a fact is named when given
+        if (name == LOCATION_FIELD and (named or value != jurisdictions.ELSEWHERE))
+        or (name in FACT_FIELDS and value is not list(type(value))[0])
+        or name not in _SPLIT_FIELDS
     )
 
 
@@ -329,17 +385,34 @@ def _count(cube: Cube) -> str:
     return "1 combination" if size == 1 else f"{size} combinations"
 
 
+def _tied_pairs(rules: Mapping[str, Rule], matched: tuple[str, ...], where: str) -> list[tuple[str, str]]:
+    """The pairs of rules (by id) among ``matched`` (winner first) that tie
+    with the winner, as specific and at its precedence, with different
+    handlings."""
+    winner = rules[matched[0]]
+    top = (specificity(winner, where), winner.precedence)
+    tied = [rules[r] for r in matched if (specificity(rules[r], where), rules[r].precedence) == top]
+    return [
+        (first.id, second.id)
+        for first, second in itertools.combinations(sorted(tied, key=lambda r: r.id), 2)
+        if first.handling is not second.handling
+    ]
+
+
 def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
     rules = rulebook.rules_by_id
     pairs: dict[tuple[str, str], list[Signature]] = defaultdict(list)
+    # The pairs that tie are the same for every cell with the same matches
+    # at the same location: worked out once per such group.
+    tied_pairs: dict[tuple, list[tuple[str, str]]] = {}
     for signature, judgement in cells.items():
         if len(judgement.matched) < 2:
             continue
-        top = rules[judgement.matched[0]].precedence
-        tied = [rules[rule_id] for rule_id in judgement.matched if rules[rule_id].precedence == top]
-        for first, second in itertools.combinations(sorted(tied, key=lambda r: r.id), 2):
-            if first.handling is not second.handling:
-                pairs[(first.id, second.id)].append(signature)
+        key = (judgement.matched, signature.work_location)
+        if key not in tied_pairs:
+            tied_pairs[key] = _tied_pairs(rules, *key)
+        for pair in tied_pairs[key]:
+            pairs[pair].append(signature)
     problems = []
     for (first, second), signatures in sorted(pairs.items()):
         a, b = rules[first], rules[second]
@@ -350,7 +423,7 @@ def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
                 "error",
                 f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
                 f"both match {count} combination{'s' if count > 1 else ''} at the "
-                f"same precedence {a.precedence}, for example {describe_signature(min(signatures))}. "
+                f"same precedence {a.precedence}, for example {describe_signature(min(signatures), rulebook)}. "
                 "Give one of them a lower precedence, or narrow its conditions.",
                 (a.id, b.id),
             )
@@ -379,8 +452,13 @@ def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
             rules = rulebook.rules_by_id
             winners = sorted(maskers[rule.id].items(), key=lambda i: (-i[1], i[0]))
             by = ", ".join(rule_id for rule_id, _ in winners)
-            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence]
+            # A rule for a work location decides before any rule that names
+            # none, whatever the precedence (``compiled``).
+            deeper = [w for w, _ in winners if LOCATION_FIELD in rules[w].when and LOCATION_FIELD not in rule.when]
+            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence and w not in deeper]
             how = (
+                f"by a rule for a more specific work location ({', '.join(deeper)})"
+                if deeper else
                 f"at the same precedence {rule.precedence}, {', '.join(tied)} wins the tie"
                 + (f"; give {rule.id} a lower precedence (such as {rule.precedence - 1}) if it should win"
                    if rule.precedence > 0 else "")
@@ -429,7 +507,7 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 "error",
                 f"raising {FIELD_LABELS[name]} lowers the handling in {count} "
                 f"combination{'s' if count > 1 else ''}: for example "
-                f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
+                f"{describe_signature(example, rulebook)} is {before.handling} ({low_rule}), but with "
                 f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
                 (high_rule, low_rule),
             )
@@ -488,9 +566,22 @@ class MatrixRow:
     outcomes: tuple[tuple[str, str], ...]  # (handling, rule id) per severity
 
 
-def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[RiskLevel, list[MatrixRow]]:
+def matrix(
+    rulebook: Rulebook, cells: Mapping[Signature, Judgement], work_location: str = jurisdictions.ELSEWHERE
+) -> dict[RiskLevel, list[MatrixRow]]:
     """Per risk level: category × relevance × disposition × lookback rows,
-    severity columns; rows with the same outcomes are merged."""
+    severity columns; rows with the same outcomes are merged.
+
+    Args:
+        rulebook (Rulebook): the rulebook.
+        cells (Mapping[Signature, Judgement]): its judged space (``judge_space``).
+        work_location (str): the jurisdiction (a reduced location, see
+            ``jurisdictions``); ``elsewhere``: the general matrix, for a job
+            where no rule on a work location applies.
+
+    Returns:
+        dict[RiskLevel, list[MatrixRow]]: the rows of each risk level.
+    """
     all_domains = domains(rulebook)
     field_domains = [all_domains[name] for name in MATRIX_FIELDS]
     result = {}
@@ -501,7 +592,7 @@ def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[Ris
             rows[key] = tuple(
                 (cells[s].handling.value, cells[s].rule_id)
                 for s in (
-                    Signature(category, severity, disposition, relevance, risk, lookback)
+                    Signature(category, severity, disposition, relevance, risk, lookback, work_location=work_location)
                     for severity in Severity
                 )
             )
@@ -512,6 +603,29 @@ def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[Ris
             )
             for cube, outcomes in merge_cubes(rows, field_domains)
         ]
+    return result
+
+
+def jurisdiction_matrices(
+    rulebook: Rulebook, cells: Mapping[Signature, Judgement]
+) -> dict[str, dict[RiskLevel, list[MatrixRow]]]:
+    """The general matrix (``elsewhere``) and, for each work location the
+    rules name, its matrix when it differs from the general one.
+
+    Args:
+        rulebook (Rulebook): the rulebook.
+        cells (Mapping[Signature, Judgement]): its judged space.
+
+    Returns:
+        dict[str, dict[RiskLevel, list[MatrixRow]]]: ``elsewhere`` first,
+        then the named locations whose matrix differs, in order.
+    """
+    general = matrix(rulebook, cells)
+    result = {jurisdictions.ELSEWHERE: general}
+    for area in rulebook.locations:
+        own = matrix(rulebook, cells, area)
+        if own != general:
+            result[area] = own
     return result
 
 
@@ -547,7 +661,7 @@ def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
         != (new_cells[signature].handling, new_cells[signature].rule_id)
     }
     return [
-        CellChange(describe_cube(cube, new, classes=classes), _size(cube), before, after)
+        CellChange(describe_cube(cube, new, classes=classes, also=(old,)), _size(cube), before, after)
         for cube, (before, after) in merge_cubes(changes, list(domains(new, (old,)).values()))
     ]
 
