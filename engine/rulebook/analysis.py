@@ -277,25 +277,40 @@ def describe_cube(
     return ", ".join(parts)
 
 
-def describe_signature(signature: Signature, rulebook: Rulebook | None = None) -> str:
+def describe_signature(signature: Signature) -> str:
     """One risk signature in words: 'category credit_record, severity minor, ...'.
 
     Args:
         signature (Signature): the signature.
-        rulebook (Rulebook | None): its rulebook; when its rules name work
-            locations, the signature's is always named, ``elsewhere`` too.
 
     Returns:
-        str: the fields in words; a fact is named when given, a work
-        location when it is not ``elsewhere`` or the rules name some.
+        str: the fields in words; a fact is named when given, the work
+        location when it is one the rules name (not ``elsewhere``).
     """
-    named = rulebook is not None and bool(rulebook.locations)
     return ", ".join(
         f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature)
-        if (name == LOCATION_FIELD and (named or value != jurisdictions.ELSEWHERE))
+        if (name == LOCATION_FIELD and value != jurisdictions.ELSEWHERE)
         or (name in FACT_FIELDS and value is not list(type(value))[0])
         or name not in _SPLIT_FIELDS
     )
+
+
+def _example(signatures) -> Signature:
+    """The example a report gives: the first signature, one where the job is
+    elsewhere if there is one (the general case reads plainest)."""
+    return min(signatures, key=lambda s: (s.work_location != jurisdictions.ELSEWHERE, s))
+
+
+def _where(rulebook: Rulebook, locations: set[str]) -> str:
+    """'' when a problem holds in every jurisdiction (or the rules name
+    none); else the jurisdictions where it holds, as a sentence."""
+    every = set(rulebook.domain(LOCATION_FIELD))
+    if not rulebook.locations or locations >= every:
+        return ""
+    listed = [jurisdictions.describe(area) for area in sorted(locations)]
+    return " It holds for work location " + (
+        listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    ) + " only."
 
 
 @dataclass(frozen=True)
@@ -423,8 +438,9 @@ def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
                 "error",
                 f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
                 f"both match {count} combination{'s' if count > 1 else ''} at the "
-                f"same precedence {a.precedence}, for example {describe_signature(min(signatures), rulebook)}. "
-                "Give one of them a lower precedence, or narrow its conditions.",
+                f"same precedence {a.precedence}, for example {describe_signature(_example(signatures))}."
+                + _where(rulebook, {s.work_location for s in signatures})
+                + " Give one of them a lower precedence, or narrow its conditions.",
                 (a.id, b.id),
             )
         )
@@ -498,7 +514,7 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 found[(name, judgement.rule_id, cells[higher].rule_id)].append((signature, higher))
     problems = []
     for (name, low_rule, high_rule), pairs in sorted(found.items()):
-        example, higher = min(pairs)
+        example, higher = min(pairs, key=lambda pair: (pair[0].work_location != jurisdictions.ELSEWHERE, pair))
         count = len(pairs)
         before, after = cells[example], cells[higher]
         problems.append(
@@ -507,8 +523,9 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 "error",
                 f"raising {FIELD_LABELS[name]} lowers the handling in {count} "
                 f"combination{'s' if count > 1 else ''}: for example "
-                f"{describe_signature(example, rulebook)} is {before.handling} ({low_rule}), but with "
-                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
+                f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
+                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule})."
+                + _where(rulebook, {low.work_location for low, _ in pairs}),
                 (high_rule, low_rule),
             )
         )
