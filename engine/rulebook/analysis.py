@@ -506,8 +506,8 @@ def _next_covered(cells, signature: Signature, name: str) -> Signature | None:
 def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
     found: dict[tuple[str, str, str], list[tuple[Signature, Signature]]] = defaultdict(list)
     for signature, judgement in cells.items():
-        if judgement.rule is None:
-            continue
+        if judgement.rule is None or judgement.handling.weight == 0:
+            continue  # no handling weighs less than one that weighs nothing
         for name in ORDERED:
             higher = _next_covered(cells, signature, name)
             if higher is not None and cells[higher].handling.weight < judgement.handling.weight:
