@@ -245,6 +245,7 @@ class Permission(Vocabulary):
     VIEW = "view"  # see reports and memos
     REVIEW = "review"  # assess, record a response, issue notices
     DECIDE = "decide"  # record the final decision
+    HOLD = "hold"  # place and release a litigation hold
 
     @property
     def verb(self) -> str:
@@ -256,6 +257,7 @@ _PERMISSION_VERBS = {
     Permission.VIEW: "view reports",
     Permission.REVIEW: "review decisions",
     Permission.DECIDE: "decide",
+    Permission.HOLD: "place or release a litigation hold",
 }
 
 
@@ -274,6 +276,8 @@ class AuditAction(Vocabulary):
     MEMO_VIEWED = "memo viewed"
     MEMO_EXPORTED = "memo exported"
     CONSISTENCY_REPORT = "consistency report"
+    HOLD_PLACED = "litigation hold placed"
+    HOLD_RELEASED = "litigation hold released"
 
     @classmethod
     def notice_issued(cls, kind: NoticeKind) -> "AuditAction":

@@ -355,7 +355,7 @@ def _drop_database(admin: sa.Engine, name: str, attempts: int = 40) -> None:
 
 
 STORE_TABLES = ("batches", "decisions", "rulebook_versions", "table_versions",
-                "written_files", "audit_log", "reviews", "notices", "responses", "final_decisions")
+                "written_files", "audit_log", "reviews", "notices", "responses", "final_decisions", "holds")
 
 
 class PackedFinding(NamedTuple):

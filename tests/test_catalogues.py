@@ -15,6 +15,7 @@ from jinja2 import nodes
 from engine.documents.templating import HTML, MARKDOWN
 from engine.documents.wording import LANGUAGES, CatalogueError, catalogue, read_catalogue
 from engine.vocabulary import Recommendation
+from engine.workflow.deadlines import CALENDARS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "engine" / "documents" / "templates"
 
@@ -23,6 +24,11 @@ USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
     "memo.human_decision", "memo.rejected_row", "memo.no_finding_id", "memo.outside_lookback", "memo.decided_by_rule",
     "memo.read_as", "memo.consent_timing",
 }
+
+# Groups of keys that a template looks up by a value (``w.calendars[n.calendar]``),
+# with every value it can look up: each needs its text in every catalogue.
+LOOKED_UP_BY_VALUE = {"notice.calendars": CALENDARS}
+USED_BY_CODE |= {f"{group}.{value}" for group, values in LOOKED_UP_BY_VALUE.items() for value in values}
 
 
 def catalogues():
@@ -108,8 +114,16 @@ def test_every_key_a_template_uses_is_in_the_catalogues():
     used = keys_used(template_sources())
     assert "memo.title" in used and "notice.pre_intro" in used and "colon" in used  # the walk finds them
     every = frozenset().union(*(c.keys() for c in catalogues().values()))
-    unknown = [f"{key} (used in {', '.join(sorted(names))})" for key, names in sorted(used.items()) if key not in every]
+    unknown = [f"{key} (used in {', '.join(sorted(names))})" for key, names in sorted(used.items())
+               if key not in every and key not in LOOKED_UP_BY_VALUE]
     assert unknown == [], "keys no catalogue has:\n" + "\n".join(unknown)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_calendar_a_deadline_is_counted_on_is_named_in_every_language(lang):
+    assert "notice.calendars" in keys_used(template_sources())
+    keys = catalogue(lang).keys()
+    assert [name for name in CALENDARS if f"notice.calendars.{name}" not in keys] == []
 
 
 def test_a_misspelt_key_in_a_template_is_found():

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 
+import holidays
 import pytest
 
-from conftest import consent, finding
+from conftest import assert_clean_exit, consent, evaluate_args, finding, read_csv, run_cli, write_batch, write_consents
 from test_signoff import (
     DEADLINE,
     NOTICE_DAY,
     POLICY,
+    SMALL_BATCH,
+    SMALL_CONSENTS,
+    Flow,
     audit_rows,
     check_golden,
     flow,  # noqa: F401  (the fixture)
@@ -98,34 +102,129 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
 NO_NOTICES_POLICY = POLICY[: POLICY.index("notices:")]
 
 
-@pytest.mark.parametrize("policy, options, days, deadline", [
-    (POLICY, (), 5, DEADLINE),  # the policy's default
-    (POLICY, ("--jurisdiction", "US-NY"), 3, "2026-11-11"),  # Friday + 3 = Wednesday
-    (POLICY, ("--jurisdiction", "US-TX"), 5, DEADLINE),  # not listed: the default
-    (NO_NOTICES_POLICY, ("--jurisdiction", "US-NY"), 5, DEADLINE),  # no notices section: 5
-], ids=["default", "US-NY", "unlisted", "no-notices-section"])
-def test_the_deadline_follows_the_policy_for_the_jurisdiction(store_url, tmp_path, store_db, policy, options,
-                                                             days, deadline):
+@pytest.mark.parametrize("policy, options, days, deadline, calendar", [
+    (POLICY, (), 5, DEADLINE, "weekdays"),  # no work location: the policy's default, Monday to Friday
+    # Friday + 3 on New York's calendar: Monday, Tuesday, (Veterans Day), Thursday.
+    (POLICY, ("--jurisdiction", "US-NY"), 3, "2026-11-12", "US-NY"),
+    (POLICY, ("--jurisdiction", "us-ny-nyc"), 3, "2026-11-12", "US-NY"),  # inside US-NY: its days and calendar
+    (POLICY, ("--jurisdiction", "US-TX"), 5, "2026-11-16", "US"),  # not listed: the default days, federal holidays
+    (NO_NOTICES_POLICY, ("--jurisdiction", "US-NY"), 5, "2026-11-16", "US-NY"),  # no notices section: 5
+], ids=["default", "US-NY", "US-NY-NYC", "unlisted", "no-notices-section"])
+def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store_url, tmp_path, store_db, policy,
+                                                                          options, days, deadline, calendar):
     flow = start(store_url, tmp_path, policy=policy)
     esc = flow.ids["C-ESC"]
     flow.review("C-ESC")
     result = flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, *options)
-    assert result.stdout == f"Wrote {flow.folder / 'notices' / 'C-ESC.pre-adverse.en'}.md and .html; respond by {deadline}.\n"
+    assert result.stdout == (f"Wrote {flow.folder / 'notices' / 'C-ESC.pre-adverse.en'}.md and .html; "
+                             f"respond by {deadline} (business days on the {calendar} calendar).\n")
     assert stored_notices(store_db) == {(esc, "pre_adverse"): (NOTICE_DAY, deadline, "en", "hr-logistics-officer")}
     assert audit_rows(store_db, esc)[-1] == (
-        "hr-logistics-officer", "pre-adverse notice issued", {"deadline": deadline, "lang": "en"},
+        "hr-logistics-officer", "pre-adverse notice issued",
+        {"deadline": deadline, "lang": "en", "calendar": calendar,
+         "holidays": None if calendar == "weekdays" else f"holidays {holidays.__version__}"},
     )
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "en")
     assert (f"**Please respond by: {deadline}** ({days} business days after this notice; "
             "the position is held open until then).\n") in markdown
     assert f'<p class="deadline">Please respond by: {deadline} ({days} business days' in html
+    named = {
+        "weekdays": "Monday-to-Friday calendar, which leaves out no public holiday",
+        "US": "United States federal public holiday calendar",
+        "US-NY": "United States (New York) public holiday calendar",
+    }[calendar]
+    assert f"\n\nThe {days} business days are counted on the {named}.\n\n" in markdown
+    assert f"<p>The {days} business days are counted on the {named}.</p>" in html
 
-    # decide counts from the same deadline: refused on it, allowed the business day after.
-    after = {"2026-11-11": "2026-11-12", DEADLINE: "2026-11-16"}[deadline]
+    # decide counts from the same deadline: refused on it, allowed the day after.
+    after = {"2026-11-12": "2026-11-13", DEADLINE: "2026-11-16", "2026-11-16": "2026-11-17"}[deadline]
     flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears on driving.", deadline),
                  message=f"the candidate may respond until {deadline}; a withdraw is possible after that day, "
                          "or once the response is recorded (adjudicate respond).")
     flow.decide("C-ESC", "withdraw", "The offence bears on driving.", after)
+
+
+@pytest.mark.parametrize("jurisdiction, message", [
+    ("California", "'California' is not a work location; write the country's ISO 3166 code, optionally followed "
+                   "by the codes of the region and the city: 'US', 'US-CA', 'US-NY-NYC', 'CN-SH'."),
+])
+def test_a_jurisdiction_that_is_not_a_work_location_is_refused(flow, store_db, jurisdiction, message):
+    flow.review("C-ESC")
+    flow.refused("notice", "pre-adverse", flow.ids["C-ESC"], "--user", "hr-logistics-officer",
+                 "--issued-on", NOTICE_DAY, "--jurisdiction", jurisdiction, "-o", flow.folder / "notices",
+                 message=message)
+    assert stored_notices(store_db) == {}
+
+
+def start_in(store_url, tmp_path, location: str, policy: str = POLICY) -> Flow:
+    """The small batch evaluated with an applications file: every candidate
+    applied for the van driver's job in ``location``."""
+    folder = tmp_path / "flow"
+    folder.mkdir()
+    policy_path = folder / "policy.yaml"
+    policy_path.write_text(policy, encoding="utf-8")
+    batch = write_batch(folder / "batch.csv", SMALL_BATCH)
+    consents = write_consents(folder / "consents.csv", SMALL_CONSENTS)
+    applications = folder / "applications.csv"
+    applications.write_text("candidate_id,position_id,work_location\n" + "".join(
+        f"{candidate},van_driver,{location}\n" for candidate in ("C-ESC", "C-REV", "C-OK", "C-NC")
+    ), encoding="utf-8")
+    out = folder / "out"
+    result = run_cli(evaluate_args(batch, consents, out) + ["--applications", applications, "--db", store_url,
+                                                            "--user", "hr-runner"])
+    assert_clean_exit(result)
+    ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
+    return Flow(store_url, policy_path, folder, out, ids)
+
+
+@pytest.mark.parametrize("location, issued_on, lang, deadline, calendar, stated", [
+    # Thanksgiving and, in California, the day after: 5 business days from Tuesday 24 November.
+    ("US-CA", "2026-11-24", "en", "2026-12-03", "US-CA",
+     "The 5 business days are counted on the United States (California) public holiday calendar."),
+    ("US-CA", "2026-11-24", "zh", "2026-12-03", "US-CA",
+     "上述期限为按美国（加利福尼亚州）法定节假日计算的5个工作日。"),
+    # New York City: the policy's 3 days for US-NY, on New York State's calendar.
+    ("US-NY-NYC", "2026-11-24", "en", "2026-11-30", "US-NY",
+     "The 3 business days are counted on the United States (New York) public holiday calendar."),
+    # Shanghai: the National Day holiday, and Saturday 10 October a working day (调休).
+    ("CN-SH", "2026-09-28", "zh", "2026-10-10", "CN",
+     "上述期限为按中华人民共和国法定节假日（含调休）计算的5个工作日。"),
+    ("CN-SH", "2026-09-28", "en", "2026-10-10", "CN",
+     "The 5 business days are counted on the public holiday calendar of the People's Republic of China, "
+     "with its adjusted working days."),
+], ids=["US-CA-en", "US-CA-zh", "US-NY-NYC-en", "CN-SH-zh", "CN-SH-en"])
+def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(store_url, tmp_path, store_db, location,
+                                                                             issued_on, lang, deadline, calendar,
+                                                                             stated):
+    flow = start_in(store_url, tmp_path, location)
+    esc = flow.ids["C-ESC"]
+    flow.review("C-ESC")
+    result = flow.notice("pre-adverse", "C-ESC", issued_on, "--lang", lang)
+    # With an applications file, a notice's files are named by the candidate and the position.
+    assert result.stdout == (f"Wrote {flow.folder / 'notices' / f'C-ESC--van_driver.pre-adverse.{lang}'}.md and .html; "
+                             f"respond by {deadline} (business days on the {calendar} calendar).\n")
+    assert stored_notices(store_db) == {(esc, "pre_adverse"): (issued_on, deadline, lang, "hr-logistics-officer")}
+    assert audit_rows(store_db, esc)[-1][2] == {
+        "deadline": deadline, "lang": lang, "calendar": calendar, "holidays": f"holidays {holidays.__version__}",
+    }
+    markdown, html = notice_files(flow, "C-ESC--van_driver", "pre-adverse", lang)
+    assert f"{deadline}** (" in markdown
+    assert f"\n\n{stated}\n\n" in markdown
+    assert f"<p>{stated}</p>" in html
+
+
+def test_a_jurisdiction_other_than_the_work_location_is_refused(store_url, tmp_path, store_db):
+    flow = start_in(store_url, tmp_path, "US-CA")
+    esc = flow.ids["C-ESC"]
+    flow.review("C-ESC")
+    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", "2026-11-24",
+                 "--jurisdiction", "US-NY", "-o", flow.folder / "notices",
+                 message=f"decision {esc} is for a job in US-CA, not US-NY; the notice follows the application's "
+                         "work location (leave out --jurisdiction).")
+    assert stored_notices(store_db) == {}
+    # The same place, written in any case, is the work location itself.
+    result = flow.notice("pre-adverse", "C-ESC", "2026-11-24", "--jurisdiction", "us-ca")
+    assert result.stdout.endswith("; respond by 2026-12-03 (business days on the US-CA calendar).\n")
 
 
 def test_a_response_period_below_one_day_is_refused(flow):
@@ -143,7 +242,10 @@ def test_a_response_period_below_one_day_is_refused(flow):
 def test_a_zh_notice_states_the_deadline_in_chinese(flow):
     flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh", "--jurisdiction", "US-NY")
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "zh")
-    assert "**请在以下日期前回复: 2026-11-11** (3 个工作日（自本通知之日起算）；在此之前该职位将为您保留).\n" in markdown
+    # Veterans Day (Wednesday 11 November) is a holiday in New York: Friday + 3 is Thursday.
+    assert "**请在以下日期前回复: 2026-11-12** (3 个工作日（自本通知之日起算）；在此之前该职位将为您保留).\n" in markdown
+    assert "\n\n上述期限为按美国（纽约州）法定节假日计算的3个工作日。\n\n" in markdown
+    assert "<p>上述期限为按美国（纽约州）法定节假日计算的3个工作日。</p>" in html
     assert '<html lang="zh">' in html
 
 

@@ -279,7 +279,7 @@ def check_golden(name: str, actual: str) -> None:
     ("2026-11-02", 4, "2026-11-06"),  # Monday + 4 = Friday, no weekend
     ("2026-11-02", 5, "2026-11-09"),  # Monday + 5 = the next Monday
     ("2026-11-04", 3, "2026-11-09"),  # Wednesday + 3 = Monday
-    ("2026-12-31", 2, "2027-01-04"),  # across the year end; holidays are not known
+    ("2026-12-31", 2, "2027-01-04"),  # across the year end; the default calendar knows no holidays
 ])
 def test_add_business_days_skips_weekends(start_day, days, expected):
     assert add_business_days(day(start_day), days) == day(expected)
@@ -722,7 +722,8 @@ def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
 
     assert audit_rows(store_db, decision) == [
         ("hr-logistics-officer", "decision reviewed", {"findings_assessed": 1}),
-        ("hr-logistics-officer", "pre-adverse notice issued", {"deadline": DEADLINE, "lang": "en"}),
+        ("hr-logistics-officer", "pre-adverse notice issued",
+         {"deadline": DEADLINE, "lang": "en", "calendar": "weekdays", "holidays": None}),
         ("hr-logistics-officer", "response recorded", {"received_on": "2026-11-09"}),
         ("legal-counsel", "decision made", {"outcome": "withdraw", "override": False, "recommendation": "escalate"}),
         ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en"}),

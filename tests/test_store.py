@@ -15,6 +15,8 @@ import getpass
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -53,7 +55,7 @@ from engine.rulebook.tables import load_tables
 from engine.rulebook.model import load_rulebook
 from engine.record.schema import metadata
 from engine.record.keys import NONCE_BYTES, Sealer
-from engine.record.store import FINDING_FIELDS, MIGRATIONS, Store, packed_findings
+from engine.record.store import FINDING_FIELDS, MIGRATIONS, SCHEMA_HEAD, Store, packed_findings
 from engine.record.stored import findings_of
 from engine.evaluation.replay import replay
 from engine.workflow.consistency import consistency
@@ -861,6 +863,26 @@ def create_store_at_0001(store_db) -> None:
 
 # The newest migration: a new store and an upgraded one both end there.
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_the_store_knows_the_newest_migration():
+    # Store opens a store at SCHEMA_HEAD without running alembic: a new
+    # migration must move it, or stores would never be upgraded to it.
+    assert SCHEMA_HEAD == HEAD
+
+
+def test_a_store_at_the_newest_revision_is_opened_without_importing_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    key = tmp_path / "store.key"
+    Store(url, str(key), announce=lambda message: None)  # created, through alembic
+    script = (
+        "import sys\n"
+        "from engine.record.store import Store\n"
+        f"Store({url!r}, {str(key)!r}, announce=print, create=False)\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def schema_differences(store_db) -> list:

@@ -109,7 +109,7 @@ def notice_options(function):
     for option in reversed([
         click.argument("decision_id"),
         click.option("--lang", type=click.Choice(NOTICE_LANGUAGES), default="en", show_default=True, help="Language of the notice."),
-        click.option("--jurisdiction", help="Where the candidate applies, for the response period (e.g. US-CA).  [default: the policy's default]"),
+        click.option("--jurisdiction", help="Where the job is (e.g. US-CA), for a decision whose application names no work location; it chooses the response period and the holiday calendar.  [default: the decision's work location, else the policy's default days on the weekdays-only calendar]"),
         click.option("--issued-on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
         user_option("Who issues it.  [default: the OS user]"),
         click.option("-o", "--output", type=click.Path(path_type=Path), default=usecases.DEFAULT_NOTICES_FOLDER, show_default=True, help="Folder for the notice files."),
@@ -128,7 +128,8 @@ def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, 
         jurisdiction=jurisdiction, issued_on=issued_on, output=output,
     )
     click.echo(f"Wrote {issued.stem}.md and .html"
-               + (f"; respond by {issued.deadline.isoformat()}." if issued.deadline else "."))
+               + (f"; respond by {issued.deadline.isoformat()} (business days on the {issued.calendar} calendar)."
+                  if issued.deadline else "."))
 
 
 @notice_group.command("pre-adverse")

@@ -234,3 +234,42 @@ def purge_command(as_of, dry_run, user, db, key_file):
     )
     for decision_id in report.decision_ids:
         click.echo(f"  {decision_id}")
+    if report.held:
+        click.echo(f"Kept under a litigation hold, although past retention: {count(len(report.held), 'decision')}.")
+        for decision_id in report.held:
+            click.echo(f"  {decision_id}")
+
+
+@click.command("hold")
+@click.argument("decision_id")
+@click.option("--reason", required=True, help="The matter the decision is kept for (or, with --release, why the "
+              "hold ends); at least a sentence.")
+@click.option("--release", is_flag=True, help="Release the hold in force instead of placing one.")
+@user_option("Who places or releases the hold; a role of theirs must allow 'hold'.  [default: the OS user]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def hold_command(decision_id, reason, release, user, db, key_file, policy):
+    """Place a litigation hold on a decision, or release it (--release).
+
+    While a hold is in force, purge keeps the decision's data whatever its
+    retention period says (29 CFR 1602.14: records relevant to a charge are
+    kept until its final disposition). Placing and releasing need a role
+    that may 'hold'; both are recorded, and a released hold stays in the
+    record.
+
+    Example:
+
+        adjudicate hold D-93a0bf5f54b6b30f59d6 --user legal-counsel --reason "Arbitration claim filed by the candidate on 2026-11-20, case 2026-117."
+
+    and, once the matter is closed:
+
+        adjudicate hold D-93a0bf5f54b6b30f59d6 --release --user legal-counsel --reason "The arbitration award of 2027-03-02 is final and no appeal was lodged."
+    """
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    if release:
+        usecases.release_hold(actor, store, rules, decision_id, reason=reason)
+        click.echo(f"{decision_id}: litigation hold released; purge may destroy its data once its retention ends.")
+    else:
+        usecases.place_hold(actor, store, rules, decision_id, reason=reason)
+        click.echo(f"{decision_id}: litigation hold placed; purge keeps its data until the hold is released.")

@@ -44,6 +44,9 @@ class NoticeContext:
         issued_on (datetime.date): the date of the notice.
         deadline (datetime.date | None): the last day to respond (pre-adverse notice only).
         business_days (int | None): the business days from ``issued_on`` to ``deadline``.
+        calendar (str | None): the name of the calendar they are counted on
+            (``US-CA``, ``CN``, ``weekdays``: see ``engine.workflow.deadlines``),
+            worded by the catalogue's ``notice.calendars``; None without a deadline.
         reasons (str): the decision's reasons (adverse notice only; empty otherwise).
     """
 
@@ -56,6 +59,7 @@ class NoticeContext:
     issued_on: dt.date
     deadline: dt.date | None
     business_days: int | None
+    calendar: str | None
     reasons: str
 
     @property
@@ -88,6 +92,7 @@ def notice_context(
     issued_on: dt.date,
     deadline: dt.date | None = None,
     business_days: int | None = None,
+    calendar: str | None = None,
     reasons: str = "",
 ) -> NoticeContext:
     """The context of a notice about ``decision``.
@@ -100,6 +105,7 @@ def notice_context(
         issued_on (datetime.date): the date of the notice.
         deadline (datetime.date | None): the last day to respond, for a pre-adverse notice.
         business_days (int | None): business days from ``issued_on`` to ``deadline``.
+        calendar (str | None): the name of the calendar they are counted on.
         reasons (str): the decision's reasons, for an adverse notice.
 
     Returns:
@@ -108,7 +114,8 @@ def notice_context(
     return NoticeContext(
         kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision),
         category_labels={name: category.label for name, category in result.rulebook.categories.items()},
-        issued_on=issued_on, deadline=deadline, business_days=business_days, reasons=reasons,
+        issued_on=issued_on, deadline=deadline, business_days=business_days, calendar=calendar,
+        reasons=reasons,
     )
 
 

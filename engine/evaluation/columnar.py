@@ -725,17 +725,19 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
             applications_file=applications_file,
         ).encode("utf-8"))
     sealed = sealer.seal_many(inputs, decision_ids)
-    retain: dict[str, str] = {}
+    retain: dict[tuple[str, str], str] = {}
     records = []
-    for decision_id, candidate, position_id, recommendation, reason, canonical_input, findings in zip(
+    for decision_id, candidate, position_id, recommendation, reason, canonical_input, findings, application in zip(
         decision_ids, cases["candidate_id"], cases["position_id"], cases["recommendation"], cases["reason"],
-        sealed, _packed_columns(part),
+        sealed, _packed_columns(part), cases["application"],
     ):
-        if position_id not in retain:
-            retain[position_id] = policy.retain_until(position_id, as_of).isoformat()
+        # Retention depends on the position and on where the job is.
+        place = (position_id, application.work_location if application is not None else "")
+        if place not in retain:
+            retain[place] = policy.retain_until(position_id, as_of, place[1]).isoformat()
         row = (
             decision_id, batch_id, candidate, position_id, recommendation, reason, day,
-            rulebook_sha256, tables_sha256, canonical_input, None, retain[position_id],
+            rulebook_sha256, tables_sha256, canonical_input, None, retain[place],
         )
         records.append(DecisionRecord(decision_id, row, findings, tuple(files.get(decision_id, ()))))
     return records

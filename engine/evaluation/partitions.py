@@ -47,8 +47,10 @@ from engine.inputs.columnar import Columns, hashes_of, read_columns, stripped, t
 from engine.inputs.tabular import LINE, Malformed, Stream, Table, stream_table, table_of
 
 # Rows per part, aimed at: a part of this size takes a few hundred MB
-# while it is evaluated.
-PART_ROWS = 50_000
+# while it is evaluated. At 25,000 rather than 50,000, a million findings
+# on two workers peak at about 0.9 GiB for the whole process tree instead
+# of 1.2 GiB, for some 7% more CPU (docs/large-batches.md).
+PART_ROWS = 25_000
 # More parts than this would mean as many open files while splitting.
 MAX_PARTS = 256
 _SAMPLE_BYTES = 1 << 20

@@ -222,3 +222,21 @@ def register_applications(table: Table, *, positions: Collection[str], sha256: s
         sha256=sha256,
         notices=tuple(notices),
     )
+
+
+def enclosing_locations(work_location: str | None) -> tuple[str, ...]:
+    """The jurisdictions a work location lies in, the most specific first:
+    ``US-NY-NYC`` lies in ``US-NY``, which lies in ``US``.
+
+    Args:
+        work_location (str | None): a work location as an application holds
+            it (upper case, such as ``US-NY-NYC``); '' or None for none.
+
+    Returns:
+        tuple[str, ...]: ``("US-NY-NYC", "US-NY", "US")`` for ``US-NY-NYC``;
+        empty for no work location. A setting per jurisdiction (a policy's
+        response period, a holiday calendar) is looked up in this order, so
+        that the most specific one written wins.
+    """
+    parts = (work_location or "").split("-")
+    return tuple("-".join(parts[:size]) for size in range(len(parts), 0, -1) if parts[0])

@@ -18,18 +18,24 @@ A small YAML file (``access_policy.yaml``, or ``--policy`` /
       default_days: 365
       positions:
         childcare_worker: 1095
+      work_locations:
+        US: {at_least: 365}
+        US-CA: {at_least: 1460}
+        CN: {at_most: 365}
 
 See ``docs/decision-record.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import AccessDenied, AdjudicateError, InvalidConfiguration, allowed, did_you_mean
+from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT, enclosing_locations
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
 from engine.vocabulary import Permission
 
@@ -42,7 +48,8 @@ DEFAULT_RETENTION_DAYS = 365
 ACTIONS = Permission.words()  # what 'may' lists, in the policy file's words
 _TOP_KEYS = ("roles", "users", "retention", "notices")
 _ROLE_KEYS = ("positions", "may")
-_RETENTION_KEYS = ("default_days", "positions")
+_RETENTION_KEYS = ("default_days", "positions", "work_locations")
+_LIMIT_KEYS = ("at_least", "at_most")
 
 
 class PolicyError(AdjudicateError):
@@ -77,6 +84,10 @@ class Policy:
         default_days: days personal data is kept, where no position says otherwise.
         days_by_position: position id -> days kept.
         path: the policy file; None for the built-in default.
+        days_at_least: work location (``US-CA``) -> the fewest days its law
+            lets records be kept; applies to the jobs there and inside it.
+        days_at_most: work location (``CN``) -> the most days records of
+            jobs there may be kept.
         response_days: jurisdiction (or "default") -> business days to
             respond to a pre-adverse notice.
     """
@@ -87,6 +98,8 @@ class Policy:
     days_by_position: dict
     path: Path | None
     response_days: dict  # jurisdiction (or "default") -> business days to respond to a notice
+    days_at_least: dict = dataclasses.field(default_factory=dict)  # work location -> days
+    days_at_most: dict = dataclasses.field(default_factory=dict)  # work location -> days
 
     def allows(self, user: str, action: Permission | str, position_id: str | None) -> bool:
         """Whether one of ``user``'s roles grants ``action`` for the position
@@ -105,10 +118,23 @@ class Policy:
                 f"position '{position_id or 'unknown'}'."
             )
 
-    def days_to_respond(self, jurisdiction: str | None) -> int:
-        """Business days a candidate in ``jurisdiction`` (such as US-CA; None
-        for the default) has to respond to a pre-adverse notice."""
-        return self.response_days.get(jurisdiction, self.response_days.get("default", DEFAULT_RESPONSE_DAYS))
+    def days_to_respond(self, work_location: str | None) -> int:
+        """Business days a candidate has to respond to a pre-adverse notice
+        for a job in ``work_location``.
+
+        Args:
+            work_location (str | None): where the job is, upper case (such
+                as ``US-NY-NYC``); '' or None when unknown.
+
+        Returns:
+            int: the days the policy gives the most specific jurisdiction
+            that it names (``US-NY-NYC``, then ``US-NY``, then ``US``), else
+            its ``default``, else ``DEFAULT_RESPONSE_DAYS``.
+        """
+        for jurisdiction in enclosing_locations(work_location):
+            if jurisdiction in self.response_days:
+                return self.response_days[jurisdiction]
+        return self.response_days.get("default", DEFAULT_RESPONSE_DAYS)
 
     def check_user(self, user: str) -> None:
         """Raise AccessDenied unless the policy names ``user``."""
@@ -116,11 +142,50 @@ class Policy:
             # No "did you mean" here: it would tell a stranger who may see what.
             raise AccessDenied(f"user '{user}' is not in the access policy {self.path}; ask for a role there.")
 
-    def retain_until(self, position_id: str | None, since: dt.date) -> dt.date:
-        """The last day personal data of a decision for the position,
-        evaluated on ``since``, is kept (``since`` plus the position's days)."""
+    def retention_days(self, position_id: str | None, work_location: str = "") -> int:
+        """Days personal data of a decision is kept: the position's days
+        (or the default), raised to the longest minimum that the law of the
+        work location or of a jurisdiction it lies in sets (a job in
+        ``US-CA-LA`` is in ``US-CA`` and ``US``), then lowered to the
+        shortest maximum among them.
+
+        Minimums: 29 CFR 1602.14 (US: one year from the record or the
+        personnel action), 2 CCR §11013(c) (California: four years), the
+        Los Angeles Fair Chance Initiative for Hiring Ordinance (three
+        years); a maximum: PIPL Art. 19 (the PRC: the shortest period
+        necessary), as the employer's policy sets it.
+
+        Args:
+            position_id: the decision's position; None if unknown.
+            work_location: where the job is (``US-CA``); '' if unknown.
+
+        Returns:
+            int: days, at least 1.
+        """
         days = self.days_by_position.get(position_id, self.default_days)
-        return since + dt.timedelta(days=days)
+        places = enclosing_locations(work_location)
+        floors = [self.days_at_least[place] for place in places if place in self.days_at_least]
+        ceilings = [self.days_at_most[place] for place in places if place in self.days_at_most]
+        if floors:
+            days = max(days, *floors)
+        if ceilings:
+            days = min(days, *ceilings)
+        return days
+
+    def retain_until(self, position_id: str | None, since: dt.date, work_location: str = "") -> dt.date:
+        """The last day personal data of a decision is kept: ``since`` (the
+        evaluation, or the final decision once there is one) plus
+        ``retention_days``.
+
+        Args:
+            position_id: the decision's position; None if unknown.
+            since: the day the period runs from.
+            work_location: where the job is; '' if unknown.
+
+        Returns:
+            datetime.date: the last day kept; purge destroys the data after it.
+        """
+        return since + dt.timedelta(days=self.retention_days(position_id, work_location))
 
 
 DEFAULT = Policy(
@@ -197,14 +262,59 @@ def load_policy(path: Path, *, required: bool) -> Policy:
         problem("'default_days' must be a whole number of days, at least 1.", getattr(retention, "line", None))
     if not isinstance(by_position, dict) or not all(_days(d) for d in by_position.values()):
         problem("'retention: positions' maps position ids to whole numbers of days.", getattr(retention, "line", None))
+    if isinstance(retention, dict):
+        for message, key_line in key_problems(retention, _RETENTION_KEYS, "'retention'"):
+            problem(message, key_line)
+    at_least, at_most = _limits(retention, problem)
     notices = document.get("notices") or {}
     response_days = notices.get("response_business_days", {}) if isinstance(notices, dict) else None
     if not isinstance(response_days, dict) or not all(_days(d) for d in response_days.values()):
         problem("'notices: response_business_days' maps 'default' or a jurisdiction (such as US-CA) "
                 "to a whole number of business days, at least 1.", document.line_of("notices"))
+    elif unknown := [k for k in response_days if k != "default" and not WORK_LOCATION.fullmatch(str(k))]:
+        # A key that no work location can match would never apply, silently.
+        problem(f"'notices: response_business_days' names '{unknown[0]}', which is not a jurisdiction; "
+                f"{WORK_LOCATION_HINT} in upper case, or 'default'.", response_days.line_of(unknown[0]))
     if problems:
         raise InvalidConfiguration(f"The access policy {path}", problems)
-    return Policy(roles, users, default_days, dict(by_position), path, dict(response_days or {}))
+    return Policy(roles, users, default_days, dict(by_position), path, dict(response_days or {}), at_least, at_most)
+
+
+def _limits(retention, problem) -> tuple[dict, dict]:
+    """The ``work_locations`` entries of the retention section: (at least,
+    at most), each work location -> days; problems reported, not raised."""
+    entries = retention.get("work_locations", {}) if isinstance(retention, dict) else {}
+    at_least: dict = {}
+    at_most: dict = {}
+    if not isinstance(entries, dict):
+        problem("'retention: work_locations' maps work locations (such as US-CA) to {at_least: DAYS} "
+                "and/or {at_most: DAYS}.", getattr(retention, "line", None))
+        return at_least, at_most
+    for place, limits in entries.items():
+        line = entries.line_of(place) if hasattr(entries, "line_of") else None
+        if not isinstance(place, str) or not WORK_LOCATION.fullmatch(place):
+            problem(f"'{place}' in 'retention: work_locations' is not a work location; {WORK_LOCATION_HINT}.", line)
+            continue
+        if not isinstance(limits, dict) or not limits:
+            problem(f"work location '{place}' in 'retention' needs at_least: DAYS and/or at_most: DAYS.", line)
+            continue
+        for message, key_line in key_problems(limits, _LIMIT_KEYS, f"work location '{place}'"):
+            problem(message, key_line)
+        for key, target in (("at_least", at_least), ("at_most", at_most)):
+            if key in limits:
+                if _days(limits[key]):
+                    target[place] = limits[key]
+                else:
+                    problem(f"'{key}' of work location '{place}' must be a whole number of days, at least 1.", line)
+    # A maximum below a minimum that applies to the same jobs cannot be
+    # kept to: the policy is refused rather than one of the laws ignored.
+    for place, most in at_most.items():
+        for wider in at_least:
+            if (place == wider or place.startswith(wider + "-") or wider.startswith(place + "-")) \
+                    and at_least[wider] > most:
+                problem(f"work location '{place}' keeps records at most {most} days, but '{wider}' asks for at "
+                        f"least {at_least[wider]}: no period meets both.", entries.line_of(place))
+    return at_least, at_most
 
 
 def _days(value) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engine.record.schema import decisions, final_decisions, notices, responses, reviews
+from engine.record.schema import decisions, final_decisions, holds, notices, responses, reviews
 from engine.record.store import Connection, Store, stored_word
 from engine.vocabulary import NoticeKind, Outcome
 
@@ -336,6 +336,108 @@ def record_final_decision(
         decided_at=decision.decided_at, override=decision.override,
         reason=store.sealer.seal(reason.encode("utf-8"), decision.decision_id),
     ))
+
+
+def work_location_of(store: Store, row) -> str:
+    """Where the job of a stored decision is, from its sealed input: the
+    application's ``work_location``; '' when the batch had no applications
+    file or the application named none.
+
+    Args:
+        store: the store (its key opens the input).
+        row: the live decision (``Store.decision``).
+
+    Returns:
+        str: the work location, such as ``US-CA``, or ''.
+    """
+    application = store.opened_input(row).get("application") or {}
+    return application.get("work_location", "")
+
+
+def restart_retention(connection: Connection, decision_id: str, retain_until: dt.date) -> None:
+    """Set the last day a decision's data is kept, as counted again from its
+    final decision (``Policy.retain_until``).
+
+    Args:
+        connection: from ``Store.transaction``.
+        decision_id: the decision.
+        retain_until: the new last day.
+    """
+    connection.execute(
+        decisions.update().where(decisions.c.decision_id == decision_id).values(retain_until=retain_until.isoformat())
+    )
+
+
+# --- litigation holds -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A litigation hold on a decision.
+
+    Attributes:
+        decision_id: the decision kept.
+        placed_by: who placed it.
+        placed_at: when (UTC, ISO 8601, the system clock).
+        reason: why (the matter, the claim).
+        released_by: who released it; None while it is in force.
+        released_at: when it was released; None while in force.
+        release_reason: why it was released; None while in force.
+    """
+
+    decision_id: str
+    placed_by: str
+    placed_at: str
+    reason: str
+    released_by: str | None = None
+    released_at: str | None = None
+    release_reason: str | None = None
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the hold still blocks purge."""
+        return self.released_at is None
+
+
+def holds_of(connection: Connection, decision_id: str) -> tuple[Hold, ...]:
+    """Every hold placed on a decision, in force or released, oldest first."""
+    rows = connection.execute(
+        sa.select(holds).where(holds.c.decision_id == decision_id).order_by(holds.c.hold_id)
+    ).all()
+    return tuple(Hold(r.decision_id, r.placed_by, r.placed_at, r.reason, r.released_by, r.released_at,
+                      r.release_reason) for r in rows)
+
+
+def record_hold(connection: Connection, hold: Hold) -> None:
+    """Store a new hold, in force.
+
+    Args:
+        connection: from ``Store.transaction``.
+        hold: the hold, not released.
+    """
+    connection.execute(holds.insert().values(
+        decision_id=hold.decision_id, placed_by=hold.placed_by, placed_at=hold.placed_at, reason=hold.reason,
+    ))
+
+
+def release_holds(connection: Connection, decision_id: str, released_by: str, released_at: str, reason: str) -> int:
+    """Release every hold in force on a decision; the rows stay.
+
+    Args:
+        connection: from ``Store.transaction``.
+        decision_id: the decision.
+        released_by: who releases.
+        released_at: when (UTC, ISO 8601).
+        reason: why.
+
+    Returns:
+        int: how many holds were released.
+    """
+    return connection.execute(
+        holds.update()
+        .where(holds.c.decision_id == decision_id, holds.c.released_at.is_(None))
+        .values(released_by=released_by, released_at=released_at, release_reason=reason)
+    ).rowcount
 
 
 # --- where a decision stands ----------------------------------------------------

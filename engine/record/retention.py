@@ -1,5 +1,7 @@
 """Retention and destruction: personal data is kept for its retention
-period (set per position in the access policy) and then destroyed.
+period (set per position and work location in the access policy, counted
+from the final decision, or from the evaluation while there is none) and
+then destroyed, unless a litigation hold is in force on the decision.
 
 Purge deletes a decision's findings, their descriptions, its canonical
 input, its candidate reference and reason, and the memo files the tool
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 
 from engine.record import audit
 from engine.errors import OutputError
-from engine.record.schema import decisions, final_decisions, responses, reviews, written_files
+from engine.record.schema import decisions, final_decisions, holds, responses, reviews, written_files
 from engine.record.store import Store
 from engine.vocabulary import AuditAction
 
@@ -34,11 +36,14 @@ class PurgeReport:
         decision_ids: the decisions past their retention period.
         files: the files removed with them.
         dry_run: True if nothing was changed.
+        held: decisions past their retention period that a litigation
+            hold in force keeps; nothing of them is destroyed.
     """
 
     decision_ids: tuple[str, ...]
     files: tuple[str, ...]
     dry_run: bool
+    held: tuple[str, ...] = ()
 
 
 def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> PurgeReport:
@@ -59,17 +64,19 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
         OutputError: a file cannot be removed; nothing is recorded as purged.
         StoreError: the store cannot be used.
     """
+    held = sa.exists().where(holds.c.decision_id == decisions.c.decision_id, holds.c.released_at.is_(None))
     due_query = (
-        sa.select(decisions.c.decision_id, decisions.c.batch_id)
+        sa.select(decisions.c.decision_id, held.label("held"))
         .where(decisions.c.purged_on.is_(None), decisions.c.retain_until < as_of.isoformat())
         .order_by(decisions.c.decision_id)
     )
     with store.transaction() as connection:
         due = connection.execute(due_query).all()
-        ids = [row.decision_id for row in due]
+        ids = [row.decision_id for row in due if not row.held]
+        kept = tuple(row.decision_id for row in due if row.held)
         files = _files_to_remove(connection, ids)
         if dry_run or not ids:
-            return PurgeReport(tuple(ids), tuple(files), dry_run)
+            return PurgeReport(tuple(ids), tuple(files), dry_run, kept)
         for chunk in _chunks(ids):
             # The person's own words and the reviewers' assessment of them go;
             # who reviewed, decided and when stays, without the content.
@@ -90,7 +97,8 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
             connection.execute(written_files.delete().where(written_files.c.path.in_(chunk)))
         audit.append(
             connection, actor=user, action=AuditAction.DATA_PURGED,
-            detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files)},
+            detail={"as_of": as_of.isoformat(), "decision_ids": ids, "files_removed": len(files),
+                    "kept_under_hold": list(kept)},
         )
         # The files go before the transaction commits: if one cannot be
         # removed, nothing is recorded as destroyed and the next purge
@@ -98,7 +106,7 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
         # the next purge finishes the rows.
         _remove(files)
     _compact(store)
-    return PurgeReport(tuple(ids), tuple(files), dry_run)
+    return PurgeReport(tuple(ids), tuple(files), dry_run, kept)
 
 
 def _remove(files: list[str]) -> None:

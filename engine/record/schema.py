@@ -129,6 +129,21 @@ responses = sa.Table(
     sa.Column("content", sa.LargeBinary, nullable=True),
 )
 
+# Litigation holds: while a hold is in force (not released), purge keeps
+# the decision's data whatever its retention period says. A hold released
+# stays as a row: who placed it, who released it, when and why.
+holds = sa.Table(
+    "holds", metadata,
+    sa.Column("hold_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
+    sa.Column("placed_by", sa.Text, nullable=False),
+    sa.Column("placed_at", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("released_by", sa.Text, nullable=True),
+    sa.Column("released_at", sa.String(32), nullable=True),
+    sa.Column("release_reason", sa.Text, nullable=True),
+)
+
 final_decisions = sa.Table(
     "final_decisions", metadata,
     sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),

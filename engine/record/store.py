@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from engine import canonical
 from engine.version import __version__
@@ -52,6 +50,10 @@ Connection = sa.Connection
 
 DEFAULT_DB = Path("reports_out") / "adjudicate.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision: a store already there is opened without
+# running alembic, which costs a quarter of a second of imports on every
+# command. A test holds it equal to alembic's own head.
+SCHEMA_HEAD = "0007"
 INPUT_FORMAT = "adjudicate-input/1"
 
 
@@ -219,6 +221,11 @@ class Store:
             raise StoreError(f"the store {self.url.render_as_string()} cannot be read: {exc.orig}.") from None
 
     def _upgrade(self) -> None:
+        if self._revision() == SCHEMA_HEAD:
+            return  # the common case: alembic (and its templates) need not even be imported
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
@@ -228,6 +235,17 @@ class Store:
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
+
+    def _revision(self) -> str | None:
+        """The store's schema revision, as alembic recorded it; None for a
+        store without one (new, or made before alembic kept it)."""
+        try:
+            with self.engine.connect() as connection:
+                if not sa.inspect(connection).has_table("alembic_version"):
+                    return None
+                return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"cannot open the store {self.url.render_as_string()}: {exc.orig}.") from None
 
@@ -500,7 +518,7 @@ def decision_records(
             decision.recommendation.value, decision.reason, as_of,
             result.rulebook.sha256, result.tables.sha256,
             sealer.seal(canonical.encode("utf-8"), decision.decision_id),
-            None, policy.retain_until(position_id, result.as_of).isoformat(),
+            None, policy.retain_until(position_id, result.as_of, decision.work_location).isoformat(),
         )
         findings = packed_findings((judged.finding.finding_id, *minimised(judged)) for judged in decision.findings)
         records.append(DecisionRecord(decision.decision_id, row, findings, tuple(files.get(decision.decision_id, ()))))

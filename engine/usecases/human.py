@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.decisions import JudgedFinding
+from engine.decisions import Decision, JudgedFinding
 from engine.documents.memos import decision_stem
 from engine.errors import AdjudicateError, allowed
+from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.inputs.strict_yaml import load_yaml
 from engine.record.access import Policy
 from engine.record.store import Store
@@ -33,6 +34,7 @@ from engine.usecases.documents import (
 from engine.usecases.outputs import OutputFile, write_files
 from engine.vocabulary import NoticeKind, Outcome, Permission
 from engine.workflow import notices, signoff
+from engine.workflow.deadlines import calendar_for
 from engine.workflow.signoff import SignoffError, State, authorise
 
 DEFAULT_NOTICES_FOLDER = Path("reports_out/notices")
@@ -102,6 +104,8 @@ class NoticeIssued:
         lang: the notice's language.
         stem: the files' path without suffix (``.md`` and ``.html`` written).
         deadline: the last day to respond (a pre-adverse notice), else None.
+        calendar: the name of the calendar the deadline was counted on
+            (``US-CA``, ``CN``, ``weekdays``...), else None.
     """
 
     decision_id: str
@@ -109,6 +113,7 @@ class NoticeIssued:
     lang: str
     stem: Path
     deadline: dt.date | None
+    calendar: str | None = None
 
 
 def review_decision(actor: Actor, store: Store, policy: Policy, decision_id: str, answers: Answers) -> StepRecorded:
@@ -266,8 +271,11 @@ def issue_notice(
         kind: ``pre_adverse`` (before an adverse decision) or ``adverse``
             (after a withdraw).
         lang: ``en`` or ``zh``.
-        jurisdiction: where the candidate applies (e.g. ``US-CA``), for the
-            response period in business days; None for the policy's default.
+        jurisdiction: where the job is (e.g. ``US-CA``), for a decision whose
+            application names no work location; None to use the decision's.
+            The work location chooses the response period (the policy's
+            most specific jurisdiction) and the holiday calendar it is
+            counted on (``deadlines.calendar_for``).
         issued_on: the notice's date.
         output: the folder for the notice files (created if missing).
 
@@ -280,7 +288,8 @@ def issue_notice(
         AccessDenied: the policy does not allow it (the refusal is recorded).
         StoreError: no such decision, or purged.
         ReplayDiffers: the decision does not replay as stored.
-        SignoffError: the notice may not be issued now.
+        SignoffError: the notice may not be issued now, or ``jurisdiction``
+            is not a work location or differs from the decision's.
         OutputError: a file cannot be written; the notice is not recorded.
     """
     authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
@@ -300,11 +309,30 @@ def issue_notice(
         notice_files = (OutputFile(paths[0], markdown), OutputFile(paths[1], html))
         write_files(notice_files + memo_files_of(store, connection, stored), make_folders=True)
 
+    location = _work_location(stored.decision, jurisdiction)
     context = notices.issue(
         store, stored.result, stored.decision, kind=kind, lang=lang, issued_by=actor.who, issued_on=issued_on,
-        business_days=policy.days_to_respond(jurisdiction), before_commit=write,
+        business_days=policy.days_to_respond(location), calendar=calendar_for(location), before_commit=write,
     )
-    return NoticeIssued(decision_id, kind, lang, stem, context.deadline)
+    return NoticeIssued(decision_id, kind, lang, stem, context.deadline, context.calendar)
+
+
+def _work_location(decision: Decision, jurisdiction: str | None) -> str:
+    """Where the job of ``decision`` is: its application's work location,
+    else ``jurisdiction`` as given for the notice, else ''."""
+    if not jurisdiction:
+        return decision.work_location
+    written = jurisdiction.strip().upper()
+    if not WORK_LOCATION.fullmatch(written):
+        raise SignoffError(f"'{jurisdiction}' is not a work location; {WORK_LOCATION_HINT}.")
+    if decision.work_location and written != decision.work_location:
+        # Where the job is decides the law, the response period and the holidays:
+        # a notice cannot be counted for another place than the decision's.
+        raise SignoffError(
+            f"decision {decision.decision_id} is for a job in {decision.work_location}, not {written}; "
+            "the notice follows the application's work location (leave out --jurisdiction)."
+        )
+    return written
 
 
 @dataclass(frozen=True)

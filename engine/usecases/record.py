@@ -19,6 +19,8 @@ from engine.record.store import Store
 from engine.usecases.actor import Actor
 from engine.usecases.outputs import OutputFile, write_files
 from engine.vocabulary import AuditAction, Permission
+from engine.record.human import Hold
+from engine.workflow import holds
 from engine.workflow.consistency import Group, consistency
 
 CONSISTENCY_COLUMNS = ("rulebook_version", "position_id", "signature", "decisions", "recommendations", "outcomes", "flag")
@@ -210,3 +212,47 @@ def purge_data(actor: Actor, store: Store, *, as_of: dt.date, dry_run: bool = Fa
         OutputError: a file cannot be removed; nothing is purged.
     """
     return purge(store, as_of=as_of, user=actor.who, dry_run=dry_run)
+
+
+def place_hold(actor: Actor, store: Store, policy: Policy, decision_id: str, *, reason: str) -> Hold:
+    """Place a litigation hold on a decision (``workflow.holds.place_hold``):
+    purge keeps its data, whatever its retention period, until released.
+
+    Args:
+        actor: who places it; a role of theirs must allow ``hold``.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision to keep.
+        reason: the matter it is kept for; at least a sentence.
+
+    Returns:
+        ``Hold``: the hold placed, stamped by the system clock.
+
+    Raises:
+        AccessDenied: the policy does not allow it (recorded).
+        StoreError: no such decision.
+        SignoffError: a short reason, a purged decision, or a hold in force already.
+    """
+    return holds.place_hold(store, policy, decision_id, actor.who, reason)
+
+
+def release_hold(actor: Actor, store: Store, policy: Policy, decision_id: str, *, reason: str) -> int:
+    """Release the litigation hold on a decision (``workflow.holds.release_hold``);
+    the hold stays in the record.
+
+    Args:
+        actor: who releases it; a role of theirs must allow ``hold``.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision.
+        reason: why the hold ends; at least a sentence.
+
+    Returns:
+        int: the holds released.
+
+    Raises:
+        AccessDenied: the policy does not allow it (recorded).
+        StoreError: no such decision.
+        SignoffError: a short reason, or no hold in force.
+    """
+    return holds.release_hold(store, policy, decision_id, actor.who, reason)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from engine.record import audit, human
-from engine.workflow.deadlines import add_business_days
+from engine.workflow.deadlines import WEEKDAYS_ONLY, BusinessDayCalendar
 from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.workflow.signoff import SignoffError, final_of, state
@@ -31,6 +31,7 @@ def issue(
     issued_by: str,
     issued_on: dt.date,
     business_days: int,
+    calendar: BusinessDayCalendar = WEEKDAYS_ONLY,
     before_commit: Callable[[object, NoticeContext], None] | None = None,
 ) -> NoticeContext:
     """Check that the notice may be issued now, record it, and return its
@@ -46,6 +47,9 @@ def issue(
         issued_by: who issues it (the caller checks their role).
         issued_on: the notice's date.
         business_days: the days to respond to a pre-adverse notice, in business days.
+        calendar: the calendar the business days are counted on (see
+            ``deadlines.calendar_for``); its name and the holiday data's
+            version are recorded in the audit entry of the notice.
         before_commit: see above; None for nothing.
 
     Returns:
@@ -74,7 +78,7 @@ def issue(
                     f"decision {decision.decision_id} ({decision.recommendation}) relies on no finding that "
                     "could support an adverse decision; there is nothing to give notice of."
                 )
-            deadline = add_business_days(issued_on, business_days)
+            deadline = calendar.add_business_days(issued_on, business_days)
         else:
             if current.outcome != Outcome.WITHDRAW:
                 raise SignoffError(
@@ -88,11 +92,22 @@ def issue(
         ))
         audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
                      decision_id=decision.decision_id,
-                     detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None})
+                     detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None,
+                             **_counted_on(calendar, deadline)})
         context = notice_context(
             result, decision, kind=kind, lang=lang, issued_on=issued_on, deadline=deadline,
-            business_days=business_days if deadline else None, reasons=reasons,
+            business_days=business_days if deadline else None,
+            calendar=calendar.name if deadline else None, reasons=reasons,
         )
         if before_commit is not None:
             before_commit(connection, context)
     return context
+
+
+def _counted_on(calendar: BusinessDayCalendar, deadline: dt.date | None) -> dict:
+    # The calendar's name and its data's version, kept with the deadline in
+    # the audit chain: the notices table has no column for them, and a
+    # deadline must be explained later as it was counted then.
+    if deadline is None:
+        return {}
+    return {"calendar": calendar.name, "holidays": calendar.source}

@@ -319,6 +319,11 @@ def decide(
             _withdraw_allowed(current, approver, today)
         final = human.FinalDecision(decision_id, outcome, approver, today.isoformat(), override)
         human.record_final_decision(store, connection, final, reason)
+        # Retention runs from the final decision (29 CFR 1602.14: from the
+        # personnel action), for the position and where the job is.
+        human.restart_retention(connection, decision_id, policy.retain_until(
+            row.position_id, today, human.work_location_of(store, row)
+        ))
         audit.append(connection, actor=approver, action=AuditAction.DECISION_MADE, decision_id=decision_id,
                      detail={"outcome": outcome.value, "override": override,
                              "recommendation": row.recommendation.value})
