@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.inputs.applications import enclosing_locations
+
 # The reduction of a location that no rule names, nor anything around it,
 # and of an unknown one. Lower case, so that no location code can take it.
 ELSEWHERE = "elsewhere"
@@ -43,8 +45,9 @@ def lineage(location: str) -> list[str]:
     ``US-NY-NYC`` -> ``['US', 'US-NY', 'US-NY-NYC']``; [] for ``ELSEWHERE`` or ''."""
     if not location or location == ELSEWHERE:
         return []
-    names = parts(location)
-    return ["-".join(names[: end + 1]) for end in range(len(names))]
+    # One reading of the hierarchy for the whole product: the same as the
+    # policy's settings per jurisdiction and the holiday calendars use.
+    return list(reversed(enclosing_locations(location)))
 
 
 def inside(location: str, area: str) -> bool:

@@ -31,8 +31,8 @@ from engine.errors import (
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
-from engine.rulebook import jurisdictions
 from engine.inputs.terms import Terms, load_terms, vocabulary_path
+from engine.rulebook import jurisdictions
 from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULEBOOK_FILE = "rulebook.yaml"
@@ -171,7 +171,7 @@ class Rulebook:
     def reduce_location(self, work_location: str) -> str:
         """A job's work location as the rules see it: the deepest location
         the rules name that contains it, or ``jurisdictions.ELSEWHERE``
-        (also for '' , a location not known)."""
+        (also for '', a location not known)."""
         return jurisdictions.reduce(work_location, self.locations)
 
     def domain(self, name: str) -> tuple[str, ...]:
