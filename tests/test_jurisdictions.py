@@ -343,3 +343,35 @@ def test_a_rulebook_without_locations_is_explained_as_before(tmp_path):
     rendered = explain(rulebook)
     assert "work location" not in rendered and "Adjudication matrix for" not in rendered
 
+
+
+WEIGHS_A_JUVENILE_RECORD = """
+  - id: REV-TX-JUVENILE
+    title: A test rule that weighs a juvenile record in Texas
+    when:
+      work_location: US-TX
+      juvenile: "yes"
+      relevance: direct
+    handling: review
+    precedence: 50
+    rationale: >-
+      A rule written only to check that a rule for a work location that
+      weighs a record a general rule excludes is pointed out to the reviewer.
+    legal_basis:
+      - none, a test rule
+"""
+
+
+def test_a_rule_for_a_place_that_weighs_what_a_general_rule_excludes_is_a_warning(tmp_path):
+    analysis = analyse(load_rulebook(write_rulebook(tmp_path / "rules", add_rule(WEIGHS_A_JUVENILE_RECORD))))
+    assert analysis.errors == []
+    warnings = [p for p in analysis.warnings if p.kind == "jurisdiction"]
+    # Every general exclusion it outranks: the juvenile record, and a sealed,
+    # disputed... one that is juvenile too.
+    assert len(warnings) == 1 and warnings[0].rule_ids[:2] == ("REV-TX-JUVENILE", "EXCL-JUVENILE")
+    assert {"EXCL-SEALED", "EXCL-CIVIL-PLAINTIFF"} <= set(warnings[0].rule_ids)
+    assert warnings[0].message.startswith("rule REV-TX-JUVENILE (review, for work location US-TX) decides ")
+    assert "juvenile yes" in warnings[0].message and "work location US-TX" in warnings[0].message
+    # The shipped rulebook's rule for California excludes: nothing to warn of.
+    shipped = analyse(load_rulebook(write_rulebook(tmp_path / "shipped", SHIPPED_RULEBOOK)))
+    assert [p for p in shipped.warnings if p.kind == "jurisdiction"] == []

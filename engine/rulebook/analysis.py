@@ -14,7 +14,10 @@ the results are examined for
   always takes precedence;
 - monotonicity: raising severity, relevance or risk level, all else equal,
   must never lower the handling;
-- hygiene: duplicated conditions, thin rationales, repeated references.
+- hygiene: duplicated conditions, thin rationales, repeated references;
+- jurisdiction (a warning): a rule on a work location that weighs a record
+  a general rule excludes, since the more specific rule wins whatever the
+  precedence.
 
 Where the job is takes the values of ``jurisdictions.domain``: each
 location the rules name, and ``elsewhere``. Every other location (an
@@ -317,7 +320,7 @@ def _where(rulebook: Rulebook, locations: set[str]) -> str:
 class Problem:
     """One result of the analysis; errors fail ``rules check``."""
 
-    kind: str  # gap, conflict, dead rule, masked rule, monotonicity, hygiene
+    kind: str  # gap, conflict, dead rule, masked rule, monotonicity, jurisdiction, hygiene
     level: str  # error or warning
     message: str
     rule_ids: tuple[str, ...] = ()
@@ -374,6 +377,7 @@ def analyse(rulebook: Rulebook) -> Analysis:
         + _conflicts(rulebook, cells)
         + _dead_rules(rulebook, cells)
         + _monotonicity(rulebook, cells)
+        + _overridden_exclusions(rulebook, cells)
         + _hygiene(rulebook)
     )
     return Analysis(rulebook=rulebook, cells=cells, problems=tuple(problems))
@@ -529,6 +533,45 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 (high_rule, low_rule),
             )
         )
+    return problems
+
+
+def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
+    """Warnings for a rule on a work location that decides, with a handling
+    that weighs, combinations a general rule excludes: the more specific
+    rule wins whatever the precedence, so a rule for a place can bring back
+    a record the law excludes everywhere (a juvenile or sealed one). The
+    reviewer confirms the law of that place allows it."""
+    if not rulebook.locations:
+        return []
+    rules = rulebook.rules_by_id
+    found: dict[str, list[Signature]] = defaultdict(list)
+    overridden: dict[str, set[str]] = defaultdict(set)
+    for signature, judgement in cells.items():
+        winner = judgement.rule
+        if winner is None or judgement.handling.weight == 0 or LOCATION_FIELD not in winner.when:
+            continue
+        excluded = {
+            rule_id for rule_id in judgement.matched[1:]
+            if LOCATION_FIELD not in rules[rule_id].when and rules[rule_id].handling.value == "excluded"
+        }
+        if excluded:
+            found[winner.id].append(signature)
+            overridden[winner.id] |= excluded
+    problems = []
+    for winner_id, signatures in sorted(found.items()):
+        winner, count = rules[winner_id], len(signatures)
+        general = [rule.id for rule in rulebook.rules if rule.id in overridden[winner_id]]
+        problems.append(Problem(
+            "jurisdiction",
+            "warning",
+            f"rule {winner_id} ({winner.handling}, for work location "
+            f"{', '.join(sorted(winner.when[LOCATION_FIELD]))}) decides {count} "
+            f"combination{'s' if count > 1 else ''} that general rules exclude ({', '.join(general)}), for "
+            f"example {describe_signature(_example(signatures))}: a rule for a work location wins "
+            "whatever the precedence. Make sure the law there allows weighing such a record.",
+            (winner_id, *general),
+        ))
     return problems
 
 
