@@ -591,8 +591,8 @@ def test_purge_destroys_personal_data_past_retention(store_url, store_db, tmp_pa
     assert_clean_exit(verified)
     purges = [e for e in audit_entries(store_db) if e.action == "data purged"]
     assert [(e.actor, json.loads(e.detail)) for e in purges] == [
-        ("records-officer", {"as_of": "2026-12-02", "decision_ids": short, "files_removed": 45}),
-        ("records-officer", {"as_of": "2027-12-07", "decision_ids": long, "files_removed": 9}),
+        ("records-officer", {"as_of": "2026-12-02", "decision_ids": short, "files_removed": 45, "kept_under_hold": []}),
+        ("records-officer", {"as_of": "2027-12-07", "decision_ids": long, "files_removed": 9, "kept_under_hold": []}),
     ]
     assert verified.stdout.startswith(f"The audit trail is intact: {len(audit_entries(store_db))} entries, head ")
 
