@@ -12,6 +12,15 @@ from engine.cli.options import count, parse_date, reports_errors, rules_option, 
 from engine.usecases.choices import FORMATS
 
 
+def _untranslated(warnings) -> None:
+    """Each text without its Chinese, placed like the analysis' warnings:
+    ``rules/rulebook.yaml:87: warning: translation: rule X: ...``."""
+    for warning in warnings:
+        where = f"rule {warning.rule_id}: " if warning.rule_id else ""
+        column = f"column '{warning.column}': " if warning.column else ""
+        click.echo(f"{warning.location}: warning: translation: {where}{column}{warning.message}", err=True)
+
+
 @click.group()
 def rules():
     """Check, explain, test and compare rulebooks."""
@@ -29,8 +38,9 @@ def rules_check(rules, tables):
     they name (each, and elsewhere) for gaps (no rule), conflicts (two
     rules, as specific and at the same precedence, different handlings),
     dead or masked rules, and handlings that drop when severity, relevance
-    or risk level rises. Warnings are listed but do not fail. The tables are
-    checked too when they exist.
+    or risk level rises. Warnings are listed but do not fail, among them
+    each text of the rulebook or the tables without its Chinese (zh:). The
+    tables are checked too when they exist.
 
     Example:
 
@@ -58,9 +68,13 @@ def rules_check(rules, tables):
         f"Analysis of {len(analysis.cells)} combinations: {count(len(analysis.errors), 'error')}, "
         f"{count(len(analysis.warnings), 'warning')}."
     )
+    _untranslated(rulebook.untranslated)
+    if rulebook.untranslated:
+        click.echo(f"Chinese: {count(len(rulebook.untranslated), 'text')} of the rulebook without Chinese (warnings).")
     if check.tables_error is not None:
         raise check.tables_error
     if check.tables is not None:
+        _untranslated(check.tables.untranslated)
         click.echo(f"Tables {check.tables.folder}: {len(check.tables.positions)} positions, consistent with the rulebook. OK.")
     else:
         click.echo(f"Tables not checked: there is no folder {check.tables_folder}.", err=True)
@@ -227,11 +241,15 @@ def tables():
 def tables_check(tables, rules):
     """Validate positions.csv and relevance.csv against the rulebook's categories.
 
+    Warns about each title, duties or rationale that has no Chinese beside
+    it (title_zh, duties_zh, rationale_zh); warnings do not fail.
+
     Example:
 
         adjudicate tables check --tables position_risk_tables/
     """
     checked = usecases.check_tables(usecases.identify(None), tables=tables, rules=rules)
+    _untranslated(checked.untranslated)
     click.echo(
         f"Tables {checked.folder}: {len(checked.positions)} positions, "
         f"{len(checked.relevance)} relevance rows, every category covered. OK."

@@ -207,7 +207,7 @@ class MemoContext:
             decision; each has ``if_confirmed``.
         set_aside (tuple[SetAside, ...]): the others, counted by ground.
         not_relevant_categories (tuple[NotRelevantCategory, ...]): why categories do not count.
-        category_labels (dict): category name -> its label in the rulebook.
+        category_labels (dict): category name -> its label in the rulebook, in the document's language.
         consent_scope (tuple[str, ...]): labels of the consented categories, sorted.
         rejected_summary (str): finding ids and faulty columns of unusable rows, no values.
         next_steps (tuple[str, ...]): what happens next for this recommendation, in the memo's language.
@@ -303,7 +303,9 @@ def _ground(wording, finding: JudgedFinding) -> str:
     """Why ``finding`` was set aside: the words of a ground no rule gave,
     else the deciding rule's title (``JudgedFinding.ground``)."""
     key = _GROUNDS.get(finding.rule_id) if finding.rule is None else None
-    return wording.text(f"terms.ground.{key}") if key else finding.ground
+    if key:
+        return wording.text(f"terms.ground.{key}")
+    return finding.rule.in_lang("title", wording.lang) if finding.rule is not None else finding.ground
 
 
 def _consent_reason(wording, batch: BatchResult, decision: Decision) -> str:
@@ -340,11 +342,11 @@ def memo_context(
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
     wording = catalogue(lang)
-    labels = {name: category.label for name, category in batch.rulebook.categories.items()}
+    labels = {name: category.in_lang("label", lang) for name, category in batch.rulebook.categories.items()}
 
     def rationale(f: JudgedFinding) -> str:
         if f.rule is not None:
-            return f.rule.rationale
+            return f.rule.in_lang("rationale", lang)
         if f.rule_id == CONSENT_TIMING and decision.consent is not None:
             return wording.text("memo.consent_timing").format(signed=decision.consent.signed_on.isoformat())
         return ""
@@ -433,8 +435,8 @@ def _not_relevant_because(finding: JudgedFinding, wording) -> str:
     if finding.lookback is Lookback.OUTSIDE:
         return wording.text("memo.outside_lookback").format(years=entry.lookback_years)
     if entry.relevance is Relevance.NONE:
-        return entry.rationale
-    return wording.text("memo.decided_by_rule").format(title=finding.rule.title, rule=finding.rule.id)
+        return entry.in_lang("rationale", wording.lang)
+    return wording.text("memo.decided_by_rule").format(title=finding.rule.in_lang("title", wording.lang), rule=finding.rule.id)
 
 
 def render_memo(

@@ -40,7 +40,7 @@ class NoticeContext:
         decision (Decision): the decision the notice is about.
         result (BatchResult): the batch the decision was evaluated in (its rulebook).
         relied_on (tuple[JudgedFinding, ...]): the findings the notice names (``relied_on``).
-        category_labels (dict): category name -> its label in the rulebook.
+        category_labels (dict): category name -> its label in the rulebook, in the document's language.
         issued_on (datetime.date): the date of the notice.
         deadline (datetime.date | None): the last day to respond (pre-adverse notice only).
         business_days (int | None): the business days from ``issued_on`` to ``deadline``.
@@ -113,7 +113,7 @@ def notice_context(
     """
     return NoticeContext(
         kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision),
-        category_labels={name: category.label for name, category in result.rulebook.categories.items()},
+        category_labels={name: category.in_lang("label", lang) for name, category in result.rulebook.categories.items()},
         issued_on=issued_on, deadline=deadline, business_days=business_days, calendar=calendar,
         reasons=reasons,
     )

@@ -143,6 +143,22 @@ class _DocumentEnvironment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+def local(value, name: str, wording) -> str:
+    """``{{ d.position | local("title", t) }}``: a text of the rulebook or
+    the tables in the language of the wording ``t``.
+
+    Args:
+        value (engine.rulebook.model.Translated): a position, relevance
+            entry, category, rule or the rulebook.
+        name (str): the English text's attribute, such as ``"title"``.
+        wording (TemplateWording): the catalogue the document is written in.
+
+    Returns:
+        str: the text in that language, or the English one where it has none.
+    """
+    return value.in_lang(name, wording._lang)
+
+
 def _environment(markdown: bool) -> jinja2.Environment:
     environment = _DocumentEnvironment(
         loader=_DocumentLoader("engine.documents", "templates"),
@@ -163,6 +179,7 @@ def _environment(markdown: bool) -> jinja2.Environment:
         extensions=[OncePer],
     )
     environment.filters["fill"] = _filler(markdown_text if markdown else html_text)
+    environment.filters["local"] = local
     return environment
 
 

@@ -130,6 +130,9 @@ class TemplateWording:
                 made[key] = as_written(entry)
         self.__dict__.update(made)
         self.__dict__["_where"] = where
+        # The language (the top group's name): the ``local`` filter picks
+        # the rulebook's and the tables' texts in it.
+        self.__dict__["_lang"] = where.split(".", 1)[0]
 
     def __getitem__(self, key: str):
         # A word of the vocabulary (a str enum) is looked up by its word:

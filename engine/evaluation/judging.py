@@ -385,17 +385,24 @@ def _row_content(row: RejectedRow) -> tuple:
 
 
 def _position_content(tables: PositionTables, position_id: str) -> dict:
+    """The position as it goes into a decision id: every text a memo prints
+    of it, in each language. The Chinese texts are added only where the
+    tables give them, so that tables without them keep their decision ids."""
     position = tables.positions[position_id]
-    return {
+    content = {
         "position_id": position.position_id,
         "title": position.title,
         "risk_level": position.risk_level.value,
         "duties": position.duties,
         "relevance": [
-            [e.category, e.relevance.value, e.lookback_years, e.rationale]
+            [e.category, e.relevance.value, e.lookback_years, e.rationale, *([e.rationale_zh] if e.rationale_zh else [])]
             for e in tables.entries_for(position_id)
         ],
     }
+    for name in ("title_zh", "duties_zh"):
+        if getattr(position, name):
+            content[name] = getattr(position, name)
+    return content
 
 
 class _IdConstants(NamedTuple):

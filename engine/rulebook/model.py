@@ -72,31 +72,67 @@ FACT_FIELDS = ("party_role", "juvenile", "relief", "conduct_established")
 LOOKBACK_FROM = ("latest", "occurred_on")
 
 _TOP_KEYS = ("rulebook", "categories", "rules")
-_HEADER_KEYS = ("name", "version", "effective_date", "lookback_from", "approved_by", "approved_on")
+_HEADER_KEYS = ("name", "version", "effective_date", "lookback_from", "approved_by", "approved_on", "zh")
 _HEADER_REQUIRED = ("name", "version", "effective_date")
-_CATEGORY_KEYS = ("label", "description")
-_RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
+_CATEGORY_KEYS = ("label", "description", "zh")
+_RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis", "zh")
 _RULE_REQUIRED = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
 _RANGE_KEYS = ("at_least", "at_most")
+# The texts a reader sees that carry their Chinese beside the English, under
+# ``zh:`` in the header, a category and a rule. Legal bases are citations
+# and stay as written; the approver is a name.
+ZH_HEADER_KEYS = ("name",)
+ZH_CATEGORY_KEYS = ("label", "description")
+ZH_RULE_KEYS = ("title", "rationale")
+
+
+class Translated:
+    """A value whose texts may have a Chinese twin: ``title`` and ``title_zh``.
+
+    Documents in Chinese print the twin; a text without one is printed in
+    English, and ``rules check`` / ``tables check`` warn about it.
+    """
+
+    def in_lang(self, name: str, lang: str) -> str:
+        """The text ``name`` in ``lang``.
+
+        Args:
+            name (str): the English text's attribute, such as ``"title"``.
+            lang (str): a document language (``"en"``, ``"zh"``).
+
+        Returns:
+            str: the ``<name>_<lang>`` text when the value has one that is not
+            empty, else the English text.
+        """
+        if lang != "en":
+            translated = getattr(self, f"{name}_{lang}", "")
+            if translated:
+                return translated
+        return getattr(self, name)
 
 
 @dataclass(frozen=True)
-class Category:
+class Category(Translated):
     """A category of finding in the rulebook's taxonomy (``credit_record``,
-    ``offense_driving``...), with the label and description a reader sees."""
+    ``offense_driving``...), with the label and description a reader sees,
+    and their Chinese (``label_zh``, ``description_zh``; '' when not given)."""
 
     name: str
     label: str
     description: str
+    label_zh: str = ""
+    description_zh: str = ""
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(Translated):
     """One rule: when a finding matches every condition, it gets ``handling``.
 
     ``when`` maps a field to the set of words it may take; a field the rule
     does not mention matches any value. When several rules match a finding,
     the lowest ``precedence`` wins (see ``compiled.RuleEngine``).
+    ``title_zh`` and ``rationale_zh`` are the Chinese of the title and the
+    rationale ('' when not given).
     """
 
     id: str
@@ -108,14 +144,17 @@ class Rule:
     legal_basis: tuple[str, ...]
     file: str
     line: int
+    title_zh: str = ""
+    rationale_zh: str = ""
 
 
 @dataclass(frozen=True)
-class Rulebook:
+class Rulebook(Translated):
     """A loaded, validated rulebook: its header, taxonomy and rules.
 
     Attributes:
         name, version: as the file's ``rulebook`` header gives them.
+        name_zh: the name in Chinese ('' when the header gives none).
         effective_date: the date from which the version applies.
         approved_by, approved_on: who approved it and on what date; both
             ``None`` for a draft, which is used only with ``--allow-draft``.
@@ -128,6 +167,8 @@ class Rulebook:
         vocabulary: the words of screening sources read as the rulebook's
             values (``vocabulary.yaml`` beside the rulebook), or None when
             the rulebook has no such file.
+        untranslated: a warning (``RulebookError``, with the line and rule
+            id) for each text a reader sees that has no Chinese beside it.
     """
 
     name: str
@@ -146,6 +187,8 @@ class Rulebook:
     # From which date a lookback runs (LOOKBACK_FROM): ``latest`` of the
     # offence, disposition and end of sentence, or ``occurred_on``.
     lookback_from: str = "latest"
+    name_zh: str = ""
+    untranslated: tuple[RulebookError, ...] = field(repr=False, default=(), compare=False)
 
     @property
     def approved(self) -> bool:
@@ -231,6 +274,8 @@ class _Parser:
         self.file = str(path)
         self.path = path
         self.problems: list[RulebookError] = []
+        # Warnings, not problems: a text without its Chinese is printed in English.
+        self.untranslated: list[RulebookError] = []
 
     def problem(self, message: str, line: int | None, rule_id: str | None = None) -> None:
         self.problems.append(RulebookError(message, file=self.file, line=line, rule_id=rule_id))
@@ -255,6 +300,7 @@ class _Parser:
             rules=tuple(rules),
             path=self.path,
             sha256=sha256,
+            untranslated=tuple(self.untranslated),
         )
 
     def keys(self, mapping: YamlMap, known, required, where: str, rule_id=None) -> None:
@@ -273,6 +319,39 @@ class _Parser:
             self.problem(f"'{key}' in {where} is empty; write it out.", mapping.line_of(key), rule_id)
             return None
         return value
+
+    def translation(self, entry: YamlMap, keys: tuple[str, ...], english: dict, where: str, rule_id=None) -> dict:
+        """The Chinese texts under ``zh:`` in ``entry``, as ``{"<key>_zh": text}``.
+
+        ``keys`` are the texts that may have a Chinese twin; an unknown key
+        is a problem, and each text that ``english`` gives without its
+        Chinese is a warning (``untranslated``)."""
+        raw = entry.get("zh")
+        found: dict[str, str] = {}
+        if "zh" in entry and not isinstance(raw, YamlMap):
+            self.problem(
+                f"'zh' in {where} must map {allowed(keys)} to its Chinese text, for example\n"
+                f"      zh:\n        {keys[0]}: ...",
+                entry.line_of("zh"),
+                rule_id,
+            )
+        elif raw is not None:
+            inner = f"the 'zh' of {where}"
+            self.keys(raw, keys, (), inner, rule_id)
+            for key in keys:
+                value = self.text(raw, key, inner, rule_id)
+                if value is not None:
+                    found[key] = value
+        missing = [key for key in keys if english.get(key) and key not in found]
+        if missing:
+            self.untranslated.append(RulebookError(
+                f"{where} has no Chinese {all_of(missing)} (write it under 'zh:', as '{missing[0]}: ...'); "
+                "a Chinese memo or notice prints the English instead.",
+                file=self.file,
+                line=entry.line_of("zh") if isinstance(raw, YamlMap) else entry.line,
+                rule_id=rule_id,
+            ))
+        return {f"{key}_zh": value for key, value in found.items()}
 
     def date(self, mapping: YamlMap, key: str, where: str) -> dt.date | None:
         value = self.text(mapping, key, where)
@@ -313,9 +392,11 @@ class _Parser:
         if lookback_from not in LOOKBACK_FROM:
             self.problem(unknown_value("lookback_from", str(lookback_from), LOOKBACK_FROM), header.line_of("lookback_from"))
             lookback_from = "latest"
+        name = self.text(header, "name", where) or ""
         return {
+            **self.translation(header, ZH_HEADER_KEYS, {"name": name}, where),
             "lookback_from": lookback_from,
-            "name": self.text(header, "name", where) or "",
+            "name": name,
             "version": self.text(header, "version", where) or "",
             "effective_date": self.date(header, "effective_date", where),
             "approved_by": self.text(header, "approved_by", where),
@@ -345,10 +426,13 @@ class _Parser:
                 continue
             where = f"category '{name}'"
             self.keys(entry, _CATEGORY_KEYS, ("label",), where)
+            label = self.text(entry, "label", where) or name
+            description = self.text(entry, "description", where) or ""
             categories[name] = Category(
                 name=name,
-                label=self.text(entry, "label", where) or name,
-                description=self.text(entry, "description", where) or "",
+                label=label,
+                description=description,
+                **self.translation(entry, ZH_CATEGORY_KEYS, {"label": label, "description": description}, where),
             )
         return categories
 
@@ -409,6 +493,7 @@ class _Parser:
             )
         legal_basis = self.legal_basis(entry, rule_id)
         when = self.when(entry, categories, rule_id)
+        zh = self.translation(entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale}, "the rule", rule_id)
         if len(self.problems) > count or rule_id is None:
             return None
         return Rule(
@@ -421,6 +506,7 @@ class _Parser:
             legal_basis=legal_basis,
             file=self.file,
             line=entry.line,
+            **zh,
         )
 
     def word(self, mapping: YamlMap, key: str, words, what: str, rule_id) -> str | None:

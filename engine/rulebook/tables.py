@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from engine.errors import InputFileError, InvalidConfiguration, TablesError, allowed, unknown_value
-from engine.rulebook.model import Rulebook
+from engine.rulebook.model import Rulebook, Translated
 from engine.inputs.tabular import LINE, read_table
 from engine.vocabulary import Relevance, RiskLevel
 
@@ -25,23 +25,34 @@ POSITIONS_FILE = "positions.csv"
 RELEVANCE_FILE = "relevance.csv"
 POSITION_COLUMNS = ("position_id", "title", "risk_level", "duties")
 RELEVANCE_COLUMNS = ("position_id", "category", "relevance", "lookback_years", "rationale")
+# The Chinese beside the English texts a memo or notice prints. Optional
+# columns: a table without them loads, and each text without its Chinese is
+# a warning (``PositionTables.untranslated``).
+POSITION_ZH_COLUMNS = ("title_zh", "duties_zh")
+RELEVANCE_ZH_COLUMNS = ("rationale_zh",)
 MAX_LOOKBACK_YEARS = 99
 
 
 @dataclass(frozen=True)
-class Position:
+class Position(Translated):
     """A position a candidate may apply for: its title, risk level
-    (``low`` to ``critical``) and duties, as ``positions.csv`` gives them."""
+    (``low`` to ``critical``) and duties, as ``positions.csv`` gives them,
+    with the Chinese title and duties ('' when the table has none)."""
 
     position_id: str
     title: str
     risk_level: RiskLevel
     duties: str
+    title_zh: str = ""
+    duties_zh: str = ""
+    # The row in positions.csv, for warnings; not part of the position.
+    line: int = field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
-class RelevanceEntry:
-    """How one category of finding bears on one position, and why."""
+class RelevanceEntry(Translated):
+    """How one category of finding bears on one position, and why (with
+    the why in Chinese, ``rationale_zh``; '' when the table has none)."""
 
     position_id: str
     category: str
@@ -49,6 +60,9 @@ class RelevanceEntry:
     # None only where relevance is none: no period makes such a finding count.
     lookback_years: int | None
     rationale: str
+    rationale_zh: str = ""
+    # The row in relevance.csv, for warnings; not part of the entry.
+    line: int = field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,8 @@ class PositionTables:
         sha256: one SHA-256 (hex) over both files; it goes into the
             decision ids through each position's content.
         texts: file name -> the file as read, kept by the store for replay.
+        untranslated: a warning (``TablesError``, with its file, line and
+            column) for each text without its Chinese beside it.
     """
 
     positions: MappingProxyType  # position_id -> Position
@@ -72,6 +88,7 @@ class PositionTables:
     sha256: str
     # The files as read (name -> text), kept for the store.
     texts: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
+    untranslated: tuple[TablesError, ...] = field(repr=False, default=(), compare=False)
 
     def entry(self, position_id: str, category: str) -> RelevanceEntry:
         """How ``category`` bears on the position ``position_id``.
@@ -135,12 +152,35 @@ def load_tables(folder: Path, rulebook: Rulebook) -> PositionTables:
         folder=folder,
         sha256=digest.hexdigest(),
         texts=MappingProxyType(texts),
+        untranslated=tuple(_untranslated(folder, positions, relevance)),
     )
 
 
-def _read(path: Path, what: str, columns, problems: list) -> list[dict]:
+def _untranslated(folder: Path, positions: dict, relevance: dict) -> list[TablesError]:
+    """A warning for each position title, duties and relevance rationale
+    that has no Chinese beside it, in the files' order."""
+    warnings = []
+    for position in positions.values():
+        for column in POSITION_ZH_COLUMNS:
+            if not getattr(position, column):
+                warnings.append(TablesError(
+                    f"position '{position.position_id}' has no Chinese {column.removesuffix('_zh')}; "
+                    "a Chinese memo or notice prints the English instead.",
+                    file=str(folder / POSITIONS_FILE), line=position.line, column=column,
+                ))
+    for entry in sorted(relevance.values(), key=lambda entry: entry.line):
+        if not entry.rationale_zh:
+            warnings.append(TablesError(
+                f"'{entry.position_id}' / '{entry.category}' has no Chinese rationale; "
+                "a Chinese memo or notice prints the English instead.",
+                file=str(folder / RELEVANCE_FILE), line=entry.line, column="rationale_zh",
+            ))
+    return warnings
+
+
+def _read(path: Path, what: str, columns, optional, problems: list) -> list[dict]:
     try:
-        table = read_table(path, what=what, required=columns, formats=("csv",))
+        table = read_table(path, what=what, required=columns, optional=optional, formats=("csv",))
     except InputFileError as exc:
         raise TablesError(exc.message, file=exc.file, line=exc.line, column=exc.column) from None
     problems.extend(TablesError(bad.message, file=str(path), line=bad.line) for bad in table.malformed)
@@ -151,7 +191,7 @@ def _load_positions(path: Path, problems: list) -> tuple[dict[str, Position], se
     """The valid positions, and the ids of rows that have a problem."""
     positions: dict[str, Position] = {}
     first_line: dict[str, int] = {}
-    rows = _read(path, "positions table", POSITION_COLUMNS, problems)
+    rows = _read(path, "positions table", POSITION_COLUMNS, POSITION_ZH_COLUMNS, problems)
     for row in rows:
         line = row[LINE]
 
@@ -176,6 +216,9 @@ def _load_positions(path: Path, problems: list) -> tuple[dict[str, Position], se
             title=row["title"],
             risk_level=RiskLevel(row["risk_level"]),
             duties=row["duties"],
+            title_zh=row.get("title_zh", ""),
+            duties_zh=row.get("duties_zh", ""),
+            line=line,
         )
     broken = {row["position_id"] for row in rows if row["position_id"]} - set(positions)
     return positions, broken
@@ -188,7 +231,7 @@ def _load_relevance(path: Path, positions: dict, broken: set, rulebook: Rulebook
     # itself, not again as a missing pair.
     written: set[tuple[str, str]] = set()
     categories = list(rulebook.categories)
-    for row in _read(path, "relevance table", RELEVANCE_COLUMNS, problems):
+    for row in _read(path, "relevance table", RELEVANCE_COLUMNS, RELEVANCE_ZH_COLUMNS, problems):
         line = row[LINE]
 
         def problem(column, message):
@@ -229,6 +272,8 @@ def _load_relevance(path: Path, positions: dict, broken: set, rulebook: Rulebook
             relevance=level,
             lookback_years=lookback,
             rationale=row["rationale"],
+            rationale_zh=row.get("rationale_zh", ""),
+            line=line,
         )
     for position_id in positions:
         missing = [category for category in categories if (position_id, category) not in written]
