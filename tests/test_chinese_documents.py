@@ -10,10 +10,12 @@ of ``ALLOWED``.
 
 Taken out, with why:
 
-- what the rulebook and the position tables write: position titles and
-  duties, category labels, rule titles, rationales and legal bases, the
-  rulebook's name and approver. Their Chinese text belongs beside the
-  English in those files; until it is there, they are printed as written.
+- what the rulebook writes that stays as written: legal bases (citations,
+  whose names of laws are proper names) and the rulebook's approver. The
+  rulebook's name, category labels, rule titles and rationales, position
+  titles and duties and the relevance rationales are NOT taken out: a
+  Chinese document prints the Chinese written beside them (``zh:`` in the
+  rulebook, the ``_zh`` columns of the tables).
 - what the batch, the consents file and the people wrote: descriptions,
   sources, the words a source reported, the consent's purpose, reviewers'
   and approvers' names, the reasons and assessment answers, and the message
@@ -170,14 +172,11 @@ def _not_ours(result) -> list[str]:
     the tables, the inputs and the people, and the ids (see the module's
     docstring), longest first, so that a text is taken out before a part of it."""
     rulebook, tables = result.rulebook, result.tables
-    texts = {rulebook.name, rulebook.approved_by or "", rulebook.sha256[:12], result.consents.path.name, *PEOPLE}
+    texts = {rulebook.approved_by or "", rulebook.sha256[:12], result.consents.path.name, *PEOPLE}
     texts |= {CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE}  # the ids of the grounds no rule gave
-    texts |= {category.label for category in rulebook.categories.values()}
     for rule in rulebook.rules:
-        texts |= {rule.id, rule.title, rule.rationale, *rule.legal_basis}
-    for position in tables.positions.values():
-        texts |= {position.position_id, position.title, position.duties}
-    texts |= {entry.rationale for entry in tables.relevance.values()}
+        texts |= {rule.id, *rule.legal_basis}
+    texts |= {position.position_id for position in tables.positions.values()}
     for decision in result.decisions:
         texts |= {decision.decision_id, decision.candidate_id}
         if decision.consent is not None:
