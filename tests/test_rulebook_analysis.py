@@ -273,6 +273,9 @@ def _broken_rulebooks():
     rationale: >-
       Written to be shadowed: every record this rule matches is sealed, and
       the exclusion of sealed records always decides before it.
+    zh:
+      title: 特别严重的已封存记录提交法务评估
+      rationale: 为测试被遮蔽而写：本规则匹配的记录均已封存，排除已封存记录的规则总是先于本规则作出决定。
     legal_basis:
       - none, a test rule
 """)
@@ -316,6 +319,9 @@ def _broken_rulebooks():
     rationale: >-
       Written to be inconsistent: a low-risk position would treat a minor
       record more harshly than a medium-risk position does.
+    zh:
+      title: 对低风险职位，与职位相关的轻微记录提交法务评估
+      rationale: 为测试不一致而写：低风险职位对轻微记录的处理比中等风险职位更严厉。
     legal_basis:
       - none, a test rule
 """)
@@ -409,6 +415,9 @@ SAME_CONDITIONS = add_rule("""
     rationale: >-
       The same condition as EXCL-SEALED, written a second time by a reviewer
       who did not see the first one.
+    zh:
+      title: 已封存记录予以排除（重复写了一次）
+      rationale: 与 EXCL-SEALED 条件相同，由未看到前一条规则的审核人员再次写出。
     legal_basis:
       - California Gov. Code §12952(a)(3)
 """)
@@ -438,6 +447,9 @@ def test_two_rules_with_the_same_conditions_get_a_hygiene_warning(tmp_path, monk
 DRUG_TEST_CATEGORY = """  drug_test:
     label: Drug test
     description: A failed or refused pre-employment drug test.
+    zh:
+      label: 药物检测
+      description: 入职前药物检测未通过或拒绝接受检测。
 """
 
 
@@ -445,7 +457,8 @@ def test_a_category_of_the_rulebook_missing_from_the_tables_fails_the_check(tmp_
     text = SHIPPED_RULEBOOK.replace(
         DRUG_TEST_CATEGORY,
         DRUG_TEST_CATEGORY + "  offense_wildlife:\n    label: Wildlife offence\n"
-        "    description: Poaching or trading in protected species.\n",
+        "    description: Poaching or trading in protected species.\n"
+        "    zh:\n      label: 野生动物犯罪\n      description: 非法猎捕或买卖受保护物种。\n",
     )
     assert text != SHIPPED_RULEBOOK
     result = _check(tmp_path, monkeypatch, text)
