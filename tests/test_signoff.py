@@ -186,6 +186,9 @@ class Flow:
             args += ["--policy", str(self.policy)]
         if args[0] == "notice" and "--organisation" not in args:
             args += ["--organisation", str(self.folder / "organisation.yaml")]
+        # A pre-adverse notice encloses the report and the FCRA's summary of
+        # rights unless the test names them itself, or says --no-enclosures
+        # (the flow's own marker, which the command never sees).
         if args[:2] == ["notice", "pre-adverse"] and "--no-enclosures" in args:
             args.remove("--no-enclosures")
         elif args[:2] == ["notice", "pre-adverse"] and "--report" not in args:
