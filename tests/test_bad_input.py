@@ -777,7 +777,7 @@ def _broken_rulebooks():
     yield "unknown field", text, (
         f"{F}:{_line(text, '      dispositon: sealed')}: rule EXCL-SEALED: unknown field 'dispositon' in 'when'; "
         "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level', 'lookback', 'party_role', 'juvenile', "
-        "'relief' or 'conduct_established'. "
+        "'relief', 'conduct_established' or 'work_location'. "
         "Did you mean 'disposition'?"
     )
     text = _edit_rule("PEND-CAP", "    handling: review\n", "    handling: reject\n")
@@ -833,6 +833,31 @@ def _broken_rulebooks():
     empty = _line(text, '    rationale: "  "')
     yield "empty rationale", text, (
         f"{F}:{empty}: rule EXCL-SEALED: 'rationale' in the rule is empty; write it out."
+    )
+    # Where the job is: a code as the applications file stores it, upper case.
+    hint = ("write the country's ISO 3166 code, optionally followed by the codes of the region and the "
+            "city: 'US', 'US-CA', 'US-NY-NYC', 'CN-SH'")
+    for case, written, shown, meant in (
+        ("work location in lower case", "us-ca", "us-ca", " Did you mean 'US-CA'?"),
+        ("work location with an underscore", "US_CA", "US_CA", " Did you mean 'US-CA'?"),
+        ("work location spelt out", "California", "California", ""),
+        ("work location read as a boolean", "NO", "False",
+         " (YAML reads some unquoted words as booleans: quote the code.)"),
+    ):
+        text = _edit_rule("EXCL-CA-NOT-CONVICTED", "      work_location: US-CA\n", f"      work_location: {written}\n")
+        yield case, text, (
+            f"{F}:{_line(text, f'      work_location: {written}')}: rule EXCL-CA-NOT-CONVICTED: unknown work "
+            f"location '{shown}' in 'work_location'; {hint}.{meant}"
+        )
+    text = _edit_rule("EXCL-CA-NOT-CONVICTED", "      work_location: US-CA\n", "      work_location: [US-CA, US-NY-NYC-X]\n")
+    yield "work location too deep in a list", text, (
+        f"{F}:{_line(text, '      work_location: [US-CA, US-NY-NYC-X]')}: rule EXCL-CA-NOT-CONVICTED: unknown work "
+        f"location 'US-NY-NYC-X' in 'work_location'; {hint}."
+    )
+    text = _edit_rule("EXCL-CA-NOT-CONVICTED", "      work_location: US-CA\n", "      work_location: {at_least: US}\n")
+    yield "work location as a range", text, (
+        f"{F}:{_line(text, '      work_location: {at_least: US}')}: rule EXCL-CA-NOT-CONVICTED: 'work_location' "
+        f"takes a work location or a list of them; {hint}."
     )
 
 

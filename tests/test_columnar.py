@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from conftest import (
     AS_OF, CATEGORIES, EXAMPLE_BATCH, EXAMPLE_CONSENTS, EXAMPLES, FACT_COLUMNS, BATCH_COLUMNS, RULES, TABLES,
-    ROOT, consent, finding, write_batch, write_consents, write_csv,
+    ROOT, add_rule, consent, finding, write_batch, write_consents, write_csv, write_rulebook,
 )
 from engine.documents.reports import CsvLines, csv_records, decision_row, finding_rows
 from engine.evaluation.columnar import finding_columns, judge_in_columns, stored_rows
@@ -41,6 +42,11 @@ AWKWARD = (
 )
 
 
+# Where the jobs are: named by rules of NESTED_LOCATIONS or inside them,
+# read in any case, outside them, and not known.
+WORK_LOCATIONS = ("", "US-CA", "cn-sh", "US-NY-NYC", "US-NY-BUF", "US", "CN", "DE")
+
+
 def varied_batch(folder: Path, seed: int, *, applications: bool) -> tuple[Path, Path, Path | None]:
     """A batch with a bit of everything, its consents and (optionally) applications."""
     pick = random.Random(seed)
@@ -57,7 +63,7 @@ def varied_batch(folder: Path, seed: int, *, applications: bool) -> tuple[Path, 
         positions = pick.sample(POSITIONS, 2 if applications and number % 5 == 0 else 1)
         for position in positions:
             applied.append({"candidate_id": candidate, "position_id": position,
-                            "work_location": pick.choice(["", "US-CA", "cn-sh", "US-NY-NYC"])})
+                            "work_location": pick.choice(WORK_LOCATIONS)})
         for _ in range(pick.randint(0 if applications else 1, 6)):
             facts = {}
             kind = pick.random()
@@ -151,8 +157,10 @@ def varied_batch(folder: Path, seed: int, *, applications: bool) -> tuple[Path, 
     return batch, consents_file, applications_file
 
 
-def _judged_both_ways(batch: Path, consents: Path, applications: Path | None, as_of: dt.date = AS_OF):
-    rulebook, tables = load_rules(RULES, TABLES)
+def _judged_both_ways(
+    batch: Path, consents: Path, applications: Path | None, as_of: dt.date = AS_OF, rules: Path = RULES,
+):
+    rulebook, tables = load_rules(rules, TABLES)
     register = load_applications(applications, positions=tables.positions) if applications else None
     required, optional = columns_of_batch(register is not None)
     table = read_table(batch, what="findings batch", required=required, optional=optional)
@@ -200,6 +208,76 @@ def test_varied_batches_are_decided_in_columns_as_row_by_row(varied):
     reference, part = _judged_both_ways(*varied)
     in_columns = _assert_same_decisions(reference, part)
     assert in_columns > len(part.reference.decisions) > 0
+
+
+# Rules on nested work locations, each deciding before the general rules
+# (the most specific first), besides the shipped rule for US-CA.
+NESTED_LOCATIONS = """
+  - id: LOC-US
+    title: A test rule for the United States
+    when:
+      work_location: US
+      severity: minor
+    handling: review
+    precedence: 900
+    rationale: >-
+      A rule written only to check that both judging paths see where the job
+      is, and rank the most specific rule first.
+    legal_basis:
+      - none, a test rule
+
+  - id: LOC-US-NY
+    title: A test rule for New York State
+    when:
+      work_location: [US-NY]
+      severity: minor
+    handling: note
+    precedence: 900
+    rationale: >-
+      A rule written only to check that both judging paths see where the job
+      is, and rank the most specific rule first.
+    legal_basis:
+      - none, a test rule
+
+  - id: LOC-US-NY-NYC
+    title: A test rule for New York City
+    when:
+      work_location: US-NY-NYC
+      severity: [minor, moderate]
+    handling: excluded
+    precedence: 900
+    rationale: >-
+      A rule written only to check that both judging paths see where the job
+      is, and rank the most specific rule first.
+    legal_basis:
+      - none, a test rule
+
+  - id: LOC-CN
+    title: A test rule for China
+    when:
+      work_location: CN
+      relevance: {at_least: indirect}
+    handling: escalate
+    precedence: 900
+    rationale: >-
+      A rule written only to check that both judging paths see where the job
+      is, and rank the most specific rule first.
+    legal_basis:
+      - none, a test rule
+"""
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_work_locations_are_judged_in_columns_as_row_by_row(tmp_path, seed):
+    rules = write_rulebook(tmp_path / "rules", add_rule(NESTED_LOCATIONS))
+    shutil.copy(RULES / "vocabulary.yaml", rules / "vocabulary.yaml")
+    reference, part = _judged_both_ways(*varied_batch(tmp_path, seed, applications=True), rules=rules)
+    assert _assert_same_decisions(reference, part) > len(part.reference.decisions) > 0
+    # The rules on locations did decide, in columns, at each depth.
+    decided = {f.rule_id for d in part.decisions() for f in d.findings}
+    assert {"LOC-US", "LOC-US-NY", "LOC-US-NY-NYC", "LOC-CN"} <= decided
+    locations = {d.work_location for d in part.decisions()}
+    assert {"US-NY-BUF", "CN-SH", "DE", ""} <= locations
 
 
 def test_a_generated_batch_is_decided_in_columns_as_row_by_row(tmp_path):

@@ -55,9 +55,9 @@ def test_groups_count_recommendations_and_outcomes_and_list_overrides(store_url,
     result = report(store_url, "--csv", tmp_path / "groups.csv", "--html", tmp_path / "groups.html")
     assert_clean_exit(result)
     assert result.stdout.splitlines() == [
-        "1.2.0  quality_inspector  traffic_violation/minor/confirmed/none/inside  [1]  "
+        "1.3.0  quality_inspector  traffic_violation/minor/confirmed/none/inside  [1]  "
         "recommended: proceed 1; decided: undecided 1",
-        "1.2.0  van_driver  offense_driving/serious/confirmed/direct/inside  [4]  "
+        "1.3.0  van_driver  offense_driving/serious/confirmed/direct/inside  [4]  "
         "recommended: escalate 4; decided: hire 1, hold 1, undecided 2  << different outcomes",
         f"    override {history['C-V2']}: escalate -> hire: {REASON}",
         "2 groups, 1 flagged group.",

@@ -49,7 +49,10 @@ F = "rules/rulebook.yaml"
 # apart party role plaintiff or not, juvenile yes or no and conduct
 # established yes or no: the six risk fields' 10,080 combinations, 8 times.
 FACT_VALUES = 2 * 2 * 2
-COMBINATIONS = 15 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES
+# Its rule for California (EXCL-CA-NOT-CONVICTED) makes it tell apart a job
+# in US-CA (or inside it) from one elsewhere: the space, twice.
+LOCATIONS = 2
+COMBINATIONS = 15 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS
 # A record that is neither juvenile nor a suit brought as plaintiff is judged
 # by the rules on the risk fields, whether or not the employer established
 # the conduct: each of their combinations counts twice in a problem.
@@ -63,10 +66,10 @@ def _rule_line(text: str, rule_id: str) -> int:
 # --- the shipped rulebook ------------------------------------------------------------
 
 
-def test_the_shipped_rulebook_has_no_problem_in_80640_combinations():
+def test_the_shipped_rulebook_has_no_problem_in_161280_combinations():
     rulebook = load_rulebook(RULES)
     analysis = analyse(rulebook)
-    assert len(analysis.cells) == COMBINATIONS == 80640
+    assert len(analysis.cells) == COMBINATIONS == 161280
     assert analysis.errors == []
     assert analysis.warnings == []
     # Every combination has a deciding rule: no finding is left to the default.
@@ -75,7 +78,7 @@ def test_the_shipped_rulebook_has_no_problem_in_80640_combinations():
 
 def test_the_analysis_judges_a_fact_value_only_where_some_rule_tells_it_apart():
     """The work, not the clock: every fact value judged with every rule
-    would post all 80,640 combinations to durable-rules; the base space is
+    would post all 161,280 combinations to durable-rules; the base space is
     judged once with the facts a finding has when the batch gives none, and
     the rules that name a fact on the few fields they name (``judge_space``)."""
     shipped = load_rulebook(RULES)
@@ -85,7 +88,9 @@ def test_the_analysis_judges_a_fact_value_only_where_some_rule_tells_it_apart():
     assert len(analysis.cells) == COMBINATIONS
     base = engine_for(rulebook).judged
     assert base * 8 <= COMBINATIONS, base
-    assert base == COMBINATIONS // math.prod(len(values) for name, values in domains(rulebook).items() if name in FACT_FIELDS)
+    assert base == COMBINATIONS // math.prod(
+        len(values) for name, values in domains(rulebook).items() if name in FACT_FIELDS or name == "work_location"
+    )
 
 
 # --- the analysis is exact -------------------------------------------------------------
@@ -187,21 +192,25 @@ def test_every_judged_cell_is_what_the_rules_say(tmp_path, text):
     # The facts (docs/findings.md) take the values the rules tell apart, and
     # every one of them is judged with every combination of the risk fields.
     facts = {tuple(_word(value) for value in signature[6:]) for signature in cells}
-    assert len(facts) == FACT_VALUES
+    assert len(facts) == FACT_VALUES * LOCATIONS
     assert {tuple(_word(value) for value in signature) for signature in cells} == {
         risk + fact for risk in space for fact in facts
     }
-    assert len(cells) == len(space) * FACT_VALUES
+    assert len(cells) == len(space) * FACT_VALUES * LOCATIONS
 
     rules = _plain_rules(text)
     fields = ("category", "severity", "disposition", "relevance", "risk_level", "lookback",
-              "party_role", "juvenile", "relief", "conduct_established")
+              "party_role", "juvenile", "relief", "conduct_established", "work_location")
     mismatches = []
     for signature, judgement in cells.items():
         facts = dict(zip(fields, (_word(value) for value in signature)))
         matching = sorted(
             (rule for rule in rules if all(facts[f] in words for f, words in rule["when"].items())),
-            key=lambda rule: (rule["precedence"], TIE_ORDER.index(rule["handling"]), rule["id"]),
+            # The most specific first: a rule on the job's location (here
+            # no location lies inside another) before a general one.
+            key=lambda rule: (
+                "work_location" not in rule["when"], rule["precedence"], TIE_ORDER.index(rule["handling"]), rule["id"],
+            ),
         )
         expected = (
             tuple(rule["id"] for rule in matching),
@@ -231,7 +240,7 @@ def _broken_rulebooks():
     # 4 risk levels = 360, conduct established or not), and read as one group.
     text = delete_rule("NOTE-INDIRECT-MINOR")
     yield "gap", text, [
-        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
         "combinations: any category, severity minor or moderate, disposition confirmed, pending or deferred, "
         "relevance indirect, any risk level, lookback inside, party role none, defendant or other, juvenile no. "
         "Such findings go to review with the reason 'no rule covers this finding'; add a rule that decides them."
@@ -244,7 +253,7 @@ def _broken_rulebooks():
     yield "conflict", text, [
         f"{F}:{note}: error: conflict: rules NOTE-DIRECT-MINOR (line {note}, note) and "
         f"REV-DIRECT-MINOR-HIGH-RISK (line {rev}, review) both match "
-        f"{len(CATEGORIES) * 2 * 3 * NEITHER_JUVENILE_NOR_PLAINTIFF} combinations "
+        f"{len(CATEGORIES) * 2 * 3 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} combinations "
         "at the same precedence 50, for example category civil_judgment, severity minor, disposition "
         "confirmed, relevance direct, risk level high, lookback inside. Give one of them a lower "
         "precedence, or narrow its conditions."
@@ -280,12 +289,12 @@ def _broken_rulebooks():
     esc = _rule_line(text, "ESC-DIRECT-SERIOUS")
     yield "monotonicity", text, [
         f"{F}:{esc}: error: monotonicity: raising relevance lowers the handling in "
-        f"{len(CATEGORIES) * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"{len(CATEGORIES) * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
         "combinations: for example category civil_judgment, severity serious, disposition confirmed, "
         "relevance indirect, risk level critical, lookback inside is review (REV-INDIRECT-SERIOUS), but "
         "with relevance direct it is note (ESC-DIRECT-SERIOUS).",
         f"{F}:{esc}: error: monotonicity: raising severity lowers the handling in "
-        f"{len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"{len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
         "combinations: for example category civil_judgment, severity moderate, disposition confirmed, "
         "relevance direct, risk level critical, lookback inside is review (REV-DIRECT-MINOR-HIGH-RISK), but "
         "with severity serious it is note (ESC-DIRECT-SERIOUS).",
@@ -312,7 +321,7 @@ def _broken_rulebooks():
 """)
     yield "monotonicity of risk level", text, [
         f"{F}:{_rule_line(text, 'NOTE-DIRECT-MINOR')}: error: monotonicity: raising risk level lowers the "
-        f"handling in {len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF} combinations: for example "
+        f"handling in {len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} combinations: for example "
         "category civil_judgment, severity "
         "minor, disposition confirmed, relevance direct, risk level low, lookback inside is escalate "
         "(ESC-DIRECT-MINOR-LOW-RISK), but with risk level medium it is note (NOTE-DIRECT-MINOR).",
@@ -344,7 +353,7 @@ def test_a_gap_is_never_decided_silently(tmp_path):
     rulebook = load_rulebook(write_rulebook(tmp_path / "rules", delete_rule("NOTE-INDIRECT-MINOR")))
     analysis = analyse(rulebook)
     uncovered = [s for s, judgement in analysis.cells.items() if judgement.rule is None]
-    assert len(uncovered) == 360 * NEITHER_JUVENILE_NOR_PLAINTIFF
+    assert len(uncovered) == 360 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS
     assert {analysis.cells[s].handling.value for s in uncovered} == {"review"}
     assert {(s.relevance.value, s.lookback.value) for s in uncovered} == {("indirect", "inside")}
     # A juvenile record or a suit brought as plaintiff is excluded before the gap.
@@ -448,7 +457,7 @@ def test_a_category_of_the_rulebook_missing_from_the_tables_fails_the_check(tmp_
         "position needs a row for every category, with its relevance and rationale; there is no default."
     )
     assert len(lines) == 15
-    assert f"Analysis of {16 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES} combinations: 0 errors, 0 warnings.\n" in result.stdout
+    assert f"Analysis of {16 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS} combinations: 0 errors, 0 warnings.\n" in result.stdout
 
 
 def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_path, monkeypatch):

@@ -45,6 +45,7 @@ from conftest import (
     run_cli,
     write_batch,
     write_consents,
+    write_csv,
 )
 from engine.errors import InputFileError
 from engine.evaluation.judging import evaluate_files, load_rules
@@ -385,6 +386,38 @@ def test_a_batch_in_parts_decides_as_the_whole_batch_in_memory(tmp_path, mixed):
     assert got == expected
     expected_rejected = [(Path(r.file).name, str(r.line), r.finding_id, r.column) for r in reference.rejected]
     assert [(r["file"], r["line"], r["finding_id"], r["column"]) for r in read_csv(tmp_path / "out/rejected.csv")] == expected_rejected
+
+
+def test_work_locations_in_parts_decide_as_the_whole_batch_in_memory(tmp_path, mixed):
+    """Where the job is reaches the rules alike in parts (in columns, in
+    worker processes) and in memory: a job in California, inside it, in
+    another state, abroad, or not known."""
+    batch, consents = mixed
+    pick = random.Random(7)
+    applied = sorted({(row["candidate_id"], row["position_id"]) for row in read_csv(batch) if row["position_id"]})
+    applications = write_csv(tmp_path / "applications.csv", ("candidate_id", "position_id", "work_location"), [
+        {"candidate_id": c, "position_id": p, "work_location": pick.choice(["US-CA", "us-ca-sf", "US-NY", "CN-SH", ""])}
+        for c, p in applied
+    ])
+    evaluate_with(batch, consents, tmp_path / "out", "--workers", "2", "--chunk-size", "25",
+                  "--applications", applications)
+    reference = evaluate_files(batch, consents, rules=RULES, tables=TABLES, as_of=AS_OF, applications_path=applications)
+    expected = [
+        (d.candidate_id, d.position.position_id if d.position else "", d.recommendation.value, d.decision_id)
+        for d in reference.decisions
+    ]
+    got = [
+        (row["candidate_id"], row["position_id"], row["recommendation"], row["decision_id"])
+        for row in read_csv(tmp_path / "out/decisions.csv")
+    ]
+    assert got == expected
+    rules = sorted((f.finding.finding_id, d.candidate_id, f.rule_id) for d in reference.decisions for f in d.findings)
+    written = sorted((r["finding_id"], r["candidate_id"], r["rule_id"]) for r in read_csv(tmp_path / "out/findings.csv"))
+    assert written == rules
+    # California's rule decided in both, and only for jobs in California.
+    california = {d.candidate_id for d in reference.decisions if d.work_location.startswith("US-CA")}
+    decided = {candidate for _, candidate, rule_id in written if rule_id == "EXCL-CA-NOT-CONVICTED"}
+    assert decided and decided <= california
 
 
 def test_checks_that_need_the_whole_batch_hold_across_parts(tmp_path, mixed):

@@ -25,10 +25,12 @@ def rules_check(rules, tables):
     """Validate and analyse the rulebook; exit 1 on any error.
 
     Checks every combination of category, severity, disposition, relevance,
-    risk level and lookback for gaps (no rule), conflicts (two rules, same
-    precedence, different handlings), dead or masked rules, and handlings
-    that drop when severity, relevance or risk level rises. Warnings are
-    listed but do not fail. The tables are checked too when they exist.
+    risk level, lookback, the facts the rules name and the work locations
+    they name (each, and elsewhere) for gaps (no rule), conflicts (two
+    rules, as specific and at the same precedence, different handlings),
+    dead or masked rules, and handlings that drop when severity, relevance
+    or risk level rises. Warnings are listed but do not fail. The tables are
+    checked too when they exist.
 
     Example:
 
@@ -79,8 +81,10 @@ def rules_explain(rules, fmt, output):
 
     Every rule in plain language with its rationale and legal basis, and the
     adjudication matrix: for each risk level, the handling of each kind of
-    finding by severity, with the deciding rule. The output depends only on
-    the rulebook, so two renderings can be compared with diff.
+    finding by severity, with the deciding rule; where the rules name work
+    locations, the general matrix and one for each location where it
+    differs. The output depends only on the rulebook, so two renderings can
+    be compared with diff.
 
     Example:
 

@@ -5,13 +5,24 @@ adjudication matrix: for each position risk level, which handling (and which
 rule) each kind of finding gets; and the vocabulary of screening sources:
 the words read as each value. The output depends only on the rulebook, so
 that a diff of two renderings shows what changed.
+
+Where the rules name work locations, the matrix is given per jurisdiction:
+first the general one, for a job where no rule on a work location applies
+(``elsewhere``), then one for each named location whose matrix differs
+from the general one, deepest last in code order (``US``, ``US-CA``,
+``US-NY``, ``US-NY-NYC``). A named location whose matrix is the general one
+is listed as such rather than repeated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from engine.rulebook.analysis import FIELD_LABELS, MatrixRow, analyse, describe_values, full_domains, matrix
+from engine.rulebook.analysis import (
+    FIELD_LABELS, MatrixRow, analyse, describe_values, full_domains, jurisdiction_matrices,
+)
+from engine.rulebook.jurisdictions import ELSEWHERE
+from engine.rulebook.model import LOCATION_FIELD
 from engine.rulebook.model import Rule, Rulebook
 from engine.documents.templating import template
 from engine.vocabulary import Severity
@@ -41,7 +52,13 @@ class RulebookDocument:
         rulebook (Rulebook): the rulebook.
         rules (tuple[ExplainedRule, ...]): its rules in the rulebook's order.
         severities (tuple[str, ...]): the severity words, mildest first (the matrix's columns).
-        matrix (dict): risk level -> list[MatrixRow], the adjudication matrix.
+        matrix (dict): risk level -> list[MatrixRow], the adjudication
+            matrix (the general one, where no rule on a work location applies).
+        jurisdictions (dict): work location -> its matrix (as ``matrix``),
+            for each location the rules name whose matrix differs from the
+            general one, in code order; empty when none does.
+        same_as_general (tuple[str, ...]): the named locations whose matrix
+            is the general one.
         error_count (int): errors that the static analysis found.
         warning_count (int): warnings that the static analysis found.
         vocabulary (tuple[VocabularyEntry, ...]): the words of the vocabulary
@@ -55,6 +72,8 @@ class RulebookDocument:
     error_count: int
     warning_count: int
     vocabulary: tuple = ()
+    jurisdictions: dict = field(default_factory=dict)  # work location -> matrix
+    same_as_general: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,11 @@ def conditions_in_words(rule: Rule, rulebook: Rulebook) -> tuple[str, ...]:
     all_domains = full_domains(rulebook)
     words = []
     for name, values in rule.when.items():
+        if name == LOCATION_FIELD:
+            places = sorted(values)
+            listed = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " or " + places[-1]
+            words.append(f"{FIELD_LABELS[name]} is {listed} or inside it")
+            continue
         domain = tuple(str(value) for value in all_domains[name])
         words.append(f"{FIELD_LABELS[name]} is {describe_values(frozenset(values), domain)}")
     return tuple(words) or ("any finding",)
@@ -101,11 +125,15 @@ def document(rulebook: Rulebook) -> RulebookDocument:
         RulebookDocument: ready for the ``rulebook.{md,html}.j2`` templates.
     """
     analysis = analyse(rulebook)
+    matrices = jurisdiction_matrices(rulebook, analysis.cells)
+    general = matrices.pop(ELSEWHERE)
     return RulebookDocument(
         rulebook=rulebook,
         rules=tuple(ExplainedRule(rule, conditions_in_words(rule, rulebook)) for rule in rulebook.rules),
         severities=Severity.words(),
-        matrix=matrix(rulebook, analysis.cells),
+        matrix=general,
+        jurisdictions=matrices,
+        same_as_general=tuple(area for area in rulebook.locations if area not in matrices),
         error_count=len(analysis.errors),
         warning_count=len(analysis.warnings),
         vocabulary=tuple(

@@ -385,17 +385,28 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
             fields.append(_lookup(rows[column], {w.value: i for i, w in enumerate(words)}, words.index(default)))
         else:
             fields.append(np.full(count, words.index(default), dtype=np.int64))
+    # Where the job is, reduced to the locations the rules name (the last
+    # field): one code per case. With no location named the field has one
+    # value, and the codes are those of a signature without it.
+    locations = rulebook.domain("work_location")
+    location_code = {name: code for code, name in enumerate(locations)}
+    reduced: dict[str, int] = {}
+    case_location = np.array([
+        reduced.setdefault(where, location_code[rulebook.reduce_location(where)])
+        for where in (a.work_location if a is not None else "" for a in cases["application"])
+    ], dtype=np.int64)
+    fields.append(case_location[case] if count else np.zeros(0, dtype=np.int64))
     # One code per distinct signature: every field's codes are small (a
-    # vocabulary, the rulebook's categories), so their mixed-radix number
-    # is one int64 per row, the same in every part. Rows the rules do not
-    # see get none.
-    radices = [len(categories), *(len(words) for words in _SIGNATURE_WORDS[1:])]
+    # vocabulary, the rulebook's categories and locations), so their
+    # mixed-radix number is one int64 per row, the same in every part.
+    # Rows the rules do not see get none.
+    radices = [len(categories), *(len(words) for words in _SIGNATURE_WORDS[1:]), len(locations)]
     raw = np.zeros(count, dtype=np.int64)
     for values, radix in zip(fields, radices):
         raw = raw * radix + values
     raw = np.where(judged, raw, -1)
     unique_raw, codes = np.unique(raw, return_inverse=True)
-    known = _signatures_of(categories)
+    known = _signatures_of(categories, locations)
     signatures = []
     for key in unique_raw.tolist():
         if key < 0:
@@ -403,7 +414,7 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
         elif key in known:
             signatures.append(known[key])
         else:
-            signatures.append(known.setdefault(key, _signature(key, categories, radices)))
+            signatures.append(known.setdefault(key, _signature(key, categories, locations, radices)))
     distinct = [s for s in signatures if s is not None]
     twins = {s: t for s in distinct if (t := confirmed_twin(s)) is not None}
     verdicts = engine_for(rulebook).judge([*distinct, *twins.values()])
@@ -443,23 +454,29 @@ _SIGNATURE_WORDS = (
     None, _SEVERITIES, _DISPOSITIONS, _RELEVANCES, _RISKS, _LOOKBACKS,
     *(list(vocabulary) for _, vocabulary, _ in _SIGNATURE_FACTS),
 )
-# Signatures by their code, for each list of categories: a worker judges
-# part after part of one batch, whose signatures are mostly the same.
-_KNOWN_SIGNATURES: dict[tuple[str, ...], dict[int, Signature]] = {}
+# Signatures by their code, for each list of categories and of locations:
+# a worker judges part after part of one batch, whose signatures are
+# mostly the same.
+_KNOWN_SIGNATURES: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[int, Signature]] = {}
 
 
-def _signatures_of(categories: list[str]) -> dict[int, Signature]:
-    return _KNOWN_SIGNATURES.setdefault(tuple(categories), {})
+def _signatures_of(categories: list[str], locations: tuple[str, ...]) -> dict[int, Signature]:
+    return _KNOWN_SIGNATURES.setdefault((tuple(categories), tuple(locations)), {})
 
 
-def _signature(key: int, categories: list[str], radices: list[int]) -> Signature:
-    """The signature whose code (see ``_judge``) is ``key``."""
+def _signature(key: int, categories: list[str], locations: Sequence[str], radices: list[int]) -> Signature:
+    """The signature whose code (see ``_judge``) is ``key``; ``locations``
+    are the reduced work locations (``Rulebook.domain``), in order."""
     digits = []
     for radix in reversed(radices):
         key, digit = divmod(key, radix)
         digits.append(digit)
     digits.reverse()
-    words = [categories[digits[0]], *(vocabulary[digit] for vocabulary, digit in zip(_SIGNATURE_WORDS[1:], digits[1:]))]
+    words = [
+        categories[digits[0]],
+        *(vocabulary[digit] for vocabulary, digit in zip(_SIGNATURE_WORDS[1:], digits[1:-1])),
+        locations[digits[-1]],
+    ]
     return Signature(*words)
 
 

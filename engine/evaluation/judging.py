@@ -16,6 +16,7 @@ from typing import NamedTuple
 from engine import canonical
 from engine.inputs.applications import Application, ApplicationRegister, load_applications
 from engine.inputs.consents import ConsentRegister, load_consents
+from engine.rulebook.jurisdictions import ELSEWHERE
 from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
 from engine.inputs.findings import Finding, FindingsBatch, RejectedRow, load_findings
 from engine.inputs.tabular import without_leading_zeros
@@ -146,14 +147,17 @@ def evaluate(
     statuses = {candidate: consents.status(candidate, as_of) for candidate in {c for c, _, _ in cases}}
     ages = _Ages(as_of)
     signatures: dict[tuple[str, str], Signature] = {}
-    for candidate, position_id, _ in cases:
+    for candidate, position_id, application in cases:
         consent = statuses[candidate].consent
         if consent is None or position_id is None:
             continue
+        # Where the job is, as the rules see it; not known without an
+        # applications file.
+        where = rulebook.reduce_location(application.work_location if application is not None else "")
         for finding in by_candidate.get(candidate, ()):
             if finding.category in consent.scope and not obtained_before(finding, consent.signed_on):
                 signatures[position_id, finding.finding_id] = _signature(
-                    finding, position_id, tables, ages, rulebook.lookback_from
+                    finding, position_id, tables, ages, rulebook.lookback_from, where
                 )
     # A disputed record is judged as it stands (excluded) and as it would
     # stand if confirmed, by the same rules: the second says whether the
@@ -310,7 +314,8 @@ def obtained_before(finding: Finding, signed_on: dt.date) -> bool:
 
 
 def _signature(
-    finding: Finding, position_id: str, tables: PositionTables, ages: _Ages, lookback_from: str = "latest"
+    finding: Finding, position_id: str, tables: PositionTables, ages: _Ages, lookback_from: str = "latest",
+    work_location: str = ELSEWHERE,
 ) -> Signature:
     entry = tables.entry(position_id, finding.category)
     facts = finding.facts
@@ -326,6 +331,7 @@ def _signature(
         relevance=entry.relevance,
         risk_level=tables.positions[position_id].risk_level,
         lookback=ages.lookback(since, entry.lookback_years),
+        work_location=work_location,
     )
     if not facts:
         return signature

@@ -1,10 +1,11 @@
 """Static analysis of a rulebook over its whole, finite input space.
 
 A finding reaches the rules as a risk signature: category, severity,
-disposition, relevance, risk level, lookback and the facts the law needs
-(party role, juvenile, relief, conduct established; see ``compiled``). The
-space of signatures is finite, so the analysis is exact: every signature is
-judged by the real engine (durable-rules), and the results are examined for
+disposition, relevance, risk level, lookback, the facts the law needs
+(party role, juvenile, relief, conduct established) and where the job is
+(see ``compiled``). The space of signatures is finite, so the analysis is
+exact: every signature is judged by the real engine (durable-rules), and
+the results are examined for
 
 - gaps: signatures that no rule covers;
 - conflicts: two rules that match the same signature with different
@@ -13,7 +14,20 @@ judged by the real engine (durable-rules), and the results are examined for
   always takes precedence;
 - monotonicity: raising severity, relevance or risk level, all else equal,
   must never lower the handling;
-- hygiene: duplicated conditions, thin rationales, repeated references.
+- hygiene: duplicated conditions, thin rationales, repeated references;
+- jurisdiction (a warning): a rule on a work location that weighs a record
+  a general rule excludes, since the more specific rule wins whatever the
+  precedence.
+
+Where the job is takes the values of ``jurisdictions.domain``: each
+location the rules name, and ``elsewhere``. Every other location (an
+ancestor of a named one, such as ``US`` when only ``US-CA`` is named, or
+any location no rule names) is reduced to one of these before the rules
+see it, so it is judged exactly as its reduction: the analysis covers every
+jurisdiction. Gaps, conflicts and monotonicity are thus found per
+jurisdiction, and reports name the work location when it matters. When two
+rulebooks are compared, the locations of both are judged, each rulebook
+reducing them its own way.
 
 Results are grouped into "cubes" (a set of values per field) so that a
 lawyer reads a few lines instead of thousands of combinations; the same
@@ -39,8 +53,9 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for
-from engine.rulebook.model import FACT_FIELDS, Rule, Rulebook
+from engine.rulebook import jurisdictions
+from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for, specificity
+from engine.rulebook.model import FACT_FIELDS, LOCATION_FIELD, Rule, Rulebook
 from engine.vocabulary import Disposition, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 FIELDS = Signature._fields
@@ -55,7 +70,11 @@ FIELD_LABELS = {
     "juvenile": "juvenile",
     "relief": "relief",
     "conduct_established": "conduct established",
+    "work_location": "work location",
 }
+# The fields judged apart from the others (``judge_space``), since few
+# rules name them: the facts the law needs, and where the job is.
+_SPLIT_FIELDS = (*FACT_FIELDS, LOCATION_FIELD)
 # Fields whose values are ordered, and where a rise must not lower the handling.
 ORDERED = ("severity", "relevance", "risk_level")
 MIN_RATIONALE = 60  # characters: enough for a sentence that explains
@@ -64,8 +83,11 @@ V = TypeVar("V", bound=Hashable)
 Cube = tuple  # one frozenset of values per field
 
 
-def full_domains(rulebook: Rulebook) -> dict[str, tuple]:
-    """Every value each field of a signature can take, in their natural order."""
+def full_domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, tuple]:
+    """Every value each field of a signature can take, in their natural
+    order; the work locations are those ``rulebook`` (and ``also``) name,
+    then ``elsewhere``."""
+    named = {area for book in (rulebook, *also) for area in book.locations}
     return {
         "category": tuple(rulebook.categories),
         "severity": tuple(Severity),
@@ -77,6 +99,7 @@ def full_domains(rulebook: Rulebook) -> dict[str, tuple]:
         "juvenile": tuple(YesNo),
         "relief": tuple(Relief),
         "conduct_established": tuple(YesNo),
+        "work_location": jurisdictions.domain(named),
     }
 
 
@@ -104,7 +127,7 @@ def domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str, tupl
     classes = value_classes(rulebook, also)
     return {
         name: tuple(classes[name]) if name in classes else domain
-        for name, domain in full_domains(rulebook).items()
+        for name, domain in full_domains(rulebook, also).items()
     }
 
 
@@ -128,25 +151,43 @@ def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signa
     rules that match a signature are the union of the two, and the winner
     is chosen as for a finding (``RuleEngine``)."""
     space = domains(rulebook, also)
+    # The locations this rulebook tells apart; another rulebook's (when two
+    # are compared) are judged as this one reduces them.
+    own = rulebook.domain(LOCATION_FIELD)
+    extra = [area for area in space[LOCATION_FIELD] if area not in own]
+    space[LOCATION_FIELD] = own
+    cells = _judge_space(rulebook, space)
+    if extra:
+        reduced: dict[str, list[str]] = defaultdict(list)
+        for area in extra:
+            reduced[rulebook.reduce_location(area)].append(area)
+        for signature, judgement in list(cells.items()):
+            for area in reduced.get(signature.work_location, ()):
+                cells[signature._replace(work_location=area)] = judgement
+    return cells
+
+
+def _judge_space(rulebook: Rulebook, space: dict[str, tuple]) -> dict[Signature, Judgement]:
     engine = engine_for(rulebook)
-    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in FACT_FIELDS))
-    if all(len(space[name]) == 1 for name in FACT_FIELDS):
-        return engine.judge(input_space(rulebook, also))
-    base_fields = [name for name in FIELDS if name not in FACT_FIELDS]
+    split = _SPLIT_FIELDS
+    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in split))
+    if all(len(space[name]) == 1 for name in split):
+        return engine.judge(Signature(*values) for values in itertools.product(*space.values()))
+    base_fields = [name for name in FIELDS if name not in split]
     first = {name: values[0] for name, values in space.items()}
     base = engine.judge(
-        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in FACT_FIELDS})
+        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in split})
         for values in itertools.product(*(space[name] for name in base_fields))
     )
-    # The rules that name a fact, on the other fields they name.
+    # The rules that name a fact or a location, on the other fields they name.
     named = [name for name in base_fields if any(name in rule.when for rule in fact_rules)]
     facts_engine = RuleEngine(dataclasses.replace(rulebook, rules=fact_rules, sha256=rulebook.sha256 + "/facts"))
     fact_hits = facts_engine.judge(
-        Signature(**{**first, **dict(zip(named + list(FACT_FIELDS), values))})
-        for values in itertools.product(*(space[name] for name in named + list(FACT_FIELDS)))
+        Signature(**{**first, **dict(zip(named + list(split), values))})
+        for values in itertools.product(*(space[name] for name in named + list(split)))
     )
     by_projection = {
-        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in FACT_FIELDS)):
+        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in split)):
         judgement.matched for signature, judgement in fact_hits.items()
     }
     fact_ids = {rule.id for rule in fact_rules}
@@ -155,11 +196,12 @@ def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signa
     for signature, judgement in base.items():
         others = tuple(rule_id for rule_id in judgement.matched if rule_id not in fact_ids)
         projection = tuple(getattr(signature, name) for name in named)
-        for facts in itertools.product(*(space[name] for name in FACT_FIELDS)):
+        for facts in itertools.product(*(space[name] for name in split)):
             matched = others + by_projection[(projection, facts)]
-            if matched not in decided:
-                decided[matched] = engine.decide(list(matched))
-            cells[signature._replace(**dict(zip(FACT_FIELDS, facts)))] = decided[matched]
+            key = (matched, facts[-1])
+            if key not in decided:
+                decided[key] = engine.decide(list(matched), facts[-1])
+            cells[signature._replace(**dict(zip(split, facts)))] = decided[key]
     return cells
 
 
@@ -220,33 +262,65 @@ def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> 
     return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def describe_cube(cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None) -> str:
+def describe_cube(
+    cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None, also: Sequence[Rulebook] = ()
+) -> str:
     """A cube in words: 'any category, severity serious or severe, ...'
-    (a cube of the analysis, whose fact values stand for their classes)."""
-    all_domains = full_domains(rulebook)
+    (a cube of the analysis, whose fact values stand for their classes;
+    ``also``: the other rulebook when two are compared, whose work
+    locations are part of the space)."""
     cube = _expanded(cube, value_classes(rulebook) if classes is None else classes, fields)
+    all_domains = full_domains(rulebook, also)
     parts = []
     for name, values in zip(fields, cube):
         text = describe_values(values, all_domains[name])
-        if text == "any" and name in FACT_FIELDS:
-            continue  # a fact no rule tells apart here: said once, not ten times
+        if text == "any" and name in _SPLIT_FIELDS:
+            continue  # a fact or a place no rule tells apart here: said once, not ten times
         parts.append(f"any {FIELD_LABELS[name]}" if text == "any" else f"{FIELD_LABELS[name]} {text}")
     return ", ".join(parts)
 
 
 def describe_signature(signature: Signature) -> str:
-    """One risk signature in words: 'category credit_record, severity minor, ...'."""
+    """One risk signature in words: 'category credit_record, severity minor, ...'.
+
+    Args:
+        signature (Signature): the signature.
+
+    Returns:
+        str: the fields in words; a fact is named when given, the work
+        location when it is one the rules name (not ``elsewhere``).
+    """
     return ", ".join(
         f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature)
-        if name not in FACT_FIELDS or value is not list(type(value))[0]  # a fact is named when given
+        if (name == LOCATION_FIELD and value != jurisdictions.ELSEWHERE)
+        or (name in FACT_FIELDS and value is not list(type(value))[0])
+        or name not in _SPLIT_FIELDS
     )
+
+
+def _example(signatures) -> Signature:
+    """The example a report gives: the first signature, one where the job is
+    elsewhere if there is one (the general case reads plainest)."""
+    return min(signatures, key=lambda s: (s.work_location != jurisdictions.ELSEWHERE, s))
+
+
+def _where(rulebook: Rulebook, locations: set[str]) -> str:
+    """'' when a problem holds in every jurisdiction (or the rules name
+    none); else the jurisdictions where it holds, as a sentence."""
+    every = set(rulebook.domain(LOCATION_FIELD))
+    if not rulebook.locations or locations >= every:
+        return ""
+    listed = [jurisdictions.describe(area) for area in sorted(locations)]
+    return " It holds for work location " + (
+        listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    ) + " only."
 
 
 @dataclass(frozen=True)
 class Problem:
     """One result of the analysis; errors fail ``rules check``."""
 
-    kind: str  # gap, conflict, dead rule, masked rule, monotonicity, hygiene
+    kind: str  # gap, conflict, dead rule, masked rule, monotonicity, jurisdiction, hygiene
     level: str  # error or warning
     message: str
     rule_ids: tuple[str, ...] = ()
@@ -303,6 +377,7 @@ def analyse(rulebook: Rulebook) -> Analysis:
         + _conflicts(rulebook, cells)
         + _dead_rules(rulebook, cells)
         + _monotonicity(rulebook, cells)
+        + _overridden_exclusions(rulebook, cells)
         + _hygiene(rulebook)
     )
     return Analysis(rulebook=rulebook, cells=cells, problems=tuple(problems))
@@ -329,17 +404,34 @@ def _count(cube: Cube) -> str:
     return "1 combination" if size == 1 else f"{size} combinations"
 
 
+def _tied_pairs(rules: Mapping[str, Rule], matched: tuple[str, ...], where: str) -> list[tuple[str, str]]:
+    """The pairs of rules (by id) among ``matched`` (winner first) that tie
+    with the winner, as specific and at its precedence, with different
+    handlings."""
+    winner = rules[matched[0]]
+    top = (specificity(winner, where), winner.precedence)
+    tied = [rules[r] for r in matched if (specificity(rules[r], where), rules[r].precedence) == top]
+    return [
+        (first.id, second.id)
+        for first, second in itertools.combinations(sorted(tied, key=lambda r: r.id), 2)
+        if first.handling is not second.handling
+    ]
+
+
 def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
     rules = rulebook.rules_by_id
     pairs: dict[tuple[str, str], list[Signature]] = defaultdict(list)
+    # The pairs that tie are the same for every cell with the same matches
+    # at the same location: worked out once per such group.
+    tied_pairs: dict[tuple, list[tuple[str, str]]] = {}
     for signature, judgement in cells.items():
         if len(judgement.matched) < 2:
             continue
-        top = rules[judgement.matched[0]].precedence
-        tied = [rules[rule_id] for rule_id in judgement.matched if rules[rule_id].precedence == top]
-        for first, second in itertools.combinations(sorted(tied, key=lambda r: r.id), 2):
-            if first.handling is not second.handling:
-                pairs[(first.id, second.id)].append(signature)
+        key = (judgement.matched, signature.work_location)
+        if key not in tied_pairs:
+            tied_pairs[key] = _tied_pairs(rules, *key)
+        for pair in tied_pairs[key]:
+            pairs[pair].append(signature)
     problems = []
     for (first, second), signatures in sorted(pairs.items()):
         a, b = rules[first], rules[second]
@@ -350,8 +442,9 @@ def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
                 "error",
                 f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
                 f"both match {count} combination{'s' if count > 1 else ''} at the "
-                f"same precedence {a.precedence}, for example {describe_signature(min(signatures))}. "
-                "Give one of them a lower precedence, or narrow its conditions.",
+                f"same precedence {a.precedence}, for example {describe_signature(_example(signatures))}."
+                + _where(rulebook, {s.work_location for s in signatures})
+                + " Give one of them a lower precedence, or narrow its conditions.",
                 (a.id, b.id),
             )
         )
@@ -379,8 +472,13 @@ def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
             rules = rulebook.rules_by_id
             winners = sorted(maskers[rule.id].items(), key=lambda i: (-i[1], i[0]))
             by = ", ".join(rule_id for rule_id, _ in winners)
-            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence]
+            # A rule for a work location decides before any rule that names
+            # none, whatever the precedence (``compiled``).
+            deeper = [w for w, _ in winners if LOCATION_FIELD in rules[w].when and LOCATION_FIELD not in rule.when]
+            tied = [w for w, _ in winners if rules[w].precedence == rule.precedence and w not in deeper]
             how = (
+                f"by a rule for a more specific work location ({', '.join(deeper)})"
+                if deeper else
                 f"at the same precedence {rule.precedence}, {', '.join(tied)} wins the tie"
                 + (f"; give {rule.id} a lower precedence (such as {rule.precedence - 1}) if it should win"
                    if rule.precedence > 0 else "")
@@ -412,15 +510,15 @@ def _next_covered(cells, signature: Signature, name: str) -> Signature | None:
 def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
     found: dict[tuple[str, str, str], list[tuple[Signature, Signature]]] = defaultdict(list)
     for signature, judgement in cells.items():
-        if judgement.rule is None:
-            continue
+        if judgement.rule is None or judgement.handling.weight == 0:
+            continue  # no handling weighs less than one that weighs nothing
         for name in ORDERED:
             higher = _next_covered(cells, signature, name)
             if higher is not None and cells[higher].handling.weight < judgement.handling.weight:
                 found[(name, judgement.rule_id, cells[higher].rule_id)].append((signature, higher))
     problems = []
     for (name, low_rule, high_rule), pairs in sorted(found.items()):
-        example, higher = min(pairs)
+        example, higher = min(pairs, key=lambda pair: (pair[0].work_location != jurisdictions.ELSEWHERE, pair))
         count = len(pairs)
         before, after = cells[example], cells[higher]
         problems.append(
@@ -430,10 +528,50 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 f"raising {FIELD_LABELS[name]} lowers the handling in {count} "
                 f"combination{'s' if count > 1 else ''}: for example "
                 f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
-                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule}).",
+                f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule})."
+                + _where(rulebook, {low.work_location for low, _ in pairs}),
                 (high_rule, low_rule),
             )
         )
+    return problems
+
+
+def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
+    """Warnings for a rule on a work location that decides, with a handling
+    that weighs, combinations a general rule excludes: the more specific
+    rule wins whatever the precedence, so a rule for a place can bring back
+    a record the law excludes everywhere (a juvenile or sealed one). The
+    reviewer confirms the law of that place allows it."""
+    if not rulebook.locations:
+        return []
+    rules = rulebook.rules_by_id
+    found: dict[str, list[Signature]] = defaultdict(list)
+    overridden: dict[str, set[str]] = defaultdict(set)
+    for signature, judgement in cells.items():
+        winner = judgement.rule
+        if winner is None or judgement.handling.weight == 0 or LOCATION_FIELD not in winner.when:
+            continue
+        excluded = {
+            rule_id for rule_id in judgement.matched[1:]
+            if LOCATION_FIELD not in rules[rule_id].when and rules[rule_id].handling.value == "excluded"
+        }
+        if excluded:
+            found[winner.id].append(signature)
+            overridden[winner.id] |= excluded
+    problems = []
+    for winner_id, signatures in sorted(found.items()):
+        winner, count = rules[winner_id], len(signatures)
+        general = [rule.id for rule in rulebook.rules if rule.id in overridden[winner_id]]
+        problems.append(Problem(
+            "jurisdiction",
+            "warning",
+            f"rule {winner_id} ({winner.handling}, for work location "
+            f"{', '.join(sorted(winner.when[LOCATION_FIELD]))}) decides {count} "
+            f"combination{'s' if count > 1 else ''} that general rules exclude ({', '.join(general)}), for "
+            f"example {describe_signature(_example(signatures))}: a rule for a work location wins "
+            "whatever the precedence. Make sure the law there allows weighing such a record.",
+            (winner_id, *general),
+        ))
     return problems
 
 
@@ -488,9 +626,22 @@ class MatrixRow:
     outcomes: tuple[tuple[str, str], ...]  # (handling, rule id) per severity
 
 
-def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[RiskLevel, list[MatrixRow]]:
+def matrix(
+    rulebook: Rulebook, cells: Mapping[Signature, Judgement], work_location: str = jurisdictions.ELSEWHERE
+) -> dict[RiskLevel, list[MatrixRow]]:
     """Per risk level: category × relevance × disposition × lookback rows,
-    severity columns; rows with the same outcomes are merged."""
+    severity columns; rows with the same outcomes are merged.
+
+    Args:
+        rulebook (Rulebook): the rulebook.
+        cells (Mapping[Signature, Judgement]): its judged space (``judge_space``).
+        work_location (str): the jurisdiction (a reduced location, see
+            ``jurisdictions``); ``elsewhere``: the general matrix, for a job
+            where no rule on a work location applies.
+
+    Returns:
+        dict[RiskLevel, list[MatrixRow]]: the rows of each risk level.
+    """
     all_domains = domains(rulebook)
     field_domains = [all_domains[name] for name in MATRIX_FIELDS]
     result = {}
@@ -501,7 +652,7 @@ def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[Ris
             rows[key] = tuple(
                 (cells[s].handling.value, cells[s].rule_id)
                 for s in (
-                    Signature(category, severity, disposition, relevance, risk, lookback)
+                    Signature(category, severity, disposition, relevance, risk, lookback, work_location=work_location)
                     for severity in Severity
                 )
             )
@@ -512,6 +663,29 @@ def matrix(rulebook: Rulebook, cells: Mapping[Signature, Judgement]) -> dict[Ris
             )
             for cube, outcomes in merge_cubes(rows, field_domains)
         ]
+    return result
+
+
+def jurisdiction_matrices(
+    rulebook: Rulebook, cells: Mapping[Signature, Judgement]
+) -> dict[str, dict[RiskLevel, list[MatrixRow]]]:
+    """The general matrix (``elsewhere``) and, for each work location the
+    rules name, its matrix when it differs from the general one.
+
+    Args:
+        rulebook (Rulebook): the rulebook.
+        cells (Mapping[Signature, Judgement]): its judged space.
+
+    Returns:
+        dict[str, dict[RiskLevel, list[MatrixRow]]]: ``elsewhere`` first,
+        then the named locations whose matrix differs, in order.
+    """
+    general = matrix(rulebook, cells)
+    result = {jurisdictions.ELSEWHERE: general}
+    for area in rulebook.locations:
+        own = matrix(rulebook, cells, area)
+        if own != general:
+            result[area] = own
     return result
 
 
@@ -547,7 +721,7 @@ def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
         != (new_cells[signature].handling, new_cells[signature].rule_id)
     }
     return [
-        CellChange(describe_cube(cube, new, classes=classes), _size(cube), before, after)
+        CellChange(describe_cube(cube, new, classes=classes, also=(old,)), _size(cube), before, after)
         for cube, (before, after) in merge_cubes(changes, list(domains(new, (old,)).values()))
     ]
 

@@ -6,16 +6,28 @@ every matching rule fires (an *event* would fire only the first) and each
 action records its hit. The winning rule is then chosen here, after the
 engine has run, by a fixed and documented order, never by firing order:
 
-1. the lowest ``precedence``;
-2. on a tie, the handling in the order excluded, escalate, review, note,
+1. the most specific rule: the one whose work location that matched lies
+   deepest (``US-NY-NYC`` 3, ``US-CA`` 2, ``US`` 1, a rule that names no
+   work location 0), so that the law where the job is comes before a more
+   general one;
+2. among equally specific rules, the lowest ``precedence``;
+3. on a tie, the handling in the order excluded, escalate, review, note,
    not_relevant (a legal exclusion first, then the more cautious handling);
-3. then the rule id, alphabetically.
+4. then the rule id, alphabetically.
 
 What the engine sees of a finding is its *risk signature*: category,
 severity, disposition, relevance, the position's risk level, whether the
-finding is inside the lookback, and the facts the law needs (party role,
-juvenile, relief, conduct established). Findings with the same signature must get
-the same handling, so each distinct signature is judged once per run.
+finding is inside the lookback, the facts the law needs (party role,
+juvenile, relief, conduct established) and where the job is. Findings with
+the same signature must get the same handling, so each distinct signature
+is judged once per run.
+
+Where the job is enters the signature *reduced* (``jurisdictions``): the
+deepest location the rulebook's rules name that contains the application's
+work location, or ``elsewhere``. A rule on ``US-CA`` compiles to a match on
+``US-CA`` or any named location inside it, so durable-rules makes that
+decision too; the number of signatures grows with the locations the rules
+name, and a rulebook that names none has the signatures it had before.
 
 The traps of durable-rules this module designs around (see
 ``shared/durable-rules-notes.md``): the Host's background timer threads are
@@ -37,7 +49,8 @@ from typing import NamedTuple
 import durable.engine
 
 from engine.errors import EngineError
-from engine.rulebook.model import NO_RULE, ORDERED_FIELDS, Rule, Rulebook
+from engine.rulebook import jurisdictions
+from engine.rulebook.model import LOCATION_FIELD, NO_RULE, ORDERED_FIELDS, Rule, Rulebook
 from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULESET = "adjudication"
@@ -70,6 +83,10 @@ class Signature(NamedTuple):
     juvenile: YesNo = YesNo.NO
     relief: Relief = Relief.NONE
     conduct_established: YesNo = YesNo.NO
+    # Where the job is, reduced to the deepest location the rulebook names
+    # (``Rulebook.reduce_location``); ``elsewhere`` when none contains it
+    # or it is not known.
+    work_location: str = jurisdictions.ELSEWHERE
 
     def fact(self, sig: int, sid: str) -> dict:
         """The signature as a durable-rules fact.
@@ -97,6 +114,7 @@ class Signature(NamedTuple):
             "juvenile": self.juvenile.value,
             "relief": self.relief.value,
             "conduct_established": self.conduct_established.value,
+            "work_location": self.work_location,
         }
 
 
@@ -134,6 +152,12 @@ def compile_rule(rule: Rule, rulebook: Rulebook) -> dict:
     """The durable-rules JSON definition of one rule."""
     terms = []
     for name, values in rule.when.items():
+        if name == LOCATION_FIELD:
+            # A job inside a rule's location is reduced to that location or
+            # to a named one inside it: the rule matches every one of them.
+            words = sorted({w for area in values for w in jurisdictions.within(area, rulebook.locations)})
+            terms.append({name: words[0]} if len(words) == 1 else {"$or": [{name: w} for w in words]})
+            continue
         domain = rulebook.domain(name)
         if set(values) >= set(domain):
             continue  # a condition that every value meets tests nothing
@@ -231,7 +255,9 @@ class RuleEngine:
             for rule_id, sig in self._assert([distinct[i] for i in chunk], start):
                 if rule_id != _CATCH_ALL:
                     hits[sig].append(rule_id)
-        return {signature: self._decide(hits[index]) for index, signature in enumerate(distinct)}
+        return {
+            signature: self._decide(hits[index], signature.work_location) for index, signature in enumerate(distinct)
+        }
 
     def _assert(self, signatures: list[Signature], offset: int) -> list[tuple[str, int]]:
         self._sessions += 1
@@ -268,20 +294,47 @@ class RuleEngine:
             )
         return hits
 
-    def decide(self, rule_ids: list[str]) -> Judgement:
+    def decide(self, rule_ids: list[str], work_location: str = jurisdictions.ELSEWHERE) -> Judgement:
         """The judgement of a signature that the rules ``rule_ids`` match
-        (in any order): the winner by precedence, then handling, then id."""
-        return self._decide(rule_ids)
+        (in any order): the winner by specificity, then precedence, then
+        handling, then id (see the module docstring).
 
-    def _decide(self, rule_ids: list[str]) -> Judgement:
+        Args:
+            rule_ids (list[str]): the rules that match the signature.
+            work_location (str): the signature's reduced work location.
+
+        Returns:
+            Judgement: the handling, the deciding rule and every match, winner first.
+        """
+        return self._decide(rule_ids, work_location)
+
+    def _decide(self, rule_ids: list[str], work_location: str) -> Judgement:
         if not rule_ids:
             return Judgement(Handling.REVIEW, None, ())
         rules = self.rulebook.rules_by_id
         ranked = sorted(
             (rules[rule_id] for rule_id in set(rule_ids)),
-            key=lambda rule: (rule.precedence, _TIE_ORDER[rule.handling], rule.id),
+            key=lambda rule: (
+                -specificity(rule, work_location), rule.precedence, _TIE_ORDER[rule.handling], rule.id,
+            ),
         )
         return Judgement(ranked[0].handling, ranked[0], tuple(rule.id for rule in ranked))
+
+
+def specificity(rule: Rule, work_location: str) -> int:
+    """How specifically ``rule`` applies to a job at ``work_location`` (a
+    reduced location): the depth of the rule's location that contains it
+    (``US`` 1, ``US-CA`` 2, ``US-NY-NYC`` 3), 0 for a rule that names no
+    work location. The most specific matching rule decides.
+
+    Args:
+        rule (Rule): a rule that matches the signature.
+        work_location (str): the signature's reduced work location.
+
+    Returns:
+        int: the rule's specificity.
+    """
+    return jurisdictions.specificity(rule.when.get(LOCATION_FIELD, ()), work_location)
 
 
 _ENGINES: dict[str, RuleEngine] = {}

@@ -29,8 +29,10 @@ from engine.errors import (
     unknown_value,
 )
 from engine.dates import FORMAT_HINT, parse_iso_date
+from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
 from engine.inputs.terms import Terms, load_terms, vocabulary_path
+from engine.rulebook import jurisdictions
 from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULEBOOK_FILE = "rulebook.yaml"
@@ -57,8 +59,11 @@ WORD_FIELDS = {
 }
 CONDITION_FIELDS = (
     "category", "severity", "disposition", "relevance", "risk_level", "lookback",
-    "party_role", "juvenile", "relief", "conduct_established",
+    "party_role", "juvenile", "relief", "conduct_established", "work_location",
 )
+# Where the job is (``jurisdictions``): not a closed vocabulary but a code
+# (US, US-CA, US-NY-NYC), matched with everything inside it.
+LOCATION_FIELD = "work_location"
 # The fields of the facts the law needs (docs/findings.md): a finding that
 # does not give one has its first word (none, no).
 FACT_FIELDS = ("party_role", "juvenile", "relief", "conduct_established")
@@ -157,10 +162,25 @@ class Rulebook:
         """The rules by their id."""
         return {rule.id: rule for rule in self.rules}
 
+    @cached_property
+    def locations(self) -> tuple[str, ...]:
+        """The work locations the rules name (``US-CA``...), sorted; empty
+        when no rule conditions on where the job is."""
+        return tuple(sorted({area for rule in self.rules for area in rule.when.get(LOCATION_FIELD, ())}))
+
+    def reduce_location(self, work_location: str) -> str:
+        """A job's work location as the rules see it: the deepest location
+        the rules name that contains it, or ``jurisdictions.ELSEWHERE``
+        (also for '', a location not known)."""
+        return jurisdictions.reduce(work_location, self.locations)
+
     def domain(self, name: str) -> tuple[str, ...]:
-        """Every word the condition field ``name`` can take."""
+        """Every word the condition field ``name`` can take (for
+        ``work_location``: the reduced locations, see ``jurisdictions.domain``)."""
         if name == "category":
             return tuple(self.categories)
+        if name == LOCATION_FIELD:
+            return jurisdictions.domain(self.locations)
         return (ORDERED_FIELDS | WORD_FIELDS)[name].words()
 
 
@@ -450,6 +470,11 @@ class _Parser:
                     rule_id,
                 )
                 continue
+            if name == LOCATION_FIELD:
+                values = self.work_locations(value, key_line, rule_id)
+                if values is not None:
+                    when[name] = values
+                continue
             words = tuple(categories) if name == "category" else (ORDERED_FIELDS | WORD_FIELDS)[name].words()
             if WORD_FIELDS.get(name) is YesNo and isinstance(value, bool):
                 value = "yes" if value else "no"  # YAML reads an unquoted yes/no as a boolean
@@ -515,6 +540,35 @@ class _Parser:
                 return None
             if item not in words:
                 self.problem(unknown_value(what, item, words), line, rule_id)
+                return None
+            result.add(item)
+        return frozenset(result)
+
+    def work_locations(self, value, line, rule_id) -> frozenset | None:
+        """The work locations of a ``work_location`` condition: one code or
+        a list of codes, each written exactly as the applications file's
+        values are stored (upper case, parts joined by '-')."""
+        items = value if isinstance(value, list) else [value]
+        if not items or isinstance(value, YamlMap):
+            self.problem(
+                f"'work_location' takes a work location or a list of them; {WORK_LOCATION_HINT}.", line, rule_id
+            )
+            return None
+        result = set()
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, str) or not WORK_LOCATION.fullmatch(item):
+                written = str(item)
+                guess = written.strip().upper().replace("_", "-").replace(" ", "-") if isinstance(item, str) else ""
+                hint = (
+                    f" Did you mean '{guess}'?" if guess and WORK_LOCATION.fullmatch(guess)
+                    else " (YAML reads some unquoted words as booleans: quote the code.)" if isinstance(item, bool)
+                    else ""
+                )
+                self.problem(
+                    f"unknown work location '{written}' in 'work_location'; {WORK_LOCATION_HINT}." + hint,
+                    line,
+                    rule_id,
+                )
                 return None
             result.add(item)
         return frozenset(result)

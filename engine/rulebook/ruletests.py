@@ -1,7 +1,8 @@
 """Rule tests that legal staff read and write: ``rules/tests/*.yaml``.
 
 Each case names a position (or a risk level with each finding's relevance),
-one or more findings with the handling expected for each, and the expected
+optionally where the job is (``work_location``; none: a location no rule
+names), one or more findings with the handling expected for each, and the expected
 recommendation. ``run_rule_tests`` judges the findings with the real engine
 (durable-rules, the same compiled rulebook as ``evaluate``) and reports each
 case, and the coverage: the rules that decided at least one finding of some
@@ -17,7 +18,9 @@ from pathlib import Path
 from engine.dates import FORMAT_HINT, parse_iso_date
 from engine.rulebook.lookback import lookback_of
 from engine.errors import InvalidConfiguration, RulebookError, allowed, unknown_value
+from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.rulebook.compiled import Signature, confirmed_twin, engine_for
+from engine.rulebook.jurisdictions import ELSEWHERE
 from engine.rulebook.tables import PositionTables
 from engine.rulebook.model import FACT_FIELDS, NO_RULE, WORD_FIELDS, Rulebook
 from engine.inputs.strict_yaml import YamlMap, key_problems, load_yaml
@@ -25,7 +28,7 @@ from engine.vocabulary import Disposition, Handling, Lookback, Recommendation, R
 
 TESTS_FOLDER = "tests"
 _FILE_KEYS = ("as_of", "cases")
-_CASE_KEYS = ("name", "position", "risk_level", "findings", "recommendation")
+_CASE_KEYS = ("name", "position", "risk_level", "work_location", "findings", "recommendation")
 _FINDING_KEYS = (
     "category", "severity", "disposition", "occurred_on", "relevance", "lookback", "handling", "rule",
     "party_role", "juvenile", "relief", "conduct_established",
@@ -267,11 +270,12 @@ class _CaseParser:
         else:
             risk = self.word(entry, "risk_level", RiskLevel)
         recommendation = self.word(entry, "recommendation", Recommendation) if "recommendation" in entry else None
+        where = self.work_location(entry)
         raw = entry.get("findings")
         if not isinstance(raw, list) or not raw:
             self.problem("a case needs a list of 'findings'.", entry.line_of("findings"))
             return None
-        findings = [self.finding(item, position, risk, as_of) for item in raw]
+        findings = [self.finding(item, position, risk, as_of, where) for item in raw]
         if len(self.problems) > count or risk is None:
             return None
         return Case(self.file, entry.line, name.strip(), tuple(findings), recommendation)
@@ -287,7 +291,22 @@ class _CaseParser:
             return None
         return vocabulary(value)
 
-    def finding(self, item, position, risk, as_of) -> ExpectedFinding | None:
+    def work_location(self, entry: YamlMap) -> str:
+        """The case's work location as the rules see it (reduced to the
+        locations the rulebook names); ``elsewhere`` when the case names none."""
+        if "work_location" not in entry:
+            return ELSEWHERE
+        value = entry["work_location"]
+        written = value.strip().upper() if isinstance(value, str) else ""
+        if not WORK_LOCATION.fullmatch(written):
+            self.problem(
+                f"'work_location' '{value}' is not a work location; {WORK_LOCATION_HINT}.",
+                entry.line_of("work_location"),
+            )
+            return ELSEWHERE
+        return self.rulebook.reduce_location(written)
+
+    def finding(self, item, position, risk, as_of, where: str = ELSEWHERE) -> ExpectedFinding | None:
         if not isinstance(item, YamlMap):
             self.problem("each finding is a mapping starting with '- category:'.", None)
             return None
@@ -347,7 +366,7 @@ class _CaseParser:
             lookback = self.word(item, "lookback", Lookback) if "lookback" in item else Lookback.INSIDE
         if None in (severity, disposition, handling, relevance, lookback, risk):
             return None
-        signature = Signature(category, severity, disposition, relevance, risk, lookback)
+        signature = Signature(category, severity, disposition, relevance, risk, lookback, work_location=where)
         facts = {}
         for name in FACT_FIELDS:
             if name in item:
