@@ -27,6 +27,7 @@ Taken out, with why:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -38,7 +39,8 @@ from conftest import (
     AS_OF, BATCH_COLUMNS, FACT_COLUMNS, RULES, TABLES, consent, finding, write_batch, write_consents,
 )
 from engine.documents.memos import Signoff, TimelineStep, render_memo
-from engine.documents.notices import notice_context, render_notice
+from engine.documents.notices import Enclosure, notice_context, render_notice
+from engine.inputs.organisation import Agency, Employer
 from engine.documents.wording import catalogue
 from engine.evaluation.judging import evaluate_files
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE
@@ -49,8 +51,13 @@ ALLOWED = {
     "adjudicate",  # the product's name
     "EEOC",  # the US agency, named beside its Chinese name in a citation
     "b",  # FCRA §604(b)(3): a subsection of a citation
+    "a", "B", "c",  # FCRA §615(a)(2)(B), Gov. Code §12952(c)(2): subsections of citations
+    "1681b", "1681m",  # 15 U.S.C. §1681b, §1681m: sections of the United States Code
     "23-A",  # New York Correction Law Article 23-A, in a citation
     "sha256",  # the hash function that names the rulebook's hash
+    "SHA-256",  # the same, as a notice names the hash of an enclosed file
+    "CRD",  # California's Civil Rights Department, named beside its Chinese name
+    "calcivilrights.ca.gov",  # the Department's address on the web
     "rejected.csv",  # a file of the output folder
 }
 
@@ -109,6 +116,13 @@ CONSENTS = [consent(c, purpose="入职前背景调查") for c in ("C-ESC", "C-RE
 ]
 PEOPLE = ("hr.officer", "legal.counsel")
 
+# The organisation file of the notices of each pack (its texts are the
+# employer's and the agency's own), and a document enclosed with them.
+EMPLOYER = Employer("示例物流有限公司", "上海市浦东新区世纪大道1号", "hr@example.cn")
+AGENCY = Agency("Example Screening Services Inc.", "200 Archive Street, Springfield, IL 62702", "1-800-555-0199")
+ENCLOSURE = Enclosure("report", "report.pdf", "8d824347719a5d39b1d0881223f6b240fd8c7bf11f1aa8b5dcc39a019f1534c7")
+ORGANISATION_TEXTS = (EMPLOYER.contact, AGENCY.name, AGENCY.address, AGENCY.phone, ENCLOSURE.name, ENCLOSURE.sha256)
+
 
 def _signoff(outcome: Outcome) -> Signoff:
     """What the store gives the memo after every step a person takes."""
@@ -153,6 +167,12 @@ def rendered(tmp_path_factory):
             reasons="" if kind is NoticeKind.PRE_ADVERSE else _signoff(Outcome.WITHDRAW).reason,
         )
         documents[f"C-ESC {kind.label} notice"] = render_notice(context)
+        # The packs of California (with the US one) and of the PRC, as letters from the employer.
+        for pack, enclosures in (("US-CA", (ENCLOSURE,)), ("CN", (ENCLOSURE,))):
+            packed = dataclasses.replace(context, pack=pack, employer=EMPLOYER,
+                                         calendar="CN" if pack == "CN" and context.calendar else context.calendar,
+                                         agencies=(AGENCY,) if pack != "CN" else (), enclosures=enclosures)
+            documents[f"C-ESC {kind.label} notice {pack}"] = render_notice(packed)
     texts = {name: (_markdown_text(md), _html_text(page)) for name, (md, page) in documents.items()}
     return result, texts
 
@@ -172,7 +192,7 @@ def _not_ours(result) -> list[str]:
     the tables, the inputs and the people, and the ids (see the module's
     docstring), longest first, so that a text is taken out before a part of it."""
     rulebook, tables = result.rulebook, result.tables
-    texts = {rulebook.approved_by or "", rulebook.sha256[:12], result.consents.path.name, *PEOPLE}
+    texts = {rulebook.approved_by or "", rulebook.sha256[:12], result.consents.path.name, *PEOPLE, *ORGANISATION_TEXTS}
     texts |= {CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE}  # the ids of the grounds no rule gave
     for rule in rulebook.rules:
         texts |= {rule.id, *rule.legal_basis}
@@ -271,3 +291,7 @@ def test_the_cases_reach_every_value_the_documents_print(rendered):
     notices = texts["C-ESC pre-adverse notice"][0] + texts["C-ESC adverse notice"][0]
     assert "# 拟作出不利决定的预先通知" in notices and "# 不利决定通知" in notices
     assert "上述期限为按美国（加利福尼亚州）法定节假日计算的5个工作日。" in notices
+    prc = texts["C-ESC pre-adverse notice CN"][0] + texts["C-ESC adverse notice CN"][0]
+    assert "《中华人民共和国个人信息保护法》" in prc and "公平信用" not in prc and "美国" not in prc
+    california = texts["C-ESC pre-adverse notice US-CA"][0] + texts["C-ESC adverse notice US-CA"][0]
+    assert "加利福尼亚州民权厅（CRD）" in california and "《公平信用报告法》" in california

@@ -9,6 +9,7 @@ helpers are those of test_signoff.py.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import holidays
@@ -19,13 +20,16 @@ from test_signoff import (
     DEADLINE,
     NOTICE_DAY,
     POLICY,
+    REPORT,
     SMALL_BATCH,
+    SUMMARY_OF_RIGHTS,
     SMALL_CONSENTS,
     Flow,
     audit_rows,
     check_golden,
     flow,  # noqa: F401  (the fixture)
     start,
+    write_organisation,
 )
 
 KINDS = ("pre-adverse", "adverse")
@@ -101,17 +105,25 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
 
 NO_NOTICES_POLICY = POLICY[: POLICY.index("notices:")]
 
+# What the audit entry of a pre-adverse notice keeps of the documents it
+# encloses (FCRA §604(b)(3)): the file's name and its SHA-256.
+ENCLOSED = {
+    "report": {"file": "report.txt", "sha256": hashlib.sha256(REPORT).hexdigest()},
+    "summary_of_rights": {"file": "summary-of-rights.txt", "sha256": hashlib.sha256(SUMMARY_OF_RIGHTS).hexdigest()},
+}
 
-@pytest.mark.parametrize("policy, options, days, deadline, calendar", [
-    (POLICY, (), 5, DEADLINE, "weekdays"),  # no work location: the policy's default, Monday to Friday
+
+# (A job in New York City takes US-NY's days and calendar too, but its notice
+# needs an assessment under Article 23-A: see test_notice_packs.py.)
+@pytest.mark.parametrize("policy, options, days, deadline, calendar, pack", [
+    (POLICY, (), 5, DEADLINE, "weekdays", "general"),  # no work location: the policy's default, Monday to Friday
     # Friday + 3 on New York's calendar: Monday, Tuesday, (Veterans Day), Thursday.
-    (POLICY, ("--jurisdiction", "US-NY"), 3, "2026-11-12", "US-NY"),
-    (POLICY, ("--jurisdiction", "us-ny-nyc"), 3, "2026-11-12", "US-NY"),  # inside US-NY: its days and calendar
-    (POLICY, ("--jurisdiction", "US-TX"), 5, "2026-11-16", "US"),  # not listed: the default days, federal holidays
-    (NO_NOTICES_POLICY, ("--jurisdiction", "US-NY"), 5, "2026-11-16", "US-NY"),  # no notices section: 5
-], ids=["default", "US-NY", "US-NY-NYC", "unlisted", "no-notices-section"])
+    (POLICY, ("--jurisdiction", "US-NY"), 3, "2026-11-12", "US-NY", "US"),
+    (POLICY, ("--jurisdiction", "US-TX"), 5, "2026-11-16", "US", "US"),  # not listed: the default days, federal holidays
+    (NO_NOTICES_POLICY, ("--jurisdiction", "US-NY"), 5, "2026-11-16", "US-NY", "US"),  # no notices section: 5
+], ids=["default", "US-NY", "unlisted", "no-notices-section"])
 def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store_url, tmp_path, store_db, policy,
-                                                                          options, days, deadline, calendar):
+                                                                          options, days, deadline, calendar, pack):
     flow = start(store_url, tmp_path, policy=policy)
     esc = flow.ids["C-ESC"]
     flow.review("C-ESC")
@@ -122,7 +134,8 @@ def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store
     assert audit_rows(store_db, esc)[-1] == (
         "hr-logistics-officer", "pre-adverse notice issued",
         {"deadline": deadline, "lang": "en", "calendar": calendar,
-         "holidays": None if calendar == "weekdays" else f"holidays {holidays.__version__}"},
+         "holidays": None if calendar == "weekdays" else f"holidays {holidays.__version__}",
+         "pack": pack, "enclosures": ENCLOSED},
     )
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "en")
     assert (f"**Please respond by: {deadline}** ({days} business days after this notice; "
@@ -163,6 +176,7 @@ def start_in(store_url, tmp_path, location: str, policy: str = POLICY) -> Flow:
     folder.mkdir()
     policy_path = folder / "policy.yaml"
     policy_path.write_text(policy, encoding="utf-8")
+    write_organisation(folder)
     batch = write_batch(folder / "batch.csv", SMALL_BATCH)
     consents = write_consents(folder / "consents.csv", SMALL_CONSENTS)
     applications = folder / "applications.csv"
@@ -174,8 +188,12 @@ def start_in(store_url, tmp_path, location: str, policy: str = POLICY) -> Flow:
                                                             "--user", "hr-runner"])
     assert_clean_exit(result)
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
-    return Flow(store_url, policy_path, folder, out, ids)
+    return Flow(store_url, policy_path, folder, out, ids, location)
 
+
+# New York City's law gives at least 5 business days (NYC Admin. Code
+# §8-107(11-a)): the policy says so for the city, and keeps 3 for the state.
+NYC_POLICY = POLICY + "    US-NY-NYC: 5\n"
 
 # The factors of the assessment where the job is (engine.workflow.assessments),
 # for the conviction F-E1.
@@ -198,9 +216,9 @@ def review_in(flow, location: str) -> None:
      "The 5 business days are counted on the United States (California) public holiday calendar."),
     ("US-CA", "2026-11-24", "zh", "2026-12-03", "US-CA",
      "上述期限为按美国（加利福尼亚州）法定节假日计算的5个工作日。"),
-    # New York City: the policy's 3 days for US-NY, on New York State's calendar.
-    ("US-NY-NYC", "2026-11-24", "en", "2026-11-30", "US-NY",
-     "The 3 business days are counted on the United States (New York) public holiday calendar."),
+    # New York City: the policy's 5 days for US-NY-NYC (its law's least), on New York State's calendar.
+    ("US-NY-NYC", "2026-11-24", "en", "2026-12-02", "US-NY",
+     "The 5 business days are counted on the United States (New York) public holiday calendar."),
     # Shanghai: the National Day holiday, and Saturday 10 October a working day (调休).
     ("CN-SH", "2026-09-28", "zh", "2026-10-10", "CN",
      "上述期限为按中华人民共和国法定节假日（含调休）计算的5个工作日。"),
@@ -211,7 +229,7 @@ def review_in(flow, location: str) -> None:
 def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(store_url, tmp_path, store_db, location,
                                                                              issued_on, lang, deadline, calendar,
                                                                              stated):
-    flow = start_in(store_url, tmp_path, location)
+    flow = start_in(store_url, tmp_path, location, NYC_POLICY)
     esc = flow.ids["C-ESC"]
     review_in(flow, location)
     result = flow.notice("pre-adverse", "C-ESC", issued_on, "--lang", lang)
@@ -221,6 +239,8 @@ def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(st
     assert stored_notices(store_db) == {(esc, "pre_adverse"): (issued_on, deadline, lang, "hr-logistics-officer")}
     assert audit_rows(store_db, esc)[-1][2] == {
         "deadline": deadline, "lang": lang, "calendar": calendar, "holidays": f"holidays {holidays.__version__}",
+        "pack": {"CN-SH": "CN"}.get(location, location),
+        "enclosures": {"report": ENCLOSED["report"]} if location == "CN-SH" else ENCLOSED,
     }
     markdown, html = notice_files(flow, "C-ESC--van_driver", "pre-adverse", lang)
     assert f"{deadline}**" + ("（" if lang == "zh" else " (") in markdown
@@ -281,7 +301,7 @@ def test_chinese_text_is_intact_in_both_languages(store_url, tmp_path):
             assert "洛杉矶县高等法院" in text
     markdown, html = notice_files(flow, "C-CN", "pre-adverse", "zh")
     for expected in ("# 拟作出不利决定的预先通知", "## 我们正在考虑的信息", "## 您的回复权利",
-                     "请将回复发送给向您发出本通知的人力资源联系人，并注明上述编号。"):
+                     "请将回复发送至Example Logistics Ltd.（联系方式：hr@example-logistics.example），并注明上述编号。"):
         assert expected in markdown
     assert "<h1>拟作出不利决定的预先通知</h1>" in html
     # Written as UTF-8 and nothing else.

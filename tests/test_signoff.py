@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -94,6 +95,31 @@ RECOMMENDED = {"C-ESC": "escalate", "C-REV": "review", "C-OK": "proceed", "C-NC"
 # The commands that take --policy (respond, pending, purge and audit do not).
 WITH_POLICY = {"evaluate", "review", "decide", "notice", "memo", "respond"}
 
+# The employer and the screening agency of the notices (docs/human-decision.md):
+# a US notice names the agency (FCRA §615(a)), every pack but the general one
+# the employer. Written beside the policy of each flow.
+ORGANISATION = """\
+employer:
+  name: Example Logistics Ltd.
+  address: 100 Harbour Road, Springfield, IL 62701
+  contact: hr@example-logistics.example
+screening_agency:
+  name: Example Screening Services Inc.
+  address: 200 Archive Street, Springfield, IL 62702
+  phone: 1-800-555-0199
+"""
+# The documents a pre-adverse notice encloses (FCRA §604(b)(3)), as the
+# bytes of two files: their SHA-256 is printed in the notice.
+REPORT = b"Background-check report of the candidate (an example).\n"
+SUMMARY_OF_RIGHTS = b"A Summary of Your Rights Under the Fair Credit Reporting Act (an example).\n"
+
+
+def write_organisation(folder: Path, text: str = ORGANISATION) -> None:
+    """The organisation file and the two enclosed documents of a flow, in ``folder``."""
+    (folder / "organisation.yaml").write_text(text, encoding="utf-8")
+    (folder / "report.txt").write_bytes(REPORT)
+    (folder / "summary-of-rights.txt").write_bytes(SUMMARY_OF_RIGHTS)
+
 ANSWERS = {
     "nature_and_gravity": "Misdemeanour DUI, first offence, nobody hurt.",
     "time_elapsed": "Three years; probation completed.",
@@ -152,11 +178,24 @@ class Flow:
     folder: Path
     out: Path  # the batch's output folder, with memos/
     ids: dict  # candidate id -> decision id
+    location: str = ""  # the work location of every application, '' for none
 
     def run(self, *args, code: int = 0):
         args = [str(arg) for arg in args] + ["--db", self.url]
         if args[0] in WITH_POLICY and "--policy" not in args:
             args += ["--policy", str(self.policy)]
+        if args[0] == "notice" and "--organisation" not in args:
+            args += ["--organisation", str(self.folder / "organisation.yaml")]
+        # A pre-adverse notice encloses the report and the FCRA's summary of
+        # rights unless the test names them itself, or says --no-enclosures
+        # (the flow's own marker, which the command never sees).
+        if args[:2] == ["notice", "pre-adverse"] and "--no-enclosures" in args:
+            args.remove("--no-enclosures")
+        elif args[:2] == ["notice", "pre-adverse"] and "--report" not in args:
+            # The FCRA's summary of rights goes with a notice for a US job only.
+            args += ["--report", str(self.folder / "report.txt")] + (
+                [] if self.location.startswith("CN") else
+                ["--summary-of-rights", str(self.folder / "summary-of-rights.txt")])
         result = run_cli(args)
         assert_clean_exit(result, code)
         return result
@@ -215,6 +254,7 @@ def start(url, tmp_path, rows=SMALL_BATCH, consents=SMALL_CONSENTS, policy=POLIC
     folder.mkdir()
     policy_path = folder / "policy.yaml"
     policy_path.write_text(policy, encoding="utf-8")
+    write_organisation(folder)
     if example:
         batch, consents_path = EXAMPLE_BATCH, EXAMPLE_CONSENTS
     else:
@@ -726,11 +766,16 @@ def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
 
     assert audit_rows(store_db, decision) == [
         ("hr-logistics-officer", "decision reviewed", {"findings_assessed": 1}),
+        # The notice pack of the work location (none known: the general one) and
+        # the SHA-256 of each document enclosed (FCRA §604(b)(3)).
         ("hr-logistics-officer", "pre-adverse notice issued",
-         {"deadline": DEADLINE, "lang": "en", "calendar": "weekdays", "holidays": None}),
+         {"deadline": DEADLINE, "lang": "en", "calendar": "weekdays", "holidays": None, "pack": "general",
+          "enclosures": {"report": {"file": "report.txt", "sha256": hashlib.sha256(REPORT).hexdigest()},
+                         "summary_of_rights": {"file": "summary-of-rights.txt",
+                                               "sha256": hashlib.sha256(SUMMARY_OF_RIGHTS).hexdigest()}}}),
         ("hr-logistics-officer", "response recorded", {"received_on": "2026-11-09"}),
         ("legal-counsel", "decision made", {"outcome": "withdraw", "override": False, "recommendation": "escalate"}),
-        ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en"}),
+        ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en", "pack": "general"}),
     ]
     rows = store_db.rows("SELECT seq, prev_hash, entry_hash FROM audit_log ORDER BY seq")
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]

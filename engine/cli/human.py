@@ -117,6 +117,7 @@ def notice_options(function):
         click.option("--issued-on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
         user_option("Who issues it.  [default: the OS user]"),
         click.option("-o", "--output", type=click.Path(path_type=Path), default=usecases.DEFAULT_NOTICES_FOLDER, show_default=True, help="Folder for the notice files."),
+        click.option("--organisation", type=click.Path(path_type=Path), envvar="ADJUDICATE_ORGANISATION", help="The employer and the screening agencies the notice names (see docs/human-decision.md).  [env: ADJUDICATE_ORGANISATION; default: organisation.yaml]"),
         store_options,
         policy_option,
         reports_errors(exit_code=1),
@@ -125,11 +126,13 @@ def notice_options(function):
     return function
 
 
-def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation,
+            report=None, summary_of_rights=None):
     store, rules, actor = policy_session(db, key_file, policy, user)
     issued = usecases.issue_notice(
         actor, store, rules, decision_id, kind=kind, lang=lang,
         jurisdiction=jurisdiction, issued_on=issued_on, output=output,
+        organisation=usecases.organisation_file(organisation), report=report, summary_of_rights=summary_of_rights,
     )
     click.echo(f"Wrote {issued.stem}.md and .html"
                + (f"; respond by {issued.deadline.isoformat()} (business days on the {issued.calendar} calendar)."
@@ -138,29 +141,35 @@ def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, 
 
 @notice_group.command("pre-adverse")
 @notice_options
-def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+@click.option("--report", type=click.Path(path_type=Path), help="The background-check report sent with the notice; its SHA-256 is printed and recorded.  [required in the US: FCRA §604(b)(3)]")
+@click.option("--summary-of-rights", type=click.Path(path_type=Path), help="\"A Summary of Your Rights Under the Fair Credit Reporting Act\" sent with it; likewise.  [required in the US]")
+def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation,
+                       report, summary_of_rights):
     """Issue the notice that must come before an adverse decision.
 
-    Names the findings relied on, refers to the enclosed report, and states
-    the right to respond and dispute, the evidence accepted and the deadline.
+    Names the findings relied on and the enclosed documents, and states the
+    right to respond, the evidence accepted, the deadline and what the law
+    of the work location adds (see docs/human-decision.md).
 
     Example:
 
-        adjudicate notice pre-adverse D-93a0bf5f54b6b30f59d6 --lang zh --jurisdiction US-CA
+        adjudicate notice pre-adverse D-93a0bf5f54b6b30f59d6 --lang zh --jurisdiction US-CA --report report.pdf --summary-of-rights fcra-summary.pdf
     """
-    _notice(NoticeKind.PRE_ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+    _notice(NoticeKind.PRE_ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy,
+            organisation, report, summary_of_rights)
 
 
 @notice_group.command("adverse")
 @notice_options
-def notice_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy):
+def notice_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation):
     """Issue the final notice after a withdraw: the decision, its reasons and the candidate's rights.
 
     Example:
 
         adjudicate notice adverse D-93a0bf5f54b6b30f59d6
     """
-    _notice(NoticeKind.ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy)
+    _notice(NoticeKind.ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy,
+            organisation)
 
 
 @click.command("pending")

@@ -10,9 +10,33 @@ Act). The adverse notice states the decision and its reasons, that the
 screening source did not make it, and the rights to a free copy of the
 report within 60 days and to dispute it (US FCRA §615(a)).
 
+Each notice is a letter from the employer (``engine.inputs.organisation``):
+its name and address at the top, the date, the candidate's reference, the
+contact and a signature block left blank to sign. What it states besides
+is the *pack* of the law where the job is, chosen by the most specific
+work location that has one (``pack_for``):
+
+- ``US``: FCRA §604(b)(3) (the report and the summary of rights enclosed,
+  with their SHA-256) and §615(a) (the agency's name, address and
+  toll-free number; that it did not decide and cannot say why; the free
+  copy within 60 days and the right to dispute);
+- ``US-CA``: the US pack, and Gov. Code §12952(c)(2)-(3): the disqualifying
+  convictions, the 5 business days and 5 more after a dispute, and in the
+  final notice the right to complain to the Civil Rights Department;
+- ``US-NY-NYC``: the US pack, and the Fair Chance Notice (NYC Admin. Code
+  §8-107(11-a)) with the Article 23-A analysis, and at least 5 business days;
+- ``US-IL``: the US pack, and the right to file a charge with the Illinois
+  Department of Human Rights (775 ILCS 5/2-103.1);
+- ``CN``: PIPL Arts. 44-46 and 24(3), exercised against the employer; no US
+  right at all;
+- ``general`` (any other place, or none known): the right to respond and to
+  have inaccurate information corrected, without any one country's rights.
+
 The wording of each language is the ``notice`` part of its catalogue
-(``catalogues/<language>.yaml``); the templates ``notice.{md,html}.j2`` lay it
-out. When a notice may be issued, and its record, are the business of
+(``catalogues/<language>.yaml``), with one group per part of a pack; the
+templates ``notice.{md,html}.j2`` lay it out, with a partial per part
+(``_notice_<part>.{md,html}.j2``). When a notice may be issued, what it
+needs from the organisation file, and its record, are the business of
 ``engine.workflow.notices``.
 """
 
@@ -24,10 +48,93 @@ from dataclasses import dataclass
 from engine.decisions import BatchResult, Decision, JudgedFinding
 from engine.documents.templating import template
 from engine.documents.wording import LANGUAGES, catalogue
+from engine.inputs.applications import enclosing_locations
+from engine.inputs.organisation import Agency, Employer
 from engine.vocabulary import NoticeKind
 
 KINDS = NoticeKind.words()
 """The notices a candidate can receive, as words: ``pre_adverse``, ``adverse``."""
+
+GENERAL = "general"
+"""The pack of a work location that has none of its own, or of an unknown one."""
+
+PACKS: dict[str, tuple[str, ...]] = {
+    "US": ("us",),
+    "US-CA": ("us", "us_ca"),
+    "US-NY-NYC": ("us", "us_nyc"),
+    "US-IL": ("us", "us_il"),
+    "CN": ("cn",),
+}
+"""Jurisdiction -> the parts of its notice pack, each a group of the
+catalogue's ``notice`` wording and a partial ``_notice_<part>.*.j2``. A
+state's or a city's pack holds the federal part too: the FCRA applies in
+every US state."""
+
+US_PARTS = frozenset({"us"})
+"""The parts that name the consumer reporting agency and enclose the report (FCRA)."""
+
+MINIMUM_BUSINESS_DAYS: dict[str, int] = {"US-CA": 5, "US-NY-NYC": 5, "US-IL": 5}
+"""The fewest business days to respond the law of a pack allows: Gov. Code
+§12952(c)(2)(B); NYC Admin. Code §8-107(11-a)(b)(ii); 775 ILCS 5/2-103.1(C)(3)."""
+
+
+def pack_for(work_location: str | None) -> str:
+    """The notice pack of the most specific jurisdiction the job lies in that has one.
+
+    Args:
+        work_location (str | None): where the job is (``US-NY-NYC``); '' or None if unknown.
+
+    Returns:
+        str: a key of ``PACKS`` (``US-NY`` gives ``US``, ``CN-SH`` gives
+        ``CN``), or ``GENERAL``.
+    """
+    for place in enclosing_locations(work_location):
+        if place in PACKS:
+            return place
+    return GENERAL
+
+
+def parts_of(pack: str) -> tuple[str, ...]:
+    """The parts of ``pack``: ``("us", "us_ca")`` for ``US-CA``; ``("general",)`` for ``GENERAL``."""
+    return PACKS.get(pack, (GENERAL,))
+
+
+def is_conviction(judged: JudgedFinding) -> bool:
+    """Whether a finding is a criminal record (a category ``offense_*`` of
+    the default taxonomy), as a California notice names the disqualifying
+    convictions (Gov. Code §12952(c)(2)(A))."""
+    return judged.finding.category.startswith("offense_")
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A document sent with a notice, as FCRA §604(b)(3) requires in the US.
+
+    Attributes:
+        kind (str): ``report`` (the consumer report) or ``summary_of_rights``.
+        name (str): the file's name, as printed.
+        sha256 (str): the SHA-256 of the file's bytes, in hex: the notice and
+            its audit entry prove which document was sent.
+    """
+
+    kind: str
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The Article 23-A analysis of one finding, for a New York City Fair
+    Chance Notice: the reviewer's answer to each factor of Correction Law
+    §753(1), in the law's order.
+
+    Attributes:
+        judged (JudgedFinding): the finding.
+        answers (tuple[tuple[AssessmentFactor, str], ...]): (factor, answer) pairs.
+    """
+
+    judged: JudgedFinding
+    answers: tuple
 
 
 @dataclass(frozen=True)
@@ -48,6 +155,14 @@ class NoticeContext:
             (``US-CA``, ``CN``, ``weekdays``: see ``engine.workflow.deadlines``),
             worded by the catalogue's ``notice.calendars``; None without a deadline.
         reasons (str): the decision's reasons (adverse notice only; empty otherwise).
+        pack (str): the notice pack (``pack_for``), a key of ``PACKS`` or ``GENERAL``.
+        employer (Employer | None): the employer heading the letter; None
+            when the organisation file names none (the general pack only).
+        agencies (tuple[Agency, ...]): the screening agencies of the findings
+            relied on, each once, in their order (US packs).
+        enclosures (tuple[Enclosure, ...]): the documents sent with it.
+        analysis (tuple[Analysis, ...]): the Article 23-A analysis (US-NY-NYC).
+        summary (str): the reviewer's conclusion, with the analysis.
     """
 
     kind: NoticeKind | str
@@ -61,6 +176,22 @@ class NoticeContext:
     business_days: int | None
     calendar: str | None
     reasons: str
+    pack: str = GENERAL
+    employer: Employer | None = None
+    agencies: tuple[Agency, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    analysis: tuple[Analysis, ...] = ()
+    summary: str = ""
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts of the pack (``parts_of``), for the templates."""
+        return parts_of(self.pack)
+
+    @property
+    def convictions(self) -> tuple[JudgedFinding, ...]:
+        """The findings relied on that are criminal records."""
+        return tuple(f for f in self.relied_on if is_conviction(f))
 
     @property
     def pre_adverse(self) -> bool:
@@ -94,6 +225,12 @@ def notice_context(
     business_days: int | None = None,
     calendar: str | None = None,
     reasons: str = "",
+    pack: str = GENERAL,
+    employer: Employer | None = None,
+    agencies: tuple[Agency, ...] = (),
+    enclosures: tuple[Enclosure, ...] = (),
+    analysis: tuple[Analysis, ...] = (),
+    summary: str = "",
 ) -> NoticeContext:
     """The context of a notice about ``decision``.
 
@@ -107,6 +244,12 @@ def notice_context(
         business_days (int | None): business days from ``issued_on`` to ``deadline``.
         calendar (str | None): the name of the calendar they are counted on.
         reasons (str): the decision's reasons, for an adverse notice.
+        pack (str): the notice pack, ``pack_for(work location)``.
+        employer (Employer | None): the employer heading the letter.
+        agencies (tuple[Agency, ...]): the agencies of the findings relied on.
+        enclosures (tuple[Enclosure, ...]): the documents sent with it.
+        analysis (tuple[Analysis, ...]): the Article 23-A analysis, for New York City.
+        summary (str): the reviewer's conclusion.
 
     Returns:
         NoticeContext: ready for ``render_notice``.
@@ -115,7 +258,8 @@ def notice_context(
         kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision),
         category_labels={name: category.in_lang("label", lang) for name, category in result.rulebook.categories.items()},
         issued_on=issued_on, deadline=deadline, business_days=business_days, calendar=calendar,
-        reasons=reasons,
+        reasons=reasons, pack=pack, employer=employer, agencies=agencies, enclosures=enclosures,
+        analysis=analysis, summary=summary,
     )
 
 
@@ -139,4 +283,7 @@ def render_notice(context: NoticeContext) -> tuple[str, str]:
     return template("notice.md.j2").render(data), template("notice.html.j2").render(data)
 
 
-__all__ = ["KINDS", "LANGUAGES", "NoticeContext", "notice_context", "relied_on", "render_notice"]
+__all__ = [
+    "GENERAL", "KINDS", "LANGUAGES", "MINIMUM_BUSINESS_DAYS", "PACKS", "US_PARTS", "Analysis", "Enclosure",
+    "NoticeContext", "is_conviction", "notice_context", "pack_for", "parts_of", "relied_on", "render_notice",
+]

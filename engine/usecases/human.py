@@ -11,14 +11,17 @@ records nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.decisions import Decision, JudgedFinding
 from engine.documents.memos import decision_stem
-from engine.errors import AdjudicateError, allowed
+from engine.documents.notices import Enclosure
+from engine.errors import AdjudicateError, InputFileError, allowed
 from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
+from engine.inputs.organisation import Organisation, load_organisation, organisation_path
 from engine.inputs.strict_yaml import load_yaml
 from engine.record.access import Policy
 from engine.record.store import Store
@@ -278,6 +281,9 @@ def issue_notice(
     jurisdiction: str | None = None,
     issued_on: dt.date,
     output: Path = DEFAULT_NOTICES_FOLDER,
+    organisation: Organisation | None = None,
+    report: Path | None = None,
+    summary_of_rights: Path | None = None,
 ) -> NoticeIssued:
     """Issue a candidate notice: write it and record it as issued.
 
@@ -296,6 +302,14 @@ def issue_notice(
             counted on (``deadlines.calendar_for``).
         issued_on: the notice's date.
         output: the folder for the notice files (created if missing).
+        organisation: the employer and the screening agencies
+            (``organisation_file``); None for none. The work location's
+            notice pack says what it must hold (``engine.workflow.notices``).
+        report: the background-check report sent with a pre-adverse notice;
+            its SHA-256 is printed in the notice and kept in its audit
+            entry. Required for a US notice (FCRA §604(b)(3)).
+        summary_of_rights: "A Summary of Your Rights Under the Fair Credit
+            Reporting Act" sent with it, likewise.
 
     Returns:
         ``NoticeIssued``. The files ``<candidate>.<kind>.<lang>.md`` and
@@ -307,7 +321,10 @@ def issue_notice(
         StoreError: no such decision, or purged.
         ReplayDiffers: the decision does not replay as stored.
         SignoffError: the notice may not be issued now, or ``jurisdiction``
-            is not a work location or differs from the decision's.
+            is not a work location or differs from the decision's, or the
+            notice pack of the work location lacks what its law requires.
+        InputFileError: ``report`` or ``summary_of_rights`` cannot be read,
+            or is given for an adverse notice.
         OutputError: a file cannot be written; the notice is not recorded.
     """
     authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
@@ -328,11 +345,47 @@ def issue_notice(
         write_files(notice_files + memo_files_of(store, connection, stored), make_folders=True)
 
     location = _work_location(stored.decision, jurisdiction)
+    enclosures = tuple(_enclosure(name, path, kind) for name, path in
+                       (("report", report), ("summary_of_rights", summary_of_rights)) if path is not None)
     context = notices.issue(
         store, stored.result, stored.decision, kind=kind, lang=lang, issued_by=actor.who, issued_on=issued_on,
         business_days=policy.days_to_respond(location), calendar=calendar_for(location), before_commit=write,
+        work_location=location, organisation=organisation or notices.NO_ORGANISATION, enclosures=enclosures,
     )
     return NoticeIssued(decision_id, kind, lang, stem, context.deadline, context.calendar)
+
+
+def organisation_file(path: Path | None) -> Organisation:
+    """The organisation file: the employer and the screening agencies that
+    notices name.
+
+    Args:
+        path: the file; None for ``ADJUDICATE_ORGANISATION`` or
+            ``organisation.yaml`` in the current folder.
+
+    Returns:
+        The ``Organisation``; an empty one (``found`` false) without the file.
+
+    Raises:
+        OrganisationError: the file is not a YAML mapping.
+        InvalidConfiguration: the file has problems (each with its line).
+    """
+    return load_organisation(organisation_path(path))
+
+
+def _enclosure(name: str, path: Path, kind: NoticeKind) -> Enclosure:
+    # The bytes' SHA-256 proves later which document was sent with the notice.
+    option = notices.ENCLOSURE_OPTIONS[name]
+    if kind != NoticeKind.PRE_ADVERSE:
+        raise InputFileError(f"{option} goes with the pre-adverse notice, which encloses the report; "
+                             "leave it out of the adverse notice.", file=str(path))
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"file not found (given with {option}).", file=str(path)) from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read the file given with {option}: {exc.strerror}.", file=str(path)) from None
+    return Enclosure(name, Path(path).name, hashlib.sha256(data).hexdigest())
 
 
 def _work_location(decision: Decision, jurisdiction: str | None) -> str:

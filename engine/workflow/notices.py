@@ -1,6 +1,24 @@
 """Candidate notices: when the pre-adverse notice (before any adverse
-decision) and the adverse notice (after a withdraw) may be issued, and their
-record in the store.
+decision) and the adverse notice (after a withdraw) may be issued, what the
+notice pack of the work location needs before it can be, and their record
+in the store.
+
+What each pack needs (``engine.documents.notices`` says what it states):
+
+- every pack but the general one: the employer in the organisation file
+  (the letter comes from it; in the PRC the candidate's rights are
+  exercised against it, PIPL Arts. 17 and 50);
+- the US packs: the screening agency of every finding relied on, with its
+  name, address and telephone number (FCRA §615(a)(2)), and, for the
+  pre-adverse notice, the report and the summary of rights it encloses
+  (FCRA §604(b)(3));
+- California, New York City and Illinois: at least 5 business days to respond;
+- New York City: the recorded assessment, whose Article 23-A analysis the
+  Fair Chance Notice states.
+
+The general pack (a work location without a pack of its own, or none
+known) needs nothing from the organisation file: without it the letter has
+no letterhead and the candidate writes to the HR contact who sent it.
 
 The notices as documents (their context, wording and templates) are
 ``engine.documents.notices``.
@@ -12,13 +30,24 @@ import datetime as dt
 from collections.abc import Callable
 
 from engine.record import audit, human
+from engine.workflow.assessments import factors_for
 from engine.workflow.deadlines import WEEKDAYS_ONLY, BusinessDayCalendar
 from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
-from engine.workflow.signoff import SignoffError, final_of, state
+from engine.inputs.organisation import Organisation
+from engine.workflow.signoff import SignoffError, assessment_of, final_of, state
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind, Outcome
-from engine.documents.notices import KINDS, LANGUAGES, NoticeContext, notice_context, relied_on
+from engine.documents.notices import (
+    GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, notice_context,
+    pack_for, parts_of, relied_on,
+)
+
+NO_ORGANISATION = Organisation(path="organisation.yaml")
+"""No organisation file: enough for the general pack only."""
+
+ENCLOSURE_OPTIONS = {"report": "--report", "summary_of_rights": "--summary-of-rights"}
+"""The documents a US pre-adverse notice encloses, and the option that names each."""
 
 
 def issue(
@@ -32,6 +61,9 @@ def issue(
     issued_on: dt.date,
     business_days: int,
     calendar: BusinessDayCalendar = WEEKDAYS_ONLY,
+    work_location: str = "",
+    organisation: Organisation = NO_ORGANISATION,
+    enclosures: tuple[Enclosure, ...] = (),
     before_commit: Callable[[object, NoticeContext], None] | None = None,
 ) -> NoticeContext:
     """Check that the notice may be issued now, record it, and return its
@@ -50,6 +82,12 @@ def issue(
         calendar: the calendar the business days are counted on (see
             ``deadlines.calendar_for``); its name and the holiday data's
             version are recorded in the audit entry of the notice.
+        work_location: where the job is (``US-NY-NYC``), '' if unknown: it
+            chooses the notice pack (``pack_for``).
+        organisation: the employer and the screening agencies (the
+            organisation file); its ``path`` names it in messages.
+        enclosures: the documents sent with the notice, with their SHA-256
+            (recorded in the audit entry and printed in the notice).
         before_commit: see above; None for nothing.
 
     Returns:
@@ -58,7 +96,9 @@ def issue(
     Raises:
         SignoffError: an unknown kind or language; a pre-adverse notice for a
             final decision or one that relies on no finding; an adverse
-            notice without a withdraw.
+            notice without a withdraw; what the pack of the work location
+            needs is missing (see above), or the response period is shorter
+            than its law allows.
         StoreError: no such decision.
     """
     if kind not in KINDS:
@@ -67,6 +107,11 @@ def issue(
         raise SignoffError(f"unknown language '{lang}'; allowed: {allowed(LANGUAGES)}.")
     kind = NoticeKind(kind)
     reasons = ""
+    pack = pack_for(work_location)
+    parts = parts_of(pack)
+    agencies = tuple(dict.fromkeys(organisation.agency_for(f.finding.source) for f in relied_on(decision)))
+    if not US_PARTS & set(parts):
+        agencies = ()
     with store.transaction() as connection:
         current = state(connection, store, decision.decision_id)
         deadline = None
@@ -86,6 +131,10 @@ def issue(
                     f"{current.outcome or 'not decided yet'}."
                 )
             reasons = final_of(store, connection, decision.decision_id)[1]
+        _check_pack(decision, work_location, kind, pack, organisation, enclosures, business_days)
+        analysis, summary = (), ""
+        if "us_nyc" in parts:
+            analysis, summary = _analysis(store, connection, decision, work_location)
         human.record_notice(connection, human.Notice(
             decision_id=decision.decision_id, kind=kind, issued_on=issued_on, deadline=deadline, lang=lang,
             issued_by=issued_by,
@@ -93,11 +142,15 @@ def issue(
         audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
                      decision_id=decision.decision_id,
                      detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None,
-                             **_counted_on(calendar, deadline)})
+                             **_counted_on(calendar, deadline), "pack": pack,
+                             **({"enclosures": {e.kind: {"file": e.name, "sha256": e.sha256} for e in enclosures}}
+                                if enclosures else {})})
         context = notice_context(
             result, decision, kind=kind, lang=lang, issued_on=issued_on, deadline=deadline,
             business_days=business_days if deadline else None,
             calendar=calendar.name if deadline else None, reasons=reasons,
+            pack=pack, employer=organisation.employer, agencies=agencies, enclosures=enclosures,
+            analysis=analysis, summary=summary,
         )
         if before_commit is not None:
             before_commit(connection, context)
@@ -111,3 +164,73 @@ def _counted_on(calendar: BusinessDayCalendar, deadline: dt.date | None) -> dict
     if deadline is None:
         return {}
     return {"calendar": calendar.name, "holidays": calendar.source}
+
+
+def _check_pack(decision: Decision, work_location: str, kind: NoticeKind, pack: str,
+                organisation: Organisation, enclosures: tuple[Enclosure, ...], business_days: int) -> None:
+    """Refuse a notice that its pack's law would find lacking (see the module's docstring)."""
+    parts = parts_of(pack)
+    where = f"a notice for a job in {work_location}"
+    file = organisation.path if organisation.found else f"{organisation.path} (there is none yet)"
+    if pack != GENERAL and organisation.employer is None:
+        raise SignoffError(
+            f"{where} is a letter from the employer: add 'employer:' with its 'name', 'address' and 'contact' "
+            f"to the organisation file {file}, or name the file with --organisation (see docs/human-decision.md)."
+        )
+    if US_PARTS & set(parts):
+        for judged in relied_on(decision):
+            if organisation.agency_for(judged.finding.source) is None:
+                raise SignoffError(
+                    f"{where} names the consumer reporting agency that prepared the report, with its address and "
+                    f"toll-free telephone number (FCRA §615(a)): add 'screening_agency:' with its 'name', 'address' "
+                    f"and 'phone' to the organisation file {file}, or an agency for the source "
+                    f"'{judged.finding.source}' (or 'default') under 'screening_agencies'."
+                )
+        if kind == NoticeKind.PRE_ADVERSE:
+            given = {e.kind for e in enclosures}
+            missing = [option for name, option in ENCLOSURE_OPTIONS.items() if name not in given]
+            if missing:
+                raise SignoffError(
+                    f"{where} encloses a copy of the report and \"A Summary of Your Rights Under the Fair Credit "
+                    f"Reporting Act\" (FCRA §604(b)(3)): name them with {' and '.join(f'{o} FILE' for o in missing)}."
+                )
+    if "cn" in parts and any(e.kind == "summary_of_rights" for e in enclosures):
+        # A PRC candidate has no FCRA rights: a summary of them would promise what the law does not give.
+        raise SignoffError(
+            f"{where} states the candidate's rights under the PRC's PIPL; \"A Summary of Your Rights Under the Fair "
+            "Credit Reporting Act\" is for a job in the US: leave out --summary-of-rights."
+        )
+    least = MINIMUM_BUSINESS_DAYS.get(pack)
+    if kind == NoticeKind.PRE_ADVERSE and least is not None and business_days < least:
+        raise SignoffError(
+            f"{where} gives at least {least} business days to respond; the access policy gives {business_days}: "
+            f"set 'notices: response_business_days: {pack}: {least}' (or more) there."
+        )
+
+
+def _analysis(store: Store, connection, decision: Decision, work_location: str) -> tuple[tuple[Analysis, ...], str]:
+    # The Fair Chance Notice states the Article 23-A analysis: the reviewer's
+    # answers to New York's factors, in the law's order, for each finding.
+    reviewed = assessment_of(store, connection, decision.decision_id)
+    if reviewed is None:
+        raise SignoffError(
+            f"a notice for a job in {work_location} is a Fair Chance Notice that states the Article 23-A analysis "
+            f"(NYC Admin. Code §8-107(11-a)): record the assessment of {decision.decision_id} first (adjudicate review)."
+        )
+    answers = reviewed[1].get("findings", {})
+    analysis = []
+    for judged in relied_on(decision):
+        given = answers.get(judged.finding.finding_id, {})
+        factors = factors_for(work_location, judged)
+        unanswered = [factor.value for factor in factors if factor.value not in given]
+        if unanswered:
+            # An assessment recorded under another law (the EEOC's, before the
+            # work location was known) cannot stand for New York's analysis.
+            raise SignoffError(
+                f"a notice for a job in {work_location} states the Article 23-A analysis, but the assessment of "
+                f"{decision.decision_id} does not answer {', '.join(repr(f) for f in unanswered)} for finding "
+                f"{judged.finding.finding_id}: the work location's law must be the one the assessment answers "
+                "(give the work location in the applications file before the review)."
+            )
+        analysis.append(Analysis(judged, tuple((factor, given[factor.value]) for factor in factors)))
+    return tuple(analysis), reviewed[1].get("summary", "")
