@@ -12,13 +12,11 @@ the audit trail, and a released hold stays in the record.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from engine.record import audit, human
 from engine.record.access import Policy
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, Permission
-from engine.workflow.signoff import MIN_REASON_WORDS, SignoffError, authorise, is_sentence
+from engine.workflow.signoff import MIN_REASON_WORDS, SignoffError, authorise, clock_stamp, is_sentence
 
 
 def place_hold(store: Store, policy: Policy, decision_id: str, user: str, reason: str) -> human.Hold:
@@ -54,7 +52,7 @@ def place_hold(store: Store, policy: Policy, decision_id: str, user: str, reason
                 f"decision {decision_id} is under a litigation hold already, placed by {placed[0].placed_by} "
                 f"at {placed[0].placed_at}: release it first to place another."
             )
-        hold = human.Hold(decision_id, user, _now(), reason.strip())
+        hold = human.Hold(decision_id, user, clock_stamp(), reason.strip())
         human.record_hold(connection, hold)
         audit.append(connection, actor=user, action=AuditAction.HOLD_PLACED, decision_id=decision_id,
                      detail={"reason": hold.reason})
@@ -84,7 +82,7 @@ def release_hold(store: Store, policy: Policy, decision_id: str, user: str, reas
     authorise(store, policy, user, Permission.HOLD, decision_id, {"attempted": "release hold"})
     with store.transaction() as connection:
         store.decision(connection, decision_id)
-        released = human.release_holds(connection, decision_id, user, _now(), reason.strip())
+        released = human.release_holds(connection, decision_id, user, clock_stamp(), reason.strip())
         if not released:
             raise SignoffError(f"decision {decision_id} has no litigation hold in force.")
         audit.append(connection, actor=user, action=AuditAction.HOLD_RELEASED, decision_id=decision_id,
@@ -99,6 +97,3 @@ def _check_reason(reason: str, doing: str) -> None:
             "in --reason: the matter, the claim or the decision that closed it."
         )
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -240,7 +240,7 @@ def review(
         if human.final_decision_of(connection, decision_id) is not None:
             raise SignoffError(f"decision {decision_id} is final already; its review can no longer change.")
         stored = validate_assessment(assessment, considered)
-        human.record_review(store, connection, decision_id, reviewer=reviewer, reviewed_at=_now(), assessment=stored)
+        human.record_review(store, connection, decision_id, reviewer=reviewer, reviewed_at=clock_stamp(), assessment=stored)
         audit.append(connection, actor=reviewer, action=AuditAction.DECISION_REVIEWED, decision_id=decision_id,
                      detail={"findings_assessed": len(considered)})
         if before_commit is not None:
@@ -538,5 +538,7 @@ def pending(connection: Connection, store: Store) -> list[State]:
     return [s for s in (state(connection, store, i) for i in human.undecided(connection)) if s.waiting_for]
 
 
-def _now() -> str:
+def clock_stamp() -> str:
+    """Now, by the system clock, in UTC, as the record stamps a step
+    (ISO 8601, to the second)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
