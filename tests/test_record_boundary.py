@@ -56,9 +56,10 @@ def test_the_steps_of_the_human_decision_round_trip_as_typed_records(evaluated):
         human.record_review(store, connection, decision_id, reviewer="hr-logistics-officer",
                             reviewed_at="2026-11-02T09:00:00+00:00", assessment=ASSESSMENT)
         human.record_notice(connection, human.Notice(decision_id, NoticeKind.PRE_ADVERSE, issued, deadline, "en",
-                                                     "hr-logistics-officer"))
+                                                     "hr-logistics-officer"), issued_at="2026-11-02T10:00:00+00:00")
         human.record_response(store, connection, decision_id, recorded_by="hr-logistics-officer",
-                              received_on=dt.date(2026, 11, 5), content="The record is not mine.")
+                              received_on=dt.date(2026, 11, 5), content="The record is not mine.",
+                              recorded_at="2026-11-05T09:00:00+00:00")
         human.record_final_decision(
             store, connection, human.FinalDecision(decision_id, Outcome.HOLD, "legal-counsel", "2026-11-10", False),
             "Awaiting the court's letter.",

@@ -182,7 +182,8 @@ def response_of(connection: Connection, decision_id: str) -> Response | None:
 
 
 def record_response(
-    store: Store, connection: Connection, decision_id: str, *, recorded_by: str, received_on: dt.date, content: str
+    store: Store, connection: Connection, decision_id: str, *, recorded_by: str, received_on: dt.date, content: str,
+    recorded_at: str,
 ) -> None:
     """Store the candidate's response, replacing any earlier one; the
     content is sealed.
@@ -194,11 +195,13 @@ def record_response(
         recorded_by: who records it.
         received_on: the day it was received.
         content: the response as the candidate sent it.
+        recorded_at: when it was recorded, by the system clock (ISO UTC).
     """
     sealed = store.sealer.seal(content.encode("utf-8"), decision_id)
     connection.execute(responses.delete().where(responses.c.decision_id == decision_id))
     connection.execute(responses.insert().values(
         decision_id=decision_id, received_on=received_on.isoformat(), recorded_by=recorded_by, content=sealed,
+        recorded_at=recorded_at,
     ))
 
 
@@ -249,12 +252,13 @@ def notices_of(connection: Connection, decision_id: str) -> tuple[Notice, ...]:
     return tuple(_notice(row) for row in rows)
 
 
-def record_notice(connection: Connection, notice: Notice) -> None:
+def record_notice(connection: Connection, notice: Notice, *, issued_at: str) -> None:
     """Store a notice as issued, replacing an earlier notice of its kind.
 
     Args:
         connection: from ``Store.transaction``.
         notice: the notice issued.
+        issued_at: when it was recorded, by the system clock (ISO UTC).
     """
     kind = NoticeKind(notice.kind).value
     connection.execute(
@@ -263,7 +267,7 @@ def record_notice(connection: Connection, notice: Notice) -> None:
     connection.execute(notices.insert().values(
         decision_id=notice.decision_id, kind=kind, issued_on=notice.issued_on.isoformat(),
         deadline=notice.deadline.isoformat() if notice.deadline else None, lang=notice.lang,
-        issued_by=notice.issued_by,
+        issued_by=notice.issued_by, issued_at=issued_at,
     ))
 
 

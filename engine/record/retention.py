@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from engine.record import audit
 from engine.errors import OutputError
-from engine.record.schema import decisions, final_decisions, holds, responses, reviews, written_files
+from engine.record.schema import decisions, evidence, final_decisions, holds, responses, reviews, written_files
 from engine.record.store import Store
 from engine.vocabulary import AuditAction
 
@@ -83,8 +83,12 @@ def purge(store: Store, *, as_of: dt.date, user: str, dry_run: bool = False) -> 
             connection.execute(reviews.update().where(reviews.c.decision_id.in_(chunk)).values(assessment=None))
             connection.execute(responses.update().where(responses.c.decision_id.in_(chunk)).values(content=None))
             connection.execute(
-                final_decisions.update().where(final_decisions.c.decision_id.in_(chunk)).values(reason=None)
+                final_decisions.update().where(final_decisions.c.decision_id.in_(chunk))
+                .values(reason=None, reopen_reason=None)
             )
+            # Evidence the candidate sent goes too; its name, hash and size
+            # stay, so the record still shows what was weighed.
+            connection.execute(evidence.update().where(evidence.c.decision_id.in_(chunk)).values(content=None))
             connection.execute(
                 decisions.update()
                 .where(decisions.c.decision_id.in_(chunk))
@@ -133,7 +137,7 @@ def _compact(store: Store) -> None:
         else:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM FULL decisions, reviews, responses, final_decisions, written_files")
+                cursor.execute("VACUUM FULL decisions, reviews, responses, final_decisions, evidence, written_files")
     finally:
         raw.close()
 

@@ -103,30 +103,65 @@ audit_log = sa.Table(
     sa.Column("entry_hash", sa.String(64), nullable=False),
 )
 
+# The human record is a history: a step recorded again is a new row beside
+# the earlier one, never an overwrite (migration 0008).
 reviews = sa.Table(
     "reviews", metadata,
-    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("review_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
     sa.Column("reviewer", sa.Text, nullable=False),
     sa.Column("reviewed_at", sa.String(32), nullable=False),
     sa.Column("assessment", sa.LargeBinary, nullable=True),
 )
 
+# One row per notice and language: the Chinese notice is its own record.
 notices = sa.Table(
     "notices", metadata,
-    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("issued_on", sa.String(10), nullable=False),
-    sa.Column("deadline", sa.String(10), nullable=True),
+    sa.Column("notice_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("lang", sa.String(8), nullable=False),
+    sa.Column("issued_on", sa.String(10), nullable=False),
+    sa.Column("issued_at", sa.String(32), nullable=False),
+    sa.Column("deadline", sa.String(10), nullable=True),
     sa.Column("issued_by", sa.Text, nullable=False),
+    sa.Column("document_sha256", sa.String(64), nullable=True),
 )
 
+# received_on is the day the candidate's response arrived (never before its
+# notice); recorded_at is the clock's stamp of when it was recorded.
 responses = sa.Table(
     "responses", metadata,
-    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("response_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
     sa.Column("received_on", sa.String(10), nullable=False),
     sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=True),
+)
+
+# Files the candidate sent (a certificate, a court order): sealed, hashed.
+evidence = sa.Table(
+    "evidence", metadata,
+    sa.Column("evidence_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("responses.response_id"), nullable=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.Column("attached_by", sa.Text, nullable=False),
+    sa.Column("attached_at", sa.String(32), nullable=False),
+)
+
+# A batch submitted in error: out of pending, consistency and reports; its
+# record and audit entries stay.
+batch_voids = sa.Table(
+    "batch_voids", metadata,
+    sa.Column("batch_id", sa.String(32), sa.ForeignKey("batches.batch_id"), primary_key=True),
+    sa.Column("voided_by", sa.Text, nullable=False),
+    sa.Column("voided_at", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
 )
 
 # Litigation holds: while a hold is in force (not released), purge keeps
@@ -144,12 +179,20 @@ holds = sa.Table(
     sa.Column("release_reason", sa.Text, nullable=True),
 )
 
+# The decision in force is the one not reopened; a reopened decision stays,
+# with who reopened it, when and why.
 final_decisions = sa.Table(
     "final_decisions", metadata,
-    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), primary_key=True),
+    sa.Column("final_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decision_id", sa.String(32), sa.ForeignKey("decisions.decision_id"), nullable=False, index=True),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("approver", sa.Text, nullable=False),
     sa.Column("decided_at", sa.String(32), nullable=False),
     sa.Column("override", sa.Boolean, nullable=False),
     sa.Column("reason", sa.LargeBinary, nullable=True),
+    sa.Column("relies_on", sa.Text, nullable=True),
+    sa.Column("hold_until", sa.String(10), nullable=True),
+    sa.Column("reopened_by", sa.Text, nullable=True),
+    sa.Column("reopened_at", sa.String(32), nullable=True),
+    sa.Column("reopen_reason", sa.LargeBinary, nullable=True),
 )

@@ -35,7 +35,7 @@ from engine.workflow.deadlines import WEEKDAYS_ONLY, BusinessDayCalendar
 from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.inputs.organisation import Organisation
-from engine.workflow.signoff import SignoffError, assessment_of, final_of, state
+from engine.workflow.signoff import SignoffError, assessment_of, clock_stamp, final_of, state
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind, Outcome
 from engine.documents.notices import (
@@ -138,7 +138,7 @@ def issue(
         human.record_notice(connection, human.Notice(
             decision_id=decision.decision_id, kind=kind, issued_on=issued_on, deadline=deadline, lang=lang,
             issued_by=issued_by,
-        ))
+        ), issued_at=clock_stamp())
         audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
                      decision_id=decision.decision_id,
                      detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None,

@@ -270,7 +270,7 @@ def respond(
     with store.transaction() as connection:
         _live(store, connection, decision_id)
         human.record_response(store, connection, decision_id, recorded_by=recorded_by, received_on=received_on,
-                              content=content)
+                              content=content, recorded_at=clock_stamp())
         audit.append(connection, actor=recorded_by, action=AuditAction.RESPONSE_RECORDED, decision_id=decision_id,
                      detail={"received_on": received_on.isoformat()})
         if before_commit is not None:
