@@ -69,7 +69,9 @@ def test_the_steps_of_the_human_decision_round_trip_as_typed_records(evaluated):
         assert steps.review == human.Review(decision_id, "hr-logistics-officer", "2026-11-02T09:00:00+00:00")
         assert steps.pre_adverse == human.Notice(decision_id, NoticeKind.PRE_ADVERSE, issued, deadline, "en",
                                                  "hr-logistics-officer")
-        assert steps.response == human.Response(decision_id, dt.date(2026, 11, 5), "hr-logistics-officer")
+        assert steps.response == human.Response(decision_id, dt.date(2026, 11, 5), "hr-logistics-officer",
+                                                "2026-11-05T09:00:00+00:00")
+        assert human.response_text(store, connection, steps.response) == "The record is not mine."
         assert steps.final == human.FinalDecision(decision_id, Outcome.HOLD, "legal-counsel", "2026-11-10", False)
         for record in (steps, steps.review, steps.pre_adverse, steps.response, steps.final):
             _frozen(record)

@@ -68,6 +68,7 @@ def past_decisions(connection: Connection, *, since: dt.date | None = None) -> l
         row.decision_id: row
         for row in connection.execute(
             sa.select(final_decisions.c.decision_id, final_decisions.c.outcome, final_decisions.c.override)
+            .where(final_decisions.c.reopened_at.is_(None))
         )
     }
     history = []

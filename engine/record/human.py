@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -38,6 +38,7 @@ class Review:
     decision_id: str
     reviewer: str
     reviewed_at: str
+    review_id: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,15 @@ class Response:
         decision_id: the decision's id.
         received_on: the day the response was received.
         recorded_by: who recorded it.
+        recorded_at: when it was recorded, by the system clock (ISO UTC).
+        response_id: its row, oldest first.
     """
 
     decision_id: str
     received_on: dt.date
     recorded_by: str
+    recorded_at: str = ""
+    response_id: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,12 @@ class FinalDecision:
         decided_at: the day decided, as an ISO text (YYYY-MM-DD; the first
             ten characters are the day in every stored form).
         override: whether the outcome departs from the recommendation.
+        relies_on: the finding ids an adverse outcome relies on; () for hire.
+        hold_until: the day a hold ends and becomes a decision to make
+            again; None for other outcomes.
+        reopened_by: who reopened it; None while it is in force.
+        reopened_at: when it was reopened (ISO UTC); None while in force.
+        final_id: its row, oldest first.
     """
 
     decision_id: str
@@ -95,25 +106,76 @@ class FinalDecision:
     approver: str
     decided_at: str
     override: bool
+    relies_on: tuple[str, ...] = ()
+    hold_until: dt.date | None = None
+    reopened_by: str | None = None
+    reopened_at: str | None = None
+    final_id: int = field(default=0, compare=False)
+
+    @property
+    def in_force(self) -> bool:
+        """Whether this is the decision in force (not reopened)."""
+        return self.reopened_at is None
 
 
 # --- reviews -------------------------------------------------------------------
 
 
-def review_of(connection: Connection, decision_id: str) -> Review | None:
-    """The decision's review.
+def reviews_of(connection: Connection, decision_id: str) -> tuple[Review, ...]:
+    """Every review of the decision, oldest first: a second assessment is
+    kept beside the first.
 
     Args:
         connection: from ``Store.transaction`` or ``Store.reading``.
         decision_id: the decision's id.
 
     Returns:
-        The ``Review``, or None if nobody reviewed it.
+        The ``Review`` rows; () if nobody reviewed it.
     """
-    row = connection.execute(
-        sa.select(reviews.c.reviewer, reviews.c.reviewed_at).where(reviews.c.decision_id == decision_id)
-    ).first()
-    return Review(decision_id, row.reviewer, row.reviewed_at) if row else None
+    rows = connection.execute(
+        sa.select(reviews.c.review_id, reviews.c.reviewer, reviews.c.reviewed_at)
+        .where(reviews.c.decision_id == decision_id).order_by(reviews.c.review_id)
+    )
+    return tuple(Review(decision_id, row.reviewer, row.reviewed_at, row.review_id) for row in rows)
+
+
+def review_of(connection: Connection, decision_id: str) -> Review | None:
+    """The decision's latest review.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        The latest ``Review``, or None if nobody reviewed it.
+    """
+    found = reviews_of(connection, decision_id)
+    return found[-1] if found else None
+
+
+def assessments_of(store: Store, connection: Connection, decision_id: str) -> tuple[tuple[Review, dict | None], ...]:
+    """Every assessment of the decision, unsealed, oldest first.
+
+    Args:
+        store: the store (its key opens the assessments).
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        (``Review``, assessment as stored, or None once purged) per review.
+
+    Raises:
+        StoreError: an assessment cannot be opened with the store's key.
+    """
+    rows = connection.execute(
+        sa.select(reviews.c.review_id, reviews.c.reviewer, reviews.c.reviewed_at, reviews.c.assessment)
+        .where(reviews.c.decision_id == decision_id).order_by(reviews.c.review_id)
+    )
+    return tuple(
+        (Review(decision_id, row.reviewer, row.reviewed_at, row.review_id),
+         json.loads(store.sealer.open(row.assessment, decision_id)) if row.assessment is not None else None)
+        for row in rows
+    )
 
 
 def assessment_of(store: Store, connection: Connection, decision_id: str) -> tuple[str, dict] | None:
@@ -126,14 +188,15 @@ def assessment_of(store: Store, connection: Connection, decision_id: str) -> tup
 
     Returns:
         (reviewer, assessment as stored: ``{"summary": ..., "findings":
-        {finding id: {factor: answer}}}``), or None if there is no review
-        or its assessment was purged.
+        {finding id: {factor: answer}}}``) of the latest review, or None if
+        there is no review or its assessment was purged.
 
     Raises:
         StoreError: the assessment cannot be opened with the store's key.
     """
     row = connection.execute(
         sa.select(reviews.c.reviewer, reviews.c.assessment).where(reviews.c.decision_id == decision_id)
+        .order_by(reviews.c.review_id.desc()).limit(1)
     ).first()
     if row is None or row.assessment is None:
         return None
@@ -143,7 +206,7 @@ def assessment_of(store: Store, connection: Connection, decision_id: str) -> tup
 def record_review(
     store: Store, connection: Connection, decision_id: str, *, reviewer: str, reviewed_at: str, assessment: dict
 ) -> None:
-    """Store the decision's review, replacing any earlier one; the
+    """Store a review of the decision beside any earlier one; the
     assessment is sealed.
 
     Args:
@@ -156,7 +219,6 @@ def record_review(
     """
     text = json.dumps(assessment, ensure_ascii=False, sort_keys=True)
     sealed = store.sealer.seal(text.encode(), decision_id)
-    connection.execute(reviews.delete().where(reviews.c.decision_id == decision_id))
     connection.execute(reviews.insert().values(
         decision_id=decision_id, reviewer=reviewer, reviewed_at=reviewed_at, assessment=sealed,
     ))
@@ -165,27 +227,67 @@ def record_review(
 # --- responses -----------------------------------------------------------------
 
 
-def response_of(connection: Connection, decision_id: str) -> Response | None:
-    """The candidate's recorded response.
+def responses_of(connection: Connection, decision_id: str) -> tuple[Response, ...]:
+    """Every response of the candidate recorded for the decision, oldest
+    first (the content stays sealed: ``response_text``).
 
     Args:
         connection: from ``Store.transaction`` or ``Store.reading``.
         decision_id: the decision's id.
 
     Returns:
-        The ``Response``, or None if none is recorded.
+        The ``Response`` rows; () if none is recorded.
     """
-    row = connection.execute(
-        sa.select(responses.c.received_on, responses.c.recorded_by).where(responses.c.decision_id == decision_id)
-    ).first()
-    return Response(decision_id, dt.date.fromisoformat(row.received_on), row.recorded_by) if row else None
+    rows = connection.execute(
+        sa.select(responses.c.response_id, responses.c.received_on, responses.c.recorded_by, responses.c.recorded_at)
+        .where(responses.c.decision_id == decision_id).order_by(responses.c.response_id)
+    )
+    return tuple(
+        Response(decision_id, dt.date.fromisoformat(row.received_on), row.recorded_by, row.recorded_at or "",
+                 row.response_id)
+        for row in rows
+    )
+
+
+def response_of(connection: Connection, decision_id: str) -> Response | None:
+    """The candidate's latest recorded response.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        The latest ``Response``, or None if none is recorded.
+    """
+    found = responses_of(connection, decision_id)
+    return found[-1] if found else None
+
+
+def response_text(store: Store, connection: Connection, response: Response) -> str:
+    """What the candidate wrote, unsealed.
+
+    Args:
+        store: the store (its key opens the content).
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        response: a row of ``responses_of``.
+
+    Returns:
+        The text; '' once purged.
+
+    Raises:
+        StoreError: the content cannot be opened with the store's key.
+    """
+    sealed = connection.execute(
+        sa.select(responses.c.content).where(responses.c.response_id == response.response_id)
+    ).scalar()
+    return store.sealer.open(sealed, response.decision_id).decode("utf-8") if sealed else ""
 
 
 def record_response(
     store: Store, connection: Connection, decision_id: str, *, recorded_by: str, received_on: dt.date, content: str,
     recorded_at: str,
-) -> None:
-    """Store the candidate's response, replacing any earlier one; the
+) -> int:
+    """Store a response of the candidate beside any earlier one; the
     content is sealed.
 
     Args:
@@ -196,13 +298,16 @@ def record_response(
         received_on: the day it was received.
         content: the response as the candidate sent it.
         recorded_at: when it was recorded, by the system clock (ISO UTC).
+
+    Returns:
+        int: the new response's id (to attach evidence to).
     """
     sealed = store.sealer.seal(content.encode("utf-8"), decision_id)
-    connection.execute(responses.delete().where(responses.c.decision_id == decision_id))
-    connection.execute(responses.insert().values(
+    result = connection.execute(responses.insert().values(
         decision_id=decision_id, received_on=received_on.isoformat(), recorded_by=recorded_by, content=sealed,
         recorded_at=recorded_at,
     ))
+    return int(result.inserted_primary_key[0])
 
 
 # --- notices -------------------------------------------------------------------
@@ -228,10 +333,12 @@ def notice_of(connection: Connection, decision_id: str, kind: NoticeKind) -> Not
         kind: which notice.
 
     Returns:
-        The ``Notice``, or None if none of that kind was issued.
+        The first ``Notice`` of that kind issued (in any language), or None
+        if none of that kind was issued.
     """
     row = connection.execute(
         sa.select(notices).where(notices.c.decision_id == decision_id, notices.c.kind == NoticeKind(kind).value)
+        .order_by(notices.c.notice_id).limit(1)
     ).first()
     return _notice(row) if row else None
 
@@ -244,77 +351,153 @@ def notices_of(connection: Connection, decision_id: str) -> tuple[Notice, ...]:
         decision_id: the decision's id.
 
     Returns:
-        The notices issued (none, one or both kinds).
+        The notices issued, one per kind and language, in the order they
+        were recorded.
     """
     rows = connection.execute(
-        sa.select(notices).where(notices.c.decision_id == decision_id).order_by(notices.c.issued_on)
+        sa.select(notices).where(notices.c.decision_id == decision_id).order_by(notices.c.notice_id)
     )
     return tuple(_notice(row) for row in rows)
 
 
-def record_notice(connection: Connection, notice: Notice, *, issued_at: str) -> None:
-    """Store a notice as issued, replacing an earlier notice of its kind.
+def record_notice(connection: Connection, notice: Notice, *, issued_at: str, document_sha256: str | None = None) -> None:
+    """Store a notice as issued, beside the notices already issued: each
+    language's notice is its own record.
 
     Args:
         connection: from ``Store.transaction``.
         notice: the notice issued.
         issued_at: when it was recorded, by the system clock (ISO UTC).
+        document_sha256: the SHA-256 of the notice's document as written.
     """
-    kind = NoticeKind(notice.kind).value
-    connection.execute(
-        notices.delete().where(notices.c.decision_id == notice.decision_id, notices.c.kind == kind)
-    )
     connection.execute(notices.insert().values(
-        decision_id=notice.decision_id, kind=kind, issued_on=notice.issued_on.isoformat(),
+        decision_id=notice.decision_id, kind=NoticeKind(notice.kind).value, issued_on=notice.issued_on.isoformat(),
         deadline=notice.deadline.isoformat() if notice.deadline else None, lang=notice.lang,
-        issued_by=notice.issued_by, issued_at=issued_at,
+        issued_by=notice.issued_by, issued_at=issued_at, document_sha256=document_sha256,
     ))
 
 
 # --- final decisions -----------------------------------------------------------
 
 
-def final_decision_of(connection: Connection, decision_id: str) -> FinalDecision | None:
-    """The decision's final decision.
+def _final(row) -> FinalDecision:
+    return FinalDecision(
+        row.decision_id, stored_word(Outcome, row.outcome, f"the final decision of {row.decision_id}"),
+        row.approver, row.decided_at, bool(row.override),
+        relies_on=tuple(json.loads(row.relies_on)) if row.relies_on else (),
+        hold_until=dt.date.fromisoformat(row.hold_until) if row.hold_until else None,
+        reopened_by=row.reopened_by, reopened_at=row.reopened_at, final_id=row.final_id,
+    )
+
+
+_FINAL_COLUMNS = (
+    final_decisions.c.final_id, final_decisions.c.decision_id, final_decisions.c.outcome,
+    final_decisions.c.approver, final_decisions.c.decided_at, final_decisions.c.override,
+    final_decisions.c.relies_on, final_decisions.c.hold_until, final_decisions.c.reopened_by,
+    final_decisions.c.reopened_at,
+)
+
+
+def final_decisions_of(connection: Connection, decision_id: str) -> tuple[FinalDecision, ...]:
+    """Every final decision recorded for the decision, oldest first: those
+    reopened, and the one in force, if any, last.
 
     Args:
         connection: from ``Store.transaction`` or ``Store.reading``.
         decision_id: the decision's id.
 
     Returns:
-        The ``FinalDecision``, or None if nobody decided yet.
+        The ``FinalDecision`` rows; () if nobody decided yet.
+    """
+    rows = connection.execute(
+        sa.select(*_FINAL_COLUMNS).where(final_decisions.c.decision_id == decision_id)
+        .order_by(final_decisions.c.final_id)
+    )
+    return tuple(_final(row) for row in rows)
+
+
+def final_decision_of(connection: Connection, decision_id: str) -> FinalDecision | None:
+    """The decision's final decision in force (not reopened).
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        The ``FinalDecision``, or None if nobody decided yet or the last
+        decision was reopened.
     """
     row = connection.execute(
-        sa.select(
-            final_decisions.c.outcome, final_decisions.c.approver, final_decisions.c.decided_at,
-            final_decisions.c.override,
-        ).where(final_decisions.c.decision_id == decision_id)
+        sa.select(*_FINAL_COLUMNS).where(
+            final_decisions.c.decision_id == decision_id, final_decisions.c.reopened_at.is_(None)
+        ).order_by(final_decisions.c.final_id.desc()).limit(1)
     ).first()
-    if row is None:
-        return None
-    outcome = stored_word(Outcome, row.outcome, f"the final decision of {decision_id}")
-    return FinalDecision(decision_id, outcome, row.approver, row.decided_at, bool(row.override))
+    return _final(row) if row else None
 
 
-def final_reason(store: Store, connection: Connection, decision_id: str) -> str:
-    """The reason the approver gave for the final decision, unsealed.
+def final_reason(store: Store, connection: Connection, decision_id: str, final_id: int | None = None) -> str:
+    """The reason the approver gave for a final decision, unsealed.
 
     Args:
         store: the store (its key opens the reason).
         connection: from ``Store.transaction`` or ``Store.reading``.
         decision_id: the decision's id.
+        final_id: which final decision (``FinalDecision.final_id``); by
+            default the one in force.
 
     Returns:
-        The reason; empty if there is no final decision, no reason, or it
-        was purged.
+        The reason; empty if there is no such final decision, no reason, or
+        it was purged.
+
+    Raises:
+        StoreError: the reason cannot be opened with the store's key.
+    """
+    query = sa.select(final_decisions.c.reason).where(final_decisions.c.decision_id == decision_id)
+    if final_id is None:
+        query = query.where(final_decisions.c.reopened_at.is_(None)).order_by(final_decisions.c.final_id.desc())
+    else:
+        query = query.where(final_decisions.c.final_id == final_id)
+    sealed = connection.execute(query.limit(1)).scalar()
+    return store.sealer.open(sealed, decision_id).decode("utf-8") if sealed else ""
+
+
+def reopen_reason(store: Store, connection: Connection, final: FinalDecision) -> str:
+    """Why a final decision was reopened, unsealed; '' if it is in force or
+    the reason was purged.
 
     Raises:
         StoreError: the reason cannot be opened with the store's key.
     """
     sealed = connection.execute(
-        sa.select(final_decisions.c.reason).where(final_decisions.c.decision_id == decision_id)
+        sa.select(final_decisions.c.reopen_reason).where(final_decisions.c.final_id == final.final_id)
     ).scalar()
-    return store.sealer.open(sealed, decision_id).decode("utf-8") if sealed else ""
+    return store.sealer.open(sealed, final.decision_id).decode("utf-8") if sealed else ""
+
+
+def reopen_final_decision(
+    store: Store, connection: Connection, decision_id: str, *, reopened_by: str, reopened_at: str, reason: str
+) -> FinalDecision | None:
+    """Mark the decision in force as reopened; the row stays in the record.
+
+    Args:
+        store: the store (its key seals the reason).
+        connection: from ``Store.transaction``.
+        decision_id: the decision's id.
+        reopened_by: who reopens it.
+        reopened_at: when, by the system clock (ISO UTC).
+        reason: why.
+
+    Returns:
+        The final decision that was in force, or None if there was none.
+    """
+    final = final_decision_of(connection, decision_id)
+    if final is None:
+        return None
+    connection.execute(final_decisions.update().where(final_decisions.c.final_id == final.final_id).values(
+        reopened_by=reopened_by, reopened_at=reopened_at,
+        reopen_reason=store.sealer.seal(reason.encode("utf-8"), decision_id),
+    ))
+    return final
 
 
 def record_final_decision(
@@ -331,14 +514,15 @@ def record_final_decision(
         decision: the final decision.
         reason: why, as the approver wrote it.
 
-    Raises:
-        sqlalchemy.exc.IntegrityError: the decision has a final decision
-            already; ``Store.transaction`` reports it as a ``StoreError``.
+    The workflow checks first that no final decision is in force; a
+    reopened one stays beside the new one.
     """
     connection.execute(final_decisions.insert().values(
         decision_id=decision.decision_id, outcome=Outcome(decision.outcome).value, approver=decision.approver,
         decided_at=decision.decided_at, override=decision.override,
         reason=store.sealer.seal(reason.encode("utf-8"), decision.decision_id),
+        relies_on=json.dumps(list(decision.relies_on)) if decision.relies_on else None,
+        hold_until=decision.hold_until.isoformat() if decision.hold_until else None,
     ))
 
 
@@ -498,6 +682,8 @@ def undecided(connection: Connection) -> list[str]:
     return list(connection.execute(
         sa.select(decisions.c.decision_id)
         .where(decisions.c.purged_on.is_(None))
-        .where(~decisions.c.decision_id.in_(sa.select(final_decisions.c.decision_id)))
+        .where(~decisions.c.decision_id.in_(
+            sa.select(final_decisions.c.decision_id).where(final_decisions.c.reopened_at.is_(None))
+        ))
         .order_by(decisions.c.as_of, decisions.c.decision_id)
     ).scalars())
