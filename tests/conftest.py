@@ -436,3 +436,42 @@ def store_db(store_url):
     engine = sa.create_engine(database_url(store_url))
     yield StoreDatabase(store_url, engine)
     engine.dispose()
+
+
+class Clock:
+    """The system clock as the tests set it: the record stamps every step by
+    it (no option backdates a step), so a test that needs a date moves the
+    clock instead. It does not tick."""
+
+    def __init__(self) -> None:
+        self._travel = None
+
+    def set(self, when: str | dt.date | dt.datetime) -> None:
+        """Move the clock to ``when``: an ISO day (09:00 UTC that day), an
+        ISO timestamp, a date or an aware datetime."""
+        import time_machine
+
+        if isinstance(when, str):
+            when = dt.datetime.fromisoformat(when) if "T" in when else dt.date.fromisoformat(when)
+        if not isinstance(when, dt.datetime):
+            when = dt.datetime(when.year, when.month, when.day, 9, 0, tzinfo=dt.timezone.utc)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        self.stop()
+        self._travel = time_machine.travel(when, tick=False)
+        self._travel.start()
+
+    def stop(self) -> None:
+        """Give the real clock back."""
+        if self._travel is not None:
+            self._travel.stop()
+            self._travel = None
+
+
+@pytest.fixture
+def clock():
+    """A ``Clock`` the test moves with ``clock.set(...)``; the real clock
+    comes back after the test."""
+    moved = Clock()
+    yield moved
+    moved.stop()
