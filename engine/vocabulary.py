@@ -263,6 +263,7 @@ class Permission(Vocabulary):
     REVIEW = "review"  # assess, record a response, issue notices
     DECIDE = "decide"  # record the final decision
     HOLD = "hold"  # place and release a litigation hold
+    VOID = "void"  # void a batch submitted in error
 
     @property
     def verb(self) -> str:
@@ -275,6 +276,7 @@ _PERMISSION_VERBS = {
     Permission.REVIEW: "review decisions",
     Permission.DECIDE: "decide",
     Permission.HOLD: "place or release a litigation hold",
+    Permission.VOID: "void a batch",
 }
 
 
@@ -295,6 +297,7 @@ class AuditAction(Vocabulary):
     CONSISTENCY_REPORT = "consistency report"
     HOLD_PLACED = "litigation hold placed"
     HOLD_RELEASED = "litigation hold released"
+    BATCH_VOIDED = "batch voided"
 
     @classmethod
     def notice_issued(cls, kind: NoticeKind) -> "AuditAction":

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from engine.cli.batches import evaluate
+from engine.cli.batches import evaluate, void_command
 from engine.cli.imports import import_command
 from engine.cli.human import decide_command, notice_group, pending_command, respond_command, review_command
 from engine.cli.record import audit_group, consistency_command, hold_command, memo, purge_command, verify_command
@@ -32,7 +32,7 @@ def cli():
 
 for command in (
     evaluate, rules, tables, verify_command, audit_group, memo, review_command, respond_command, decide_command,
-    notice_group, pending_command, consistency_command, purge_command, hold_command, import_command,
+    notice_group, pending_command, consistency_command, purge_command, hold_command, import_command, void_command,
 ):
     cli.add_command(command)
 

@@ -1,4 +1,4 @@
-"""``adjudicate evaluate``."""
+"""``adjudicate evaluate`` (and ``evaluate --check``) and ``adjudicate void``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from engine.cli.options import (
     open_store,
     parse_date,
     policy_option,
+    policy_session,
     reports_errors,
     rules_option,
     store_options,
@@ -92,10 +93,16 @@ from engine.vocabulary import Recommendation
 @store_options
 @policy_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Read and validate everything, print the rows that would be rejected and the recommendations, "
+    "and write nothing: no store, no output folder. Exits 0 when no row would be rejected, 1 when some would.",
+)
 @reports_errors(exit_code=2)
 def evaluate(
     batch, consents, applications, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
-    user, db, key_file, policy, quiet,
+    user, db, key_file, policy, quiet, check,
 ):
     """Evaluate a batch of background-check findings.
 
@@ -115,7 +122,18 @@ def evaluate(
     a position applied for) gets a decision: a candidate the screening
     found nothing about gets proceed and a memo saying what was checked,
     and a candidate who applied for two positions gets two decisions.
+
+    With --check nothing is written or stored (not even a new store):
+
+        adjudicate evaluate examples/batch.csv --consents examples/consents.csv --check
     """
+    if check:
+        # Before the store is opened: a check creates no store and runs no migration.
+        _check(usecases.check_batch(
+            usecases.identify(user), batch, consents, rules=rules, tables=tables, as_of=as_of, encoding=encoding,
+            allow_draft=allow_draft, applications=applications,
+        ), as_of)
+        return
     retention = usecases.access_policy(policy, required=False)
     store = open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
     actor = usecases.identify(user, retention)
@@ -197,6 +215,55 @@ def _print_report(report: usecases.RunReport, out: Path, as_of, quiet: bool) -> 
             + (f", {report.record.already} already stored" if report.record.already else "")
             + "."
         )
+
+
+def _check(check: usecases.BatchCheck, as_of) -> None:
+    """Print what ``evaluate --check`` found; exit 1 when rows would be rejected."""
+    rulebook = check.result.rulebook
+    if not rulebook.approved:
+        click.echo(f"Warning: rulebook version {rulebook.version} is a DRAFT; every output would be marked so.", err=True)
+    click.echo(f"Check only: nothing was stored or written (evaluation date {as_of.isoformat()}, "
+               f"rulebook version {rulebook.version}).")
+    click.echo(f"{count(len(check.rejected), 'row')} would be rejected" + (":" if check.rejected else "."))
+    for row in check.rejected:
+        finding_id = f", finding {row.finding_id}" if row.finding_id else ""
+        candidate = f", candidate {row.candidate_id}" if row.candidate_id else ""
+        click.echo(f"  {Path(row.file).name} line {row.line}{finding_id}{candidate}, column {row.column or '-'}: "
+                   f"{row.error}")
+    decisions = check.result.decisions
+    per = ", ".join(f"{check.recommendations[r.value]} {r.value}" for r in Recommendation if check.recommendations[r.value])
+    click.echo(f"{count(len(decisions), 'decision')}: {per or 'no decisions'}.")
+    for decision in decisions:
+        position = decision.position.position_id if decision.position else "-"
+        click.echo(f"  {decision.candidate_id}  {position}  {decision.recommendation.value}")
+    if check.rejected:
+        sys.exit(1)
+
+
+@click.command("void")
+@click.argument("batch_id")
+@click.option("--reason", required=True, help="Why the batch was submitted in error; at least a sentence.")
+@user_option("Who voids the batch; a role of theirs must allow 'void'.", required=True)
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def void_command(batch_id, reason, user, db, key_file, policy):
+    """Void a batch submitted in error: its decisions leave pending, the
+    consistency report and the reports, and can no longer be reviewed,
+    noticed, responded to or decided. Its record and audit entries stay.
+    Refused for a batch of which a person acted on a decision.
+
+    Example:
+
+        adjudicate void B-5d1c0e2a9f3b7c4d6e8a --user legal-counsel --reason "Evaluated with the risk tables of the wrong business unit."
+    """
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    voided = usecases.void_batch(actor, store, rules, batch_id, reason=reason)
+    click.echo(
+        f"Voided batch {batch_id} by {voided.void.voided_by}: "
+        f"{count(len(voided.decision_ids), 'decision')} taken out of pending, consistency and reports. "
+        "Its record and audit entries stay."
+    )
 
 
 _UNITS = {"Reading": "rows", "Evaluating": "rows", "Recording": "decisions"}

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from engine.record import voids
 from engine.record.schema import decisions, final_decisions, rulebook_versions
 from engine.record.store import Connection, stored_word
 from engine.record.stored import StoredFinding, findings_of
@@ -50,8 +51,11 @@ def past_decisions(connection: Connection, *, since: dt.date | None = None) -> l
 
     Returns:
         The decisions, in the store's order (the caller sorts). Purged
-        decisions are left out: their findings are gone.
+        decisions are left out: their findings are gone; and so are void
+        ones (every batch that holds them was voided, ``voids``): a batch
+        evaluated in error is no case to compare with.
     """
+    void = voids.voided_decisions(connection)
     query = sa.select(
         decisions.c.decision_id, decisions.c.position_id, decisions.c.recommendation,
         rulebook_versions.c.version,
@@ -73,6 +77,8 @@ def past_decisions(connection: Connection, *, since: dt.date | None = None) -> l
     }
     history = []
     for row in rows:
+        if row.decision_id in void:
+            continue
         final = finals.get(row.decision_id)
         history.append(PastDecision(
             decision_id=row.decision_id,

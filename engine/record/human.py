@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from engine.record.schema import decisions, final_decisions, holds, notices, responses, reviews
+from engine.record import voids
 from engine.record.store import Connection, Store, stored_word
 from engine.vocabulary import NoticeKind, Outcome
 
@@ -677,13 +678,15 @@ def undecided(connection: Connection) -> list[str]:
 
     Returns:
         Their ids, by evaluation date and then id. Purged decisions are left
-        out: nothing about them can change.
+        out: nothing about them can change; and so are void ones (every
+        batch that holds them was voided, ``voids``).
     """
-    return list(connection.execute(
+    void = voids.voided_decisions(connection)
+    return [decision_id for decision_id in connection.execute(
         sa.select(decisions.c.decision_id)
         .where(decisions.c.purged_on.is_(None))
         .where(~decisions.c.decision_id.in_(
             sa.select(final_decisions.c.decision_id).where(final_decisions.c.reopened_at.is_(None))
         ))
         .order_by(decisions.c.as_of, decisions.c.decision_id)
-    ).scalars())
+    ).scalars() if decision_id not in void]

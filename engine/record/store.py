@@ -301,7 +301,7 @@ class Store:
         """
         batch_id = batch_id_of(info)
         stored_ids: list[str] = []
-        already = 0
+        already: list[str] = []
         revived_count = 0
         with self.transaction() as connection:
             _insert_missing(connection, rulebook_versions, "sha256", {
@@ -362,14 +362,17 @@ class Store:
                 detail={
                     "input_sha256": info.batch_sha256, "as_of": info.as_of.isoformat(),
                     "rulebook_version": info.rulebook.version, "rulebook_sha256": info.rulebook.sha256,
-                    "decisions_stored": len(stored_ids) - revived_count, "decisions_already_stored": already,
+                    "decisions_stored": len(stored_ids) - revived_count, "decisions_already_stored": len(already),
                     "decisions_stored_again_after_purge": revived_count,
                     "decision_ids": sorted(stored_ids),
+                    # The batch holds these too: a void of the batch that
+                    # stored them first leaves them standing (record.voids).
+                    "decision_ids_already_stored": sorted(already),
                 },
             )
             if before_commit is not None:
                 before_commit()
-        return BatchRecord(batch_id, len(stored_ids), already)
+        return BatchRecord(batch_id, len(stored_ids), len(already))
 
     # --- reading ------------------------------------------------------------
 
@@ -670,7 +673,7 @@ def _markers(connection, count: int) -> str:
 
 def _sort_out(connection, records: list[DecisionRecord]):
     """Split records into new ones, purged ones submitted again, and the
-    number the store already holds."""
+    ids of those the store already holds."""
     ids = [r.decision_id for r in records]
     stored: dict[str, str | None] = {}
     # Through the driver, with as many markers in every query but the last:
@@ -684,10 +687,10 @@ def _sort_out(connection, records: list[DecisionRecord]):
             chunk,
         ).all())
     if not stored:  # a new batch: nothing to sort out
-        return records, [], 0
+        return records, [], []
     new = [r for r in records if r.decision_id not in stored]
     revived = [r for r in records if stored.get(r.decision_id) is not None]
-    known = sum(1 for r in records if r.decision_id in stored and stored[r.decision_id] is None)
+    known = [r.decision_id for r in records if r.decision_id in stored and stored[r.decision_id] is None]
     return new, revived, known
 
 

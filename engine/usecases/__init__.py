@@ -11,7 +11,19 @@ access policy (``access_policy``) and identifies the person (``identify``).
 """
 
 from engine.usecases.actor import Actor, Identification, identify
-from engine.usecases.batches import DEFAULT_OUT, MEMOS, PART_ROWS, RunReport, evaluate_batch, no_progress, stop_on_signals
+from engine.usecases.batches import (
+    DEFAULT_OUT,
+    MEMOS,
+    PART_ROWS,
+    BatchCheck,
+    BatchVoided,
+    RunReport,
+    check_batch,
+    evaluate_batch,
+    no_progress,
+    stop_on_signals,
+    void_batch,
+)
 from engine.usecases.documents import ReplayDiffers, VerifiedDecision, render_stored, verified_decision
 from engine.usecases.human import (
     DEFAULT_NOTICES_FOLDER,
@@ -63,6 +75,8 @@ __all__ = [
     "MEMOS",
     "PART_ROWS",
     "Actor",
+    "BatchCheck",
+    "BatchVoided",
     "ConsistencyReport",
     "DecisionMade",
     "Identification",
@@ -84,6 +98,7 @@ __all__ = [
     "VerifiedDecision",
     "access_policy",
     "answers_from_file",
+    "check_batch",
     "check_rulebook",
     "check_tables",
     "consistency_report",
@@ -113,5 +128,6 @@ __all__ = [
     "verified_decision",
     "verify_audit_trail",
     "verify_decisions",
+    "void_batch",
     "write_files",
 ]

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.evaluation.partitions import PART_ROWS
 from engine.evaluation.pipeline import MEMOS, Progress, RunReport, default_workers, no_progress, run_batch, stop_on_signals
+from engine.decisions import BatchResult
+from engine.errors import AccessDenied, did_you_mean
+from engine.evaluation.judging import evaluate_files
+from engine.inputs.findings import RejectedRow
+from engine.record import audit, voids
 from engine.record.access import Policy
 from engine.record.store import Store
+from engine.record.voids import BatchVoid
 from engine.usecases.actor import Actor
+from engine.vocabulary import AuditAction, Permission
+from engine.workflow.signoff import MIN_REASON_WORDS, clock_stamp, is_sentence
+from engine.workflow.voids import BatchVoidError, as_sentence
 
-__all__ = ["DEFAULT_OUT", "MEMOS", "PART_ROWS", "Progress", "RunReport", "evaluate_batch", "no_progress", "stop_on_signals"]
+__all__ = [
+    "DEFAULT_OUT", "MEMOS", "PART_ROWS", "BatchCheck", "BatchVoided", "Progress", "RunReport", "evaluate_batch", "no_progress",
+    "check_batch", "stop_on_signals", "void_batch",
+]
 
 DEFAULT_OUT = Path("reports_out")
 
@@ -76,3 +90,165 @@ def evaluate_batch(
         memos=memos, workers=workers or default_workers(), part_rows=part_rows, progress=progress,
         applications=applications,
     )
+
+
+@dataclass(frozen=True)
+class BatchVoided:
+    """A batch voided.
+
+    Attributes:
+        void: who voided it, when and why.
+        decision_ids: the decisions taken out of pending, the consistency
+            report and the reports (those no standing batch holds), sorted.
+    """
+
+    void: BatchVoid
+    decision_ids: tuple[str, ...]
+
+
+def void_batch(actor: Actor, store: Store, policy: Policy, batch_id: str, *, reason: str) -> BatchVoided:
+    """Void a batch submitted in error: its decisions leave pending, the
+    consistency report and the reports, and no step of the human decision
+    can be taken on them any more. Its record and audit entries stay. One
+    transaction: the void and its audit entry ("batch voided", with the
+    reason and the decision ids).
+
+    A decision that another batch, still standing, holds too (the same case
+    evaluated again gives the same decision id) stays: a decision is void
+    only when every batch that holds it is voided (``record.voids``).
+
+    Args:
+        actor: who voids it; a role of theirs must allow ``void`` for every
+            position of the batch's decisions.
+        store: the decision store.
+        policy: the access policy.
+        batch_id: the batch (``B-...``), as ``evaluate`` printed it.
+        reason: why the batch was submitted in error; at least a sentence.
+
+    Returns:
+        ``BatchVoided``: the void, stamped by the system clock, and the
+        decisions it took out.
+
+    Raises:
+        BatchVoidError: a reason shorter than a sentence, no such batch, a
+            batch voided already, or a batch of which a person acted on a
+            decision (reviewed, noticed, responded to, evidence attached or
+            decided); the message names those decisions and what was done.
+        AccessDenied: the actor is not in the policy, or may not void a
+            position of the batch (the refusal is recorded).
+    """
+    reason = reason.strip()
+    if not is_sentence(reason):
+        raise BatchVoidError(
+            f"the reason for voiding batch {batch_id} must be at least a sentence ({MIN_REASON_WORDS} words): "
+            "say what was wrong with the batch, such as the tables or the file it was evaluated with."
+        )
+    policy.check_user(actor.who)  # before any lookup: strangers learn nothing about batch ids
+    with store.reading() as connection:
+        known = voids.batch_ids(connection)
+        if batch_id not in known:
+            raise BatchVoidError(
+                f"no batch '{batch_id}' in the store.{did_you_mean(batch_id, known)} A batch's id is printed by "
+                "evaluate ('Stored as batch B-...') and named in the audit trail (adjudicate audit log)."
+            )
+        earlier = voids.void_of(connection, batch_id)
+        if earlier is not None:
+            raise BatchVoidError(
+                f"batch {batch_id} was voided already, on {earlier.voided_on} by {earlier.voided_by}: "
+                f"{as_sentence(earlier.reason)} Its record and audit entries stay; there is nothing more to do."
+            )
+        taken = voids.would_void(connection, batch_id)
+        positions = voids.positions_of(connection, taken) or {None}
+    try:
+        for position_id in sorted(positions, key=lambda p: p or ""):
+            policy.require(actor.who, Permission.VOID, position_id)
+    except AccessDenied:
+        with store.transaction() as connection:
+            audit.append(connection, actor=actor.who, action=AuditAction.ACCESS_DENIED, batch_id=batch_id,
+                         detail={"attempted": str(Permission.VOID)})
+        raise
+    with store.transaction() as connection:
+        # Again inside the writing transaction: a step recorded meanwhile counts.
+        if voids.void_of(connection, batch_id) is not None:
+            raise BatchVoidError(f"batch {batch_id} was voided meanwhile by another user; there is nothing more to do.")
+        taken = voids.would_void(connection, batch_id)
+        acted = voids.acts_on(connection, taken)
+        if acted:
+            done = "; ".join(f"{decision_id} ({', '.join(steps)})" for decision_id, steps in acted.items())
+            raise BatchVoidError(
+                f"batch {batch_id} cannot be voided: people acted on {len(acted)} of its decisions: {done}. "
+                "A void would take their record out of pending and the reports; finish or reopen those "
+                "decisions instead. Only a batch whose decisions nobody has acted on can be voided."
+            )
+        void = voids.BatchVoid(batch_id, actor.who, clock_stamp(), reason)
+        voids.record_void(connection, void)
+        audit.append(connection, actor=actor.who, action=AuditAction.BATCH_VOIDED, batch_id=batch_id,
+                     detail={"reason": reason, "decision_ids": taken})
+    return BatchVoided(void, tuple(taken))
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """A batch read, validated and evaluated without writing anything
+    (``evaluate --check``).
+
+    Attributes:
+        result: the batch as evaluated: its decisions (candidate, position,
+            recommendation) and the rows of every input that would be
+            rejected (file, line, column, and the error, which names the
+            allowed values).
+    """
+
+    result: BatchResult
+
+    @property
+    def rejected(self) -> tuple[RejectedRow, ...]:
+        """The rows of the batch, consents and applications files that a run would reject."""
+        return self.result.rejected
+
+    @property
+    def recommendations(self) -> Counter:
+        """Recommendation word -> how many decisions."""
+        return Counter(d.recommendation.value for d in self.result.decisions)
+
+
+def check_batch(
+    actor: Actor,
+    batch: Path,
+    consents: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    as_of: dt.date,
+    encoding: str = "utf-8",
+    allow_draft: bool = False,
+    applications: Path | None = None,
+) -> BatchCheck:
+    """Read, validate and evaluate a batch as ``evaluate_batch`` would, and
+    write nothing: no store (none is opened or created), no output folder,
+    no file. The inputs go through the same readers and rules as a run
+    (``judging.evaluate_files``: the pipeline evaluates the same way, part by
+    part), held in memory.
+
+    Args:
+        actor: who checks (no role needed; nothing is recorded).
+        batch: the findings file (CSV, XLSX or JSON).
+        consents: the consents file (CSV).
+        rules: the rulebook folder or file.
+        tables: the position risk tables folder.
+        as_of: the evaluation date.
+        encoding: the text encoding of CSV and JSON inputs.
+        allow_draft: evaluate with a rulebook that is not approved.
+        applications: the applications file, or None.
+
+    Returns:
+        ``BatchCheck``: the recommendations and the rows a run would reject.
+
+    Raises:
+        AdjudicateError: an input, the rulebook or the tables cannot be used
+            at all (as for a run).
+    """
+    return BatchCheck(evaluate_files(
+        Path(batch), Path(consents), rules=rules, tables=tables, as_of=as_of, encoding=encoding,
+        allow_draft=allow_draft, applications_path=Path(applications) if applications is not None else None,
+    ))

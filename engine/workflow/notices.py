@@ -36,6 +36,7 @@ from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.inputs.organisation import Organisation
 from engine.workflow.signoff import SignoffError, assessment_of, clock_stamp, final_of, state
+from engine.workflow.voids import refuse_if_voided
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind, Outcome
 from engine.documents.notices import (
@@ -113,6 +114,7 @@ def issue(
     if not US_PARTS & set(parts):
         agencies = ()
     with store.transaction() as connection:
+        refuse_if_voided(connection, decision.decision_id)
         current = state(connection, store, decision.decision_id)
         deadline = None
         if kind == NoticeKind.PRE_ADVERSE:

@@ -28,6 +28,7 @@ from engine.documents.memos import Signoff, TimelineStep
 from engine.errors import AccessDenied, AdjudicateError, all_of, allowed, did_you_mean
 from engine.record.store import Connection, Store, StoredDecision
 from engine.vocabulary import AssessmentFactor, AuditAction, NoticeKind, Outcome, Permission, Recommendation, WaitingFor
+from engine.workflow.voids import refuse_if_voided
 
 # The words the command line offers and the tests use.
 OUTCOMES = Outcome.words()
@@ -135,6 +136,7 @@ def _live(store: Store, connection: Connection, decision_id: str) -> StoredDecis
     row = store.decision(connection, decision_id)
     if row.purged_on is not None:
         raise SignoffError(f"decision {decision_id} was purged on {row.purged_on}; it can no longer change.")
+    refuse_if_voided(connection, decision_id)
     return row
 
 
