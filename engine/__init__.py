@@ -65,6 +65,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "access_policy",
         # Use cases: one per action.
         "evaluate_batch",
+        "check_batch",
+        "void_batch",
         "show_memo",
         "export_memo",
         "review_decision",
@@ -93,6 +95,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "stop_on_signals",
         # Their results.
         "RunReport",
+        "BatchCheck",
+        "BatchVoided",
         "Memo",
         "StepRecorded",
         "ResponseRecorded",
@@ -127,6 +131,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "engine.record.access": ("PolicyError",),
     "engine.workflow.signoff": ("SignoffError",),
+    "engine.workflow.voids": ("BatchVoidError",),
     "engine.documents.wording": ("CatalogueError",),
     # The decision's types and the words it is made of.
     "engine.decisions": ("JudgedFinding", "Decision", "BatchInfo", "BatchResult"),

@@ -322,3 +322,16 @@ def test_evaluate_check_of_a_clean_batch_exits_0(tmp_path, private_store, monkey
         "  C-QI  quality_inspector  proceed", "  C-REV  van_driver  review",
     ]
     assert listing(tmp_path, private_store) == before
+
+
+def test_a_decision_of_a_voided_batch_gets_no_notice(record, store_db):
+    wrong = record.wrong
+    decision = wrong["ids"]["C-REV"]
+    record.void(wrong["batch"])
+    result = record.run("notice", "pre-adverse", decision, "--user", "legal-counsel", "--policy", record.policy,
+                        "-o", record.folder / "notices", code=1)
+    assert result.stderr.startswith(
+        f"Error: decision {decision} belongs to batch {wrong['batch']}, voided on 2026-11-02 by legal-counsel: "
+    )
+    assert store_db.scalar("SELECT COUNT(*) FROM notices") == 0
+    assert not (record.folder / "notices").exists() or not any((record.folder / "notices").iterdir())

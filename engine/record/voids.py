@@ -182,10 +182,17 @@ def decision_void(connection: Connection, decision_id: str) -> BatchVoid | None:
         The ``BatchVoid`` of the batch that stored it, when every batch that
         holds it is voided; else None (also for an unknown decision).
     """
-    holders = holders_of(connection, decision_id)
-    if not holders:
-        return None
+    # Every step asks: the common cases (no void at all, or the batch that
+    # stored the decision stands) cost a query each, not a scan of the trail.
     voided = _voids(connection)
+    if not voided:
+        return None
+    first = connection.execute(
+        sa.select(decisions.c.batch_id).where(decisions.c.decision_id == decision_id)
+    ).scalar()
+    if first not in voided:
+        return None
+    holders = holders_of(connection, decision_id)
     if not all(batch_id in voided for batch_id in holders):
         return None
     return voided[holders[0]]
