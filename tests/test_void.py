@@ -335,3 +335,14 @@ def test_a_decision_of_a_voided_batch_gets_no_notice(record, store_db):
     )
     assert store_db.scalar("SELECT COUNT(*) FROM notices") == 0
     assert not (record.folder / "notices").exists() or not any((record.folder / "notices").iterdir())
+
+
+def test_evaluating_a_voided_batch_again_says_it_stays_voided(record, store_db):
+    record.void(record.wrong["batch"])
+    wrong_tables = record.folder / "wrong_tables"
+    result = record.run(*evaluate_args(record.batch, record.consents, record.folder / "again", tables=wrong_tables))
+    assert (
+        f"Warning: batch {record.wrong['batch']} was voided on 2026-11-02 by legal-counsel: {REASON} These inputs "
+        "give the same batch, so its decisions stay out of pending; correct what was wrong and evaluate again.\n"
+    ) in result.stderr
+    assert sum("C-REV" in line for line in record.pending()) == 1

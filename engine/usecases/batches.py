@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.evaluation.partitions import PART_ROWS
@@ -13,6 +13,7 @@ from engine.decisions import BatchResult
 from engine.errors import AccessDenied, did_you_mean
 from engine.evaluation.judging import evaluate_files
 from engine.inputs.findings import RejectedRow
+from engine.inputs.tabular import Notice
 from engine.record import audit, voids
 from engine.record.access import Policy
 from engine.record.store import Store
@@ -76,7 +77,9 @@ def evaluate_batch(
             for the position its finding rows name.
 
     Returns:
-        The ``RunReport``: counts, warnings to show, the stored batch id.
+        The ``RunReport``: counts, warnings to show (among them that the
+        batch was voided, when these inputs are a voided batch's), the
+        stored batch id.
 
     Raises:
         AdjudicateError: an input, the rulebook, the tables, the output
@@ -84,12 +87,23 @@ def evaluate_batch(
         KeyboardInterrupt: (``pipeline.Interrupted``, with ``recorded``) the
             run was stopped by Ctrl-C or SIGTERM.
     """
-    return run_batch(
+    report = run_batch(
         batch, consents, rules=rules, tables=tables, out=out if out is not None else DEFAULT_OUT / Path(batch).stem,
         as_of=as_of, store=store, user=actor.who, policy=policy, encoding=encoding, allow_draft=allow_draft,
         memos=memos, workers=workers or default_workers(), part_rows=part_rows, progress=progress,
         applications=applications,
     )
+    with store.reading() as connection:
+        void = voids.void_of(connection, report.record.batch_id)
+    if void is None:
+        return report
+    # The same files, date, rulebook and tables give the same batch id: a
+    # voided batch evaluated again stays voided, and its person should know.
+    return replace(report, notices=(*report.notices, Notice(
+        f"batch {void.batch_id} was voided on {void.voided_on} by {void.voided_by}: {as_sentence(void.reason)} "
+        "These inputs give the same batch, so its decisions stay out of pending; correct what was wrong and "
+        "evaluate again."
+    )))
 
 
 @dataclass(frozen=True)
