@@ -1,4 +1,4 @@
-"""Evaluating a batch: the evaluate job as a use case."""
+"""Batches as use cases: evaluating one (the evaluate job), checking one without writing anything, and voiding one submitted in error."""
 
 from __future__ import annotations
 
@@ -241,8 +241,10 @@ def check_batch(
     """Read, validate and evaluate a batch as ``evaluate_batch`` would, and
     write nothing: no store (none is opened or created), no output folder,
     no file. The inputs go through the same readers and rules as a run
-    (``judging.evaluate_files``: the pipeline evaluates the same way, part by
-    part), held in memory.
+    (``judging.evaluate_files``), held in memory in one piece; the pipeline
+    of a run evaluates the same way part by part, and a test holds the two
+    equal (``tests/test_scale.py``). Its memory grows with the batch, where a
+    run's does not.
 
     Args:
         actor: who checks (no role needed; nothing is recorded).
