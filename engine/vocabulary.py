@@ -314,3 +314,45 @@ class ConsentState(Vocabulary):
     EXPIRED = "expired"
     NOT_YET_SIGNED = "not_yet_signed"  # signed after the evaluation date
     AMBIGUOUS = "ambiguous"  # several consents of the same day, of different scopes, in force
+
+
+class SeverityBand(OrderedVocabulary):
+    """A coarse band of ``Severity``, for comparing cases: the consistency
+    report and the memo's consistency section count findings of one band as
+    comparable (``severity_band``)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+# The one mapping of a severity to its band. Why these bands: the
+# individualized assessment weighs "the nature and gravity of the offense"
+# (EEOC Enforcement Guidance 915.002, 2012: the first Green factor) by
+# class of offence, not by
+# the report's finer grade. A minor finding is an infraction (a ticket, a
+# citation): low. A moderate one is of the misdemeanour class: medium.
+# Serious and severe are both of the felony class, where employers weigh
+# alike whatever the grade within the class: high. Grouping on the exact
+# severity would split comparable cases into groups of one.
+_SEVERITY_BAND = {
+    Severity.MINOR: SeverityBand.LOW,
+    Severity.MODERATE: SeverityBand.MEDIUM,
+    Severity.SERIOUS: SeverityBand.HIGH,
+    Severity.SEVERE: SeverityBand.HIGH,
+}
+
+
+def severity_band(severity: Severity | str) -> SeverityBand:
+    """The band a severity belongs to, for comparing cases.
+
+    Args:
+        severity: a ``Severity`` or its word (``"serious"``).
+
+    Returns:
+        ``SeverityBand``: minor → low; moderate → medium; serious and severe → high.
+
+    Raises:
+        ValueError: the word is not a severity.
+    """
+    return _SEVERITY_BAND[Severity(severity)]

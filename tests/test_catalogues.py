@@ -30,7 +30,8 @@ USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
 
 # Groups of keys that a template looks up by a value (``w.calendars[n.calendar]``),
 # with every value it can look up: each needs its text in every catalogue.
-LOOKED_UP_BY_VALUE = {"notice.calendars": CALENDARS, "notice.enclosure": ("report", "summary_of_rights")}
+LOOKED_UP_BY_VALUE = {"notice.calendars": CALENDARS, "notice.enclosure": ("report", "summary_of_rights"),
+                      "memo.access_actions": ("viewed", "exported", "view_refused", "export_refused")}
 USED_BY_CODE |= {f"{group}.{value}" for group, values in LOOKED_UP_BY_VALUE.items() for value in values}
 
 # The groups of ``terms`` that hold one word per word of a vocabulary: a

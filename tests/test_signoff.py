@@ -790,7 +790,7 @@ GOLDEN_REASON = "The DUI conviction bears directly on driving a delivery van eve
 REVIEWED_AT = "2026-11-02T09:30:00+00:00"
 
 
-def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_url, tmp_path, store_db):
+def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_url, tmp_path, store_db, clock):
     """C-1002 of the example batch through every step; the memo from the
     store and the batch's memo files show all of it, and match the golden
     files word for word."""
@@ -810,6 +810,8 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     flow.decide("C-1002", "withdraw", GOLDEN_REASON, "2026-11-10")
     flow.notice("adverse", "C-1002", "2026-11-11", user="legal-counsel")
 
+    # The memo's access log shows when each view was recorded: on a set clock.
+    clock.set("2026-11-11T15:00:00+00:00")
     shown = flow.run("memo", "show", decision, "--user", "legal-counsel", "--purpose", "arbitration file 2026-114")
     memo = shown.stdout
     def factors(answers):
@@ -842,9 +844,18 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     assert "<tr><th>Decided by</th><td>legal-counsel</td><th>Date</th><td>2026-11-10</td></tr>" in html
     assert "<li>2026-11-09: response from the candidate received</li>" in html
 
-    # The batch's memo files were rendered again with all of it.
+    # The batch's memo files were rendered again with all of it; the HTML
+    # view came after the Markdown one, which its access log lists.
     assert memo_file.read_text(encoding="utf-8") == memo
-    assert memo_file.with_suffix(".html").read_text(encoding="utf-8") == html
+    assert memo_file.with_suffix(".html").read_text(encoding="utf-8") == html.replace(
+        "<table>\n<tr><th>When (UTC)</th><th>Who</th><th>What</th><th>Purpose</th></tr>\n"
+        "<tr><td>2026-11-11 15:00:00</td><td>legal-counsel</td><td>viewed</td><td>arbitration file 2026-114</td></tr>\n"
+        "</table>\n", ""
+    ).replace(
+        "<p>Who viewed or exported this decision's memo, or was refused, as the audit trail recorded it when this "
+        "memo was rendered. The view or export that produces this copy is recorded after it, and appears in the "
+        "next one.</p>\n", "<p>Not viewed or exported yet.</p>\n"
+    )
     # Other candidates' memos are untouched.
     assert "## Timeline" not in (flow.out / "memos" / "C-1003.md").read_text(encoding="utf-8")
 

@@ -185,10 +185,14 @@ def memo_export(decision_id, user, purpose, fmt, output, lang, db, key_file, pol
 def consistency_command(since, user, csv_path, html_path, db, key_file, policy):
     """Show how comparable cases were recommended and decided.
 
-    Groups decisions by risk signature (rulebook version, position, and each
-    finding's category, severity, disposition, relevance and lookback) and
-    flags groups with different recommendations (never allowed under one
-    rulebook version) or different final outcomes (overrides, with reasons).
+    Groups decisions that are comparable: the same rulebook version, the
+    same position, and the same weighed findings (handling review or
+    escalate) by category, severity band (minor: low; moderate: medium;
+    serious, severe: high) and relevance. A group whose final outcomes
+    differ is flagged and lists every member's outcome, whether it overrode
+    the recommendation, and the reason given. Different recommendations for
+    the same exact findings (never allowed under one rulebook version) are
+    flagged as a defect.
 
     Example:
 
@@ -202,8 +206,15 @@ def consistency_command(since, user, csv_path, html_path, db, key_file, policy):
         outcomes = ", ".join(f"{o} {n}" for o, n in g.outcomes.items())
         click.echo(f"{g.rulebook_version}  {g.position_id}  {g.signature}  [{len(g.decisions)}]  "
                    f"recommended: {recommendations}; decided: {outcomes}" + (f"  << {g.flag}" if g.flag else ""))
-        for decision_id, recommendation, outcome, reason in g.overrides:
-            click.echo(f"    override {decision_id}: {recommendation} -> {outcome}: {reason}")
+        for signature in g.defects:
+            click.echo(f"    different recommendations for the same findings: {signature}")
+        if g.members:
+            for m in g.members:
+                how = f"overrides {m.recommendation}" if m.override else f"recommended {m.recommendation}"
+                click.echo(f"    {m.decision_id}: {m.outcome} ({how})" + (f": {m.reason}" if m.reason else ""))
+        else:
+            for decision_id, recommendation, outcome, reason in g.overrides:
+                click.echo(f"    override {decision_id}: {recommendation} -> {outcome}: {reason}")
     click.echo(f"{count(len(report.groups), 'group')}, {count(len(report.flagged), 'flagged group')}"
                + (f"; {report.hidden} hidden by the access policy." if report.hidden else "."))
 

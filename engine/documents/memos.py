@@ -196,6 +196,47 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class AccessEntry:
+    """One entry of the memo's access log, read from the audit trail.
+
+    Attributes:
+        at (str): when, UTC, to the second (``YYYY-MM-DD HH:MM:SS``).
+        actor (str): who viewed or exported the memo, or was refused.
+        action (str): ``viewed``, ``exported``, ``view_refused`` or
+            ``export_refused``: its words are the catalogue's ``memo.access_actions``.
+        purpose (str): the purpose the person gave.
+    """
+
+    at: str
+    actor: str
+    action: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The decisions comparable to this one, for the memo's consistency
+    section: the same rulebook version, position, and weighed findings by
+    category, severity band and relevance (``engine.workflow.consistency``).
+
+    Attributes:
+        rulebook_version (str): the rulebook version's name.
+        position_id (str): the position ("-" when the rows named none).
+        weighed (bool): whether this decision has weighed findings; without
+            any, the others counted have none either.
+        count (int): the other live decisions of the group.
+        outcomes (dict): their final outcomes in force, ``hire``, ``hold``,
+            ``withdraw`` and ``undecided`` -> count, every one present.
+    """
+
+    rulebook_version: str
+    position_id: str
+    weighed: bool
+    count: int
+    outcomes: dict
+
+
+@dataclass(frozen=True)
 class MemoContext:
     """Everything a memo template may use (``memo`` in the template).
 
@@ -219,6 +260,11 @@ class MemoContext:
         timeline (tuple[tuple[str, str], ...]): (ISO day, step in the memo's language), oldest first.
         retention (Retention | None): how long the data is kept, and until
             when; None where the memo is rendered without a policy.
+        access_log (tuple[AccessEntry, ...]): who viewed or exported the
+            memo, or was refused, oldest first; empty at evaluation.
+        comparison (Comparison | None): the comparable decisions of the
+            store; None where the memo is rendered without the store (at
+            evaluation: the section then says when it is counted).
     """
 
     batch: BatchResult
@@ -238,6 +284,8 @@ class MemoContext:
     consent_reason: str = ""
     timeline: tuple[tuple[str, str], ...] = ()
     retention: Retention | None = None
+    access_log: tuple[AccessEntry, ...] = ()
+    comparison: Comparison | None = None
 
     @property
     def nothing_found(self) -> bool:
@@ -324,7 +372,7 @@ def _consent_reason(wording, batch: BatchResult, decision: Decision) -> str:
 
 def memo_context(
     batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en",
-    retention: Retention | None = None,
+    retention: Retention | None = None, access_log: tuple[AccessEntry, ...] = (), comparison: Comparison | None = None,
 ) -> MemoContext:
     """The context of ``decision``'s memo.
 
@@ -334,6 +382,8 @@ def memo_context(
         signoff (Signoff | None): what people did with it, from the store; None before review.
         lang (str): the memo's language, one of ``LANGUAGES``.
         retention (Retention | None): how long its data is kept; None to say nothing of it.
+        access_log (tuple[AccessEntry, ...]): the memo's access log, oldest first.
+        comparison (Comparison | None): the comparable decisions; None without the store.
 
     Returns:
         MemoContext: ready for the memo templates.
@@ -410,6 +460,8 @@ def memo_context(
         consent_reason=_consent_reason(wording, batch, decision) if decision.consent is None else "",
         timeline=tuple((step.day, step.text(wording)) for step in signoff.timeline) if signoff else (),
         retention=retention,
+        access_log=tuple(access_log),
+        comparison=comparison,
     )
 
 
@@ -441,7 +493,7 @@ def _not_relevant_because(finding: JudgedFinding, wording) -> str:
 
 def render_memo(
     batch: BatchResult, decision: Decision, signoff: Signoff | None = None, lang: str = "en",
-    retention: Retention | None = None,
+    retention: Retention | None = None, access_log: tuple[AccessEntry, ...] = (), comparison: Comparison | None = None,
 ) -> tuple[str, str]:
     """The memo as (Markdown, HTML) in ``lang``.
 
@@ -453,6 +505,10 @@ def render_memo(
         lang (str): the memo's language, one of ``LANGUAGES``.
         retention (Retention | None): how long its data is kept, and until
             when (29 CFR 1602.14; PIPL Art. 19); None to say nothing of it.
+        access_log (tuple[AccessEntry, ...]): who viewed or exported the
+            memo, oldest first; empty at evaluation ("not viewed or exported yet").
+        comparison (Comparison | None): the comparable decisions of the
+            store; None at evaluation, where the section says when it is counted.
 
     Returns:
         tuple[str, str]: the Markdown and the HTML document.
@@ -460,7 +516,8 @@ def render_memo(
     Raises:
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
-    context = {"memo": memo_context(batch, decision, signoff, lang, retention), "t": catalogue(lang).wording}
+    context = {"memo": memo_context(batch, decision, signoff, lang, retention, access_log, comparison),
+               "t": catalogue(lang).wording}
     return template("memo.md.j2").render(context), template("memo.html.j2").render(context)
 
 
@@ -505,7 +562,7 @@ def decision_stem(decision: Decision) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "TimelineStep", "decision_stem",
+    "LANGUAGES", "AccessEntry", "Comparison", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "TimelineStep", "decision_stem",
     "memo_context",
     "memo_stem", "render_memo",
 ]

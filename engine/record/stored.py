@@ -204,21 +204,37 @@ def findings_of(connection: Connection, decision_id: str | None = None) -> list[
         query = query.order_by(decisions.c.decision_id)
     found = []
     for row in connection.execute(query):
-        try:
-            # As ``store.packed_findings`` keeps them: FINDING_FIELDS, sorted by finding id.
-            for finding_id, category, severity, disposition, relevance, handling, rule_id, lookback in json.loads(
-                row.findings
-            ):
-                found.append(StoredFinding(
-                    row.decision_id, finding_id, category, severity, disposition, relevance, lookback, handling,
-                    rule_id,
-                ))
-        except (ValueError, TypeError):
-            raise StoreError(
-                f"decision {row.decision_id} has findings in the store that cannot be read: the store was "
-                "altered or written by a later version of adjudicate."
-            ) from None
+        found += unpack_findings(row.decision_id, row.findings)
     return found
+
+
+def unpack_findings(decision_id: str, packed: str) -> list[StoredFinding]:
+    """A decision's findings from the store's ``findings`` column.
+
+    Args:
+        decision_id: the decision's id.
+        packed: the column's JSON text (``store.packed_findings``).
+
+    Returns:
+        The findings, by finding id.
+
+    Raises:
+        StoreError: the text cannot be read: the store was altered, or
+            written by a later version of adjudicate.
+    """
+    try:
+        # As ``store.packed_findings`` keeps them: FINDING_FIELDS, sorted by finding id.
+        return [
+            StoredFinding(decision_id, finding_id, category, severity, disposition, relevance, lookback, handling,
+                          rule_id)
+            for finding_id, category, severity, disposition, relevance, handling, rule_id, lookback
+            in json.loads(packed)
+        ]
+    except (ValueError, TypeError):
+        raise StoreError(
+            f"decision {decision_id} has findings in the store that cannot be read: the store was "
+            "altered or written by a later version of adjudicate."
+        ) from None
 
 
 def decisions_of_batch(connection: Connection, batch_id: str) -> list[BatchMember]:

@@ -15,13 +15,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.decisions import BatchResult, Decision
-from engine.documents.memos import Retention, render_memo
+from engine.documents.memos import AccessEntry, Retention, render_memo
 from engine.documents.notices import NoticeContext, render_notice
 from engine.errors import StoreError
 from engine.evaluation.replay import replay
 from engine.record.files import memo_files
+from engine.record.history import memo_access
 from engine.record.store import Connection, Store
 from engine.usecases.outputs import OutputFile, write_files
+from engine.vocabulary import AuditAction
+from engine.workflow.consistency import comparable
 from engine.workflow.signoff import signoff_of
 
 MEMO_NOT_SHOWN = "the memo is not shown"
@@ -92,7 +95,9 @@ def render_stored(
     Args:
         store: the decision store.
         connection: an open connection; the memo shows the human steps
-            recorded so far on it (also those of its open transaction).
+            recorded so far on it (also those of its open transaction), the
+            access log of the memo until now, and the comparable decisions
+            of the store and their outcomes.
         stored: the decision, replayed and verified.
         lang: the memo's language (``en`` or ``zh``); a notice has its own.
         notice: render this notice of the decision instead of the memo.
@@ -108,7 +113,25 @@ def render_stored(
             raise ValueError(f"the notice is of {notice.decision.decision_id}, not of {stored.decision_id}")
         return render_notice(notice)
     signoff = signoff_of(store, connection, stored.decision_id)
-    return render_memo(stored.result, stored.decision, signoff, lang, _retention(store, connection, stored, signoff))
+    return render_memo(stored.result, stored.decision, signoff, lang, _retention(store, connection, stored, signoff),
+                       access_log=_access_log(connection, stored.decision_id),
+                       comparison=comparable(connection, stored.decision_id))
+
+
+# An access of the audit trail -> its words in the catalogue's ``memo.access_actions``.
+_ACCESS_WORDS = {
+    (AuditAction.MEMO_VIEWED, False): "viewed", (AuditAction.MEMO_EXPORTED, False): "exported",
+    (AuditAction.MEMO_VIEWED, True): "view_refused", (AuditAction.MEMO_EXPORTED, True): "export_refused",
+}
+
+
+def _access_log(connection: Connection, decision_id: str) -> tuple[AccessEntry, ...]:
+    """The memo's access log, oldest first: the trail's time to the second, in UTC."""
+    return tuple(
+        AccessEntry(f"{entry.at[:10]} {entry.at[11:19]}", entry.actor, _ACCESS_WORDS[entry.action, entry.refused],
+                    entry.purpose)
+        for entry in memo_access(connection, decision_id)
+    )
 
 
 def _retention(store: Store, connection: Connection, stored: VerifiedDecision, signoff) -> Retention | None:

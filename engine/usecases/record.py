@@ -127,7 +127,7 @@ class ConsistencyReport:
     """How comparable cases were recommended and decided.
 
     Attributes:
-        groups: the groups of one risk signature the reader may see.
+        groups: the groups of comparable decisions the reader may see.
         hidden: groups left out because the policy does not let the reader
             view their position.
         since: the first evaluation day included, or None.
