@@ -263,6 +263,7 @@ class Permission(Vocabulary):
     REVIEW = "review"  # assess, record a response, issue notices
     DECIDE = "decide"  # record the final decision
     HOLD = "hold"  # place and release a litigation hold
+    REOPEN = "reopen"  # reopen a final decision, so that it is made again
 
     @property
     def verb(self) -> str:
@@ -275,6 +276,7 @@ _PERMISSION_VERBS = {
     Permission.REVIEW: "review decisions",
     Permission.DECIDE: "decide",
     Permission.HOLD: "place or release a litigation hold",
+    Permission.REOPEN: "reopen a final decision",
 }
 
 
@@ -295,6 +297,8 @@ class AuditAction(Vocabulary):
     CONSISTENCY_REPORT = "consistency report"
     HOLD_PLACED = "litigation hold placed"
     HOLD_RELEASED = "litigation hold released"
+    EVIDENCE_ATTACHED = "evidence attached"
+    DECISION_REOPENED = "decision reopened"
 
     @classmethod
     def notice_issued(cls, kind: NoticeKind) -> "AuditAction":
