@@ -249,6 +249,15 @@ class Signoff:
     evidence: tuple[EvidenceShown, ...] = ()
     reopened: tuple[ReopenedShown, ...] = ()
 
+    @property
+    def every_assessment(self) -> tuple[AssessmentShown, ...]:
+        """Every assessment, oldest first: ``assessments``, or for a
+        sign-off that gives only the latest one (``assessment``), that one."""
+        if self.assessments or not self.assessment:
+            return self.assessments
+        return (AssessmentShown(self.reviewer or "", self.reviewed_at or "", self.assessment["summary"],
+                                self.assessment["findings"]),)
+
 
 @dataclass(frozen=True)
 class Considered:
