@@ -37,20 +37,21 @@ ORDER: tuple[Step, ...] = (
     Step("assessment", "adjudicate review",
          "an evaluated decision with no final decision in force"),
     Step("pre-adverse notice", "adjudicate notice pre-adverse",
-         "an assessment on file, no final decision in force, not issued before in that language"),
+         "an assessment; no final decision in force; not issued before in that language"),
     Step("response", "adjudicate respond",
-         "a pre-adverse notice on file; received on or after the notice's date, not after today; "
+         "a pre-adverse notice; received on or after the notice's date, not after today; "
          "no final decision in force"),
     Step("evidence", "adjudicate attach",
          "no final decision in force"),
     Step("reassessment", "adjudicate review",
-         "no final decision in force (kept beside the first assessment)"),
+         "no final decision in force; kept beside the first assessment"),
     Step("decision", "adjudicate decide",
-         "see the decide command: an adverse outcome after the notice and the response period"),
+         # The docs' table links to the section on the decide command.
+         "see [the final decision](#3-the-final-decision)"),
     Step("adverse notice", "adjudicate notice adverse",
-         "a final decision in force that is adverse (hold or withdraw)"),
+         "a final decision in force that is adverse (`hold` or `withdraw`)"),
     Step("reopen", "adjudicate reopen",
-         "a final decision in force; a reason of at least a sentence; the reopen permission"),
+         "a final decision in force; a reason of a sentence; the `reopen` permission"),
 )
 """The steps in the order the law asks for them (evidence goes with the
 response; a reopen puts the decision back before its decision step)."""
