@@ -279,6 +279,18 @@ def test_evidence_is_attached_sealed_and_listed_without_its_content(flow, store_
     assert "secret-marker-4711" not in text
     assert "- 2026-11-09: evidence attached by hr-logistics-officer: certificate.txt\n" in text
     assert [a for _, a, d in audit_rows(store_db, decision)][-2:] == ["evidence attached", "evidence attached"]
+    html = (flow.out / "memos" / "C-ESC.html").read_text(encoding="utf-8")
+    assert "<blockquote>I completed the programme; see the court letter.</blockquote>" in html
+    assert (f"<li>court-order.pdf: 20 bytes, SHA-256 {sha['court-order.pdf']}; attached by hr-logistics-officer "
+            "on 2026-11-09</li>") in html
+    exported = flow.folder / "memo.zh.md"
+    flow.run("memo", "export", decision, "--user", "legal-counsel", "--purpose", "arbitration file",
+             "--lang", "zh", "--format", "md", "-o", exported)
+    chinese = exported.read_text(encoding="utf-8")
+    assert "## 候选人的回复\n\n收到日期：2026-11-09；由 hr-logistics-officer 于 2026-11-09 记录。\n" in chinese
+    assert (f"- court-order.pdf：20 字节，SHA-256 值 {sha['court-order.pdf']}；由 hr-logistics-officer 于 "
+            "2026-11-09 附加\n") in chinese
+    assert "- 2026-11-09：hr-logistics-officer 附加证据材料：certificate.txt\n" in chinese
 
 
 def test_evidence_that_is_empty_missing_or_too_large_is_refused(flow, store_db):
