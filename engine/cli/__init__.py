@@ -33,8 +33,9 @@ def cli():
 
 
 for command in (
-    evaluate, rules, tables, verify_command, audit_group, memo, review_command, respond_command, decide_command,
-    attach_command, reopen_command, notice_group, pending_command, consistency_command, purge_command, hold_command, import_command,
+    evaluate, rules, tables, verify_command, audit_group, memo, review_command, respond_command, attach_command,
+    decide_command, reopen_command, notice_group, pending_command, consistency_command, purge_command, hold_command,
+    import_command,
 ):
     cli.add_command(command)
 

@@ -17,8 +17,9 @@ not allow.
   decision to come.
 
 Every step is stamped by the record's clock (``clock_stamp``) and follows
-the order of ``engine.workflow.order``. Every step checks the user's role in the access policy and is written to
-the audit trail in the same transaction.
+the order of ``engine.workflow.order``. Every step checks the user's role
+in the access policy and is written to the audit trail in the same
+transaction; a refusal by the policy is recorded with the step attempted.
 """
 
 from __future__ import annotations
