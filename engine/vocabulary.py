@@ -264,6 +264,7 @@ class Permission(Vocabulary):
     DECIDE = "decide"  # record the final decision
     HOLD = "hold"  # place and release a litigation hold
     VOID = "void"  # void a batch submitted in error
+    REOPEN = "reopen"  # reopen a final decision, so that it is made again
 
     @property
     def verb(self) -> str:
@@ -277,6 +278,7 @@ _PERMISSION_VERBS = {
     Permission.DECIDE: "decide",
     Permission.HOLD: "place or release a litigation hold",
     Permission.VOID: "void a batch",
+    Permission.REOPEN: "reopen a final decision",
 }
 
 
@@ -298,6 +300,8 @@ class AuditAction(Vocabulary):
     HOLD_PLACED = "litigation hold placed"
     HOLD_RELEASED = "litigation hold released"
     BATCH_VOIDED = "batch voided"
+    EVIDENCE_ATTACHED = "evidence attached"
+    DECISION_REOPENED = "decision reopened"
 
     @classmethod
     def notice_issued(cls, kind: NoticeKind) -> "AuditAction":

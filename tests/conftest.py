@@ -443,6 +443,11 @@ class Clock:
     it (no option backdates a step), so a test that needs a date moves the
     clock instead. It does not tick."""
 
+    # Every clock moved and not yet given back: the autouse fixture
+    # ``real_clock_back`` gives each back after its test, also those that a
+    # helper (a test flow) moved without the ``clock`` fixture.
+    _moved: list = []
+
     def __init__(self) -> None:
         self._travel = None
 
@@ -460,12 +465,21 @@ class Clock:
         self.stop()
         self._travel = time_machine.travel(when, tick=False)
         self._travel.start()
+        Clock._moved.append(self)
 
     def stop(self) -> None:
         """Give the real clock back."""
         if self._travel is not None:
             self._travel.stop()
             self._travel = None
+
+
+@pytest.fixture(autouse=True)
+def real_clock_back():
+    """After every test, the real clock is back, whoever moved it."""
+    yield
+    while Clock._moved:
+        Clock._moved.pop().stop()
 
 
 @pytest.fixture

@@ -15,16 +15,18 @@ import re
 import holidays
 import pytest
 
-from conftest import assert_clean_exit, consent, evaluate_args, finding, read_csv, run_cli, write_batch, write_consents
+from conftest import Clock, assert_clean_exit, consent, evaluate_args, finding, read_csv, run_cli, write_batch, write_consents
 from test_signoff import (
     DEADLINE,
     NOTICE_DAY,
     POLICY,
+    REVIEW_DAY,
     REPORT,
     SMALL_BATCH,
     SUMMARY_OF_RIGHTS,
     SMALL_CONSENTS,
     Flow,
+    assessment,
     audit_rows,
     check_golden,
     flow,  # noqa: F401  (the fixture)
@@ -55,7 +57,7 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
                                                                      candidate, recommendation):
     flow = start(store_url, tmp_path, example=True)
     decision = flow.ids[candidate]
-    flow.refused("notice", "pre-adverse", decision, "--user", "legal-counsel", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", decision, "--user", "legal-counsel", "-o", flow.folder / "notices",
                  message=f"decision {decision} ({recommendation}) relies on no finding that could support an "
                          "adverse decision; there is nothing to give notice of.")
     assert stored_notices(store_db) == {}
@@ -63,16 +65,15 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
     assert [action for _, action, _ in audit_rows(store_db)] == ["batch evaluated"]
 
 
-def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
+def test_an_adverse_notice_follows_an_adverse_decision_only(flow, store_db):
     esc, ok = flow.ids["C-ESC"], flow.ids["C-OK"]
     flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {esc} is not decided yet.")
+                 message=f"an adverse notice follows an adverse final decision (hold or withdraw); decision {esc} "
+                         "is not decided yet.")
     flow.decide("C-OK", "hire", "Nothing stands in the way.")
     flow.refused("notice", "adverse", ok, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {ok} is hire.")
-    flow.decide("C-ESC", "hold", "Awaiting the court.")
-    flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {esc} is hold.")
+                 message=f"an adverse notice follows an adverse final decision (hold or withdraw); decision {ok} "
+                         "is hire.")
     assert stored_notices(store_db) == {}
     assert not (flow.folder / "notices").exists()
 
@@ -80,7 +81,7 @@ def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
 def test_no_pre_adverse_notice_once_the_decision_is_final(flow, store_db):
     esc = flow.ids["C-ESC"]
     flow.decide("C-ESC", "hold", "Awaiting the court.")
-    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"decision {esc} is final already (hold).")
     assert stored_notices(store_db) == {}
 
@@ -135,7 +136,8 @@ def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store
         "hr-logistics-officer", "pre-adverse notice issued",
         {"deadline": deadline, "lang": "en", "calendar": calendar,
          "holidays": None if calendar == "weekdays" else f"holidays {holidays.__version__}",
-         "pack": pack, "enclosures": ENCLOSED},
+         "pack": pack, "enclosures": ENCLOSED,
+         "document_sha256": hashlib.sha256(notice_files(flow, "C-ESC", "pre-adverse", "en")[0].encode()).hexdigest()},
     )
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "en")
     assert (f"**Please respond by: {deadline}** ({days} business days after this notice; "
@@ -164,7 +166,7 @@ def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store
 def test_a_jurisdiction_that_is_not_a_work_location_is_refused(flow, store_db, jurisdiction, message):
     flow.review("C-ESC")
     flow.refused("notice", "pre-adverse", flow.ids["C-ESC"], "--user", "hr-logistics-officer",
-                 "--issued-on", NOTICE_DAY, "--jurisdiction", jurisdiction, "-o", flow.folder / "notices",
+                 "--jurisdiction", jurisdiction, "-o", flow.folder / "notices",
                  message=message)
     assert stored_notices(store_db) == {}
 
@@ -184,11 +186,13 @@ def start_in(store_url, tmp_path, location: str, policy: str = POLICY) -> Flow:
         f"{candidate},van_driver,{location}\n" for candidate in ("C-ESC", "C-REV", "C-OK", "C-NC")
     ), encoding="utf-8")
     out = folder / "out"
+    clock = Clock()
+    clock.set(REVIEW_DAY)  # the record's clock, moved by the flow to the day of each step
     result = run_cli(evaluate_args(batch, consents, out) + ["--applications", applications, "--db", store_url,
                                                             "--user", "hr-runner"])
     assert_clean_exit(result)
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
-    return Flow(store_url, policy_path, folder, out, ids, location)
+    return Flow(store_url, policy_path, folder, out, ids, location, clock)
 
 
 # New York City's law gives at least 5 business days (NYC Admin. Code
@@ -241,6 +245,8 @@ def test_the_notice_states_the_deadline_and_the_calendar_of_the_work_location(st
         "deadline": deadline, "lang": lang, "calendar": calendar, "holidays": f"holidays {holidays.__version__}",
         "pack": {"CN-SH": "CN"}.get(location, location),
         "enclosures": {"report": ENCLOSED["report"]} if location == "CN-SH" else ENCLOSED,
+        "document_sha256": hashlib.sha256(
+            notice_files(flow, "C-ESC--van_driver", "pre-adverse", lang)[0].encode()).hexdigest(),
     }
     markdown, html = notice_files(flow, "C-ESC--van_driver", "pre-adverse", lang)
     assert f"{deadline}**" + ("（" if lang == "zh" else " (") in markdown
@@ -252,7 +258,8 @@ def test_a_jurisdiction_other_than_the_work_location_is_refused(store_url, tmp_p
     flow = start_in(store_url, tmp_path, "US-CA")
     esc = flow.ids["C-ESC"]
     review_in(flow, "US-CA")
-    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", "2026-11-24",
+    flow.clock.set("2026-11-24")
+    flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer",
                  "--jurisdiction", "US-NY", "-o", flow.folder / "notices",
                  message=f"decision {esc} is for a job in US-CA, not US-NY; the notice follows the application's "
                          "work location (leave out --jurisdiction).")
@@ -275,6 +282,7 @@ def test_a_response_period_below_one_day_is_refused(flow):
 
 
 def test_a_zh_notice_states_the_deadline_in_chinese(flow):
+    flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh", "--jurisdiction", "US-NY")
     markdown, html = notice_files(flow, "C-ESC", "pre-adverse", "zh")
     # Veterans Day (Wednesday 11 November) is a holiday in New York: Friday + 3 is Thursday.
@@ -294,6 +302,7 @@ CHINESE_BATCH = [
 
 def test_chinese_text_is_intact_in_both_languages(store_url, tmp_path):
     flow = start(store_url, tmp_path, rows=CHINESE_BATCH, consents=[consent("C-CN")])
+    flow.review("C-CN", data=assessment("F-CN"))
     for lang in LANGS:
         flow.notice("pre-adverse", "C-CN", NOTICE_DAY, "--lang", lang)
         for text in notice_files(flow, "C-CN", "pre-adverse", lang):
@@ -367,7 +376,7 @@ def test_notice_files_are_recorded_and_purged(flow, store_db):
 
 def test_a_stranger_cannot_issue_a_notice(flow, store_db):
     esc = flow.ids["C-ESC"]
-    flow.refused("notice", "pre-adverse", esc, "--issued-on", NOTICE_DAY, "--user", "stranger",
+    flow.refused("notice", "pre-adverse", esc, "--user", "stranger",
                  "-o", flow.folder / "notices",
                  message=f"user 'stranger' is not in the access policy {flow.policy}; ask for a role there.")
     assert stored_notices(store_db) == {}
@@ -410,7 +419,8 @@ def test_a_notice_whose_memo_cannot_be_refreshed_changes_no_file(flow, store_db)
     memo.unlink()
     memo.mkdir()
     before = {path: path.read_bytes() for path in flow.out.rglob("*") if path.is_file()}
-    result = flow.run("notice", "pre-adverse", flow.ids["C-ESC"], "--issued-on", NOTICE_DAY,
+    flow.clock.set(NOTICE_DAY)
+    result = flow.run("notice", "pre-adverse", flow.ids["C-ESC"],
                       "--user", "hr-logistics-officer", "-o", flow.folder / "notices", code=1)
     assert result.stderr == f"Error: {memo}: cannot write the file: Is a directory.\n"
     assert {path: path.read_bytes() for path in flow.out.rglob("*") if path.is_file()} == before

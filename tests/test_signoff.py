@@ -9,8 +9,10 @@ Every step runs through the real command line against a real store
 Each refusal is asserted word for word: the messages are what HR and legal
 staff read.
 
-The dates of the steps are fixed with --issued-on, --received-on and --today.
-A notice issued on Friday 2026-11-06 gives the candidate until Friday
+The record stamps every step by the system clock: the flow moves the clock
+(``conftest.Clock``) to the day of each step: the evaluation and the
+review on 2026-11-02, a notice on its day, a response on the day it was
+received. A notice issued on Friday 2026-11-06 gives the candidate until Friday
 2026-11-13 (5 business days).
 """
 
@@ -21,13 +23,14 @@ import difflib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import (
+    Clock,
     EXAMPLE_BATCH,
     EXAMPLE_CONSENTS,
     assert_clean_exit,
@@ -93,7 +96,7 @@ CONSIDERED = {"C-ESC": ["F-E1"], "C-REV": ["F-R1"], "C-OK": [], "C-NC": []}
 RECOMMENDED = {"C-ESC": "escalate", "C-REV": "review", "C-OK": "proceed", "C-NC": "not_evaluated"}
 
 # The commands that take --policy (respond, pending, purge and audit do not).
-WITH_POLICY = {"evaluate", "review", "decide", "notice", "memo", "respond"}
+WITH_POLICY = {"evaluate", "review", "decide", "notice", "memo", "respond", "attach", "reopen"}
 
 # The employer and the screening agency of the notices (docs/human-decision.md):
 # a US notice names the agency (FCRA §615(a)), every pack but the general one
@@ -140,6 +143,7 @@ COLLISION_ANSWERS = {
 NOT_CRIMINAL = {"F-R1", "F-0002"}
 SUMMARY = "The conviction bears directly on driving, but rehabilitation is documented."
 LONG_REASON = "The candidate completed the DUI programme and has driven safely since."
+REVIEW_DAY = "2026-11-02"  # the day of the evaluation's store run and of the reviews
 NOTICE_DAY = "2026-11-06"  # a Friday
 DEADLINE = "2026-11-13"  # 5 business days later, a Friday
 FACTOR_LIST = ("'nature_and_gravity', 'time_elapsed', 'nature_of_job', 'age_at_the_time', "
@@ -179,6 +183,7 @@ class Flow:
     out: Path  # the batch's output folder, with memos/
     ids: dict  # candidate id -> decision id
     location: str = ""  # the work location of every application, '' for none
+    clock: Clock = field(default_factory=Clock)  # the record's clock, moved to the day of each step
 
     def run(self, *args, code: int = 0):
         args = [str(arg) for arg in args] + ["--db", self.url]
@@ -224,10 +229,12 @@ class Flow:
         return result
 
     def notice(self, kind: str, candidate: str, issued_on: str = NOTICE_DAY, *options, user: str = "hr-logistics-officer"):
-        return self.run("notice", kind, self.ids[candidate], "--issued-on", issued_on, "--user", user,
+        self.clock.set(issued_on)  # a notice is dated today by the record's clock
+        return self.run("notice", kind, self.ids[candidate], "--user", user,
                         "-o", self.folder / "notices", *options)
 
     def respond(self, candidate: str, received_on: str, text: str = "I completed the programme; see the court letter."):
+        self.clock.set(received_on)  # recorded on the day it arrived
         path = self.folder / "response.txt"
         path.write_text(text, encoding="utf-8")
         result = self.run("respond", self.ids[candidate], "--file", path, "--received-on", received_on,
@@ -236,10 +243,12 @@ class Flow:
         return result
 
     def decide_args(self, candidate, outcome, reason, today, approver="legal-counsel") -> list:
+        self.clock.set(today)
         return ["decide", self.ids[candidate], "--approver", approver, "--outcome", outcome,
                 "--reason", reason, "--today", today]
 
     def decide(self, candidate, outcome, reason, today=NOTICE_DAY, approver="legal-counsel", *, override=False):
+        self.clock.set(today)
         result = self.run(*self.decide_args(candidate, outcome, reason, today, approver))
         flag = " (an override of the recommendation)." if override else "."
         assert result.stdout == f"Recorded: {outcome} for {self.ids[candidate]} by {approver}{flag}\n"
@@ -261,10 +270,12 @@ def start(url, tmp_path, rows=SMALL_BATCH, consents=SMALL_CONSENTS, policy=POLIC
         batch = write_batch(folder / "batch.csv", rows)
         consents_path = write_consents(folder / "consents.csv", consents)
     out = folder / "out"
+    clock = Clock()
+    clock.set(REVIEW_DAY)
     result = run_cli(evaluate_args(batch, consents_path, out) + ["--db", url, "--user", "hr-runner"])
     assert_clean_exit(result)
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
-    return Flow(url, policy_path, folder, out, ids)
+    return Flow(url, policy_path, folder, out, ids, clock=clock)
 
 
 @pytest.fixture
@@ -509,7 +520,8 @@ def test_a_final_decision_cannot_be_reviewed_again(flow, store_db):
     flow.decide("C-ESC", "hold", "Awaiting the court's final judgment.")
     decision = flow.ids["C-ESC"]
     flow.refused("review", decision, "--reviewer", "legal-counsel", "--answers", flow.answers(assessment("F-E1")),
-                 message=f"decision {decision} is final already; its review can no longer change.")
+                 message=f"decision {decision} is final already; its review can no longer change "
+                         f"(a person whose role may reopen it can: adjudicate reopen {decision}).")
     assert store_db.scalar("SELECT reviewer FROM reviews") == "hr-logistics-officer"
 
 
@@ -517,6 +529,7 @@ def test_a_final_decision_cannot_be_reviewed_again(flow, store_db):
 
 def test_respond_records_the_response_sealed(flow, store_db):
     text = "The conviction is spent; letter from my probation officer attached."
+    flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09", text)
     (row,) = store_db.rows("SELECT decision_id, received_on, recorded_by, content FROM responses")
@@ -567,7 +580,7 @@ def test_a_decision_is_made_once(flow, store_db):
 
 def test_a_withdraw_needs_an_assessment(flow, store_db):
     decision = flow.ids["C-ESC"]
-    flow.notice("pre-adverse", "C-ESC")
+    # No pre-adverse notice can go out before the assessment either (test_human_record.py).
     flow.refused(*flow.decide_args("C-ESC", "withdraw", LONG_REASON, "2026-11-20"),
                  message=f"a withdraw needs an individualized assessment first: adjudicate review {decision}.")
     assert final_decisions(store_db) == {}
@@ -678,7 +691,7 @@ def test_a_withdraw_on_proceed_is_impossible(flow, store_db):
     """Nothing in the report can support it: no notice can be given, so no withdraw."""
     decision = flow.ids["C-OK"]
     flow.review("C-OK", reviewer="hr-logistics-officer")
-    flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"decision {decision} (proceed) relies on no finding that could support an adverse "
                          "decision; there is nothing to give notice of.")
     flow.refused(*flow.decide_args("C-OK", "withdraw", LONG_REASON, "2026-11-20"),
@@ -704,7 +717,7 @@ def test_a_purged_decision_can_no_longer_change(flow, store_db):
     response.write_text("A late response.", encoding="utf-8")
     flow.refused("respond", decision, "--user", "hr-logistics-officer", "--file", response, "--received-on", "2026-11-20", message=frozen)
     flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court.", "2026-11-20"), message=frozen)
-    flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "--issued-on", "2026-11-20", "-o", flow.folder / "notices",
+    flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=tombstone)
     assert final_decisions(store_db) == {}
     assert store_db.count("responses") == 0 and store_db.count("notices") == 0
@@ -756,6 +769,11 @@ def test_pending_never_asks_for_a_decision_that_decide_refuses(flow):
 
 # --- the audit trail of the whole process -----------------------------------------------------------------
 
+def notice_sha256(flow, candidate: str, kind: str, lang: str = "en") -> str:
+    """The SHA-256 of a notice's Markdown file as written."""
+    return hashlib.sha256((flow.folder / "notices" / f"{candidate}.{kind}.{lang}.md").read_bytes()).hexdigest()
+
+
 def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
     decision = flow.ids["C-ESC"]
     flow.review("C-ESC")
@@ -772,10 +790,13 @@ def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
          {"deadline": DEADLINE, "lang": "en", "calendar": "weekdays", "holidays": None, "pack": "general",
           "enclosures": {"report": {"file": "report.txt", "sha256": hashlib.sha256(REPORT).hexdigest()},
                          "summary_of_rights": {"file": "summary-of-rights.txt",
-                                               "sha256": hashlib.sha256(SUMMARY_OF_RIGHTS).hexdigest()}}}),
+                                               "sha256": hashlib.sha256(SUMMARY_OF_RIGHTS).hexdigest()}},
+          # The notice as written: its Markdown document's SHA-256.
+          "document_sha256": notice_sha256(flow, "C-ESC", "pre-adverse")}),
         ("hr-logistics-officer", "response recorded", {"received_on": "2026-11-09"}),
         ("legal-counsel", "decision made", {"outcome": "withdraw", "override": False, "recommendation": "escalate"}),
-        ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en", "pack": "general"}),
+        ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en", "pack": "general",
+                                                     "document_sha256": notice_sha256(flow, "C-ESC", "adverse")}),
     ]
     rows = store_db.rows("SELECT seq, prev_hash, entry_hash FROM audit_log ORDER BY seq")
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
@@ -897,8 +918,11 @@ def test_a_withdraw_cannot_be_dated_past_the_deadline(flow, store_db):
     today = dt.date.today()
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC", today.isoformat())
-    result = flow.run(*flow.decide_args("C-ESC", "withdraw", "The offence bears on driving.",
-                                        (today + dt.timedelta(days=30)).isoformat()), code=1)
+    # The record's clock stays on the notice's day: the decision cannot be
+    # dated after it.
+    result = flow.run("decide", flow.ids["C-ESC"], "--approver", "legal-counsel", "--outcome", "withdraw",
+                      "--reason", "The offence bears on driving.",
+                      "--today", (today + dt.timedelta(days=30)).isoformat(), code=1)
     assert "Recorded" not in result.stdout
     assert final_decisions(store_db) == {}
 

@@ -94,13 +94,15 @@ class Setting:
     folder: Path
     out: Path
     ids: dict  # candidate id -> decision id
+    clock: object  # the record's clock (conftest.Clock), on the day of the evaluation
 
     def actor(self, who: str) -> Actor:
         return identify(who, self.policy)
 
 
 @pytest.fixture
-def setting(store_url, tmp_path) -> Setting:
+def setting(store_url, tmp_path, clock) -> Setting:
+    clock.set(NOTICE_DAY)  # every step is stamped by the record's clock
     policy_path = tmp_path / "policy.yaml"
     policy_path.write_text(POLICY, encoding="utf-8")
     policy = access_policy(policy_path, required=True)
@@ -112,7 +114,7 @@ def setting(store_url, tmp_path) -> Setting:
                             rules=RULES, tables=TABLES, as_of=AS_OF, out=out, workers=1)
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
     assert report.record.stored == 2
-    return Setting(store, policy, tmp_path, out, ids)
+    return Setting(store, policy, tmp_path, out, ids, clock)
 
 
 def audit_rows(store_db) -> list[tuple]:
@@ -156,7 +158,7 @@ def test_a_person_without_the_role_is_refused_and_the_refusal_is_recorded(settin
                       outcome="hold", reason="Awaiting the court.", today=NOTICE_DAY)
     with pytest.raises(AccessDenied, match="is not in the access policy"):
         issue_notice(setting.actor("stranger"), setting.store, setting.policy, esc, kind="pre_adverse",
-                     issued_on=NOTICE_DAY, output=setting.folder / "notices")
+                     output=setting.folder / "notices")
     with pytest.raises(AccessDenied, match="is not in the access policy"):
         consistency_report(setting.actor("stranger"), setting.store, setting.policy)
     assert [row[:3] for row in audit_rows(store_db)[1:]] == [
@@ -178,10 +180,11 @@ def test_each_action_leaves_its_audit_entry(setting, store_db):
     memo = show_memo(legal, setting.store, setting.policy, esc, purpose="file 12")
     assert (memo.decision_id, memo.fmt, memo.path) == (esc, "md", None) and esc in memo.text
     review_decision(officer, setting.store, setting.policy, esc, answers)
-    issued = issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", issued_on=NOTICE_DAY,
-                          output=setting.folder / "notices")
+    setting.clock.set(NOTICE_DAY)
+    issued = issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", output=setting.folder / "notices")
     assert issued.deadline == dt.date(2026, 11, 13)
     assert Path(f"{issued.stem}.md").exists() and Path(f"{issued.stem}.html").exists()
+    setting.clock.set("2026-11-10")
     record_response(officer, setting.store, setting.policy, esc, "My account.", dt.date(2026, 11, 9))
     made = make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court.",
                          today=dt.date(2026, 11, 10))
@@ -227,13 +230,14 @@ def test_a_report_file_that_cannot_be_written_records_nothing(setting, store_db)
 
 
 def test_a_notice_whose_file_cannot_be_written_is_not_recorded_as_issued(setting, store_db):
+    review_decision(setting.actor("hr-logistics-officer"), setting.store, setting.policy, setting.ids["C-ESC"], answers)
     before = store_db.count("audit_log")
     blocker = setting.folder / "notices"
     blocker.write_text("a file where the notices folder should be", encoding="utf-8")
     memo_before = (setting.out / "memos" / "C-ESC.md").read_text(encoding="utf-8")
     with pytest.raises(OutputError, match="cannot write the file"):
         issue_notice(setting.actor("hr-logistics-officer"), setting.store, setting.policy, setting.ids["C-ESC"],
-                     kind="pre_adverse", issued_on=NOTICE_DAY, output=blocker)
+                     kind="pre_adverse", output=blocker)
     assert store_db.count("notices") == 0
     assert store_db.count("audit_log") == before
     assert (setting.out / "memos" / "C-ESC.md").read_text(encoding="utf-8") == memo_before
@@ -287,8 +291,7 @@ def test_a_decision_whose_record_was_edited_is_never_rendered(setting, store_db)
                       today=NOTICE_DAY)
     assert str(decided.value) == differs + "nothing was recorded. Run adjudicate verify and investigate."
     with pytest.raises(ReplayDiffers) as noticed:
-        issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", issued_on=NOTICE_DAY,
-                     output=setting.folder / "notices")
+        issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", output=setting.folder / "notices")
     assert str(noticed.value) == differs + "the notice is not issued. Run adjudicate verify and investigate."
     assert store_db.count("audit_log") == before
     assert store_db.count("reviews") == store_db.count("final_decisions") == store_db.count("notices") == 0

@@ -14,7 +14,9 @@ import click
 
 from engine.cli.batches import evaluate, void_command
 from engine.cli.imports import import_command
-from engine.cli.human import decide_command, notice_group, pending_command, respond_command, review_command
+from engine.cli.human import (
+    attach_command, decide_command, notice_group, pending_command, reopen_command, respond_command, review_command,
+)
 from engine.cli.record import audit_group, consistency_command, hold_command, memo, purge_command, verify_command
 from engine.cli.rulebook import rules, tables
 from engine.version import __version__
@@ -31,8 +33,9 @@ def cli():
 
 
 for command in (
-    evaluate, rules, tables, verify_command, audit_group, memo, review_command, respond_command, decide_command,
-    notice_group, pending_command, consistency_command, purge_command, hold_command, import_command, void_command,
+    evaluate, rules, tables, verify_command, audit_group, memo, review_command, respond_command, attach_command,
+    decide_command, reopen_command, notice_group, pending_command, consistency_command, purge_command, hold_command,
+    import_command, void_command,
 ):
     cli.add_command(command)
 

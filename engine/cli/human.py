@@ -1,4 +1,4 @@
-"""The human decision: ``review``, ``respond``, ``decide``, ``notice`` and ``pending``."""
+"""The human decision: ``review``, ``respond``, ``attach``, ``decide``, ``notice``, ``reopen`` and ``pending``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from engine import usecases
-from engine.cli.options import open_store, parse_date, policy_option, policy_session, reports_errors, store_options, user_option
+from engine.cli.options import open_store, parse_date, parse_optional_date, policy_option, policy_session, reports_errors, store_options, user_option
 from engine.usecases.choices import NOTICE_LANGUAGES, OUTCOMES
 from engine.vocabulary import NoticeKind, WaitingFor
 
@@ -59,7 +59,7 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
 @click.argument("decision_id")
 @click.option("--file", "response_file", type=click.Path(path_type=Path), required=True,
               help="The candidate's response (text), as received.")
-@click.option("--received-on", callback=parse_date, metavar="YYYY-MM-DD", help="When it arrived.  [default: today]")
+@click.option("--received-on", callback=parse_optional_date, metavar="YYYY-MM-DD", help="When it arrived; not before the pre-adverse notice's date, nor after today.  [default: today]")
 @user_option("Who records it; needs a role that may review the position.  [default: the OS user]")
 @store_options
 @policy_option
@@ -67,14 +67,64 @@ def review_command(decision_id, reviewer, answers, db, key_file, policy):
 def respond_command(decision_id, response_file, received_on, user, db, key_file, policy):
     """Record the candidate's response to a pre-adverse notice.
 
+    The response comes after the pre-adverse notice and before the final
+    decision; it is recorded today by the system clock, and --received-on
+    says when it arrived (not before the notice).
+
     Example:
 
         adjudicate respond D-93a0bf5f54b6b30f59d6 --file response.txt
     """
     content = usecases.read_response(response_file)
     store, rules, actor = policy_session(db, key_file, policy, user)
-    usecases.record_response(actor, store, rules, decision_id, content, received_on)
-    click.echo(f"Recorded the response to {decision_id}, received on {received_on.isoformat()}.")
+    recorded = usecases.record_response(actor, store, rules, decision_id, content, received_on)
+    click.echo(f"Recorded the response to {decision_id}, received on {recorded.received_on.isoformat()}.")
+
+
+@click.command("attach")
+@click.argument("decision_id")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@user_option("Who attaches them; needs a role that may review the position.  [default: the OS user]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def attach_command(decision_id, files, user, db, key_file, policy):
+    """Attach evidence files the candidate sent (a certificate, a court order).
+
+    Each file is stored sealed with its SHA-256, size and name, linked to
+    the latest response; the memo lists them, never their content. At most
+    20 MB a file; not after the final decision.
+
+    Example:
+
+        adjudicate attach D-93a0bf5f54b6b30f59d6 certificate.pdf court-order.pdf --user hr-logistics-officer
+    """
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    attached = usecases.attach_evidence(actor, store, rules, decision_id, tuple(files))
+    for item in attached.files:
+        click.echo(f"Attached {item.file_name} to {decision_id}: {item.size} bytes, SHA-256 {item.sha256}.")
+
+
+@click.command("reopen")
+@click.argument("decision_id")
+@click.option("--reason", required=True, help="Why the decision is made again; at least a sentence.")
+@user_option("Who reopens it; needs a role that may reopen for the position.  [default: the OS user]")
+@store_options
+@policy_option
+@reports_errors(exit_code=1)
+def reopen_command(decision_id, reason, user, db, key_file, policy):
+    """Reopen a final decision, so that it is made again.
+
+    The earlier decision stays in the record and the memo, with who reopened
+    it, when and why; the decision is back in pending.
+
+    Example:
+
+        adjudicate reopen D-93a0bf5f54b6b30f59d6 --user legal-counsel --reason "The court order sent by the candidate was not weighed before the decision."
+    """
+    store, rules, actor = policy_session(db, key_file, policy, user)
+    usecases.reopen_decision(actor, store, rules, decision_id, reason)
+    click.echo(f"Reopened the final decision of {decision_id}; it is waiting on a person again.")
 
 
 @click.command("decide")
@@ -114,7 +164,6 @@ def notice_options(function):
         click.argument("decision_id"),
         click.option("--lang", type=click.Choice(NOTICE_LANGUAGES), default="en", show_default=True, help="Language of the notice."),
         click.option("--jurisdiction", help="Where the job is (e.g. US-CA), for a decision whose application names no work location; it chooses the response period and the holiday calendar.  [default: the decision's work location, else the policy's default days on the weekdays-only calendar]"),
-        click.option("--issued-on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the notice.  [default: today]"),
         user_option("Who issues it.  [default: the OS user]"),
         click.option("-o", "--output", type=click.Path(path_type=Path), default=usecases.DEFAULT_NOTICES_FOLDER, show_default=True, help="Folder for the notice files."),
         click.option("--organisation", type=click.Path(path_type=Path), envvar="ADJUDICATE_ORGANISATION", help="The employer and the screening agencies the notice names (see docs/human-decision.md).  [env: ADJUDICATE_ORGANISATION; default: organisation.yaml]"),
@@ -126,12 +175,12 @@ def notice_options(function):
     return function
 
 
-def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation,
+def _notice(kind, decision_id, lang, jurisdiction, user, output, db, key_file, policy, organisation,
             report=None, summary_of_rights=None):
     store, rules, actor = policy_session(db, key_file, policy, user)
     issued = usecases.issue_notice(
         actor, store, rules, decision_id, kind=kind, lang=lang,
-        jurisdiction=jurisdiction, issued_on=issued_on, output=output,
+        jurisdiction=jurisdiction, output=output,
         organisation=usecases.organisation_file(organisation), report=report, summary_of_rights=summary_of_rights,
     )
     click.echo(f"Wrote {issued.stem}.md and .html"
@@ -143,7 +192,7 @@ def _notice(kind, decision_id, lang, jurisdiction, issued_on, user, output, db, 
 @notice_options
 @click.option("--report", type=click.Path(path_type=Path), help="The background-check report sent with the notice; its SHA-256 is printed and recorded.  [required in the US: FCRA §604(b)(3)]")
 @click.option("--summary-of-rights", type=click.Path(path_type=Path), help="\"A Summary of Your Rights Under the Fair Credit Reporting Act\" sent with it; likewise.  [required in the US]")
-def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation,
+def notice_pre_adverse(decision_id, lang, jurisdiction, user, output, db, key_file, policy, organisation,
                        report, summary_of_rights):
     """Issue the notice that must come before an adverse decision.
 
@@ -155,20 +204,20 @@ def notice_pre_adverse(decision_id, lang, jurisdiction, issued_on, user, output,
 
         adjudicate notice pre-adverse D-93a0bf5f54b6b30f59d6 --lang zh --jurisdiction US-CA --report report.pdf --summary-of-rights fcra-summary.pdf
     """
-    _notice(NoticeKind.PRE_ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy,
+    _notice(NoticeKind.PRE_ADVERSE, decision_id, lang, jurisdiction, user, output, db, key_file, policy,
             organisation, report, summary_of_rights)
 
 
 @notice_group.command("adverse")
 @notice_options
-def notice_adverse(decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy, organisation):
-    """Issue the final notice after a withdraw: the decision, its reasons and the candidate's rights.
+def notice_adverse(decision_id, lang, jurisdiction, user, output, db, key_file, policy, organisation):
+    """Issue the final notice after a hold or a withdraw: the decision, its reasons and the candidate's rights.
 
     Example:
 
         adjudicate notice adverse D-93a0bf5f54b6b30f59d6
     """
-    _notice(NoticeKind.ADVERSE, decision_id, lang, jurisdiction, issued_on, user, output, db, key_file, policy,
+    _notice(NoticeKind.ADVERSE, decision_id, lang, jurisdiction, user, output, db, key_file, policy,
             organisation)
 
 

@@ -82,12 +82,15 @@ class TimelineStep:
 
     Attributes:
         day (str): the day of the step, ISO ``YYYY-MM-DD``.
-        step (str): ``reviewed``, ``notice_issued``, ``response_received`` or ``decided``.
-        person (str): who reviewed or decided; '' for the other steps.
+        step (str): ``reviewed``, ``notice_issued``, ``response_received``,
+            ``evidence_attached``, ``decided`` or ``reopened``.
+        person (str): who reviewed, attached, decided or reopened; '' for
+            the other steps.
         kind (NoticeKind | None): the notice issued, for ``notice_issued``.
         lang (str): the language the notice was issued in, for ``notice_issued``.
         due (str): the last day to respond to the notice, ISO; '' without one.
-        outcome (Outcome | None): the final decision, for ``decided``.
+        outcome (Outcome | None): the final decision, for ``decided`` and ``reopened``.
+        file (str): the evidence file's name, for ``evidence_attached``.
     """
 
     day: str
@@ -97,6 +100,7 @@ class TimelineStep:
     lang: str = ""
     due: str = ""
     outcome: Outcome | None = None
+    file: str = ""
 
     def text(self, wording) -> str:
         """The step in words, without its day.
@@ -119,7 +123,91 @@ class TimelineStep:
             return wording.text("terms.timeline.decided").format(
                 outcome=wording.term("outcome", self.outcome), approver=self.person
             )
+        if self.step == "reopened":
+            return wording.text("terms.timeline.reopened").format(
+                outcome=wording.term("outcome", self.outcome), person=self.person
+            )
+        if self.step == "evidence_attached":
+            return wording.text("terms.timeline.evidence_attached").format(file=self.file, person=self.person)
         return wording.text(f"terms.timeline.{self.step}")
+
+
+@dataclass(frozen=True)
+class AssessmentShown:
+    """One individualized assessment, as the memo shows it.
+
+    Attributes:
+        reviewer (str): who assessed.
+        reviewed_at (str): the day, ISO ``YYYY-MM-DD``.
+        summary (str): the reviewer's conclusion.
+        findings (dict): finding id -> {factor: answer}, the factors in the
+            order the law lists them.
+    """
+
+    reviewer: str
+    reviewed_at: str
+    summary: str
+    findings: dict
+
+
+@dataclass(frozen=True)
+class ResponseShown:
+    """A response of the candidate, as the memo shows it.
+
+    Attributes:
+        received_on (str): the day it arrived, ISO ``YYYY-MM-DD``.
+        recorded_by (str): who recorded it.
+        recorded_at (str): the day it was recorded, by the record's clock, ISO.
+        text (str): what the candidate wrote; '' once purged.
+    """
+
+    received_on: str
+    recorded_by: str
+    recorded_at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EvidenceShown:
+    """An evidence file the candidate sent, as the memo lists it (never its
+    content).
+
+    Attributes:
+        file_name (str): its name.
+        size (int): its size in bytes.
+        sha256 (str): the SHA-256 of its bytes.
+        attached_by (str): who attached it.
+        attached_at (str): the day, ISO ``YYYY-MM-DD``.
+    """
+
+    file_name: str
+    size: int
+    sha256: str
+    attached_by: str
+    attached_at: str
+
+
+@dataclass(frozen=True)
+class ReopenedShown:
+    """A final decision that was reopened: it stays in the memo.
+
+    Attributes:
+        outcome (Outcome): what was decided.
+        approver (str): who decided.
+        decided_at (str): the day, ISO ``YYYY-MM-DD``.
+        reason (str): the approver's reason; '' once purged.
+        reopened_by (str): who reopened it.
+        reopened_at (str): the day, ISO ``YYYY-MM-DD``.
+        reopen_reason (str): why; '' once purged.
+    """
+
+    outcome: Outcome
+    approver: str
+    decided_at: str
+    reason: str
+    reopened_by: str
+    reopened_at: str
+    reopen_reason: str
 
 
 @dataclass(frozen=True)
@@ -127,9 +215,9 @@ class Signoff:
     """What people did with the decision, read from the store.
 
     Attributes:
-        reviewer (str | None): who reviewed it.
-        reviewed_at (str | None): the day of the review, ISO ``YYYY-MM-DD``.
-        assessment (dict | None): the individualized assessment,
+        reviewer (str | None): who made the latest review.
+        reviewed_at (str | None): the day of the latest review, ISO ``YYYY-MM-DD``.
+        assessment (dict | None): the latest individualized assessment,
             ``{"summary": str, "findings": {finding_id: {factor: answer}}}``.
         timeline (tuple[TimelineStep, ...]): the steps, oldest first.
         outcome (str | None): ``hire``, ``withdraw`` or ``hold``, once decided.
@@ -137,6 +225,14 @@ class Signoff:
         decided_at (str | None): the day of the decision, ISO ``YYYY-MM-DD``.
         reason (str | None): the decision's reasons.
         override (bool): whether the decision overrides the recommendation.
+        assessments (tuple[AssessmentShown, ...]): every assessment, oldest
+            first (a reassessment is kept beside the first).
+        responses (tuple[ResponseShown, ...]): every response of the
+            candidate, oldest first.
+        evidence (tuple[EvidenceShown, ...]): every evidence file attached,
+            oldest first.
+        reopened (tuple[ReopenedShown, ...]): the final decisions reopened,
+            oldest first.
     """
 
     reviewer: str | None
@@ -148,6 +244,19 @@ class Signoff:
     decided_at: str | None
     reason: str | None
     override: bool
+    assessments: tuple[AssessmentShown, ...] = ()
+    responses: tuple[ResponseShown, ...] = ()
+    evidence: tuple[EvidenceShown, ...] = ()
+    reopened: tuple[ReopenedShown, ...] = ()
+
+    @property
+    def every_assessment(self) -> tuple[AssessmentShown, ...]:
+        """Every assessment, oldest first: ``assessments``, or for a
+        sign-off that gives only the latest one (``assessment``), that one."""
+        if self.assessments or not self.assessment:
+            return self.assessments
+        return (AssessmentShown(self.reviewer or "", self.reviewed_at or "", self.assessment["summary"],
+                                self.assessment["findings"]),)
 
 
 @dataclass(frozen=True)
@@ -562,7 +671,7 @@ def decision_stem(decision: Decision) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "AccessEntry", "Comparison", "Considered", "MemoContext", "NotRelevantCategory", "SetAside", "Signoff", "TimelineStep", "decision_stem",
+    "LANGUAGES", "AccessEntry", "AssessmentShown", "Comparison", "Considered", "EvidenceShown", "MemoContext", "NotRelevantCategory", "ReopenedShown", "ResponseShown", "SetAside", "Signoff", "TimelineStep", "decision_stem",
     "memo_context",
     "memo_stem", "render_memo",
 ]

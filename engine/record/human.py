@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from engine.record.schema import decisions, final_decisions, holds, notices, responses, reviews
 from engine.record import voids
+from engine.record.schema import decisions, evidence, final_decisions, holds, notices, responses, reviews
 from engine.record.store import Connection, Store, stored_word
 from engine.vocabulary import NoticeKind, Outcome
 
@@ -72,6 +72,8 @@ class Notice:
         deadline: the last day to respond (pre-adverse notices); else None.
         lang: the notice's language (``en``, ``zh``).
         issued_by: who issued it.
+        document_sha256: the SHA-256 of its Markdown document as written;
+            None for a notice recorded before it was kept.
     """
 
     decision_id: str
@@ -80,6 +82,7 @@ class Notice:
     deadline: dt.date | None
     lang: str
     issued_by: str
+    document_sha256: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,7 @@ def _notice(row) -> Notice:
         deadline=dt.date.fromisoformat(row.deadline) if row.deadline else None,
         lang=row.lang,
         issued_by=row.issued_by,
+        document_sha256=row.document_sha256,
     )
 
 
@@ -340,6 +344,25 @@ def notice_of(connection: Connection, decision_id: str, kind: NoticeKind) -> Not
     row = connection.execute(
         sa.select(notices).where(notices.c.decision_id == decision_id, notices.c.kind == NoticeKind(kind).value)
         .order_by(notices.c.notice_id).limit(1)
+    ).first()
+    return _notice(row) if row else None
+
+
+def notice_in(connection: Connection, decision_id: str, kind: NoticeKind, lang: str) -> Notice | None:
+    """The decision's notice of one kind in one language.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+        kind: which notice.
+        lang: its language (``en``, ``zh``).
+
+    Returns:
+        The ``Notice``, or None if none of that kind was issued in ``lang``.
+    """
+    row = connection.execute(
+        sa.select(notices).where(notices.c.decision_id == decision_id, notices.c.kind == NoticeKind(kind).value,
+                                 notices.c.lang == lang).order_by(notices.c.notice_id).limit(1)
     ).first()
     return _notice(row) if row else None
 
@@ -376,6 +399,96 @@ def record_notice(connection: Connection, notice: Notice, *, issued_at: str, doc
         deadline=notice.deadline.isoformat() if notice.deadline else None, lang=notice.lang,
         issued_by=notice.issued_by, issued_at=issued_at, document_sha256=document_sha256,
     ))
+
+
+# --- evidence ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file the candidate sent, attached to the decision (its content
+    stays sealed in the store; purge empties it).
+
+    Attributes:
+        decision_id: the decision's id.
+        file_name: the file's name as attached (no folder).
+        sha256: the SHA-256 of its bytes.
+        size: its size in bytes.
+        attached_by: who attached it.
+        attached_at: when, by the system clock (ISO UTC).
+        response_id: the response it came with (the latest one when it was
+            attached), or None.
+        evidence_id: its row, oldest first.
+    """
+
+    decision_id: str
+    file_name: str
+    sha256: str
+    size: int
+    attached_by: str
+    attached_at: str
+    response_id: int | None = None
+    evidence_id: int = field(default=0, compare=False)
+
+
+def evidence_of(connection: Connection, decision_id: str) -> tuple[Evidence, ...]:
+    """Every evidence file attached to the decision, oldest first (nothing
+    sealed is opened).
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        The ``Evidence`` rows; () if none.
+    """
+    rows = connection.execute(
+        sa.select(evidence.c.evidence_id, evidence.c.file_name, evidence.c.sha256, evidence.c.size,
+                  evidence.c.attached_by, evidence.c.attached_at, evidence.c.response_id)
+        .where(evidence.c.decision_id == decision_id).order_by(evidence.c.evidence_id)
+    )
+    return tuple(Evidence(decision_id, row.file_name, row.sha256, row.size, row.attached_by, row.attached_at,
+                          row.response_id, row.evidence_id) for row in rows)
+
+
+def evidence_content(store: Store, connection: Connection, item: Evidence) -> bytes:
+    """The bytes of an evidence file, unsealed.
+
+    Args:
+        store: the store (its key opens the content).
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        item: a row of ``evidence_of``.
+
+    Returns:
+        The bytes; b'' once purged.
+
+    Raises:
+        StoreError: the content cannot be opened with the store's key.
+    """
+    sealed = connection.execute(
+        sa.select(evidence.c.content).where(evidence.c.evidence_id == item.evidence_id)
+    ).scalar()
+    return store.sealer.open(sealed, item.decision_id) if sealed else b""
+
+
+def record_evidence(store: Store, connection: Connection, item: Evidence, content: bytes) -> int:
+    """Store an evidence file beside any earlier one; its content is sealed.
+
+    Args:
+        store: the store (its key seals the content).
+        connection: from ``Store.transaction``.
+        item: what is recorded of it (its name, SHA-256, size, who and when).
+        content: its bytes.
+
+    Returns:
+        int: the new evidence row's id.
+    """
+    result = connection.execute(evidence.insert().values(
+        decision_id=item.decision_id, response_id=item.response_id, file_name=item.file_name, sha256=item.sha256,
+        size=item.size, content=store.sealer.seal(content, item.decision_id), attached_by=item.attached_by,
+        attached_at=item.attached_at,
+    ))
+    return int(result.inserted_primary_key[0])
 
 
 # --- final decisions -----------------------------------------------------------

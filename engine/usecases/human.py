@@ -23,6 +23,7 @@ from engine.errors import AdjudicateError, InputFileError, allowed
 from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.inputs.organisation import Organisation, load_organisation, organisation_path
 from engine.inputs.strict_yaml import load_yaml
+from engine.record import human as human_record
 from engine.record.access import Policy
 from engine.record.store import Store
 from engine.usecases.actor import Actor
@@ -193,7 +194,7 @@ def read_response(path: Path) -> str:
 
 
 def record_response(
-    actor: Actor, store: Store, policy: Policy, decision_id: str, response: str, received_on: dt.date
+    actor: Actor, store: Store, policy: Policy, decision_id: str, response: str, received_on: dt.date | None = None
 ) -> ResponseRecorded:
     """Record the candidate's response to a pre-adverse notice, as received.
 
@@ -203,21 +204,110 @@ def record_response(
         policy: the access policy.
         decision_id: the decision's id.
         response: the response's text (``read_response``).
-        received_on: the day it arrived.
+        received_on: the day it arrived; None for today by the record's
+            clock. Not before the pre-adverse notice's date, nor after today.
 
     Returns:
         ``ResponseRecorded``.
 
     Raises:
-        AccessDenied: the policy does not allow it (the refusal is recorded).
-        SignoffError: the response is empty, or the decision was purged.
+        AccessDenied: the policy does not allow it (the refusal is recorded
+            as ``attempted: respond``).
+        SignoffError: the response is empty, the decision was purged, it has
+            no pre-adverse notice or a final decision in force, or
+            ``received_on`` is out of order (see ``signoff.respond``).
         ReplayDiffers: the decision does not replay as stored.
         OutputError: a memo file cannot be written; nothing is recorded.
     """
-    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id, attempted="respond")
     written = _memo_refresh(store, decision_id)
-    signoff.respond(store, decision_id, actor.who, response, received_on, before_commit=written.refresh)
-    return ResponseRecorded(decision_id, actor.who, tuple(written.paths), received_on)
+    recorded = signoff.respond(store, decision_id, actor.who, response, received_on, before_commit=written.refresh)
+    return ResponseRecorded(decision_id, actor.who, tuple(written.paths), recorded.received_on)
+
+
+@dataclass(frozen=True)
+class EvidenceAttached(StepRecorded):
+    """Evidence files, attached; ``files`` are their records (name, size, SHA-256)."""
+
+    files: tuple[human_record.Evidence, ...]
+
+
+def attach_evidence(
+    actor: Actor, store: Store, policy: Policy, decision_id: str, paths: tuple[Path, ...]
+) -> EvidenceAttached:
+    """Attach evidence files the candidate sent (a certificate, a court
+    order): each stored sealed with its SHA-256, size and name, linked to
+    the latest response if any. The memo lists them, never their content.
+
+    Args:
+        actor: who attaches them; needs a role that may ``review`` the position.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision's id.
+        paths: the files; each non-empty and at most 20 MB
+            (``signoff.MAX_EVIDENCE_BYTES``).
+
+    Returns:
+        ``EvidenceAttached``.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded
+            as ``attempted: attach``).
+        InputFileError: a file is missing or cannot be read.
+        SignoffError: a file is empty or over the limit, the decision was
+            purged, or a final decision is in force.
+        ReplayDiffers: the decision does not replay as stored.
+        OutputError: a memo file cannot be written; nothing is recorded.
+    """
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id, attempted="attach")
+    files = tuple(_evidence_file(Path(path)) for path in paths)
+    written = _memo_refresh(store, decision_id)
+    attached = signoff.attach(store, decision_id, actor.who, files, before_commit=written.refresh)
+    return EvidenceAttached(decision_id, actor.who, tuple(written.paths), attached)
+
+
+def _evidence_file(path: Path) -> signoff.EvidenceFile:
+    # The size is checked before the bytes are read: a file far over the
+    # limit is refused without being held in memory.
+    try:
+        size = path.stat().st_size
+        if size > signoff.MAX_EVIDENCE_BYTES:
+            raise signoff.evidence_too_large(path.name, size)
+        return signoff.EvidenceFile(path.name, path.read_bytes())
+    except FileNotFoundError:
+        raise InputFileError("file not found (given as evidence to attach).", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputFileError("this is a folder; attach the files in it one by one.", file=str(path)) from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read the evidence file: {exc.strerror}.", file=str(path)) from None
+
+
+def reopen_decision(actor: Actor, store: Store, policy: Policy, decision_id: str, reason: str) -> StepRecorded:
+    """Reopen the final decision in force, so that it is made again: the
+    earlier decision stays in the record (who reopened it, when, why) and
+    in the memo, and the decision waits on a person in ``pending``.
+
+    Args:
+        actor: who reopens it; needs a role that may ``reopen`` the position.
+        store: the decision store.
+        policy: the access policy.
+        decision_id: the decision's id.
+        reason: why; at least a sentence.
+
+    Returns:
+        ``StepRecorded``.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded
+            as ``attempted: reopen``).
+        SignoffError: no final decision in force, purged, or a reason
+            shorter than a sentence.
+        ReplayDiffers: the decision does not replay as stored.
+        OutputError: a memo file cannot be written; nothing is recorded.
+    """
+    written = _memo_refresh(store, decision_id)
+    signoff.reopen(store, policy, decision_id, actor.who, reason, before_commit=written.refresh)
+    return StepRecorded(decision_id, actor.who, tuple(written.paths))
 
 
 def make_decision(
@@ -279,7 +369,6 @@ def issue_notice(
     kind: NoticeKind | str,
     lang: str = "en",
     jurisdiction: str | None = None,
-    issued_on: dt.date,
     output: Path = DEFAULT_NOTICES_FOLDER,
     organisation: Organisation | None = None,
     report: Path | None = None,
@@ -299,8 +388,8 @@ def issue_notice(
             application names no work location; None to use the decision's.
             The work location chooses the response period (the policy's
             most specific jurisdiction) and the holiday calendar it is
-            counted on (``deadlines.calendar_for``).
-        issued_on: the notice's date.
+            counted on (``deadlines.calendar_for``). The notice is dated
+            today by the record's clock.
         output: the folder for the notice files (created if missing).
         organisation: the employer and the screening agencies
             (``organisation_file``); None for none. The work location's
@@ -314,10 +403,11 @@ def issue_notice(
     Returns:
         ``NoticeIssued``. The files ``<candidate>.<kind>.<lang>.md`` and
         ``.html`` are written, and the memo files rendered again, in the
-        transaction that records the notice.
+        transaction that records the notice (with the Markdown's SHA-256).
 
     Raises:
-        AccessDenied: the policy does not allow it (the refusal is recorded).
+        AccessDenied: the policy does not allow it (the refusal is recorded
+            as ``attempted: notice``).
         StoreError: no such decision, or purged.
         ReplayDiffers: the decision does not replay as stored.
         SignoffError: the notice may not be issued now, or ``jurisdiction``
@@ -327,7 +417,7 @@ def issue_notice(
             or is given for an adverse notice.
         OutputError: a file cannot be written; the notice is not recorded.
     """
-    authorise(store, policy, actor.who, Permission.REVIEW, decision_id)
+    authorise(store, policy, actor.who, Permission.REVIEW, decision_id, attempted="notice")
     with store.reading() as connection:
         stored = verified_decision(store, connection, decision_id, refusal=NOTICE_NOT_ISSUED)
     if kind not in NoticeKind.words():
@@ -337,8 +427,11 @@ def issue_notice(
     stem = output / f"{decision_stem(stored.decision)}.{kind.label}.{lang}"
     paths = (stem.with_name(stem.name + ".md"), stem.with_name(stem.name + ".html"))
 
-    def write(connection, context) -> None:
-        markdown, html = render_stored(store, connection, stored, notice=context)
+    def render(connection, context) -> tuple[str, str]:
+        return render_stored(store, connection, stored, notice=context)
+
+    def write(connection, context, documents) -> None:
+        markdown, html = documents
         for path in paths:
             store.record_written_file(connection, path, decision_id)
         notice_files = (OutputFile(paths[0], markdown), OutputFile(paths[1], html))
@@ -348,8 +441,9 @@ def issue_notice(
     enclosures = tuple(_enclosure(name, path, kind) for name, path in
                        (("report", report), ("summary_of_rights", summary_of_rights)) if path is not None)
     context = notices.issue(
-        store, stored.result, stored.decision, kind=kind, lang=lang, issued_by=actor.who, issued_on=issued_on,
-        business_days=policy.days_to_respond(location), calendar=calendar_for(location), before_commit=write,
+        store, stored.result, stored.decision, kind=kind, lang=lang, issued_by=actor.who,
+        business_days=policy.days_to_respond(location), calendar=calendar_for(location),
+        render=render, before_commit=write, file_name=str(paths[0]),
         work_location=location, organisation=organisation or notices.NO_ORGANISATION, enclosures=enclosures,
     )
     return NoticeIssued(decision_id, kind, lang, stem, context.deadline, context.calendar)

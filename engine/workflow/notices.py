@@ -1,5 +1,6 @@
 """Candidate notices: when the pre-adverse notice (before any adverse
-decision) and the adverse notice (after a withdraw) may be issued, what the
+decision) and the adverse notice (after a hold or a withdraw) may be issued, in
+the order of ``engine.workflow.order``, what the
 notice pack of the work location needs before it can be, and their record
 in the store.
 
@@ -27,6 +28,7 @@ The notices as documents (their context, wording and templates) are
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 
 from engine.record import audit, human
@@ -35,10 +37,11 @@ from engine.workflow.deadlines import WEEKDAYS_ONLY, BusinessDayCalendar
 from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.inputs.organisation import Organisation
-from engine.workflow.signoff import SignoffError, assessment_of, clock_stamp, final_of, state
+from engine.workflow.order import ADVERSE_OUTCOMES
+from engine.workflow.signoff import SignoffError, assessment_of, clock_day, clock_stamp, final_of, state
 from engine.workflow.voids import refuse_if_voided
 from engine.record.store import Store
-from engine.vocabulary import AuditAction, NoticeKind, Outcome
+from engine.vocabulary import AuditAction, NoticeKind
 from engine.documents.notices import (
     GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, notice_context,
     pack_for, parts_of, relied_on,
@@ -59,18 +62,24 @@ def issue(
     kind: str,
     lang: str,
     issued_by: str,
-    issued_on: dt.date,
     business_days: int,
     calendar: BusinessDayCalendar = WEEKDAYS_ONLY,
     work_location: str = "",
     organisation: Organisation = NO_ORGANISATION,
     enclosures: tuple[Enclosure, ...] = (),
-    before_commit: Callable[[object, NoticeContext], None] | None = None,
+    render: Callable[[object, NoticeContext], tuple[str, str]] | None = None,
+    before_commit: Callable[[object, NoticeContext, tuple[str, str] | None], None] | None = None,
+    file_name: str = "",
 ) -> NoticeContext:
     """Check that the notice may be issued now, record it, and return its
-    context. ``before_commit(connection, context)`` runs inside the
-    transaction: the notice's files are written there, so that a notice
-    whose file could not be written is not recorded as issued.
+    context. The notice is dated today by the record's clock
+    (``signoff.clock_day``): no caller backdates it.
+
+    ``render(connection, context)`` makes the notice's documents
+    (Markdown, HTML); the SHA-256 of the Markdown is recorded with the
+    notice. ``before_commit(connection, context, documents)`` then runs
+    inside the transaction: the notice's files are written there, so that
+    a notice whose file could not be written is not recorded as issued.
 
     Args:
         store: the decision store.
@@ -78,7 +87,6 @@ def issue(
         kind: ``pre_adverse`` (before an adverse decision) or ``adverse`` (after a withdraw).
         lang: the notice's language, one of ``LANGUAGES``.
         issued_by: who issues it (the caller checks their role).
-        issued_on: the notice's date.
         business_days: the days to respond to a pre-adverse notice, in business days.
         calendar: the calendar the business days are counted on (see
             ``deadlines.calendar_for``); its name and the holiday data's
@@ -89,17 +97,22 @@ def issue(
             organisation file); its ``path`` names it in messages.
         enclosures: the documents sent with the notice, with their SHA-256
             (recorded in the audit entry and printed in the notice).
-        before_commit: see above; None for nothing.
+        render, before_commit: see above; None for nothing.
+        file_name: the notice's file as the caller writes it, named in the
+            refusal of a notice issued twice.
 
     Returns:
         The ``NoticeContext`` to render.
 
     Raises:
-        SignoffError: an unknown kind or language; a pre-adverse notice for a
-            final decision or one that relies on no finding; an adverse
-            notice without a withdraw; what the pack of the work location
-            needs is missing (see above), or the response period is shorter
-            than its law allows.
+        SignoffError: an unknown kind or language; a notice of that kind
+            already issued in that language; a pre-adverse notice with no
+            assessment on file, for a final decision, or for one that
+            relies on no finding; an adverse notice without a final
+            decision in force that is adverse (hold or withdraw); what the
+            pack of the work location needs is missing (see above), or the
+            response period is shorter than its law allows. The order is
+            ``engine.workflow.order``.
         StoreError: no such decision.
     """
     if kind not in KINDS:
@@ -116,6 +129,14 @@ def issue(
     with store.transaction() as connection:
         refuse_if_voided(connection, decision.decision_id)
         current = state(connection, store, decision.decision_id)
+        issued_on = clock_day()
+        already = human.notice_in(connection, decision.decision_id, kind, lang)
+        if already is not None:
+            raise SignoffError(
+                f"the {kind.label} notice of {decision.decision_id} in {lang} was issued on "
+                f"{already.issued_on.isoformat()}" + (f" (file {file_name})" if file_name else "")
+                + "; a notice is issued once per language: send that file again if it was lost."
+            )
         deadline = None
         if kind == NoticeKind.PRE_ADVERSE:
             if current.outcome is not None:
@@ -125,28 +146,23 @@ def issue(
                     f"decision {decision.decision_id} ({decision.recommendation}) relies on no finding that "
                     "could support an adverse decision; there is nothing to give notice of."
                 )
+            if current.reviewer is None:
+                raise SignoffError(
+                    "a pre-adverse notice needs an individualized assessment first: "
+                    f"adjudicate review {decision.decision_id}."
+                )
             deadline = calendar.add_business_days(issued_on, business_days)
         else:
-            if current.outcome != Outcome.WITHDRAW:
+            if current.outcome not in ADVERSE_OUTCOMES:
                 raise SignoffError(
-                    f"an adverse notice follows a withdraw; decision {decision.decision_id} is "
-                    f"{current.outcome or 'not decided yet'}."
+                    f"an adverse notice follows an adverse final decision (hold or withdraw); decision "
+                    f"{decision.decision_id} is {current.outcome or 'not decided yet'}."
                 )
             reasons = final_of(store, connection, decision.decision_id)[1]
         _check_pack(decision, work_location, kind, pack, organisation, enclosures, business_days)
         analysis, summary = (), ""
         if "us_nyc" in parts:
             analysis, summary = _analysis(store, connection, decision, work_location)
-        human.record_notice(connection, human.Notice(
-            decision_id=decision.decision_id, kind=kind, issued_on=issued_on, deadline=deadline, lang=lang,
-            issued_by=issued_by,
-        ), issued_at=clock_stamp())
-        audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
-                     decision_id=decision.decision_id,
-                     detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None,
-                             **_counted_on(calendar, deadline), "pack": pack,
-                             **({"enclosures": {e.kind: {"file": e.name, "sha256": e.sha256} for e in enclosures}}
-                                if enclosures else {})})
         context = notice_context(
             result, decision, kind=kind, lang=lang, issued_on=issued_on, deadline=deadline,
             business_days=business_days if deadline else None,
@@ -154,8 +170,24 @@ def issue(
             pack=pack, employer=organisation.employer, agencies=agencies, enclosures=enclosures,
             analysis=analysis, summary=summary,
         )
+        documents = render(connection, context) if render is not None else None
+        sha256 = hashlib.sha256(documents[0].encode("utf-8")).hexdigest() if documents else None
+        human.record_notice(connection, human.Notice(
+            decision_id=decision.decision_id, kind=kind, issued_on=issued_on, deadline=deadline, lang=lang,
+            issued_by=issued_by,
+        ), issued_at=clock_stamp(), document_sha256=sha256)
+        audit.append(connection, actor=issued_by, action=AuditAction.notice_issued(kind),
+                     decision_id=decision.decision_id,
+                     detail={"lang": lang, "deadline": deadline.isoformat() if deadline else None,
+                             **_counted_on(calendar, deadline), "pack": pack,
+                             **({"document_sha256": sha256} if sha256 else {}),
+                             **({"enclosures": {e.kind: {"file": e.name, "sha256": e.sha256} for e in enclosures}}
+                                if enclosures else {})})
         if before_commit is not None:
-            before_commit(connection, context)
+            # The files are written last, the notice's record already in the
+            # transaction: the memo written with them shows the notice, and a
+            # failed write rolls the record back.
+            before_commit(connection, context, documents)
     return context
 
 

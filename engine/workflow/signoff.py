@@ -5,26 +5,34 @@ not allow.
 - ``review``: an individualized assessment of every finding that weighs on
   the recommendation, factor by factor (EEOC 915.002; New York Correction
   Law Art. 23-A §753).
-- ``respond``: the candidate's account and evidence, as received.
+- ``respond``: the candidate's account, as received, after the
+  pre-adverse notice; ``attach``: the evidence files the candidate sent.
 - ``decide``: the final outcome, hire, hold or withdraw. A withdraw needs a
   review by another person, a pre-adverse notice, and the end of the
   response period or a recorded response. An outcome more or less adverse
   than the recommendation is an override and needs a reason of at least a
   sentence.
+- ``reopen``: a final decision in force is reopened, with a reason, by a
+  person whose role may ``reopen``; it stays in the record beside the new
+  decision to come.
 
-Every step checks the user's role in the access policy and is written to
-the audit trail in the same transaction.
+Every step is stamped by the record's clock (``clock_stamp``) and follows
+the order of ``engine.workflow.order``. Every step checks the user's role
+in the access policy and is written to the audit trail in the same
+transaction; a refusal by the policy is recorded with the step attempted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from engine.record import audit, human
 from engine.record.access import Policy
-from engine.documents.memos import Signoff, TimelineStep
+from engine.documents.memos import AssessmentShown, EvidenceShown, ReopenedShown, ResponseShown, Signoff, TimelineStep
 from engine.errors import AccessDenied, AdjudicateError, all_of, allowed, did_you_mean
 from engine.record.store import Connection, Store, StoredDecision
 from engine.vocabulary import AssessmentFactor, AuditAction, NoticeKind, Outcome, Permission, Recommendation, WaitingFor
@@ -215,7 +223,8 @@ def review(
     considered: Mapping[str, tuple[AssessmentFactor, ...]],
     *, before_commit: Callable[[Connection], None] | None = None,
 ) -> None:
-    """Record an individualized assessment, replacing an earlier one.
+    """Record an individualized assessment, kept beside any earlier one
+    (a reassessment does not replace the first: the memo shows each).
 
     Args:
         store: the decision store.
@@ -231,8 +240,9 @@ def review(
     Raises:
         AccessDenied: the policy does not allow it (the refusal is recorded).
         StoreError: no such decision.
-        SignoffError: purged, not evaluated, final already, or the
-            assessment is incomplete.
+        SignoffError: purged, not evaluated, a final decision in force
+            (after a reopen, a review is allowed again), or the assessment
+            is incomplete.
     """
     authorise(store, policy, reviewer, Permission.REVIEW, decision_id)
     with store.transaction() as connection:
@@ -240,7 +250,10 @@ def review(
         if row.recommendation == _NOT_EVALUATED:
             raise SignoffError(f"decision {decision_id} was not evaluated (no valid consent); there is nothing to assess.")
         if human.final_decision_of(connection, decision_id) is not None:
-            raise SignoffError(f"decision {decision_id} is final already; its review can no longer change.")
+            raise SignoffError(
+                f"decision {decision_id} is final already; its review can no longer change "
+                f"(a person whose role may reopen it can: adjudicate reopen {decision_id})."
+            )
         stored = validate_assessment(assessment, considered)
         human.record_review(store, connection, decision_id, reviewer=reviewer, reviewed_at=clock_stamp(), assessment=stored)
         audit.append(connection, actor=reviewer, action=AuditAction.DECISION_REVIEWED, decision_id=decision_id,
@@ -250,33 +263,204 @@ def review(
 
 
 def respond(
-    store: Store, decision_id: str, recorded_by: str, content: str, received_on: dt.date,
+    store: Store, decision_id: str, recorded_by: str, content: str, received_on: dt.date | None = None,
     *, before_commit: Callable[[Connection], None] | None = None,
-) -> None:
-    """Record the candidate's response, replacing an earlier one.
+) -> human.Response:
+    """Record the candidate's response, kept beside any earlier one.
 
     Args:
         store: the decision store.
         decision_id: the decision's id.
         recorded_by: who records it (the caller checks their role).
         content: the response as the candidate sent it; stored sealed.
-        received_on: the day it was received.
+        received_on: the day it was received; None for today by the
+            record's clock. It may be earlier than the day it is recorded,
+            never before the pre-adverse notice's date nor after today.
+            The day it is recorded is the clock's.
         before_commit: as for ``review``.
+
+    Returns:
+        The ``Response`` recorded.
 
     Raises:
         StoreError: no such decision.
-        SignoffError: the response is empty, or the decision was purged.
+        SignoffError: the response is empty, the decision was purged, no
+            pre-adverse notice is on file, a final decision is in force, or
+            ``received_on`` is before the notice's date or after today.
     """
     if not content.strip():
         raise SignoffError("the response file is empty; record what the candidate sent.")
+    today = clock_day()
+    received_on = received_on or today
     with store.transaction() as connection:
         _live(store, connection, decision_id)
-        human.record_response(store, connection, decision_id, recorded_by=recorded_by, received_on=received_on,
-                              content=content, recorded_at=clock_stamp())
+        _before_the_decision(connection, decision_id, "a response")
+        if received_on > today:
+            raise SignoffError(
+                f"the response cannot have been received on {received_on.isoformat()}, after today "
+                f"({today.isoformat()}); give the day it arrived with --received-on."
+            )
+        notice = human.notice_of(connection, decision_id, NoticeKind.PRE_ADVERSE)
+        if notice is None:
+            raise SignoffError(
+                f"decision {decision_id} has no pre-adverse notice on file; a response answers it: "
+                f"adjudicate notice pre-adverse {decision_id} first."
+            )
+        if received_on < notice.issued_on:
+            raise SignoffError(
+                f"the response cannot have been received on {received_on.isoformat()}, before the pre-adverse "
+                f"notice of {notice.issued_on.isoformat()}; give the day it arrived with --received-on."
+            )
+        recorded_at = clock_stamp()
+        response_id = human.record_response(store, connection, decision_id, recorded_by=recorded_by,
+                                            received_on=received_on, content=content, recorded_at=recorded_at)
         audit.append(connection, actor=recorded_by, action=AuditAction.RESPONSE_RECORDED, decision_id=decision_id,
                      detail={"received_on": received_on.isoformat()})
         if before_commit is not None:
             before_commit(connection)
+    return human.Response(decision_id, received_on, recorded_by, recorded_at, response_id)
+
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+"""The largest evidence file the store takes (20 MB): a certificate or a
+court order, scanned; larger files are kept elsewhere and described in the
+response."""
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An evidence file as read, before it is attached.
+
+    Attributes:
+        name: its file name (no folder).
+        content: its bytes.
+    """
+
+    name: str
+    content: bytes
+
+
+def evidence_too_large(name: str, size: int) -> SignoffError:
+    """The refusal of an evidence file over ``MAX_EVIDENCE_BYTES``.
+
+    Args:
+        name: the file's name.
+        size: its size in bytes.
+
+    Returns:
+        The ``SignoffError`` to raise.
+    """
+    return SignoffError(
+        f"the evidence file {name} is {size} bytes; the store takes files of at most "
+        f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB ({MAX_EVIDENCE_BYTES} bytes): keep it elsewhere and "
+        "describe it in the response."
+    )
+
+
+def attach(
+    store: Store, decision_id: str, attached_by: str, files: tuple[EvidenceFile, ...],
+    *, before_commit: Callable[[Connection], None] | None = None,
+) -> tuple[human.Evidence, ...]:
+    """Attach evidence files the candidate sent: each stored sealed, with
+    its SHA-256, size and name, linked to the latest response if any.
+
+    Args:
+        store: the decision store.
+        decision_id: the decision's id.
+        attached_by: who attaches them (the caller checks their role).
+        files: the files; each non-empty and at most ``MAX_EVIDENCE_BYTES``.
+        before_commit: as for ``review``.
+
+    Returns:
+        The ``Evidence`` recorded, in the order given.
+
+    Raises:
+        StoreError: no such decision.
+        SignoffError: no file, an empty file or one over the limit, the
+            decision purged, or a final decision in force.
+    """
+    if not files:
+        raise SignoffError("name at least one evidence file to attach.")
+    for item in files:
+        if not item.content:
+            raise SignoffError(f"the evidence file {item.name} is empty; attach the file the candidate sent.")
+        if len(item.content) > MAX_EVIDENCE_BYTES:
+            raise evidence_too_large(item.name, len(item.content))
+    attached = []
+    with store.transaction() as connection:
+        _live(store, connection, decision_id)
+        _before_the_decision(connection, decision_id, "evidence")
+        response = human.response_of(connection, decision_id)
+        attached_at = clock_stamp()
+        for item in files:
+            record = human.Evidence(
+                decision_id, item.name, hashlib.sha256(item.content).hexdigest(), len(item.content), attached_by,
+                attached_at, response.response_id if response else None,
+            )
+            evidence_id = human.record_evidence(store, connection, record, item.content)
+            attached.append(dataclasses.replace(record, evidence_id=evidence_id))
+            audit.append(connection, actor=attached_by, action=AuditAction.EVIDENCE_ATTACHED, decision_id=decision_id,
+                         detail={"file": item.name, "sha256": record.sha256, "size": record.size})
+        if before_commit is not None:
+            before_commit(connection)
+    return tuple(attached)
+
+
+def reopen(
+    store: Store, policy: Policy, decision_id: str, user: str, reason: str,
+    *, before_commit: Callable[[Connection], None] | None = None,
+) -> human.FinalDecision:
+    """Reopen the final decision in force: it stays in the record, marked
+    reopened by ``user`` with ``reason``, and the decision waits on a
+    person again (a new review, notice or decision).
+
+    Args:
+        store: the decision store.
+        policy: the access policy; the user needs ``reopen`` for the position.
+        decision_id: the decision's id.
+        user: who reopens it.
+        reason: why; at least a sentence (``is_sentence``).
+        before_commit: as for ``review``.
+
+    Returns:
+        The final decision that was reopened.
+
+    Raises:
+        AccessDenied: the policy does not allow it (the refusal is recorded
+            as ``attempted: reopen``).
+        StoreError: no such decision.
+        SignoffError: purged, no final decision in force, or a reason
+            shorter than a sentence.
+    """
+    authorise(store, policy, user, Permission.REOPEN, decision_id)
+    if not is_sentence(reason):
+        raise SignoffError(
+            f"a reopen needs a reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason: "
+            "what was wrong with the decision, or what is new."
+        )
+    with store.transaction() as connection:
+        _live(store, connection, decision_id)
+        final = human.reopen_final_decision(store, connection, decision_id, reopened_by=user,
+                                            reopened_at=clock_stamp(), reason=reason.strip())
+        if final is None:
+            raise SignoffError(f"decision {decision_id} has no final decision in force; there is nothing to reopen.")
+        audit.append(connection, actor=user, action=AuditAction.DECISION_REOPENED, decision_id=decision_id,
+                     detail={"outcome": Outcome(final.outcome).value, "approver": final.approver,
+                             "decided_at": final.decided_at})
+        if before_commit is not None:
+            before_commit(connection)
+    return final
+
+
+def _before_the_decision(connection: Connection, decision_id: str, what: str) -> None:
+    """Refuse a step that must come before the final decision once one is in force."""
+    final = human.final_decision_of(connection, decision_id)
+    if final is not None:
+        raise SignoffError(
+            f"decision {decision_id} is final already ({Outcome(final.outcome).value} on {final.decided_at[:10]}, "
+            f"by {final.approver}); {what} can no longer be recorded. A person whose role may reopen it can: "
+            f"adjudicate reopen {decision_id}."
+        )
 
 
 def is_override(recommendation: Recommendation | str, outcome: Outcome | str) -> bool:
@@ -399,7 +583,8 @@ def _withdraw_allowed(current: State, approver: str, today: dt.date) -> None:
 
 
 def authorise(
-    store: Store, policy: Policy, user: str, action: Permission | str, decision_id: str, detail: dict | None = None
+    store: Store, policy: Policy, user: str, action: Permission | str, decision_id: str, detail: dict | None = None,
+    *, attempted: str | None = None,
 ) -> None:
     """Raise AccessDenied unless the policy lets ``user`` do ``action`` for
     the decision's position; a refusal is recorded in the audit trail.
@@ -408,10 +593,13 @@ def authorise(
         store: the decision store.
         policy: the access policy.
         user: who asks.
-        action: view, review or decide.
+        action: the permission to check (view, review, decide, hold, reopen).
         decision_id: the decision's id.
         detail: the audit entry's details on a refusal; by default
-            ``{"attempted": action}``.
+            ``{"attempted": attempted}``.
+        attempted: the step that was attempted, as the audit trail names it
+            (``notice``, ``respond``, ``attach``...); by default ``action``.
+            Several steps share a permission: the refusal names the step.
 
     Raises:
         AccessDenied: the user is not in the policy, or no role of theirs
@@ -426,7 +614,7 @@ def authorise(
     except AccessDenied:
         with store.transaction() as connection:
             audit.append(connection, actor=user, action=AuditAction.ACCESS_DENIED, decision_id=decision_id,
-                         detail=detail or {"attempted": str(action)})
+                         detail=detail or {"attempted": attempted or str(action)})
         raise
 
 
@@ -470,7 +658,9 @@ def final_of(store: Store, connection: Connection, decision_id: str) -> tuple[hu
 
 
 def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signoff | None:
-    """What people did with the decision, for the memo.
+    """What people did with the decision, for the memo: every assessment,
+    notice, response, evidence file and final decision (those reopened
+    too), each a step of the timeline.
 
     Args:
         store: the decision store.
@@ -478,51 +668,86 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
         decision_id: the decision's id.
 
     Returns:
-        The ``Signoff`` (assessment, timeline of steps, final decision), or
-        None if nobody did anything yet.
+        The ``Signoff`` (assessments, responses, evidence, timeline of
+        steps, final decisions), or None if nobody did anything yet.
 
     Raises:
         StoreError: a sealed text cannot be opened with the store's key.
     """
-    reviewed = assessment_of(store, connection, decision_id)
-    review_row = human.review_of(connection, decision_id)
-    final = final_of(store, connection, decision_id)
-    # (date, order, step): steps of one day keep the order of the process;
-    # the memo words each step in its language.
+    assessed = human.assessments_of(store, connection, decision_id)
+    finals = human.final_decisions_of(connection, decision_id)
+    final = next((f for f in reversed(finals) if f.in_force), None)
+    reason = human.final_reason(store, connection, decision_id) if final else None
+    responses = human.responses_of(connection, decision_id)
+    evidence = human.evidence_of(connection, decision_id)
+    # (day, stage, stamp, step): steps of one day keep the order of the
+    # process (``engine.workflow.order``), then the order they were recorded
+    # in; the memo words each step in its language.
     timeline = []
-    if review_row:
+    for number, (review_row, _) in enumerate(assessed):
         day = review_row.reviewed_at[:10]
-        timeline.append((day, 0, TimelineStep(day, "reviewed", person=review_row.reviewer)))
+        # A reassessment weighs the response: on the day of both, it comes after.
+        timeline.append((day, 0 if number == 0 else 2.5, review_row.reviewed_at,
+                         TimelineStep(day, "reviewed", person=review_row.reviewer)))
     for notice in human.notices_of(connection, decision_id):
-        order = 1 if notice.kind == NoticeKind.PRE_ADVERSE else 4
+        stage = 1 if notice.kind == NoticeKind.PRE_ADVERSE else 4
         day = notice.issued_on.isoformat()
-        timeline.append((day, order, TimelineStep(
+        timeline.append((day, stage, "", TimelineStep(
             day, "notice_issued", kind=NoticeKind(notice.kind), lang=notice.lang,
             due=notice.deadline.isoformat() if notice.deadline else "",
         )))
-    response = human.response_of(connection, decision_id)
-    if response:
+    for response in responses:
         day = response.received_on.isoformat()
-        timeline.append((day, 2, TimelineStep(day, "response_received")))
-    if final:
-        day = final[0].decided_at[:10]
-        timeline.append((day, 3, TimelineStep(day, "decided", person=final[0].approver, outcome=Outcome(final[0].outcome))))
+        timeline.append((day, 2, response.recorded_at, TimelineStep(day, "response_received")))
+    for item in evidence:
+        day = item.attached_at[:10]
+        timeline.append((day, 2, item.attached_at,
+                         TimelineStep(day, "evidence_attached", person=item.attached_by, file=item.file_name)))
+    for made in finals:
+        day = made.decided_at[:10]
+        timeline.append((day, 3, made.decided_at, TimelineStep(day, "decided", person=made.approver,
+                                                               outcome=Outcome(made.outcome))))
+        if made.reopened_at:
+            day = made.reopened_at[:10]
+            timeline.append((day, 3, made.reopened_at, TimelineStep(day, "reopened", person=made.reopened_by or "",
+                                                                    outcome=Outcome(made.outcome))))
     if not timeline:
         return None
+    shown = tuple(
+        AssessmentShown(
+            review_row.reviewer, review_row.reviewed_at[:10], data["summary"],
+            # In the order the law lists the factors, not the stored key order.
+            {k: {f: v[f] for f in _factor_order(data, k)} for k, v in data["findings"].items()},
+        )
+        for review_row, data in assessed if data is not None
+    )
+    latest_review = assessed[-1][0] if assessed else None
+    latest = shown[-1] if shown and assessed[-1][1] is not None else None
     return Signoff(
-        reviewer=reviewed[0] if reviewed else (review_row.reviewer if review_row else None),
-        reviewed_at=review_row.reviewed_at[:10] if review_row else None,
-        # In the order the law lists the factors, not the stored key order.
-        assessment={
-            "summary": reviewed[1]["summary"],
-            "findings": {k: {f: v[f] for f in _factor_order(reviewed[1], k)} for k, v in reviewed[1]["findings"].items()},
-        } if reviewed else None,
-        timeline=tuple(step for _, _, step in sorted(timeline, key=lambda entry: entry[:2])),
-        outcome=final[0].outcome if final else None,
-        approver=final[0].approver if final else None,
-        decided_at=final[0].decided_at[:10] if final else None,
-        reason=final[1] if final else None,
-        override=final[0].override if final else False,
+        reviewer=latest_review.reviewer if latest_review else None,
+        reviewed_at=latest_review.reviewed_at[:10] if latest_review else None,
+        assessment={"summary": latest.summary, "findings": latest.findings} if latest else None,
+        timeline=tuple(entry[3] for entry in sorted(timeline, key=lambda entry: entry[:3])),
+        outcome=final.outcome if final else None,
+        approver=final.approver if final else None,
+        decided_at=final.decided_at[:10] if final else None,
+        reason=reason if final else None,
+        override=final.override if final else False,
+        assessments=shown,
+        responses=tuple(
+            ResponseShown(r.received_on.isoformat(), r.recorded_by, r.recorded_at[:10],
+                          human.response_text(store, connection, r))
+            for r in responses
+        ),
+        evidence=tuple(
+            EvidenceShown(e.file_name, e.size, e.sha256, e.attached_by, e.attached_at[:10]) for e in evidence
+        ),
+        reopened=tuple(
+            ReopenedShown(Outcome(f.outcome), f.approver, f.decided_at[:10],
+                          human.final_reason(store, connection, decision_id, f.final_id),
+                          f.reopened_by or "", (f.reopened_at or "")[:10], human.reopen_reason(store, connection, f))
+            for f in finals if not f.in_force
+        ),
     )
 
 
@@ -544,3 +769,9 @@ def clock_stamp() -> str:
     """Now, by the system clock, in UTC, as the record stamps a step
     (ISO 8601, to the second)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def clock_day() -> dt.date:
+    """Today, by the record's clock (the UTC day of ``clock_stamp``): the
+    date of a notice, and the latest day a response may have arrived."""
+    return dt.date.fromisoformat(clock_stamp()[:10])
