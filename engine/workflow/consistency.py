@@ -84,8 +84,9 @@ class Group:
         outcomes: final outcome (or ``UNDECIDED``) -> count.
         overrides: (decision id, recommendation, outcome, reason) of every
             final decision that departs from its recommendation.
-        defects: the exact risk signatures (``finding_signature``) within
-            the group that got different recommendations.
+        defects: the exact risk signatures (``finding_signature``) of the
+            group's members that got different recommendations anywhere
+            under the same rulebook version and position.
         members: every member with its outcome and reason, when outcomes
             differ; else empty.
     """
@@ -190,18 +191,33 @@ def consistency(
         StoreError: a reason cannot be opened with the store's key.
     """
     grouped: dict[tuple, list[PastDecision]] = defaultdict(list)
+    # The same exact findings under one rulebook version and position must
+    # get the same recommendation whatever group the recommendation put them
+    # in: a finding noted in one decision and weighed in another lands in two
+    # comparable groups, and the defect is flagged in both.
+    recommended: dict[tuple, set] = defaultdict(set)
     for past in past_decisions(connection, since=since):
         grouped[group_key(past)].append(past)
+        recommended[_exact_key(past)].add(past.recommendation)
+    defective = {key for key, found in recommended.items() if len(found) > 1}
     groups, hidden = [], 0
     for (version, position_id, signature), members in sorted(grouped.items()):
         if not visible(position_id):
             hidden += 1
             continue
-        groups.append(_group(store, connection, version, position_id, signature, members))
+        groups.append(_group(store, connection, version, position_id, signature, members, defective))
     return groups, hidden
 
 
-def _group(store, connection, version, position_id, signature, members: list[PastDecision]) -> Group:
+def _exact_signature(past: PastDecision) -> str:
+    return " + ".join(sorted(finding_signature(f) for f in past.findings)) or "(no finding)"
+
+
+def _exact_key(past: PastDecision) -> tuple[str, str, str]:
+    return past.rulebook_version, past.position_id or "-", _exact_signature(past)
+
+
+def _group(store, connection, version, position_id, signature, members: list[PastDecision], defective: set) -> Group:
     members.sort(key=lambda r: r.decision_id)
     outcomes = Counter(_outcome(r) for r in members)
     reasons: dict[str, str] = {}
@@ -211,16 +227,13 @@ def _group(store, connection, version, position_id, signature, members: list[Pas
             reasons[r.decision_id] = human.final_reason(store, connection, r.decision_id) if r.outcome else ""
         return reasons[r.decision_id]
 
-    exact: dict[str, set] = defaultdict(set)
-    for r in members:
-        exact[" + ".join(sorted(finding_signature(f) for f in r.findings)) or "(no finding)"].add(r.recommendation)
     group = Group(
         rulebook_version=version, position_id=position_id, signature=signature,
         decisions=tuple(r.decision_id for r in members),
         recommendations=dict(sorted(Counter(str(r.recommendation) for r in members).items())),
         outcomes=dict(sorted(outcomes.items())),
         overrides=tuple((r.decision_id, str(r.recommendation), str(r.outcome), reason(r)) for r in members if r.override),
-        defects=tuple(sorted(s for s, recommendations in exact.items() if len(recommendations) > 1)),
+        defects=tuple(sorted({_exact_signature(r) for r in members if _exact_key(r) in defective})),
     )
     if not group.outcomes_differ:
         return group
