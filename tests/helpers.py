@@ -9,6 +9,7 @@ that the use cases reach in more steps.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from operator import itemgetter
 from pathlib import Path
 
@@ -86,3 +87,10 @@ def business_days_between(start: dt.date, end: dt.date) -> int:
         if current.weekday() < 5:
             count += 1
     return count
+
+
+def without_record_sections(memo: str) -> str:
+    """A memo (Markdown or HTML) without its comparable decisions and access
+    log: the sections that a memo from the store fills from the record and
+    a memo written at evaluation cannot, so that the two compare equal."""
+    return re.sub(r"(## |<h2>)Comparable decisions.*?(?=(## |<h2>)Sign-off)", "", memo, flags=re.DOTALL)

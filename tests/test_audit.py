@@ -17,6 +17,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from helpers import without_record_sections
 from conftest import (
     EXAMPLE_BATCH,
     EXAMPLE_CONSENTS,
@@ -286,12 +287,6 @@ def test_a_user_whose_role_covers_the_position_sees_the_memo_and_it_is_logged(
     assert without_record_sections(html.stdout) == without_record_sections(
         (tmp_path / "out" / "memos" / "C-1002.html").read_text(encoding="utf-8"))
     assert "<td>hr-logistics-officer</td><td>viewed</td><td>" + PURPOSE + "</td>" in html.stdout
-
-
-def without_record_sections(memo: str) -> str:
-    """A memo without its comparable decisions and access log: the sections
-    that a memo from the store fills and a memo of the batch cannot."""
-    return re.sub(r"(## |<h2>)Comparable decisions.*?(?=(## |<h2>)Sign-off)", "", memo, flags=re.DOTALL)
 
 
 def test_legal_exports_any_memo_and_it_is_logged(store_url, store_db, evaluated, policy, tmp_path):

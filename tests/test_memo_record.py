@@ -23,6 +23,7 @@ from conftest import (
     write_batch,
     write_consents,
 )
+from engine.vocabulary import Severity, SeverityBand, severity_band
 
 POLICY = ROOT / "access_policy.yaml"
 OVERRIDE = "The candidate has driven a school bus for four years since the conviction without an incident."
@@ -236,3 +237,12 @@ def test_the_memo_states_the_retention_period_and_the_destruction_date(record, c
                                                                     "--format", "html").stdout
     chinese = show(record, "C-V1", "legal-counsel", PURPOSE, "--lang", "zh").stdout
     assert "| 保存期限 | 自最终决定之日起保存365日，至2027-11-20止；期满后销毁，但因诉讼或仲裁须继续保存的除外 |" in chinese
+
+
+# --- the severity bands ---------------------------------------------------------------------------
+
+def test_every_severity_has_one_band_by_class_of_offence():
+    assert {severity.value: severity_band(severity).value for severity in Severity} == {
+        "minor": "low", "moderate": "medium", "serious": "high", "severe": "high",
+    }
+    assert severity_band("serious") is SeverityBand.HIGH

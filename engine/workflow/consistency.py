@@ -148,12 +148,13 @@ def comparable_finding(row: StoredFinding) -> str:
         row: a stored, weighed finding.
 
     Returns:
-        Such as ``offense_driving/high/direct``.
-
-    Raises:
-        ValueError: its severity is not a word of ``Severity``.
+        Such as ``offense_driving/high/direct``; a severity stored in a word
+        that today's vocabulary lacks stands for itself, in its own group.
     """
-    band = severity_band(row.severity) if row.severity else "-"
+    try:
+        band = severity_band(row.severity) if row.severity else "-"
+    except ValueError:
+        band = row.severity  # the store keeps words as stored: a report, not a crash
     return f"{row.category or '-'}/{band}/{row.relevance or '-'}"
 
 
