@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+import yaml
 
 from conftest import (
     ROOT,
@@ -23,11 +24,18 @@ POLICY = ROOT / "access_policy.yaml"
 REASON = "The candidate showed a clean driving record since the conviction."
 
 
+# The assessment of a van driver's DUI: a hold is adverse and rests on it.
+DUI_ASSESSMENT = {"summary": "The recent DUI bears on driving the van.", "findings": {"F-V1": {
+    "nature_and_gravity": "Serious DUI.", "time_elapsed": "Under two years.", "nature_of_job": "Driving is the job.",
+    "age_at_the_time": "30", "rehabilitation": "None shown yet.", "candidate_account": "Not given."}}}
+
+
 @pytest.fixture()
-def history(store_url, store_db, tmp_path):
+def history(store_url, store_db, tmp_path, clock):
     """Four van drivers with the same recent serious DUI (one risk signature), one
     quality inspector with a minor traffic ticket; two of the van drivers decided:
-    one hold (as recommended), one hire (an override, with a reason)."""
+    one hold (as recommended, after its assessment, notice and response period),
+    one hire (an override, with a reason)."""
     rows = [finding(f"C-V{i}", "van_driver", f"F-V{i}", "offense_driving", "serious", "2025-01-10")
             for i in range(1, 5)]
     rows.append(finding("C-Q1", "quality_inspector", "F-Q1", "traffic_violation", "minor", "2025-03-14"))
@@ -37,12 +45,22 @@ def history(store_url, store_db, tmp_path):
     assert_clean_exit(run_cli(evaluate_args(batch, consents, out) + ["--db", store_url]))
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
 
-    def decide(candidate, outcome, reason):
+    def decide(candidate, outcome, reason, *grounds):
         result = run_cli(["decide", ids[candidate], "--approver", "legal-counsel", "--outcome", outcome,
-                          "--reason", reason, "--today", "2026-11-20", "--db", store_url, "--policy", POLICY])
+                          "--reason", reason, "--yes", *grounds, "--db", store_url, "--policy", POLICY])
         assert_clean_exit(result)
 
-    decide("C-V1", "hold", "Awaiting the appeal.")
+    clock.set("2026-11-02")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump(DUI_ASSESSMENT), encoding="utf-8")
+    assert_clean_exit(run_cli(["review", ids["C-V1"], "--reviewer", "hr-logistics-officer", "--answers", answers,
+                               "--db", store_url, "--policy", POLICY]))
+    assert_clean_exit(run_cli(["notice", "pre-adverse", ids["C-V1"], "--user", "hr-logistics-officer",
+                               "--issued-on", "2026-11-02", "-o", tmp_path / "notices", "--db", store_url,
+                               "--policy", POLICY, "--organisation", tmp_path / "none.yaml"]))
+    clock.set("2026-11-20")  # after the response period
+    decide("C-V1", "hold", "Awaiting the appeal of the DUI conviction in court.", "--relies-on", "F-V1",
+           "--duty", "Drives a company delivery van", "--deciding-factor", "nature_of_job", "--until", "2026-12-20")
     decide("C-V2", "hire", REASON)
     return ids
 

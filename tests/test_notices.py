@@ -67,10 +67,10 @@ def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
     esc, ok = flow.ids["C-ESC"], flow.ids["C-OK"]
     flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {esc} is not decided yet.")
-    flow.decide("C-OK", "hire", "Nothing stands in the way.")
+    flow.decide("C-OK", "hire", "Nothing in the report stands in the way.")
     flow.refused("notice", "adverse", ok, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {ok} is hire.")
-    flow.decide("C-ESC", "hold", "Awaiting the court.")
+    flow.decide("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.")
     flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows a withdraw; decision {esc} is hold.")
     assert stored_notices(store_db) == {}
@@ -79,7 +79,7 @@ def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
 
 def test_no_pre_adverse_notice_once_the_decision_is_final(flow, store_db):
     esc = flow.ids["C-ESC"]
-    flow.decide("C-ESC", "hold", "Awaiting the court.")
+    flow.decide("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.")
     flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
                  message=f"decision {esc} is final already (hold).")
     assert stored_notices(store_db) == {}
@@ -90,7 +90,7 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-10")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-10")
     result = flow.notice("adverse", "C-ESC", "2026-11-11", user="legal-counsel")
     assert result.stdout == f"Wrote {flow.folder / 'notices' / 'C-ESC.adverse.en'}.md and .html.\n"
     assert stored_notices(store_db) == {
@@ -151,10 +151,10 @@ def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store
 
     # decide counts from the same deadline: refused on it, allowed the day after.
     after = {"2026-11-12": "2026-11-13", DEADLINE: "2026-11-16", "2026-11-16": "2026-11-17"}[deadline]
-    flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears on driving.", deadline),
+    flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears directly on driving the van.", deadline),
                  message=f"the candidate may respond until {deadline}; a withdraw is possible after that day, "
                          "or once the response is recorded (adjudicate respond).")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", after)
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", after)
 
 
 @pytest.mark.parametrize("jurisdiction, message", [
@@ -347,7 +347,7 @@ def test_notice_files_are_recorded_and_purged(flow, store_db):
     for lang in LANGS:
         flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", lang)
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-10")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-10")
     flow.notice("adverse", "C-ESC", "2026-11-11")
     folder = flow.folder / "notices"
     written = sorted(str(path) for path in folder.iterdir())

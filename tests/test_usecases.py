@@ -153,7 +153,7 @@ def test_a_person_without_the_role_is_refused_and_the_refusal_is_recorded(settin
         review_decision(setting.actor("internal-auditor"), setting.store, setting.policy, esc, answers)
     with pytest.raises(AccessDenied, match="may not decide"):
         make_decision(setting.actor("hr-logistics-officer"), setting.store, setting.policy, esc,
-                      outcome="hold", reason="Awaiting the court.", today=NOTICE_DAY)
+                      outcome="hold", reason="Awaiting the court's final judgment on the appeal.", today=NOTICE_DAY)
     with pytest.raises(AccessDenied, match="is not in the access policy"):
         issue_notice(setting.actor("stranger"), setting.store, setting.policy, esc, kind="pre_adverse",
                      issued_on=NOTICE_DAY, output=setting.folder / "notices")
@@ -183,7 +183,7 @@ def test_each_action_leaves_its_audit_entry(setting, store_db):
     assert issued.deadline == dt.date(2026, 11, 13)
     assert Path(f"{issued.stem}.md").exists() and Path(f"{issued.stem}.html").exists()
     record_response(officer, setting.store, setting.policy, esc, "My account.", dt.date(2026, 11, 9))
-    made = make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court.",
+    made = make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court's final judgment on the appeal.",
                          today=dt.date(2026, 11, 10))
     assert not made.override
     exported = export_memo(legal, setting.store, setting.policy, esc, purpose="file 12",
@@ -283,7 +283,7 @@ def test_a_decision_whose_record_was_edited_is_never_rendered(setting, store_db)
         review_decision(officer, setting.store, setting.policy, esc, answers)
     assert str(reviewed.value) == differs + "nothing was recorded. Run adjudicate verify and investigate."
     with pytest.raises(ReplayDiffers) as decided:
-        make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court.",
+        make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court's final judgment on the appeal.",
                       today=NOTICE_DAY)
     assert str(decided.value) == differs + "nothing was recorded. Run adjudicate verify and investigate."
     with pytest.raises(ReplayDiffers) as noticed:

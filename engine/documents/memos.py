@@ -137,6 +137,10 @@ class Signoff:
         decided_at (str | None): the day of the decision, ISO ``YYYY-MM-DD``.
         reason (str | None): the decision's reasons.
         override (bool): whether the decision overrides the recommendation.
+        relied_on (tuple[str, ...]): the finding ids the adverse outcome in
+            force relies on; () for a hire or before a decision.
+        hold_until (str | None): the last day of the hold in force, ISO
+            ``YYYY-MM-DD``; None otherwise.
     """
 
     reviewer: str | None
@@ -148,6 +152,8 @@ class Signoff:
     decided_at: str | None
     reason: str | None
     override: bool
+    relied_on: tuple[str, ...] = ()
+    hold_until: str | None = None
 
 
 @dataclass(frozen=True)

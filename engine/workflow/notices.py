@@ -1,5 +1,5 @@
 """Candidate notices: when the pre-adverse notice (before any adverse
-decision) and the adverse notice (after a withdraw) may be issued, what the
+decision) and the adverse notice (after a withdraw or a hold) may be issued, what the
 notice pack of the work location needs before it can be, and their record
 in the store.
 
@@ -35,12 +35,12 @@ from engine.workflow.deadlines import WEEKDAYS_ONLY, BusinessDayCalendar
 from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.inputs.organisation import Organisation
-from engine.workflow.signoff import SignoffError, assessment_of, clock_stamp, final_of, state
+from engine.workflow.signoff import SignoffError, assessment_of, clock_stamp, final_of, grounds_of, state
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind, Outcome
 from engine.documents.notices import (
-    GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, notice_context,
-    pack_for, parts_of, relied_on,
+    GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, adverse_reasons,
+    notice_context, pack_for, parts_of, relied_on,
 )
 
 NO_ORGANISATION = Organisation(path="organisation.yaml")
@@ -74,7 +74,7 @@ def issue(
     Args:
         store: the decision store.
         result, decision: the decision, replayed from the store.
-        kind: ``pre_adverse`` (before an adverse decision) or ``adverse`` (after a withdraw).
+        kind: ``pre_adverse`` (before an adverse decision) or ``adverse`` (after a withdraw or a hold).
         lang: the notice's language, one of ``LANGUAGES``.
         issued_by: who issues it (the caller checks their role).
         issued_on: the notice's date.
@@ -96,7 +96,7 @@ def issue(
     Raises:
         SignoffError: an unknown kind or language; a pre-adverse notice for a
             final decision or one that relies on no finding; an adverse
-            notice without a withdraw; what the pack of the work location
+            notice without a withdraw or a hold; what the pack of the work location
             needs is missing (see above), or the response period is shorter
             than its law allows.
         StoreError: no such decision.
@@ -107,6 +107,7 @@ def issue(
         raise SignoffError(f"unknown language '{lang}'; allowed: {allowed(LANGUAGES)}.")
     kind = NoticeKind(kind)
     reasons = ""
+    relies_on, hold_until = None, None
     pack = pack_for(work_location)
     parts = parts_of(pack)
     agencies = tuple(dict.fromkeys(organisation.agency_for(f.finding.source) for f in relied_on(decision)))
@@ -125,16 +126,25 @@ def issue(
                 )
             deadline = calendar.add_business_days(issued_on, business_days)
         else:
-            if current.outcome != Outcome.WITHDRAW:
+            # A hold is an adverse outcome as much as a withdraw (FCRA §603(k)).
+            if current.outcome not in (Outcome.WITHDRAW, Outcome.HOLD):
                 raise SignoffError(
-                    f"an adverse notice follows a withdraw; decision {decision.decision_id} is "
+                    f"an adverse notice follows a withdraw or a hold; decision {decision.decision_id} is "
                     f"{current.outcome or 'not decided yet'}."
                 )
-            reasons = final_of(store, connection, decision.decision_id)[1]
+            final, reason = final_of(store, connection, decision.decision_id)
+            grounds = grounds_of(connection, final)
+            # The notice lists exactly the findings the outcome relies on.
+            relies_on = final.relies_on
+            hold_until = final.hold_until
+            reasons = adverse_reasons(
+                lang, result, relied_on(decision, relies_on), outcome=final.outcome, reason=reason,
+                duty=grounds.duty, deciding_factor=grounds.deciding_factor, hold_until=hold_until,
+            )
         _check_pack(decision, work_location, kind, pack, organisation, enclosures, business_days)
         analysis, summary = (), ""
         if "us_nyc" in parts:
-            analysis, summary = _analysis(store, connection, decision, work_location)
+            analysis, summary = _analysis(store, connection, decision, work_location, relies_on)
         human.record_notice(connection, human.Notice(
             decision_id=decision.decision_id, kind=kind, issued_on=issued_on, deadline=deadline, lang=lang,
             issued_by=issued_by,
@@ -150,7 +160,7 @@ def issue(
             business_days=business_days if deadline else None,
             calendar=calendar.name if deadline else None, reasons=reasons,
             pack=pack, employer=organisation.employer, agencies=agencies, enclosures=enclosures,
-            analysis=analysis, summary=summary,
+            analysis=analysis, summary=summary, relies_on=relies_on, hold_until=hold_until,
         )
         if before_commit is not None:
             before_commit(connection, context)
@@ -208,7 +218,8 @@ def _check_pack(decision: Decision, work_location: str, kind: NoticeKind, pack: 
         )
 
 
-def _analysis(store: Store, connection, decision: Decision, work_location: str) -> tuple[tuple[Analysis, ...], str]:
+def _analysis(store: Store, connection, decision: Decision, work_location: str,
+              relies_on: tuple[str, ...] | None = None) -> tuple[tuple[Analysis, ...], str]:
     # The Fair Chance Notice states the Article 23-A analysis: the reviewer's
     # answers to New York's factors, in the law's order, for each finding.
     reviewed = assessment_of(store, connection, decision.decision_id)
@@ -219,7 +230,7 @@ def _analysis(store: Store, connection, decision: Decision, work_location: str) 
         )
     answers = reviewed[1].get("findings", {})
     analysis = []
-    for judged in relied_on(decision):
+    for judged in relied_on(decision, relies_on):
         given = answers.get(judged.finding.finding_id, {})
         factors = factors_for(work_location, judged)
         unanswered = [factor.value for factor in factors if factor.value not in given]
