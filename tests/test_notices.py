@@ -63,25 +63,23 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
     assert [action for _, action, _ in audit_rows(store_db)] == ["batch evaluated"]
 
 
-def test_an_adverse_notice_follows_a_withdraw_only(flow, store_db):
+def test_an_adverse_notice_follows_a_withdraw_or_a_hold_only(flow, store_db):
+    """(A hold is adverse too: its notice is in test_adverse_decisions.py.)"""
     esc, ok = flow.ids["C-ESC"], flow.ids["C-OK"]
     flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {esc} is not decided yet.")
+                 message=f"an adverse notice follows a withdraw or a hold; decision {esc} is not decided yet.")
     flow.decide("C-OK", "hire", "Nothing in the report stands in the way.")
     flow.refused("notice", "adverse", ok, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {ok} is hire.")
-    flow.decide("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.")
-    flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"an adverse notice follows a withdraw; decision {esc} is hold.")
+                 message=f"an adverse notice follows a withdraw or a hold; decision {ok} is hire.")
     assert stored_notices(store_db) == {}
     assert not (flow.folder / "notices").exists()
 
 
 def test_no_pre_adverse_notice_once_the_decision_is_final(flow, store_db):
     esc = flow.ids["C-ESC"]
-    flow.decide("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.")
+    flow.decide("C-ESC", "hire", "The candidate completed the DUI programme long ago.", override=True)
     flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "--issued-on", NOTICE_DAY, "-o", flow.folder / "notices",
-                 message=f"decision {esc} is final already (hold).")
+                 message=f"decision {esc} is final already (hire).")
     assert stored_notices(store_db) == {}
 
 
@@ -98,7 +96,10 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
         (esc, "adverse"): ("2026-11-11", None, "en", "legal-counsel"),
     }
     markdown, _ = notice_files(flow, "C-ESC", "adverse", "en")
-    assert "## Reasons\n\nThe offence bears on driving.\n" in markdown
+    # The reasons as composed from what the withdraw relies on.
+    assert ("## Reasons\n\nThis decision relies on: Driving offence (2023-08-12). It bears on this duty of the "
+            'position: "Drives a company delivery van on public roads". The factor that decided it: nature of job. '
+            "In the words of the person who decided: The offence bears directly on driving the van.\n") in markdown
 
 
 # --- the deadline -------------------------------------------------------------------------------------
@@ -335,7 +336,7 @@ def test_markup_in_a_finding_or_a_reason_is_escaped(store_url, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; DUI conviction" in html
     assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in html
     markdown, html = notice_files(flow, "C-XSS", "adverse", "en")
-    assert "<p>&lt;b&gt;Withdrawn&lt;/b&gt; because the DUI bears on driving.</p>" in html
+    assert "In the words of the person who decided: &lt;b&gt;Withdrawn&lt;/b&gt; because the DUI bears on driving.</p>" in html
     assert "\\<b\\>Withdrawn\\</b\\> because the DUI bears on driving." in markdown
 
 

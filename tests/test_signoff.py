@@ -37,11 +37,13 @@ from conftest import (
     consent,
     evaluate_args,
     finding,
+    make_runner,
     read_csv,
     run_cli,
     write_batch,
     write_consents,
 )
+from engine.cli import cli
 from engine.workflow.deadlines import add_business_days
 from helpers import business_days_between
 from engine.workflow.signoff import FACTORS
@@ -210,14 +212,19 @@ class Flow:
         # The record's clock for this one command: the flow's own marker
         # --at WHEN (an ISO day, 09:00 UTC, or a timestamp), which the
         # command never sees. A decision is dated by the clock, not by an option.
-        clock = None
+        clock, given = None, None
+        if "--input" in args:  # what the user types at the prompts (the flow's marker too)
+            at = args.index("--input")
+            given = args[at + 1]
+            del args[at:at + 2]
         if "--at" in args:
             at = args.index("--at")
             clock = Clock()
             clock.set(args[at + 1])
             del args[at:at + 2]
         try:
-            result = run_cli(args)
+            result = run_cli(args) if given is None else make_runner().invoke(
+                cli, [str(arg) for arg in args], input=given, catch_exceptions=True, prog_name="adjudicate")
         finally:
             if clock is not None:
                 clock.stop()

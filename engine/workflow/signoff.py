@@ -630,7 +630,7 @@ def _relied_on(
             )
         raise SignoffError(
             f"a {outcome} is an adverse outcome: name the findings it relies on with --relies-on FINDING_ID; "
-            f"findings the engine weighed: {allowed(weighed)}."
+            f"findings the engine weighed: {all_of(weighed)}."
         )
     relied = []
     for finding_id in dict.fromkeys(relies_on):
@@ -638,13 +638,13 @@ def _relied_on(
         if judged is None:
             raise SignoffError(
                 f"finding '{finding_id}' is not a finding of this decision; findings the engine weighed: "
-                f"{allowed(weighed) or 'none'}." + did_you_mean(finding_id, list(by_id))
+                f"{all_of(weighed) or 'none'}." + did_you_mean(finding_id, weighed)
             )
         if judged.handling.weight < 2:
             raise SignoffError(
                 f"a {outcome} cannot rely on finding '{finding_id}': {_set_aside(judged)}. An adverse outcome "
                 f"rests only on findings the engine weighed (handling review or escalate); "
-                + (f"this decision's: {allowed(weighed)}." if weighed else "this decision has none.")
+                + (f"this decision's: {all_of(weighed)}." if weighed else "this decision has none.")
             )
         relied.append(judged)
     # In the decision's order, as the notice lists them.
@@ -677,8 +677,9 @@ def _duty_named(duty: str, duties: tuple[str, ...]) -> None:
 
 
 def _factor_named(factor: str, relied: tuple[JudgedFinding, ...], reviewed: tuple[str, dict] | None) -> None:
+    # In the order the law lists them, finding by finding.
     answered = list(dict.fromkeys(
-        name for f in relied for name in (reviewed[1]["findings"].get(f.finding.finding_id, {}) if reviewed else {})
+        name for f in relied for name in (_factor_order(reviewed[1], f.finding.finding_id) if reviewed else ())
     ))
     if factor not in answered:
         raise SignoffError(
