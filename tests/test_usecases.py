@@ -197,6 +197,7 @@ def test_each_action_leaves_its_audit_entry(setting, store_db, clock):
     assert not made.override
     # The approver was shown the response and how it was weighed before it was recorded.
     (item,) = shown
+    assert made.shown == item
     assert (item.preview.response, item.preview.response_weighed) == (
         "My account.", "The account does not change the bearing on driving.")
     assert [f.finding.finding_id for f in item.preview.relied_on] == ["F-E1"]

@@ -106,10 +106,14 @@ class DecisionMade(StepRecorded):
     Attributes:
         outcome: hire, hold or withdraw.
         override: whether it departs from the recommendation.
+        shown: what the approver was shown before it was recorded (the
+            candidate's response, how it was weighed, the notice's
+            reasons); None for a step recorded before these existed.
     """
 
     outcome: Outcome
     override: bool
+    shown: "DecisionToConfirm | None" = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,8 @@ def make_decision(
             without asking.
 
     Returns:
-        ``DecisionMade``, with whether the outcome overrides the recommendation.
+        ``DecisionMade``, with whether the outcome overrides the
+        recommendation and what the approver was shown (``shown``).
 
     Raises:
         AccessDenied: the policy does not allow it (the refusal is recorded).
@@ -288,19 +293,23 @@ def make_decision(
     lang = "zh" if decision.work_location.startswith("CN") else "en"
     grounds = signoff.Grounds(tuple(relies_on), duty, deciding_factor, hold_until)
 
+    seen: list[DecisionToConfirm] = []
+
     def shown(preview: signoff.DecisionPreview) -> bool:
         text = "" if preview.outcome == Outcome.HIRE else adverse_reasons(
             lang, stored.result, preview.relied_on, outcome=preview.outcome, reason=preview.reason,
             duty=preview.grounds.duty, deciding_factor=preview.grounds.deciding_factor,
             hold_until=preview.grounds.hold_until,
         )
-        return confirm(DecisionToConfirm(preview, lang, text))
+        seen.append(DecisionToConfirm(preview, lang, text))
+        return confirm is None or confirm(seen[-1])
 
     written = _memo_refresh(store, decision_id)
     override = signoff.decide(store, policy, decision_id, actor.who, outcome, reason,
                               findings=decision.findings, duties=duties, grounds=grounds,
-                              confirm=shown if confirm is not None else None, before_commit=written.refresh)
-    return DecisionMade(decision_id, actor.who, tuple(written.paths), Outcome(outcome), override)
+                              confirm=shown, before_commit=written.refresh)
+    return DecisionMade(decision_id, actor.who, tuple(written.paths), Outcome(outcome), override,
+                        seen[-1] if seen else None)
 
 
 @dataclass

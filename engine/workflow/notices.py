@@ -141,6 +141,10 @@ def issue(
                 lang, result, relied_on(decision, relies_on), outcome=final.outcome, reason=reason,
                 duty=grounds.duty, deciding_factor=grounds.deciding_factor, hold_until=hold_until,
             )
+            if agencies:
+                # The agencies of the findings relied on, and only those.
+                agencies = tuple(dict.fromkeys(
+                    organisation.agency_for(f.finding.source) for f in relied_on(decision, relies_on)))
         _check_pack(decision, work_location, kind, pack, organisation, enclosures, business_days)
         analysis, summary = (), ""
         if "us_nyc" in parts:
