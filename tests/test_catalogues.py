@@ -26,6 +26,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "engine" / "documents" / "t
 USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
     "memo.human_decision", "memo.rejected_row", "memo.no_finding_id", "memo.outside_lookback", "memo.decided_by_rule",
     "memo.read_as", "memo.consent_timing",
+} | {  # the reasons of an adverse notice, composed by engine/documents/notices.py (adverse_reasons)
+    f"notice.grounds.{key}" for key in ("findings", "finding", "separator", "duty", "factor", "reason", "joiner")
 }
 
 # Groups of keys that a template looks up by a value (``w.calendars[n.calendar]``),

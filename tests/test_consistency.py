@@ -12,6 +12,7 @@ import csv
 import io
 
 import pytest
+import yaml
 
 from conftest import (
     ROOT,
@@ -27,6 +28,12 @@ from conftest import (
 
 POLICY = ROOT / "access_policy.yaml"
 REASON = "The candidate showed a clean driving record since the conviction."
+
+
+# The assessment of a van driver's DUI: a hold is adverse and rests on it.
+DUI_ASSESSMENT = {"summary": "The recent DUI bears on driving the van.", "findings": {"F-V1": {
+    "nature_and_gravity": "Serious DUI.", "time_elapsed": "Under two years.", "nature_of_job": "Driving is the job.",
+    "age_at_the_time": "30", "rehabilitation": "None shown yet.", "candidate_account": "Not given."}}}
 
 
 @pytest.fixture()
@@ -48,12 +55,22 @@ def history(store_url, store_db, tmp_path, clock):
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
     clock.set("2026-11-20")
 
-    def decide(candidate, outcome, reason):
+    def decide(candidate, outcome, reason, *grounds):
         result = run_cli(["decide", ids[candidate], "--approver", "legal-counsel", "--outcome", outcome,
-                          "--reason", reason, "--db", store_url, "--policy", POLICY])
+                          "--reason", reason, "--yes", *grounds, "--db", store_url, "--policy", POLICY])
         assert_clean_exit(result)
 
-    decide("C-V1", "hold", "Awaiting the appeal.")
+    clock.set("2026-11-02")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump(DUI_ASSESSMENT), encoding="utf-8")
+    assert_clean_exit(run_cli(["review", ids["C-V1"], "--reviewer", "hr-logistics-officer", "--answers", answers,
+                               "--db", store_url, "--policy", POLICY]))
+    assert_clean_exit(run_cli(["notice", "pre-adverse", ids["C-V1"], "--user", "hr-logistics-officer",
+                               "-o", tmp_path / "notices", "--db", store_url,
+                               "--policy", POLICY, "--organisation", tmp_path / "none.yaml"]))
+    clock.set("2026-11-20")  # after the response period
+    decide("C-V1", "hold", "Awaiting the appeal of the DUI conviction in court.", "--relies-on", "F-V1",
+           "--duty", "Drives a company delivery van", "--deciding-factor", "nature_of_job", "--until", "2026-12-20")
     decide("C-V2", "hire", REASON)
     return ids
 
@@ -69,7 +86,7 @@ def test_groups_count_recommendations_and_outcomes_and_list_overrides(store_url,
     # exact severity; its outcomes differ, so every member is listed with
     # its outcome and reason, sorted by decision id.
     members = sorted([
-        (history["C-V1"], "hold (recommended escalate): Awaiting the appeal."),
+        (history["C-V1"], "hold (recommended escalate): Awaiting the appeal of the DUI conviction in court."),
         (history["C-V2"], f"hire (overrides escalate): {REASON}"),
         (history["C-V3"], "undecided (recommended escalate)"),
         (history["C-V4"], "undecided (recommended escalate)"),
@@ -90,7 +107,7 @@ def test_groups_count_recommendations_and_outcomes_and_list_overrides(store_url,
     ]
     html = (tmp_path / "groups.html").read_text(encoding="utf-8")
     assert f"{history['C-V2']}: hire (overrides escalate). {REASON}" in html
-    assert f"{history['C-V1']}: hold (recommended escalate). Awaiting the appeal." in html
+    assert f"{history['C-V1']}: hold (recommended escalate). Awaiting the appeal of the DUI conviction in court." in html
     assert '<td class="flag">different outcomes</td>' in html
 
 

@@ -237,18 +237,19 @@ def test_a_disputed_record_that_would_be_escalated_puts_the_decision_on_hold(tmp
     assert "<h2>Findings on hold</h2>" in html and "if confirmed, escalate under rule ESC-DIRECT-SERIOUS" in html
 
 
-def test_a_decision_on_hold_waits_for_a_person_who_records_the_hold(tmp_path):
+def test_a_decision_on_hold_waits_for_a_person_who_records_the_hold(tmp_path, clock):
     out = tmp_path / "out"
     assert_clean_exit(evaluate_case("disputed", out))
     (decision,) = read_csv(out / "decisions.csv")
     decision_id = decision["decision_id"]
+    clock.set("2026-11-02")
     pending = run_cli(["pending"])
     assert_clean_exit(pending)
     assert pending.stdout == f"{decision_id}  T-0903  childcare_worker  on_hold: waiting for decision\n"
     policy = Path(__file__).resolve().parents[1] / "access_policy.yaml"
     decided = run_cli(["decide", decision_id, "--approver", "legal-counsel", "--outcome", "hold",
-                       "--reason", "Waiting for the reinvestigation of the dispute.", "--today", "2026-11-02",
-                       "--policy", policy])
+                       "--reason", "Waiting for the reinvestigation of the dispute.", "--until", "2026-12-02",
+                       "--yes", "--policy", policy])
     assert_clean_exit(decided)
     # hold is what on_hold expects: no override.
     assert decided.stdout == f"Recorded: hold for {decision_id} by legal-counsel.\n"

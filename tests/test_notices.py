@@ -66,11 +66,12 @@ def test_no_pre_adverse_notice_without_a_finding_that_could_support_it(store_url
 
 
 def test_an_adverse_notice_follows_an_adverse_decision_only(flow, store_db):
+    """(A hold is adverse too: its notice is in test_adverse_decisions.py.)"""
     esc, ok = flow.ids["C-ESC"], flow.ids["C-OK"]
     flow.refused("notice", "adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows an adverse final decision (hold or withdraw); decision {esc} "
                          "is not decided yet.")
-    flow.decide("C-OK", "hire", "Nothing stands in the way.")
+    flow.decide("C-OK", "hire", "Nothing in the report stands in the way.")
     flow.refused("notice", "adverse", ok, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=f"an adverse notice follows an adverse final decision (hold or withdraw); decision {ok} "
                          "is hire.")
@@ -80,9 +81,9 @@ def test_an_adverse_notice_follows_an_adverse_decision_only(flow, store_db):
 
 def test_no_pre_adverse_notice_once_the_decision_is_final(flow, store_db):
     esc = flow.ids["C-ESC"]
-    flow.decide("C-ESC", "hold", "Awaiting the court.")
+    flow.decide("C-ESC", "hire", "The candidate completed the DUI programme long ago.", override=True)
     flow.refused("notice", "pre-adverse", esc, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
-                 message=f"decision {esc} is final already (hold).")
+                 message=f"decision {esc} is final already (hire).")
     assert stored_notices(store_db) == {}
 
 
@@ -91,7 +92,7 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-10")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-10")
     result = flow.notice("adverse", "C-ESC", "2026-11-11", user="legal-counsel")
     assert result.stdout == f"Wrote {flow.folder / 'notices' / 'C-ESC.adverse.en'}.md and .html.\n"
     assert stored_notices(store_db) == {
@@ -99,7 +100,10 @@ def test_an_adverse_notice_after_a_withdraw(flow, store_db):
         (esc, "adverse"): ("2026-11-11", None, "en", "legal-counsel"),
     }
     markdown, _ = notice_files(flow, "C-ESC", "adverse", "en")
-    assert "## Reasons\n\nThe offence bears on driving.\n" in markdown
+    # The reasons as composed from what the withdraw relies on.
+    assert ("## Reasons\n\nThis decision relies on: Driving offence (2023-08-12). It bears on this duty of the "
+            'position: "Drives a company delivery van on public roads". The factor that decided it: nature of job. '
+            "In the words of the person who decided: The offence bears directly on driving the van.\n") in markdown
 
 
 # --- the deadline -------------------------------------------------------------------------------------
@@ -153,10 +157,10 @@ def test_the_deadline_follows_the_policy_and_calendar_of_the_work_location(store
 
     # decide counts from the same deadline: refused on it, allowed the day after.
     after = {"2026-11-12": "2026-11-13", DEADLINE: "2026-11-16", "2026-11-16": "2026-11-17"}[deadline]
-    flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears on driving.", deadline),
+    flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears directly on driving the van.", deadline),
                  message=f"the candidate may respond until {deadline}; a withdraw is possible after that day, "
                          "or once the response is recorded (adjudicate respond).")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", after)
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", after)
 
 
 @pytest.mark.parametrize("jurisdiction, message", [
@@ -344,7 +348,7 @@ def test_markup_in_a_finding_or_a_reason_is_escaped(store_url, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; DUI conviction" in html
     assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in html
     markdown, html = notice_files(flow, "C-XSS", "adverse", "en")
-    assert "<p>&lt;b&gt;Withdrawn&lt;/b&gt; because the DUI bears on driving.</p>" in html
+    assert "In the words of the person who decided: &lt;b&gt;Withdrawn&lt;/b&gt; because the DUI bears on driving.</p>" in html
     assert "\\<b\\>Withdrawn\\</b\\> because the DUI bears on driving." in markdown
 
 
@@ -356,7 +360,7 @@ def test_notice_files_are_recorded_and_purged(flow, store_db):
     for lang in LANGS:
         flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", lang)
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-10")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-10")
     flow.notice("adverse", "C-ESC", "2026-11-11")
     folder = flow.folder / "notices"
     written = sorted(str(path) for path in folder.iterdir())

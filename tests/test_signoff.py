@@ -12,7 +12,8 @@ staff read.
 The record stamps every step by the system clock: the flow moves the clock
 (``conftest.Clock``) to the day of each step: the evaluation and the
 review on 2026-11-02, a notice on its day, a response on the day it was
-received. A notice issued on Friday 2026-11-06 gives the candidate until Friday
+received, a decision on its day (the flow's --at marker sets the clock for
+a command). A notice issued on Friday 2026-11-06 gives the candidate until Friday
 2026-11-13 (5 business days).
 """
 
@@ -37,11 +38,13 @@ from conftest import (
     consent,
     evaluate_args,
     finding,
+    make_runner,
     read_csv,
     run_cli,
     write_batch,
     write_consents,
 )
+from engine.cli import cli
 from engine.workflow.deadlines import add_business_days
 from helpers import business_days_between
 from engine.workflow.signoff import FACTORS
@@ -144,6 +147,13 @@ NOT_CRIMINAL = {"F-R1", "F-0002"}
 SUMMARY = "The conviction bears directly on driving, but rehabilitation is documented."
 LONG_REASON = "The candidate completed the DUI programme and has driven safely since."
 REVIEW_DAY = "2026-11-02"  # the day of the evaluation's store run and of the reviews
+# What a hold or a withdraw relies on, by candidate: the findings the engine
+# weighed (C-1002's DUI alone, not its 5 mph collision), the duty they bear on.
+RELIED_ON = {"C-ESC": ("F-E1",), "C-REV": ("F-R1",), "C-1002": ("F-0003",), "C-XSS": ("F-X",)}
+VAN_DUTY = "Drives a company delivery van on public roads"
+# How a reassessment weighed the candidate's response.
+WEIGHED = {"summary": "The response confirms the programme was completed; the conviction still bears on driving.",
+           "factors": {}}
 NOTICE_DAY = "2026-11-06"  # a Friday
 DEADLINE = "2026-11-13"  # 5 business days later, a Friday
 FACTOR_LIST = ("'nature_and_gravity', 'time_elapsed', 'nature_of_job', 'age_at_the_time', "
@@ -184,6 +194,7 @@ class Flow:
     ids: dict  # candidate id -> decision id
     location: str = ""  # the work location of every application, '' for none
     clock: Clock = field(default_factory=Clock)  # the record's clock, moved to the day of each step
+    assessed: dict = field(default_factory=dict)  # candidate -> the latest assessment the flow recorded
 
     def run(self, *args, code: int = 0):
         args = [str(arg) for arg in args] + ["--db", self.url]
@@ -201,7 +212,21 @@ class Flow:
             args += ["--report", str(self.folder / "report.txt")] + (
                 [] if self.location.startswith("CN") else
                 ["--summary-of-rights", str(self.folder / "summary-of-rights.txt")])
-        result = run_cli(args)
+        # The record's clock for this one command: the flow's own marker
+        # --at WHEN (an ISO day, 09:00 UTC, or a timestamp), which the
+        # command never sees. A decision is dated by the clock, not by an option.
+        given = None
+        if "--input" in args:  # what the user types at the prompts (the flow's marker too)
+            at = args.index("--input")
+            given = args[at + 1]
+            del args[at:at + 2]
+        if "--at" in args:
+            # The clock stays where the command left it, as for every step.
+            at = args.index("--at")
+            self.clock.set(args[at + 1])
+            del args[at:at + 2]
+        result = run_cli(args) if given is None else make_runner().invoke(
+            cli, [str(arg) for arg in args], input=given, catch_exceptions=True, prog_name="adjudicate")
         assert_clean_exit(result, code)
         return result
 
@@ -221,10 +246,12 @@ class Flow:
 
     # The steps, each expected to succeed.
 
-    def review(self, candidate: str, reviewer: str = "hr-logistics-officer", data=None):
+    def review(self, candidate: str, reviewer: str = "hr-logistics-officer", data=None, at: str | None = None):
         if data is None:
             data = c1002_assessment() if candidate == "C-1002" else assessment(*CONSIDERED[candidate])
-        result = self.run("review", self.ids[candidate], "--reviewer", reviewer, "--answers", self.answers(data))
+        result = self.run("review", self.ids[candidate], "--reviewer", reviewer, "--answers", self.answers(data),
+                          *(("--at", at) if at else ()))
+        self.assessed[candidate] = data
         assert result.stdout == f"Recorded the assessment of {self.ids[candidate]} by {reviewer}.\n"
         return result
 
@@ -233,19 +260,40 @@ class Flow:
         return self.run("notice", kind, self.ids[candidate], "--user", user,
                         "-o", self.folder / "notices", *options)
 
-    def respond(self, candidate: str, received_on: str, text: str = "I completed the programme; see the court letter."):
-        self.clock.set(received_on)  # recorded on the day it arrived
+    def respond(self, candidate: str, received_on: str, text: str = "I completed the programme; see the court letter.",
+                *, reassess: bool = True):
+        """Record the response, recorded on the day received (08:00 UTC), and
+        (unless ``reassess`` is false) a reassessment that weighs it, at
+        08:30 that day, before a decision that day (09:00)."""
         path = self.folder / "response.txt"
         path.write_text(text, encoding="utf-8")
         result = self.run("respond", self.ids[candidate], "--file", path, "--received-on", received_on,
-                          "--user", "hr-logistics-officer")
+                          "--user", "hr-logistics-officer", "--at", f"{received_on}T08:00:00+00:00")
         assert result.stdout == f"Recorded the response to {self.ids[candidate]}, received on {received_on}.\n"
+        if reassess:
+            data = self.assessed.get(candidate) or assessment(*CONSIDERED[candidate])
+            self.review(candidate, data=data | {"response_weighed": WEIGHED}, at=f"{received_on}T08:30:00+00:00")
         return result
 
-    def decide_args(self, candidate, outcome, reason, today, approver="legal-counsel") -> list:
-        self.clock.set(today)
-        return ["decide", self.ids[candidate], "--approver", approver, "--outcome", outcome,
-                "--reason", reason, "--today", today]
+    def decide_args(self, candidate, outcome, reason, today, approver="legal-counsel", *, grounds=True) -> list:
+        """The decide command on the day ``today`` (the record's clock), recorded
+        without asking (--yes); a hold or a withdraw names the findings it
+        relies on, the duty and the deciding factor (unless ``grounds`` is
+        false), and a hold ends 30 days on."""
+        args = ["decide", self.ids[candidate], "--approver", approver, "--outcome", outcome,
+                "--reason", reason, "--at", today, "--yes"]
+        if outcome in ("hold", "withdraw") and grounds:
+            for finding_id in RELIED_ON.get(candidate, ()):
+                args += ["--relies-on", finding_id]
+            if RELIED_ON.get(candidate):
+                # The nature of the job where the law of the work location
+                # asks it, else the first factor the assessment answered.
+                answered = list(self.assessed.get(candidate, {}).get("findings", {}).get(RELIED_ON[candidate][0], {}))
+                factor = "nature_of_job" if "nature_of_job" in answered or not answered else answered[0]
+                args += ["--duty", VAN_DUTY, "--deciding-factor", factor]
+        if outcome == "hold" and grounds:
+            args += ["--until", (day(today) + dt.timedelta(days=30)).isoformat()]
+        return args
 
     def decide(self, candidate, outcome, reason, today=NOTICE_DAY, approver="legal-counsel", *, override=False):
         self.clock.set(today)
@@ -517,7 +565,7 @@ def test_a_decision_without_consent_cannot_be_reviewed(flow, store_db):
 
 def test_a_final_decision_cannot_be_reviewed_again(flow, store_db):
     flow.review("C-ESC")
-    flow.decide("C-ESC", "hold", "Awaiting the court's final judgment.")
+    flow.decide("C-ESC", "hire", LONG_REASON, override=True)
     decision = flow.ids["C-ESC"]
     flow.refused("review", decision, "--reviewer", "legal-counsel", "--answers", flow.answers(assessment("F-E1")),
                  message=f"decision {decision} is final already; its review can no longer change "
@@ -531,7 +579,7 @@ def test_respond_records_the_response_sealed(flow, store_db):
     text = "The conviction is spent; letter from my probation officer attached."
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
-    flow.respond("C-ESC", "2026-11-09", text)
+    flow.respond("C-ESC", "2026-11-09", text, reassess=False)
     (row,) = store_db.rows("SELECT decision_id, received_on, recorded_by, content FROM responses")
     assert (row.decision_id, row.received_on, row.recorded_by) == (flow.ids["C-ESC"], "2026-11-09", "hr-logistics-officer")
     content = bytes(row.content) if not isinstance(row.content, str) else row.content.encode()
@@ -554,7 +602,7 @@ def test_an_empty_response_is_refused(flow, store_db):
 def test_deciding_needs_a_role_that_may_decide(flow, store_db):
     decision = flow.ids["C-ESC"]
     for approver, roles in (("hr-logistics-officer", "logistics"), ("internal-auditor", "auditor")):
-        flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court.", NOTICE_DAY, approver),
+        flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.", NOTICE_DAY, approver),
                      message=f"user '{approver}' (roles {roles}) may not decide for the position 'van_driver'.")
         assert audit_rows(store_db)[-1] == (approver, "access denied", {"attempted": "decide"})
         assert store_db.scalar("SELECT decision_id FROM audit_log ORDER BY seq DESC LIMIT 1") == decision
@@ -570,10 +618,10 @@ def test_a_decision_without_consent_cannot_be_decided(flow, store_db):
 
 def test_a_decision_is_made_once(flow, store_db):
     decision = flow.ids["C-ESC"]
-    flow.decide("C-ESC", "hold", "Awaiting the court.")
-    flow.refused(*flow.decide_args("C-ESC", "hire", LONG_REASON, "2026-11-20", "second-counsel"),
-                 message=f"decision {decision} is final already (hold, by legal-counsel).")
-    assert final_decisions(store_db) == {decision: ("hold", "legal-counsel", NOTICE_DAY, False)}
+    flow.decide("C-ESC", "hire", LONG_REASON, override=True)
+    flow.refused(*flow.decide_args("C-ESC", "withdraw", LONG_REASON, "2026-11-20", "second-counsel"),
+                 message=f"decision {decision} is final already (hire, by legal-counsel).")
+    assert final_decisions(store_db) == {decision: ("hire", "legal-counsel", NOTICE_DAY, True)}
 
 
 # --- decide: a withdraw -------------------------------------------------------------------------------
@@ -593,14 +641,16 @@ def test_the_reviewer_cannot_approve_a_withdraw(flow, store_db):
     flow.refused(*flow.decide_args("C-ESC", "withdraw", LONG_REASON, "2026-11-20", "legal-counsel"),
                  message="'legal-counsel' reviewed this decision; the approver of a withdraw must be another person.")
     assert final_decisions(store_db) == {}
-    # The same person may decide an outcome that is not adverse.
-    flow.decide("C-ESC", "hold", "Awaiting the court.", "2026-11-20", "legal-counsel")
+    # A hold is adverse too (FCRA §603(k)); the same person may decide a hire.
+    flow.refused(*flow.decide_args("C-ESC", "hold", LONG_REASON, "2026-11-20", "legal-counsel"),
+                 message="'legal-counsel' reviewed this decision; the approver of a hold must be another person.")
+    flow.decide("C-ESC", "hire", LONG_REASON, "2026-11-20", "legal-counsel", override=True)
 
 
 def test_another_person_may_approve_the_withdraw(flow, store_db):
     flow.review("C-ESC", reviewer="legal-counsel")
     flow.notice("pre-adverse", "C-ESC")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-16", "second-counsel")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-16", "second-counsel")
     assert final_decisions(store_db) == {flow.ids["C-ESC"]: ("withdraw", "second-counsel", "2026-11-16", False)}
 
 
@@ -619,11 +669,11 @@ def test_a_withdraw_waits_for_the_end_of_the_response_period(flow, store_db):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     for today in (NOTICE_DAY, "2026-11-09", "2026-11-12", DEADLINE):
-        flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears on driving.", today),
+        flow.refused(*flow.decide_args("C-ESC", "withdraw", "The offence bears directly on driving the van.", today),
                      message=f"the candidate may respond until {DEADLINE}; a withdraw is possible after that day, "
                              "or once the response is recorded (adjudicate respond).")
     assert final_decisions(store_db) == {}
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-16")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-16")
     assert final_decisions(store_db) == {flow.ids["C-ESC"]: ("withdraw", "legal-counsel", "2026-11-16", False)}
 
 
@@ -631,13 +681,15 @@ def test_a_recorded_response_ends_the_wait(flow, store_db):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-09")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-09")
     assert final_decisions(store_db) == {flow.ids["C-ESC"]: ("withdraw", "legal-counsel", "2026-11-09", False)}
 
 
 # --- decide: overrides ------------------------------------------------------------------------------------
 
 FIVE_WORDS = "Too risky for this job."
+CREDIT_RATIONALE = ("The only money the driver handles is small cash-on-delivery sums reconciled at the end of each "
+                    "route, and personal debts do not predict safe driving or honest delivery.")
 SIX_WORDS = "Too risky for this particular job."
 
 
@@ -658,33 +710,46 @@ def test_an_override_needs_a_reason_of_a_sentence(flow, store_db, candidate, out
                              "needs a reason of at least a sentence (6 words or more) in --reason.")
     assert final_decisions(store_db) == {}
 
+    if outcome == "hold":
+        # A proceed rests on no weighed finding: nothing can support a hold.
+        flow.refused(*flow.decide_args(candidate, outcome, SIX_WORDS, "2026-11-09"),
+                     message="a hold is an adverse outcome and must rest on findings the engine weighed (handling "
+                             "review or escalate); this decision has none, so a hold cannot be recorded. Finding "
+                             "'F-K1': the engine handled it 'not_relevant' by rule NR-NOT-JOB-RELATED (A category of "
+                             "record with no bearing on the position's duties is not relevant); the position's "
+                             f'relevance table says: "{CREDIT_RATIONALE}".')
+        assert final_decisions(store_db) == {}
+        return
     flow.decide(candidate, outcome, SIX_WORDS, "2026-11-09", override=True)
     assert final_decisions(store_db) == {decision: (outcome, "legal-counsel", "2026-11-09", True)}
+    grounds = ({"relies_on": list(RELIED_ON[candidate]), "duty": VAN_DUTY, "deciding_factor": "nature_of_job"}
+               if outcome == "withdraw" else {})
     assert audit_rows(store_db, decision)[-1] == (
         "legal-counsel", "decision made",
-        {"outcome": outcome, "override": True, "recommendation": RECOMMENDED[candidate]},
+        {"outcome": outcome, "override": True, "recommendation": RECOMMENDED[candidate]} | grounds,
     )
     memo = (flow.out / "memos" / f"{candidate}.md").read_text(encoding="utf-8")
     assert f"- Decision (hire / withdraw / hold): {outcome} (overrides the recommendation)\n" in memo
     assert f"- Reasons: {SIX_WORDS}\n" in memo
 
 
-@pytest.mark.parametrize("outcomes", [
-    {"C-ESC": "hold", "C-REV": "hire", "C-OK": "hire"},
-    {"C-REV": "hold"},
-], ids=["escalate-hold,review-hire,proceed-hire", "review-hold"])
-def test_an_outcome_the_recommendation_allows_needs_no_long_reason(flow, store_db, outcomes):
-    for candidate, outcome in outcomes.items():
-        decision = flow.ids[candidate]
-        flow.decide(candidate, outcome, "Agreed.")
-        assert final_decisions(store_db)[decision] == (outcome, "legal-counsel", NOTICE_DAY, False)
-        assert audit_rows(store_db, decision)[-1] == (
-            "legal-counsel", "decision made",
-            {"outcome": outcome, "override": False, "recommendation": RECOMMENDED[candidate]},
-        )
-        memo = (flow.out / "memos" / f"{candidate}.md").read_text(encoding="utf-8")
-        assert f"- Decision (hire / withdraw / hold): {outcome}\n" in memo
-        assert "- Reasons: Agreed.\n" in memo
+@pytest.mark.parametrize("candidate", ["C-REV", "C-OK"])
+def test_an_outcome_the_recommendation_allows_needs_a_sentence_too(flow, store_db, candidate):
+    """Whatever the outcome, the reason is the employer's record of why."""
+    decision = flow.ids[candidate]
+    flow.refused(*flow.decide_args(candidate, "hire", "Agreed.", NOTICE_DAY),
+                 message="the reason for 'hire' must be at least a sentence (6 words or more, or 12 Chinese "
+                         "characters) in --reason: it is the employer's record of why.")
+    assert final_decisions(store_db) == {}
+    flow.decide(candidate, "hire", SIX_WORDS)
+    assert final_decisions(store_db)[decision] == ("hire", "legal-counsel", NOTICE_DAY, False)
+    assert audit_rows(store_db, decision)[-1] == (
+        "legal-counsel", "decision made",
+        {"outcome": "hire", "override": False, "recommendation": RECOMMENDED[candidate]},
+    )
+    memo = (flow.out / "memos" / f"{candidate}.md").read_text(encoding="utf-8")
+    assert "- Decision (hire / withdraw / hold): hire\n" in memo
+    assert f"- Reasons: {SIX_WORDS}\n" in memo
 
 
 def test_a_withdraw_on_proceed_is_impossible(flow, store_db):
@@ -695,8 +760,11 @@ def test_a_withdraw_on_proceed_is_impossible(flow, store_db):
                  message=f"decision {decision} (proceed) relies on no finding that could support an adverse "
                          "decision; there is nothing to give notice of.")
     flow.refused(*flow.decide_args("C-OK", "withdraw", LONG_REASON, "2026-11-20"),
-                 message="a withdraw needs a pre-adverse notice first, so that the candidate can respond: "
-                         f"adjudicate notice pre-adverse {decision}.")
+                 message="a withdraw is an adverse outcome and must rest on findings the engine weighed (handling "
+                         "review or escalate); this decision has none, so a withdraw cannot be recorded. Finding "
+                         "'F-K1': the engine handled it 'not_relevant' by rule NR-NOT-JOB-RELATED (A category of "
+                         "record with no bearing on the position's duties is not relevant); the position's "
+                         f'relevance table says: "{CREDIT_RATIONALE}".')
     assert final_decisions(store_db) == {}
 
 
@@ -716,7 +784,7 @@ def test_a_purged_decision_can_no_longer_change(flow, store_db):
     response = flow.folder / "late.txt"
     response.write_text("A late response.", encoding="utf-8")
     flow.refused("respond", decision, "--user", "hr-logistics-officer", "--file", response, "--received-on", "2026-11-20", message=frozen)
-    flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court.", "2026-11-20"), message=frozen)
+    flow.refused(*flow.decide_args("C-ESC", "hold", "Awaiting the court's final judgment on the appeal.", "2026-11-20"), message=frozen)
     flow.refused("notice", "pre-adverse", decision, "--user", "hr-logistics-officer", "-o", flow.folder / "notices",
                  message=tombstone)
     assert final_decisions(store_db) == {}
@@ -744,13 +812,13 @@ def test_pending_lists_what_waits_on_a_person_until_it_is_decided(store_url, tmp
     expect(C_ESC=f"response, respond by {DEADLINE}", C_REV="review", C_OK="decision")
     flow.respond("C-ESC", "2026-11-09")
     expect(C_ESC="decision", C_REV="review", C_OK="decision")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-09", "second-counsel")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-09", "second-counsel")
     expect(C_REV="review", C_OK="decision")
-    flow.decide("C-OK", "hire", "Nothing stands in the way.")
+    flow.decide("C-OK", "hire", "Nothing in the report stands in the way.")
     expect(C_REV="review")
     flow.review("C-REV")
     expect(C_REV="decision")
-    flow.decide("C-REV", "hire", "Minor and isolated.")
+    flow.decide("C-REV", "hire", "The collision was minor and isolated.")
     assert flow.pending() == ["No decision is waiting on a person."]
 
 
@@ -779,7 +847,7 @@ def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-10")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-10")
     flow.notice("adverse", "C-ESC", "2026-11-11", user="legal-counsel")
 
     assert audit_rows(store_db, decision) == [
@@ -794,15 +862,19 @@ def test_every_step_is_audited_in_order_and_the_chain_holds(flow, store_db):
           # The notice as written: its Markdown document's SHA-256.
           "document_sha256": notice_sha256(flow, "C-ESC", "pre-adverse")}),
         ("hr-logistics-officer", "response recorded", {"received_on": "2026-11-09"}),
-        ("legal-counsel", "decision made", {"outcome": "withdraw", "override": False, "recommendation": "escalate"}),
+        # The reassessment that weighs the response.
+        ("hr-logistics-officer", "decision reviewed", {"findings_assessed": 1}),
+        ("legal-counsel", "decision made", {"outcome": "withdraw", "override": False, "recommendation": "escalate",
+                                            "relies_on": ["F-E1"], "duty": VAN_DUTY,
+                                            "deciding_factor": "nature_of_job"}),
         ("legal-counsel", "adverse notice issued", {"deadline": None, "lang": "en", "pack": "general",
                                                      "document_sha256": notice_sha256(flow, "C-ESC", "adverse")}),
     ]
     rows = store_db.rows("SELECT seq, prev_hash, entry_hash FROM audit_log ORDER BY seq")
-    assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6, 7]
     assert all(later.prev_hash == earlier.entry_hash for earlier, later in zip(rows, rows[1:]))
     result = flow.run("audit", "verify")
-    assert result.stdout == f"The audit trail is intact: 6 entries, head {rows[-1].entry_hash}.\n"
+    assert result.stdout == f"The audit trail is intact: 7 entries, head {rows[-1].entry_hash}.\n"
 
 
 # --- the memo with its sign-off -------------------------------------------------------------------------
@@ -839,25 +911,37 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
         return "".join(f"- {factor.replace('_', ' ')}: {answers[factor]}\n" for factor in FACTORS if factor in answers)
 
     assert list(c1002_assessment()["findings"]["F-0003"]) != list(FACTORS)  # the file had another order
+    # The memo shows every assessment, oldest first: the first, and the
+    # reassessment after the response, with how it weighed the response.
     assert (
         "## Individualized assessment\n\n"
+        "### Assessment 1\n\n"
         "Reviewed by hr-logistics-officer on 2026-11-02.\n\n"
         f"Finding F-0002:\n\n{factors(COLLISION_ANSWERS)}\n"
         f"Finding F-0003:\n\n{factors(ANSWERS)}\n"
-        f"Conclusion: {SUMMARY}\n"
+        f"Conclusion: {SUMMARY}\n\n"
+        "### Assessment 2\n\n"
+        "Reviewed by hr-logistics-officer on 2026-11-09.\n\n"
+        f"Finding F-0002:\n\n{factors(COLLISION_ANSWERS)}\n"
+        f"Finding F-0003:\n\n{factors(ANSWERS)}\n"
+        f"Conclusion: {SUMMARY}\n\n"
+        f"How the candidate's response was weighed: {WEIGHED['summary']}\n"
     ) in memo
     assert (
         "## Timeline\n\n"
         "- 2026-11-02: individualized assessment by hr-logistics-officer\n"
         "- 2026-11-03: pre-adverse notice issued (en), response due by 2026-11-10\n"
         "- 2026-11-09: response from the candidate received\n"
+        "- 2026-11-09: individualized assessment by hr-logistics-officer\n"
         "- 2026-11-10: final decision: withdraw by legal-counsel\n"
         "- 2026-11-11: adverse notice issued (en)\n"
     ) in memo
-    assert "- Reviewed by: hr-logistics-officer  Date: 2026-11-02\n" in memo
+    assert "- Reviewed by: hr-logistics-officer  Date: 2026-11-09\n" in memo
     assert "- Decided by: legal-counsel  Date: 2026-11-10\n" in memo
     assert "- Decision (hire / withdraw / hold): withdraw\n" in memo
     assert f"- Reasons: {GOLDEN_REASON}\n" in memo
+    # The DUI alone, not the 5 mph collision: what the withdraw relies on.
+    assert "- Findings this decision relies on: F-0003\n" in memo
     assert "______" not in memo
 
     html = flow.run("memo", "show", decision, "--user", "legal-counsel", "--purpose", "arbitration file 2026-114",
@@ -888,7 +972,7 @@ def test_the_timeline_keeps_the_order_of_steps_on_the_same_day(flow):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-09")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-09")
     memo = (flow.out / "memos" / "C-ESC.md").read_text(encoding="utf-8").splitlines()
     response = memo.index("- 2026-11-09: response from the candidate received")
     decision = memo.index("- 2026-11-09: final decision: withdraw by legal-counsel")
@@ -900,7 +984,7 @@ def test_a_chinese_memo_words_the_timeline_and_the_sign_off_in_chinese(flow):
     flow.review("C-ESC")
     flow.notice("pre-adverse", "C-ESC", NOTICE_DAY, "--lang", "zh")
     flow.respond("C-ESC", "2026-11-09")
-    flow.decide("C-ESC", "withdraw", "The offence bears on driving.", "2026-11-09")
+    flow.decide("C-ESC", "withdraw", "The offence bears directly on driving the van.", "2026-11-09")
     exported = flow.folder / "C-ESC.zh.md"
     flow.run("memo", "export", flow.ids["C-ESC"], "--user", "legal-counsel", "--purpose", "arbitration file",
              "--lang", "zh", "--format", "md", "-o", exported)
@@ -912,19 +996,6 @@ def test_a_chinese_memo_words_the_timeline_and_the_sign_off_in_chinese(flow):
     assert "notice issued" not in timeline and "final decision" not in timeline
     assert "- 决定（录用 / 撤回录用 / 暂缓）：撤回录用" in memo
     assert "- 行为的性质和严重程度：" in memo and "- nature and gravity:" not in memo
-
-
-def test_a_withdraw_cannot_be_dated_past_the_deadline(flow, store_db):
-    today = dt.date.today()
-    flow.review("C-ESC")
-    flow.notice("pre-adverse", "C-ESC", today.isoformat())
-    # The record's clock stays on the notice's day: the decision cannot be
-    # dated after it.
-    result = flow.run("decide", flow.ids["C-ESC"], "--approver", "legal-counsel", "--outcome", "withdraw",
-                      "--reason", "The offence bears on driving.",
-                      "--today", (today + dt.timedelta(days=30)).isoformat(), code=1)
-    assert "Recorded" not in result.stdout
-    assert final_decisions(store_db) == {}
 
 
 def test_an_override_reason_may_be_a_chinese_sentence(flow, store_db):

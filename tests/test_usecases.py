@@ -155,7 +155,7 @@ def test_a_person_without_the_role_is_refused_and_the_refusal_is_recorded(settin
         review_decision(setting.actor("internal-auditor"), setting.store, setting.policy, esc, answers)
     with pytest.raises(AccessDenied, match="may not decide"):
         make_decision(setting.actor("hr-logistics-officer"), setting.store, setting.policy, esc,
-                      outcome="hold", reason="Awaiting the court.", today=NOTICE_DAY)
+                      outcome="hold", reason="Awaiting the court's final judgment on the appeal.")
     with pytest.raises(AccessDenied, match="is not in the access policy"):
         issue_notice(setting.actor("stranger"), setting.store, setting.policy, esc, kind="pre_adverse",
                      output=setting.folder / "notices")
@@ -174,8 +174,9 @@ def test_a_person_without_the_role_is_refused_and_the_refusal_is_recorded(settin
 # --- recorded on success --------------------------------------------------------------------------
 
 
-def test_each_action_leaves_its_audit_entry(setting, store_db):
+def test_each_action_leaves_its_audit_entry(setting, store_db, clock):
     esc = setting.ids["C-ESC"]
+    clock.set(NOTICE_DAY)
     legal, officer = setting.actor("legal-counsel"), setting.actor("hr-logistics-officer")
     memo = show_memo(legal, setting.store, setting.policy, esc, purpose="file 12")
     assert (memo.decision_id, memo.fmt, memo.path) == (esc, "md", None) and esc in memo.text
@@ -184,11 +185,24 @@ def test_each_action_leaves_its_audit_entry(setting, store_db):
     issued = issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", output=setting.folder / "notices")
     assert issued.deadline == dt.date(2026, 11, 13)
     assert Path(f"{issued.stem}.md").exists() and Path(f"{issued.stem}.html").exists()
-    setting.clock.set("2026-11-10")
+    clock.set("2026-11-09T08:00:00+00:00")
     record_response(officer, setting.store, setting.policy, esc, "My account.", dt.date(2026, 11, 9))
-    made = make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court.",
-                         today=dt.date(2026, 11, 10))
+    clock.set("2026-11-09T08:30:00+00:00")  # the reassessment weighs the response
+    review_decision(officer, setting.store, setting.policy, esc, lambda considered: answers(considered) | {
+        "response_weighed": {"summary": "The account does not change the bearing on driving."}})
+    clock.set("2026-11-10")
+    shown = []
+    made = make_decision(legal, setting.store, setting.policy, esc, outcome="hold",
+                         reason="Awaiting the court's final judgment on the appeal.", relies_on=("F-E1",),
+                         duty="Drives a company delivery van", deciding_factor="nature_of_job",
+                         hold_until=dt.date(2026, 12, 10), confirm=lambda item: shown.append(item) or True)
     assert not made.override
+    # The approver was shown the response and how it was weighed before it was recorded.
+    (item,) = shown
+    assert made.shown == item
+    assert (item.preview.response, item.preview.response_weighed) == (
+        "My account.", "The account does not change the bearing on driving.")
+    assert [f.finding.finding_id for f in item.preview.relied_on] == ["F-E1"]
     exported = export_memo(legal, setting.store, setting.policy, esc, purpose="file 12",
                            output=setting.folder / "exports" / "memo.html")
     assert exported.path.stat().st_mode & 0o777 == 0o600
@@ -199,6 +213,7 @@ def test_each_action_leaves_its_audit_entry(setting, store_db):
         ("hr-logistics-officer", "decision reviewed"),
         ("hr-logistics-officer", "pre-adverse notice issued"),
         ("hr-logistics-officer", "response recorded"),
+        ("hr-logistics-officer", "decision reviewed"),
         ("legal-counsel", "decision made"),
         ("legal-counsel", "memo exported"),
         ("legal-counsel", "consistency report"),
@@ -287,8 +302,8 @@ def test_a_decision_whose_record_was_edited_is_never_rendered(setting, store_db)
         review_decision(officer, setting.store, setting.policy, esc, answers)
     assert str(reviewed.value) == differs + "nothing was recorded. Run adjudicate verify and investigate."
     with pytest.raises(ReplayDiffers) as decided:
-        make_decision(legal, setting.store, setting.policy, esc, outcome="hold", reason="Awaiting the court.",
-                      today=NOTICE_DAY)
+        make_decision(legal, setting.store, setting.policy, esc, outcome="hold",
+                      reason="Awaiting the court's final judgment on the appeal.")
     assert str(decided.value) == differs + "nothing was recorded. Run adjudicate verify and investigate."
     with pytest.raises(ReplayDiffers) as noticed:
         issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", output=setting.folder / "notices")

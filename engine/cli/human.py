@@ -127,28 +127,60 @@ def reopen_command(decision_id, reason, user, db, key_file, policy):
     click.echo(f"Reopened the final decision of {decision_id}; it is waiting on a person again.")
 
 
+def _show_decision(item) -> bool:
+    """Show the approver what will be recorded, and ask to confirm."""
+    preview = item.preview
+    if preview.response:
+        click.echo("The candidate's latest response:", err=True)
+        click.echo("  " + "\n  ".join(preview.response.strip().splitlines()), err=True)
+        if preview.response_weighed:
+            click.echo(f"How the reassessment weighed it: {preview.response_weighed}", err=True)
+    if item.notice_reasons:
+        until = f" until {preview.grounds.hold_until.isoformat()}" if preview.grounds.hold_until else ""
+        click.echo(f"Outcome: {preview.outcome}{until}. The adverse notice ({item.lang}) will state as its reasons:",
+                   err=True)
+        click.echo(f"  {item.notice_reasons}", err=True)
+    else:
+        click.echo(f"Outcome: {preview.outcome}. Reason: {preview.reason}", err=True)
+    return click.confirm("Record this decision?", err=True)
+
+
 @click.command("decide")
 @click.argument("decision_id")
 @click.option("--approver", required=True, help="Who decides; needs a role that may decide for the position.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="The final decision.")
-@click.option("--reason", required=True, help="Why; at least a sentence when the outcome departs from the recommendation.")
-@click.option("--today", callback=parse_date, metavar="YYYY-MM-DD", help="The day of the decision, for deadlines.  [default: today]")
+@click.option("--reason", required=True, help="Why; at least a sentence (6 words, or 12 Chinese characters).")
+@click.option("--relies-on", "relies_on", multiple=True, metavar="FINDING_ID",
+              help="For hold and withdraw: a finding the outcome relies on (repeat for each); one the engine weighed (review or escalate) and the assessment answered.")
+@click.option("--duty", default="", help="For hold and withdraw: the job duty the findings bear on, quoted from the position's duties.")
+@click.option("--deciding-factor", "deciding_factor", default="", metavar="FACTOR",
+              help="For hold and withdraw: the assessment factor that decided, one answered for a finding relied on.")
+@click.option("--until", "hold_until", callback=parse_optional_date, metavar="YYYY-MM-DD",
+              help="For a hold: its last day (after today, at most 180 days on); after it the decision is to make again.")
+@click.option("--yes", is_flag=True, help="Record without showing the decision and asking to confirm.")
 @store_options
 @policy_option
 @reports_errors(exit_code=1)
-def decide_command(decision_id, approver, outcome, reason, today, db, key_file, policy):
-    """Record the final human decision: hire, hold or withdraw.
+def decide_command(decision_id, approver, outcome, reason, relies_on, duty, deciding_factor, hold_until, yes,
+                   db, key_file, policy):
+    """Record the final human decision: hire, hold or withdraw, dated today.
 
-    A withdraw needs a review by another person, a pre-adverse notice, and
-    either the end of the response period or a recorded response.
+    Hold and withdraw are adverse outcomes: they name the findings they rely
+    on, the duty those bear on and the deciding factor, and need a review by
+    another person, a pre-adverse notice, either the end of the response
+    period or a recorded response, and after a response a reassessment that
+    weighs it. Before recording, the command shows the candidate's response
+    and the reasons the adverse notice will state, and asks to confirm.
 
     Example:
 
-        adjudicate decide D-93a0bf5f54b6b30f59d6 --approver legal-counsel --outcome hold --reason "Awaiting the court's final judgment."
+        adjudicate decide D-93a0bf5f54b6b30f59d6 --approver legal-counsel --outcome withdraw --relies-on F-0003 --duty "Drives a company delivery van" --deciding-factor nature_of_job --reason "The recent DUI bears directly on driving the van every day."
     """
     store, rules, actor = policy_session(db, key_file, policy, approver)
     made = usecases.make_decision(actor, store, rules, decision_id,
-                                  outcome=outcome, reason=reason, today=today)
+                                  outcome=outcome, reason=reason, relies_on=relies_on, duty=duty,
+                                  deciding_factor=deciding_factor, hold_until=hold_until,
+                                  confirm=None if yes else _show_decision)
     click.echo(f"Recorded: {outcome} for {decision_id} by {approver}"
                + (" (an override of the recommendation)." if made.override else "."))
 

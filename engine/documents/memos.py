@@ -142,12 +142,16 @@ class AssessmentShown:
         summary (str): the reviewer's conclusion.
         findings (dict): finding id -> {factor: answer}, the factors in the
             order the law lists them.
+        response_weighed (dict | None): for a reassessment after the
+            candidate's response, how it was weighed: ``{"summary": str,
+            "factors": {finding id: {factor: text}}}``; else None.
     """
 
     reviewer: str
     reviewed_at: str
     summary: str
     findings: dict
+    response_weighed: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,10 @@ class Signoff:
             oldest first.
         reopened (tuple[ReopenedShown, ...]): the final decisions reopened,
             oldest first.
+        relied_on (tuple[str, ...]): the finding ids the adverse outcome in
+            force relies on; () for a hire or before a decision.
+        hold_until (str | None): the last day of the hold in force, ISO
+            ``YYYY-MM-DD``; None otherwise.
     """
 
     reviewer: str | None
@@ -248,6 +256,8 @@ class Signoff:
     responses: tuple[ResponseShown, ...] = ()
     evidence: tuple[EvidenceShown, ...] = ()
     reopened: tuple[ReopenedShown, ...] = ()
+    relied_on: tuple[str, ...] = ()
+    hold_until: str | None = None
 
     @property
     def every_assessment(self) -> tuple[AssessmentShown, ...]:
@@ -256,7 +266,7 @@ class Signoff:
         if self.assessments or not self.assessment:
             return self.assessments
         return (AssessmentShown(self.reviewer or "", self.reviewed_at or "", self.assessment["summary"],
-                                self.assessment["findings"]),)
+                                self.assessment["findings"], self.assessment.get("response_weighed")),)
 
 
 @dataclass(frozen=True)

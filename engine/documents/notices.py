@@ -163,6 +163,8 @@ class NoticeContext:
         enclosures (tuple[Enclosure, ...]): the documents sent with it.
         analysis (tuple[Analysis, ...]): the Article 23-A analysis (US-NY-NYC).
         summary (str): the reviewer's conclusion, with the analysis.
+        hold_until (datetime.date | None): the last day of the hold an
+            adverse notice states; None for a withdraw and before a decision.
     """
 
     kind: NoticeKind | str
@@ -182,6 +184,7 @@ class NoticeContext:
     enclosures: tuple[Enclosure, ...] = ()
     analysis: tuple[Analysis, ...] = ()
     summary: str = ""
+    hold_until: dt.date | None = None
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -200,18 +203,69 @@ class NoticeContext:
         return self.kind == NoticeKind.PRE_ADVERSE
 
 
-def relied_on(decision: Decision) -> tuple[JudgedFinding, ...]:
-    """The findings an adverse decision could rest on: those routed to a person.
+def relied_on(decision: Decision, finding_ids: tuple[str, ...] | None = None) -> tuple[JudgedFinding, ...]:
+    """The findings an adverse decision could rest on: those routed to a
+    person; or, once decided, those the adverse outcome relies on.
 
     Args:
         decision (Decision): the candidate's decision.
+        finding_ids (tuple[str, ...] | None): the finding ids the final
+            decision relies on (``FinalDecision.relies_on``); None before
+            the decision.
 
     Returns:
         tuple[JudgedFinding, ...]: its findings handled ``review`` or
-        ``escalate``, in the decision's order; empty when none could
-        support an adverse decision.
+        ``escalate`` (of those, only the ones in ``finding_ids`` when
+        given), in the decision's order; empty when none could support an
+        adverse decision.
     """
-    return tuple(f for f in decision.findings if f.handling.weight >= 2)
+    return tuple(f for f in decision.findings if f.handling.weight >= 2
+                 and (finding_ids is None or f.finding.finding_id in finding_ids))
+
+
+def adverse_reasons(
+    lang: str, result: BatchResult, relied: tuple[JudgedFinding, ...], *, outcome: str, reason: str,
+    duty: str = "", deciding_factor: str = "", hold_until: dt.date | None = None,
+) -> str:
+    """The reasons of an adverse outcome as the candidate reads them in the
+    adverse notice, in ``lang``: the findings relied on, the job duty they
+    bear on, the factor that decided, and the approver's reason (FCRA
+    §615(a); Cal. Gov. Code §12952(c)(4)). The notice's opening states the
+    outcome, and a hold's last day.
+
+    Args:
+        lang (str): one of ``LANGUAGES``.
+        result (BatchResult): the batch (its rulebook labels the categories).
+        relied (tuple[JudgedFinding, ...]): the findings relied on.
+        outcome (str): ``hold`` or ``withdraw`` (kept for the wording of each).
+        reason (str): the approver's reason, as written.
+        duty (str): the duty named, as quoted from the position's duties.
+        deciding_factor (str): the factor that decided, a word of ``AssessmentFactor``.
+        hold_until (datetime.date | None): the hold's last day.
+
+    Returns:
+        str: plain text (the templates escape it).
+
+    Raises:
+        CatalogueError: the language has no catalogue, or it lacks a key.
+    """
+    words = catalogue(lang)
+    grounds = words.text("notice.grounds")
+    labels = {name: category.in_lang("label", lang) for name, category in result.rulebook.categories.items()}
+    # The outcome itself (a hold with its last day) is the notice's opening
+    # sentence (``adverse_intro``/``adverse_intro_hold``), not repeated here.
+    parts = []
+    if relied:
+        listed = grounds["separator"].join(
+            grounds["finding"].format(category=labels.get(f.finding.category, f.finding.category),
+                                      date=f.finding.occurred_on.isoformat()) for f in relied)
+        parts.append(grounds["findings"].format(findings=listed))
+    if duty:
+        parts.append(grounds["duty"].format(duty=" ".join(duty.split())))
+    if deciding_factor:
+        parts.append(grounds["factor"].format(factor=words.term("assessment_factor", deciding_factor)))
+    parts.append(grounds["reason"].format(reason=reason.strip()))
+    return grounds["joiner"].join(parts)
 
 
 def notice_context(
@@ -231,6 +285,8 @@ def notice_context(
     enclosures: tuple[Enclosure, ...] = (),
     analysis: tuple[Analysis, ...] = (),
     summary: str = "",
+    relies_on: tuple[str, ...] | None = None,
+    hold_until: dt.date | None = None,
 ) -> NoticeContext:
     """The context of a notice about ``decision``.
 
@@ -250,16 +306,20 @@ def notice_context(
         enclosures (tuple[Enclosure, ...]): the documents sent with it.
         analysis (tuple[Analysis, ...]): the Article 23-A analysis, for New York City.
         summary (str): the reviewer's conclusion.
+        relies_on (tuple[str, ...] | None): for an adverse notice, the
+            finding ids the final decision relies on: the notice lists
+            exactly those. None: every finding routed to a person.
+        hold_until (datetime.date | None): the last day of a hold.
 
     Returns:
         NoticeContext: ready for ``render_notice``.
     """
     return NoticeContext(
-        kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision),
+        kind=kind, lang=lang, decision=decision, result=result, relied_on=relied_on(decision, relies_on),
         category_labels={name: category.in_lang("label", lang) for name, category in result.rulebook.categories.items()},
         issued_on=issued_on, deadline=deadline, business_days=business_days, calendar=calendar,
         reasons=reasons, pack=pack, employer=employer, agencies=agencies, enclosures=enclosures,
-        analysis=analysis, summary=summary,
+        analysis=analysis, summary=summary, hold_until=hold_until,
     )
 
 
@@ -285,5 +345,5 @@ def render_notice(context: NoticeContext) -> tuple[str, str]:
 
 __all__ = [
     "GENERAL", "KINDS", "LANGUAGES", "MINIMUM_BUSINESS_DAYS", "PACKS", "US_PARTS", "Analysis", "Enclosure",
-    "NoticeContext", "is_conviction", "notice_context", "pack_for", "parts_of", "relied_on", "render_notice",
+    "NoticeContext", "adverse_reasons", "is_conviction", "notice_context", "pack_for", "parts_of", "relied_on", "render_notice",
 ]

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from engine.record import voids
-from engine.record.schema import decisions, evidence, final_decisions, holds, notices, responses, reviews
+from engine.record.schema import audit_log, decisions, evidence, final_decisions, holds, notices, responses, reviews
 from engine.record.store import Connection, Store, stored_word
-from engine.vocabulary import NoticeKind, Outcome
+from engine.vocabulary import AuditAction, NoticeKind, Outcome
 
 
 @dataclass(frozen=True)
@@ -803,3 +803,43 @@ def undecided(connection: Connection) -> list[str]:
         ))
         .order_by(decisions.c.as_of, decisions.c.decision_id)
     ).scalars() if decision_id not in void]
+
+
+def decision_made_detail(connection: Connection, decision_id: str) -> dict:
+    """The details of the latest ``decision made`` audit entry of the
+    decision: for an adverse outcome, the duty and the deciding factor the
+    approver named (the final decision's row has no column for them).
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        decision_id: the decision's id.
+
+    Returns:
+        The entry's details as a dict; {} if nobody decided yet.
+    """
+    text = connection.execute(
+        sa.select(audit_log.c.detail).where(
+            audit_log.c.decision_id == decision_id, audit_log.c.action == str(AuditAction.DECISION_MADE)
+        ).order_by(audit_log.c.seq.desc()).limit(1)
+    ).scalar()
+    return json.loads(text) if text else {}
+
+
+def holds_ended(connection: Connection, on: dt.date) -> list[str]:
+    """The live decisions whose final decision in force is a hold that
+    ended before ``on``: each is a decision to make again.
+
+    Args:
+        connection: from ``Store.transaction`` or ``Store.reading``.
+        on: the day, by the record's clock.
+
+    Returns:
+        Their ids, by evaluation date and then id.
+    """
+    return list(connection.execute(
+        sa.select(decisions.c.decision_id)
+        .join(final_decisions, final_decisions.c.decision_id == decisions.c.decision_id)
+        .where(decisions.c.purged_on.is_(None), final_decisions.c.reopened_at.is_(None),
+               final_decisions.c.outcome == Outcome.HOLD.value, final_decisions.c.hold_until < on.isoformat())
+        .order_by(decisions.c.as_of, decisions.c.decision_id)
+    ).scalars())

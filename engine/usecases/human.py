@@ -18,7 +18,7 @@ from pathlib import Path
 
 from engine.decisions import Decision, JudgedFinding
 from engine.documents.memos import decision_stem
-from engine.documents.notices import Enclosure
+from engine.documents.notices import Enclosure, adverse_reasons
 from engine.errors import AdjudicateError, InputFileError, allowed
 from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.inputs.organisation import Organisation, load_organisation, organisation_path
@@ -107,10 +107,14 @@ class DecisionMade(StepRecorded):
     Attributes:
         outcome: hire, hold or withdraw.
         override: whether it departs from the recommendation.
+        shown: what the approver was shown before it was recorded (the
+            candidate's response, how it was weighed, the notice's
+            reasons); None for a step recorded before these existed.
     """
 
     outcome: Outcome
     override: bool
+    shown: "DecisionToConfirm | None" = None
 
 
 @dataclass(frozen=True)
@@ -310,11 +314,32 @@ def reopen_decision(actor: Actor, store: Store, policy: Policy, decision_id: str
     return StepRecorded(decision_id, actor.who, tuple(written.paths))
 
 
+@dataclass(frozen=True)
+class DecisionToConfirm:
+    """What the approver reads before a decision is recorded.
+
+    Attributes:
+        preview: the outcome, the findings relied on, the grounds, the
+            reason, the candidate's latest response and how the
+            reassessment weighed it (``signoff.DecisionPreview``).
+        lang: the language of the adverse notice the candidate will read
+            (``zh`` for a job in China, else ``en``).
+        notice_reasons: the reasons as the adverse notice will state them
+            (``notices.adverse_reasons``); '' for a hire.
+    """
+
+    preview: signoff.DecisionPreview
+    lang: str
+    notice_reasons: str
+
+
 def make_decision(
     actor: Actor, store: Store, policy: Policy, decision_id: str, *, outcome: Outcome | str, reason: str,
-    today: dt.date,
+    relies_on: tuple[str, ...] = (), duty: str = "", deciding_factor: str = "", hold_until: dt.date | None = None,
+    confirm: Callable[[DecisionToConfirm], bool] | None = None,
 ) -> DecisionMade:
-    """Record the final human decision: hire, hold or withdraw.
+    """Record the final human decision: hire, hold or withdraw, dated by the
+    record's clock.
 
     Args:
         actor: the approver; needs a role that may ``decide`` the position.
@@ -322,24 +347,59 @@ def make_decision(
         policy: the access policy.
         decision_id: the decision's id.
         outcome: ``hire``, ``hold`` or ``withdraw``.
-        reason: why; at least a sentence for an override.
-        today: the day of the decision, for the response deadline; not after
-            the real date.
+        reason: why; at least a sentence whatever the outcome.
+        relies_on: for hold and withdraw, the ids of the findings relied on
+            (each handled review or escalate and answered in the latest
+            assessment); none for a hire.
+        duty: for hold and withdraw, the job duty they bear on, quoted from
+            the position's duties (English or Chinese).
+        deciding_factor: for hold and withdraw, the factor that decided,
+            one answered in the latest assessment for a finding relied on.
+        hold_until: for a hold, its last day (after today, at most
+            ``signoff.HOLD_LONGEST_DAYS`` days on).
+        confirm: shown what will be recorded (``DecisionToConfirm``) once
+            every check has passed; False records nothing. None records
+            without asking.
 
     Returns:
-        ``DecisionMade``, with whether the outcome overrides the recommendation.
+        ``DecisionMade``, with whether the outcome overrides the
+        recommendation and what the approver was shown (``shown``).
 
     Raises:
         AccessDenied: the policy does not allow it (the refusal is recorded).
-        SignoffError: the decision is final already, purged, or a withdraw is
-            not allowed yet (see ``signoff.decide``).
+        SignoffError: see ``signoff.decide``: the decision is final already,
+            purged, the reason or the grounds fall short, or the adverse
+            outcome is not allowed yet; or it was not confirmed.
         ReplayDiffers: the decision does not replay as stored.
         OutputError: a memo file cannot be written; nothing is recorded.
     """
+    authorise(store, policy, actor.who, Permission.DECIDE, decision_id)
+    with store.reading() as connection:
+        signoff.live(store, connection, decision_id)  # a purged decision: the step's own refusal
+        stored = verified_decision(store, connection, decision_id, refusal=NOTHING_RECORDED)
+    decision = stored.decision
+    position = decision.position
+    duties = (position.duties, position.duties_zh) if position is not None else ()
+    lang = "zh" if decision.work_location.startswith("CN") else "en"
+    grounds = signoff.Grounds(tuple(relies_on), duty, deciding_factor, hold_until)
+
+    seen: list[DecisionToConfirm] = []
+
+    def shown(preview: signoff.DecisionPreview) -> bool:
+        text = "" if preview.outcome == Outcome.HIRE else adverse_reasons(
+            lang, stored.result, preview.relied_on, outcome=preview.outcome, reason=preview.reason,
+            duty=preview.grounds.duty, deciding_factor=preview.grounds.deciding_factor,
+            hold_until=preview.grounds.hold_until,
+        )
+        seen.append(DecisionToConfirm(preview, lang, text))
+        return confirm is None or confirm(seen[-1])
+
     written = _memo_refresh(store, decision_id)
-    override = signoff.decide(store, policy, decision_id, actor.who, outcome, reason, today,
-                              before_commit=written.refresh)
-    return DecisionMade(decision_id, actor.who, tuple(written.paths), Outcome(outcome), override)
+    override = signoff.decide(store, policy, decision_id, actor.who, outcome, reason,
+                              findings=decision.findings, duties=duties, grounds=grounds,
+                              confirm=shown, before_commit=written.refresh)
+    return DecisionMade(decision_id, actor.who, tuple(written.paths), Outcome(outcome), override,
+                        seen[-1] if seen else None)
 
 
 @dataclass

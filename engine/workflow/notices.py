@@ -38,13 +38,13 @@ from engine.decisions import BatchResult, Decision
 from engine.errors import allowed
 from engine.inputs.organisation import Organisation
 from engine.workflow.order import ADVERSE_OUTCOMES
-from engine.workflow.signoff import SignoffError, assessment_of, clock_day, clock_stamp, final_of, state
+from engine.workflow.signoff import SignoffError, assessment_of, clock_day, clock_stamp, final_of, grounds_of, state
 from engine.workflow.voids import refuse_if_voided
 from engine.record.store import Store
 from engine.vocabulary import AuditAction, NoticeKind
 from engine.documents.notices import (
-    GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, notice_context,
-    pack_for, parts_of, relied_on,
+    GENERAL, KINDS, LANGUAGES, MINIMUM_BUSINESS_DAYS, US_PARTS, Analysis, Enclosure, NoticeContext, adverse_reasons,
+    notice_context, pack_for, parts_of, relied_on,
 )
 
 NO_ORGANISATION = Organisation(path="organisation.yaml")
@@ -84,7 +84,7 @@ def issue(
     Args:
         store: the decision store.
         result, decision: the decision, replayed from the store.
-        kind: ``pre_adverse`` (before an adverse decision) or ``adverse`` (after a withdraw).
+        kind: ``pre_adverse`` (before an adverse decision) or ``adverse`` (after a withdraw or a hold).
         lang: the notice's language, one of ``LANGUAGES``.
         issued_by: who issues it (the caller checks their role).
         business_days: the days to respond to a pre-adverse notice, in business days.
@@ -121,6 +121,7 @@ def issue(
         raise SignoffError(f"unknown language '{lang}'; allowed: {allowed(LANGUAGES)}.")
     kind = NoticeKind(kind)
     reasons = ""
+    relies_on, hold_until = None, None
     pack = pack_for(work_location)
     parts = parts_of(pack)
     agencies = tuple(dict.fromkeys(organisation.agency_for(f.finding.source) for f in relied_on(decision)))
@@ -158,17 +159,29 @@ def issue(
                     f"an adverse notice follows an adverse final decision (hold or withdraw); decision "
                     f"{decision.decision_id} is {current.outcome or 'not decided yet'}."
                 )
-            reasons = final_of(store, connection, decision.decision_id)[1]
+            final, reason = final_of(store, connection, decision.decision_id)
+            grounds = grounds_of(connection, final)
+            # The notice lists exactly the findings the outcome relies on.
+            relies_on = final.relies_on
+            hold_until = final.hold_until
+            reasons = adverse_reasons(
+                lang, result, relied_on(decision, relies_on), outcome=final.outcome, reason=reason,
+                duty=grounds.duty, deciding_factor=grounds.deciding_factor, hold_until=hold_until,
+            )
+            if agencies:
+                # The agencies of the findings relied on, and only those.
+                agencies = tuple(dict.fromkeys(
+                    organisation.agency_for(f.finding.source) for f in relied_on(decision, relies_on)))
         _check_pack(decision, work_location, kind, pack, organisation, enclosures, business_days)
         analysis, summary = (), ""
         if "us_nyc" in parts:
-            analysis, summary = _analysis(store, connection, decision, work_location)
+            analysis, summary = _analysis(store, connection, decision, work_location, relies_on)
         context = notice_context(
             result, decision, kind=kind, lang=lang, issued_on=issued_on, deadline=deadline,
             business_days=business_days if deadline else None,
             calendar=calendar.name if deadline else None, reasons=reasons,
             pack=pack, employer=organisation.employer, agencies=agencies, enclosures=enclosures,
-            analysis=analysis, summary=summary,
+            analysis=analysis, summary=summary, relies_on=relies_on, hold_until=hold_until,
         )
         documents = render(connection, context) if render is not None else None
         sha256 = hashlib.sha256(documents[0].encode("utf-8")).hexdigest() if documents else None
@@ -242,7 +255,8 @@ def _check_pack(decision: Decision, work_location: str, kind: NoticeKind, pack: 
         )
 
 
-def _analysis(store: Store, connection, decision: Decision, work_location: str) -> tuple[tuple[Analysis, ...], str]:
+def _analysis(store: Store, connection, decision: Decision, work_location: str,
+              relies_on: tuple[str, ...] | None = None) -> tuple[tuple[Analysis, ...], str]:
     # The Fair Chance Notice states the Article 23-A analysis: the reviewer's
     # answers to New York's factors, in the law's order, for each finding.
     reviewed = assessment_of(store, connection, decision.decision_id)
@@ -253,7 +267,7 @@ def _analysis(store: Store, connection, decision: Decision, work_location: str) 
         )
     answers = reviewed[1].get("findings", {})
     analysis = []
-    for judged in relied_on(decision):
+    for judged in relied_on(decision, relies_on):
         given = answers.get(judged.finding.finding_id, {})
         factors = factors_for(work_location, judged)
         unanswered = [factor.value for factor in factors if factor.value not in given]

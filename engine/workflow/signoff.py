@@ -7,11 +7,14 @@ not allow.
   Law Art. 23-A §753).
 - ``respond``: the candidate's account, as received, after the
   pre-adverse notice; ``attach``: the evidence files the candidate sent.
-- ``decide``: the final outcome, hire, hold or withdraw. A withdraw needs a
-  review by another person, a pre-adverse notice, and the end of the
-  response period or a recorded response. An outcome more or less adverse
-  than the recommendation is an override and needs a reason of at least a
-  sentence.
+- ``decide``: the final outcome, hire, hold or withdraw. Hold and withdraw
+  are adverse outcomes (FCRA §603(k)): each rests on findings the engine
+  weighed (handling review or escalate) and the assessment answered, names
+  the job duty they bear on and the factor that decided, and needs a review
+  by another person, a pre-adverse notice, and the end of the response
+  period or a recorded response, weighed in a reassessment. A hold ends on
+  a day (``hold_until``), after which the decision is to make again. Every
+  outcome needs a reason of at least a sentence.
 - ``reopen``: a final decision in force is reopened, with a reason, by a
   person whose role may ``reopen``; it stays in the record beside the new
   decision to come.
@@ -30,6 +33,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from engine.decisions import JudgedFinding
 from engine.record import audit, human
 from engine.record.access import Policy
 from engine.documents.memos import AssessmentShown, EvidenceShown, ReopenedShown, ResponseShown, Signoff, TimelineStep
@@ -54,6 +58,20 @@ EXPECTED = {
     Recommendation.ON_HOLD: (Outcome.HOLD,),
 }
 MIN_REASON_WORDS = 6
+# Outcomes that adversely affect a prospective employee: a decision to hold
+# the application is one as much as a withdraw (FCRA §603(k)(1)(B)(ii)).
+ADVERSE = (Outcome.HOLD, Outcome.WITHDRAW)
+# The longest a hold may last. A hold parks the candidate without an answer;
+# 180 days is the longest wait an employer can explain for one open
+# position (a court's judgment, a licence renewal) before it must decide
+# again. After its end date the hold is a decision to make again.
+HOLD_LONGEST_DAYS = 180
+# A duty named for an adverse outcome is quoted from the position's duties:
+# at least two words (or, in Chinese, four characters), so that it says
+# which duty, not a stray word.
+MIN_DUTY_WORDS = 2
+# Who reopens a hold that has reached its end date, in the record.
+HOLD_ENDED_BY = "system: hold ended"
 # No person can decide on these until the candidate's consent is obtained.
 _NOT_EVALUATED = Recommendation.NOT_EVALUATED
 # Recommendations that need no review before the decision.
@@ -81,6 +99,7 @@ class State:
         responded_on: the day the response was received, or None.
         outcome: the final decision, or None.
         approver: who made the final decision, or None.
+        hold_until: the last day of a hold in force, or None.
     """
 
     decision_id: str
@@ -93,11 +112,21 @@ class State:
     responded_on: dt.date | None
     outcome: Outcome | None
     approver: str | None
+    hold_until: dt.date | None = None
+
+    @property
+    def hold_ended(self) -> bool:
+        """Whether the decision in force is a hold whose end date has passed
+        (by the record's clock): it is a decision to make again."""
+        return self.outcome == Outcome.HOLD and self.hold_until is not None and self.hold_until < record_day()
 
     @property
     def waiting_for(self) -> WaitingFor | None:
-        """The step the decision waits on; None when decided, or when no
-        person can decide until the candidate's consent is obtained."""
+        """The step the decision waits on; None when decided (a hold past its
+        end date waits for a decision again), or when no person can decide
+        until the candidate's consent is obtained."""
+        if self.hold_ended:
+            return WaitingFor.DECISION
         if self.outcome is not None or self.recommendation == _NOT_EVALUATED:
             return None
         if self.recommendation in _NO_REVIEW_NEEDED:
@@ -137,7 +166,26 @@ def state(connection: Connection, store: Store, decision_id: str) -> State:
         responded_on=steps.response.received_on if steps.response else None,
         outcome=final.outcome if final else None,
         approver=final.approver if final else None,
+        hold_until=final.hold_until if final else None,
     )
+
+
+def live(store: Store, connection: Connection, decision_id: str) -> StoredDecision:
+    """The stored decision, if it can still change.
+
+    Args:
+        store: the decision store.
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        decision_id: the decision's id.
+
+    Returns:
+        Its ``StoredDecision`` row.
+
+    Raises:
+        StoreError: no such decision.
+        SignoffError: it was purged.
+    """
+    return _live(store, connection, decision_id)
 
 
 def _live(store: Store, connection: Connection, decision_id: str) -> StoredDecision:
@@ -148,22 +196,34 @@ def _live(store: Store, connection: Connection, decision_id: str) -> StoredDecis
     return row
 
 
-def validate_assessment(data, considered: Mapping[str, tuple[AssessmentFactor, ...]]) -> dict:
+def validate_assessment(
+    data, considered: Mapping[str, tuple[AssessmentFactor, ...]], after_response: bool = False
+) -> dict:
     """The assessment as stored: every considered finding, each with every
     factor the law of the work location asks for its kind
-    (``assessments.factors_for``), and a summary.
+    (``assessments.factors_for``), and a summary; after a response, how the
+    response was weighed.
 
     Args:
         data: the assessment as read (a file, or the prompts).
         considered: finding id -> its factors, for the findings the
             recommendation relies on.
+        after_response: whether a response of the candidate is on file: the
+            assessment is then a reassessment and states how the response
+            was weighed (``response_weighed``), as the hearing must be
+            weighed before an adverse outcome (EEOC 915.002, V.B.9; Cal.
+            Gov. Code §12952(c)(3)).
 
     Returns:
         dict: ``{"summary": text, "findings": {finding id: {factor: answer}}}``,
-        the factors in the order the law lists them.
+        the factors in the order the law lists them; with
+        ``"response_weighed": {"summary": text, "factors": {finding id:
+        {factor: text}}}`` when given.
 
     Raises:
-        SignoffError: a finding or a factor missing, unknown or empty.
+        SignoffError: a finding or a factor missing, unknown or empty; after
+            a response, ``response_weighed`` missing or naming a finding or
+            factor the assessment does not have.
     """
     if not isinstance(data, dict) or not isinstance(data.get("findings"), dict):
         raise SignoffError(
@@ -206,8 +266,55 @@ def validate_assessment(data, considered: Mapping[str, tuple[AssessmentFactor, .
             answers[finding_id][factor] = text
     # The store keeps the assessment with sorted keys: the order the law
     # lists each finding's factors in is kept beside the answers.
-    return {"summary": summary.strip(), "findings": answers,
-            "factors": {finding_id: list(found) for finding_id, found in answers.items()}}
+    stored = {"summary": summary.strip(), "findings": answers,
+              "factors": {finding_id: list(found) for finding_id, found in answers.items()}}
+    weighed = _response_weighed(data.get("response_weighed"), answers, after_response)
+    if weighed is not None:
+        stored["response_weighed"] = weighed
+    return stored
+
+
+def _response_weighed(data, answers: dict, after_response: bool) -> dict | None:
+    """The ``response_weighed`` part of an assessment, checked: a summary,
+    and for each factor the response speaks to, how it bears on it."""
+    if data is None:
+        if after_response:
+            raise SignoffError(
+                "the candidate's response is on file: the assessment must state how it was weighed, with "
+                "'response_weighed' (a 'summary', and under 'factors', finding id -> factor -> how the response "
+                "bears on it); see docs/human-decision.md."
+            )
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("summary"), str) or not data["summary"].strip():
+        raise SignoffError(
+            "'response_weighed' needs a 'summary' that states how the candidate's response was weighed."
+        )
+    factors = data.get("factors") or {}
+    if not isinstance(factors, dict):
+        raise SignoffError("'response_weighed: factors' maps finding id -> factor -> how the response bears on it.")
+    weighed = {}
+    for finding_id, entries in factors.items():
+        if finding_id not in answers:
+            raise SignoffError(
+                f"'response_weighed' names finding '{finding_id}', which the assessment does not assess; "
+                f"name {allowed(answers) or 'no finding'}."
+            )
+        if not isinstance(entries, dict):
+            raise SignoffError(f"'response_weighed: factors: {finding_id}' maps factor -> how the response bears on it.")
+        weighed[finding_id] = {}
+        for factor, text in entries.items():
+            if factor not in answers[finding_id]:
+                raise SignoffError(
+                    f"'response_weighed': finding '{finding_id}' has no factor '{factor}'; "
+                    f"factors: {all_of(list(answers[finding_id]))}." + did_you_mean(str(factor), list(answers[finding_id]))
+                )
+            if not isinstance(text, str) or not text.strip():
+                raise SignoffError(
+                    f"'response_weighed': finding '{finding_id}', factor '{factor}' is empty; say how the "
+                    "response bears on it, or leave the factor out."
+                )
+            weighed[finding_id][factor] = text.strip()
+    return {"summary": data["summary"].strip(), "factors": weighed}
 
 
 def _factor_order(assessment: dict, finding_id: str) -> list[str]:
@@ -254,7 +361,8 @@ def review(
                 f"decision {decision_id} is final already; its review can no longer change "
                 f"(a person whose role may reopen it can: adjudicate reopen {decision_id})."
             )
-        stored = validate_assessment(assessment, considered)
+        stored = validate_assessment(assessment, considered,
+                                     after_response=human.response_of(connection, decision_id) is not None)
         human.record_review(store, connection, decision_id, reviewer=reviewer, reviewed_at=clock_stamp(), assessment=stored)
         audit.append(connection, actor=reviewer, action=AuditAction.DECISION_REVIEWED, decision_id=decision_id,
                      detail={"findings_assessed": len(considered)})
@@ -477,11 +585,54 @@ def is_override(recommendation: Recommendation | str, outcome: Outcome | str) ->
     return outcome not in EXPECTED.get(recommendation, ())
 
 
+@dataclass(frozen=True)
+class Grounds:
+    """What an adverse outcome rests on, as the approver names it.
+
+    Attributes:
+        relies_on: the finding ids it relies on (each weighed by the
+            engine and answered in the latest assessment).
+        duty: the job duty they bear on, a phrase of the position's duties.
+        deciding_factor: the assessment factor that decided.
+        hold_until: the last day of a hold; None for other outcomes.
+    """
+
+    relies_on: tuple[str, ...] = ()
+    duty: str = ""
+    deciding_factor: str = ""
+    hold_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """What the approver confirms before a decision is recorded.
+
+    Attributes:
+        outcome: the outcome to record.
+        override: whether it departs from the recommendation.
+        relied_on: the findings relied on, as judged, in the decision's order.
+        grounds: the grounds as given.
+        reason: the approver's reason.
+        response: the latest response of the candidate, unsealed; '' if none.
+        response_weighed: the reassessment's summary of how it was weighed; ''.
+    """
+
+    outcome: Outcome
+    override: bool
+    relied_on: tuple[JudgedFinding, ...]
+    grounds: Grounds
+    reason: str
+    response: str = ""
+    response_weighed: str = ""
+
+
 def decide(
-    store: Store, policy: Policy, decision_id: str, approver: str, outcome: Outcome | str, reason: str, today: dt.date,
-    *, before_commit: Callable[[Connection], None] | None = None,
+    store: Store, policy: Policy, decision_id: str, approver: str, outcome: Outcome | str, reason: str,
+    *, findings: tuple[JudgedFinding, ...] = (), duties: tuple[str, ...] = (), grounds: Grounds = Grounds(),
+    confirm: Callable[[DecisionPreview], bool] | None = None,
+    before_commit: Callable[[Connection], None] | None = None,
 ) -> bool:
-    """Record the final decision.
+    """Record the final decision, dated by the record's clock.
 
     Args:
         store: the decision store.
@@ -489,9 +640,15 @@ def decide(
         decision_id: the decision's id.
         approver: who decides.
         outcome: hire, hold or withdraw.
-        reason: why; at least a sentence (``is_sentence``) for an override.
-        today: the day of the decision (not after the real date: the
-            response deadline is counted against it).
+        reason: why; at least a sentence (``is_sentence``) whatever the outcome.
+        findings: the decision's findings as judged (replayed), which
+            ``grounds.relies_on`` must name from.
+        duties: the position's duties, in each language it has them.
+        grounds: for hold and withdraw, the findings relied on, the duty and
+            the deciding factor; for a hold, its last day (after today, at
+            most ``HOLD_LONGEST_DAYS`` days on). Hire takes none.
+        confirm: called with the ``DecisionPreview`` once every check has
+            passed, before anything is recorded; False records nothing.
         before_commit: as for ``review``.
 
     Returns:
@@ -500,51 +657,222 @@ def decide(
     Raises:
         AccessDenied: the policy does not allow it (the refusal is recorded).
         StoreError: no such decision.
-        SignoffError: an unknown outcome, a day after today, purged, final
-            already, not evaluated, an override without a sentence, or a
-            withdraw the process does not allow yet.
+        SignoffError: an unknown outcome, a reason shorter than a sentence,
+            purged, final already (a hold is final until its end date),
+            not evaluated, an adverse outcome without weighed findings, duty
+            or factor, one the process does not allow yet (``_adverse_allowed``),
+            a hold without a valid end date, or not confirmed.
     """
     if outcome not in OUTCOMES:
         raise SignoffError(f"unknown outcome '{outcome}'; allowed: {allowed(OUTCOMES)}.")
     outcome = Outcome(outcome)
-    if today > dt.date.today():
-        raise SignoffError(
-            f"the decision cannot be dated {today.isoformat()}, after today: the response deadline is "
-            "counted against the real date."
-        )
     authorise(store, policy, approver, Permission.DECIDE, decision_id)
+    today = record_day()
     with store.transaction() as connection:
         row = _live(store, connection, decision_id)
         current = state(connection, store, decision_id)
-        if current.outcome is not None:
+        if current.outcome is not None and not current.hold_ended:
+            until = f" until {current.hold_until.isoformat()}" if current.hold_until else ""
             raise SignoffError(
-                f"decision {decision_id} is final already ({current.outcome}, by {current.approver})."
+                f"decision {decision_id} is final already ({current.outcome}{until}, by {current.approver})."
             )
         if row.recommendation == _NOT_EVALUATED:
             raise SignoffError(
                 f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
             )
         override = is_override(row.recommendation, outcome)
-        if override and not is_sentence(reason):
+        if not is_sentence(reason):
+            if override:
+                raise SignoffError(
+                    f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
+                    f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
+                )
             raise SignoffError(
-                f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
-                f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
+                f"the reason for '{outcome}' must be at least a sentence ({MIN_REASON_WORDS} words or more, or "
+                f"{2 * MIN_REASON_WORDS} Chinese characters) in --reason: it is the employer's record of why."
             )
-        if outcome == Outcome.WITHDRAW:
-            _withdraw_allowed(current, approver, today)
-        final = human.FinalDecision(decision_id, outcome, approver, today.isoformat(), override)
+        _hold_until_allowed(outcome, grounds.hold_until, today)
+        # A hold of an on_hold recommendation waits on the reinvestigation of
+        # a disputed record (FCRA §611): the record is set aside meanwhile, so
+        # there is no weighed finding to rely on and nothing to give notice
+        # of; the candidate is evaluated anew once the dispute ends. It keeps
+        # the path it had: no assessment, no notice, no grounds.
+        reinvestigation = outcome == Outcome.HOLD and row.recommendation == Recommendation.ON_HOLD
+        relied = ()
+        reviewed = human.assessment_of(store, connection, decision_id)
+        if outcome in ADVERSE and not reinvestigation:
+            relied = _relied_on(grounds.relies_on, findings, outcome)
+            _adverse_allowed(store, connection, current, approver, today, outcome)
+            _assessed(relied, reviewed, outcome)
+            _duty_named(grounds.duty, duties)
+            _factor_named(grounds.deciding_factor, relied, reviewed)
+        elif outcome == Outcome.HIRE and (grounds.relies_on or grounds.duty or grounds.deciding_factor):
+            raise SignoffError(
+                "a hire is not adverse: it relies on no finding; leave out --relies-on, --duty and --deciding-factor."
+            )
+        if confirm is not None:
+            response = human.response_of(connection, decision_id)
+            preview = DecisionPreview(
+                outcome, override, relied, grounds, reason,
+                response=human.response_text(store, connection, response) if response else "",
+                response_weighed=(reviewed[1].get("response_weighed") or {}).get("summary", "") if reviewed else "",
+            )
+            if not confirm(preview):
+                raise SignoffError("the decision was not confirmed; nothing is recorded.")
+        if current.hold_ended:
+            # The hold in force has reached its end: it stays in the record,
+            # reopened, beside the decision that follows it.
+            human.reopen_final_decision(
+                store, connection, decision_id, reopened_by=HOLD_ENDED_BY, reopened_at=clock_stamp(),
+                reason=f"The hold ended on {current.hold_until.isoformat()}.",
+            )
+        final = human.FinalDecision(
+            decision_id, outcome, approver, clock_stamp(), override,
+            relies_on=tuple(f.finding.finding_id for f in relied),
+            hold_until=grounds.hold_until if outcome == Outcome.HOLD else None,
+        )
         human.record_final_decision(store, connection, final, reason)
         # Retention runs from the final decision (29 CFR 1602.14: from the
         # personnel action), for the position and where the job is.
         human.restart_retention(connection, decision_id, policy.retain_until(
             row.position_id, today, human.work_location_of(store, row)
         ))
+        # The duty and the deciding factor go with the decision's audit entry
+        # (the final decision's row has no column for them): the adverse
+        # notice states them, read back with ``grounds_of``.
         audit.append(connection, actor=approver, action=AuditAction.DECISION_MADE, decision_id=decision_id,
                      detail={"outcome": outcome.value, "override": override,
-                             "recommendation": row.recommendation.value})
+                             "recommendation": row.recommendation.value,
+                             **({"relies_on": list(final.relies_on), "duty": grounds.duty.strip(),
+                                 "deciding_factor": grounds.deciding_factor} if relied else {}),
+                             **({"hold_until": final.hold_until.isoformat()} if final.hold_until else {})})
         if before_commit is not None:
             before_commit(connection)
     return override
+
+
+def grounds_of(connection: Connection, final: human.FinalDecision) -> Grounds:
+    """The grounds of a final decision as the approver named them.
+
+    Args:
+        connection: from ``store.transaction()`` or ``store.reading()``.
+        final: the final decision (``human.final_decision_of``).
+
+    Returns:
+        The ``Grounds``: the findings relied on and the hold's end from the
+        final decision; the duty and the deciding factor from its audit entry
+        ('' for a decision recorded without them).
+    """
+    detail = human.decision_made_detail(connection, final.decision_id)
+    return Grounds(
+        relies_on=final.relies_on, duty=detail.get("duty", ""), deciding_factor=detail.get("deciding_factor", ""),
+        hold_until=final.hold_until,
+    )
+
+
+def record_day() -> dt.date:
+    """Today, by the record's clock (``clock_stamp``), in UTC."""
+    return dt.date.fromisoformat(clock_stamp()[:10])
+
+
+def _hold_until_allowed(outcome: Outcome, until: dt.date | None, today: dt.date) -> None:
+    if outcome != Outcome.HOLD:
+        if until is not None:
+            raise SignoffError(f"--until is the end of a hold; a {outcome} has none: leave it out.")
+        return
+    latest = today + dt.timedelta(days=HOLD_LONGEST_DAYS)
+    if until is None:
+        raise SignoffError(
+            f"a hold needs its end date with --until YYYY-MM-DD (after today, {today.isoformat()}, and at most "
+            f"{HOLD_LONGEST_DAYS} days on, {latest.isoformat()}): after it the decision is to make again."
+        )
+    if not today < until <= latest:
+        raise SignoffError(
+            f"the hold cannot end on {until.isoformat()}: its end date is after today ({today.isoformat()}) and "
+            f"at most {HOLD_LONGEST_DAYS} days on ({latest.isoformat()})."
+        )
+
+
+def _set_aside(judged: JudgedFinding) -> str:
+    """Why the engine did not weigh a finding, naming the rule."""
+    rationale = judged.entry.rationale if judged.entry is not None else ""
+    why = f'; the position\'s relevance table says: "{rationale}"' if rationale and not judged.excluded else ""
+    return f"the engine handled it '{judged.handling}' by rule {judged.rule_id} ({judged.ground})" + why
+
+
+def _relied_on(
+    relies_on: tuple[str, ...], findings: tuple[JudgedFinding, ...], outcome: Outcome,
+) -> tuple[JudgedFinding, ...]:
+    """The findings an adverse outcome relies on, checked: each weighed by
+    the engine (handling review or escalate)."""
+    by_id = {f.finding.finding_id: f for f in findings}
+    weighed = [f.finding.finding_id for f in findings if f.handling.weight >= 2]
+    if not relies_on:
+        if not weighed:
+            aside = " ".join(f"Finding '{f.finding.finding_id}': {_set_aside(f)}." for f in findings)
+            raise SignoffError(
+                f"a {outcome} is an adverse outcome and must rest on findings the engine weighed (handling review "
+                f"or escalate); this decision has none, so a {outcome} cannot be recorded." + (f" {aside}" if aside else "")
+            )
+        raise SignoffError(
+            f"a {outcome} is an adverse outcome: name the findings it relies on with --relies-on FINDING_ID; "
+            f"findings the engine weighed: {all_of(weighed)}."
+        )
+    relied = []
+    for finding_id in dict.fromkeys(relies_on):
+        judged = by_id.get(finding_id)
+        if judged is None:
+            raise SignoffError(
+                f"finding '{finding_id}' is not a finding of this decision; findings the engine weighed: "
+                f"{all_of(weighed) or 'none'}." + did_you_mean(finding_id, weighed)
+            )
+        if judged.handling.weight < 2:
+            raise SignoffError(
+                f"a {outcome} cannot rely on finding '{finding_id}': {_set_aside(judged)}. An adverse outcome "
+                f"rests only on findings the engine weighed (handling review or escalate); "
+                + (f"this decision's: {all_of(weighed)}." if weighed else "this decision has none.")
+            )
+        relied.append(judged)
+    # In the decision's order, as the notice lists them.
+    order = {f.finding.finding_id: n for n, f in enumerate(findings)}
+    return tuple(sorted(relied, key=lambda f: order[f.finding.finding_id]))
+
+
+def _assessed(relied: tuple[JudgedFinding, ...], reviewed: tuple[str, dict] | None, outcome: Outcome) -> None:
+    """Each finding relied on is answered in the latest assessment, so that
+    the outcome rests on what a person assessed."""
+    for judged in relied:
+        finding_id = judged.finding.finding_id
+        if reviewed is None or finding_id not in reviewed[1].get("findings", {}):
+            raise SignoffError(
+                f"the latest assessment does not answer finding '{finding_id}'; a {outcome} relies only on "
+                "findings a person assessed: record the assessment first (adjudicate review)."
+            )
+
+
+def _duty_named(duty: str, duties: tuple[str, ...]) -> None:
+    written = " ".join(duty.split())
+    han = sum(1 for ch in written if "\u4e00" <= ch <= "\u9fff")
+    quoted = " / ".join(f'"{d}"' for d in duties if d)
+    long_enough = len(written.split()) >= MIN_DUTY_WORDS or han >= 2 * MIN_DUTY_WORDS
+    if not written or not long_enough or not any(written.casefold() in " ".join(d.split()).casefold() for d in duties):
+        raise SignoffError(
+            "an adverse outcome names the job duty its findings bear on, with --duty: a phrase of at least "
+            f"{MIN_DUTY_WORDS} words quoted from the position's duties: {quoted or '(the position states none)'}."
+        )
+
+
+def _factor_named(factor: str, relied: tuple[JudgedFinding, ...], reviewed: tuple[str, dict] | None) -> None:
+    # In the order the law lists them, finding by finding.
+    answered = list(dict.fromkeys(
+        name for f in relied for name in (_factor_order(reviewed[1], f.finding.finding_id) if reviewed else ())
+    ))
+    if factor not in answered:
+        raise SignoffError(
+            "an adverse outcome names the factor that decided it, with --deciding-factor: one answered in the "
+            f"latest assessment for a finding relied on: {all_of(answered)}."
+            + (did_you_mean(factor, answered) if factor else "")
+        )
 
 
 def is_sentence(text: str) -> bool:
@@ -561,25 +889,42 @@ def is_sentence(text: str) -> bool:
     return len(text.split()) >= MIN_REASON_WORDS or han >= 2 * MIN_REASON_WORDS
 
 
-def _withdraw_allowed(current: State, approver: str, today: dt.date) -> None:
+def _adverse_allowed(
+    store: Store, connection: Connection, current: State, approver: str, today: dt.date, outcome: Outcome
+) -> None:
+    """Refuse an adverse outcome the process does not allow yet: the order
+    is assessment by another person, pre-adverse notice, response or
+    deadline, reassessment that weighs the response (FCRA §604(b)(3);
+    EEOC 915.002; Cal. Gov. Code §12952(c))."""
     if current.reviewer is None:
         raise SignoffError(
-            f"a withdraw needs an individualized assessment first: adjudicate review {current.decision_id}."
+            f"a {outcome} needs an individualized assessment first: adjudicate review {current.decision_id}."
         )
     if current.reviewer == approver:
         raise SignoffError(
-            f"'{approver}' reviewed this decision; the approver of a withdraw must be another person."
+            f"'{approver}' reviewed this decision; the approver of a {outcome} must be another person."
         )
     if current.pre_adverse_on is None:
         raise SignoffError(
-            "a withdraw needs a pre-adverse notice first, so that the candidate can respond: "
+            f"a {outcome} needs a pre-adverse notice first, so that the candidate can respond: "
             f"adjudicate notice pre-adverse {current.decision_id}."
         )
     if current.responded_on is None and current.deadline is not None and today <= current.deadline:
         raise SignoffError(
-            f"the candidate may respond until {current.deadline.isoformat()}; a withdraw is possible after "
+            f"the candidate may respond until {current.deadline.isoformat()}; a {outcome} is possible after "
             "that day, or once the response is recorded (adjudicate respond)."
         )
+    response = human.response_of(connection, current.decision_id)
+    if response is not None:
+        review = human.review_of(connection, current.decision_id)
+        reviewed = human.assessment_of(store, connection, current.decision_id)
+        if review is None or review.reviewed_at <= response.recorded_at or not (
+                reviewed and reviewed[1].get("response_weighed")):
+            raise SignoffError(
+                f"the candidate's response was recorded on {response.recorded_at[:10]}; a {outcome} needs a "
+                "reassessment after it that states how the response was weighed ('response_weighed'): "
+                f"adjudicate review {current.decision_id}."
+            )
 
 
 def authorise(
@@ -718,6 +1063,7 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
             review_row.reviewer, review_row.reviewed_at[:10], data["summary"],
             # In the order the law lists the factors, not the stored key order.
             {k: {f: v[f] for f in _factor_order(data, k)} for k, v in data["findings"].items()},
+            data.get("response_weighed"),
         )
         for review_row, data in assessed if data is not None
     )
@@ -726,7 +1072,9 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
     return Signoff(
         reviewer=latest_review.reviewer if latest_review else None,
         reviewed_at=latest_review.reviewed_at[:10] if latest_review else None,
-        assessment={"summary": latest.summary, "findings": latest.findings} if latest else None,
+        assessment={"summary": latest.summary, "findings": latest.findings,
+                    **({"response_weighed": latest.response_weighed} if latest.response_weighed else {})}
+        if latest else None,
         timeline=tuple(entry[3] for entry in sorted(timeline, key=lambda entry: entry[:3])),
         outcome=final.outcome if final else None,
         approver=final.approver if final else None,
@@ -748,6 +1096,8 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
                           f.reopened_by or "", (f.reopened_at or "")[:10], human.reopen_reason(store, connection, f))
             for f in finals if not f.in_force
         ),
+        relied_on=final.relies_on if final else (),
+        hold_until=final.hold_until.isoformat() if final and final.hold_until else None,
     )
 
 
@@ -760,9 +1110,12 @@ def pending(connection: Connection, store: Store) -> list[State]:
 
     Returns:
         The ``State`` of each live, undecided decision that waits on a
-        review, a response or a decision (not those waiting on consent).
+        review, a response or a decision (not those waiting on consent),
+        and of each hold past its end date.
     """
-    return [s for s in (state(connection, store, i) for i in human.undecided(connection)) if s.waiting_for]
+    # A hold past its end date waits for a decision again, beside the undecided.
+    ids = list(dict.fromkeys(human.undecided(connection) + human.holds_ended(connection, record_day())))
+    return [s for s in (state(connection, store, i) for i in ids) if s.waiting_for]
 
 
 def clock_stamp() -> str:
