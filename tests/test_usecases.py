@@ -223,6 +223,37 @@ def test_each_action_leaves_its_audit_entry(setting, store_db, clock):
     assert "- 2026-11-10: final decision: hold by legal-counsel" in memo_file
 
 
+def test_the_approver_reads_without_holding_the_store_and_confirms_what_is_recorded(setting, store_db, clock):
+    """The confirmation runs outside the write transaction: a response
+    recorded while the approver reads goes in at once (on SQLite a held
+    write lock would make it wait and fail), and the decision that was
+    confirmed without it is not recorded."""
+    from engine.workflow.signoff import SignoffError
+
+    esc = setting.ids["C-ESC"]
+    legal, officer = setting.actor("legal-counsel"), setting.actor("hr-logistics-officer")
+    clock.set(NOTICE_DAY)
+    review_decision(officer, setting.store, setting.policy, esc, answers)
+    issue_notice(officer, setting.store, setting.policy, esc, kind="pre_adverse", output=setting.folder / "notices")
+    clock.set("2026-11-16")  # after the response period (2026-11-13)
+    shown = []
+
+    def meanwhile(item) -> bool:
+        shown.append(item)
+        assert item.preview.response == ""  # nothing heard when the approver read it
+        record_response(officer, setting.store, setting.policy, esc, "A late account.", dt.date(2026, 11, 16))
+        return True
+
+    with pytest.raises(SignoffError) as refused:
+        make_decision(legal, setting.store, setting.policy, esc, outcome="withdraw",
+                      reason="The recent DUI bears directly on driving the delivery van.", relies_on=("F-E1",),
+                      duty="Drives a company delivery van", deciding_factor="nature_of_job", confirm=meanwhile)
+    assert len(shown) == 1
+    # Refused on what changed: the response now needs weighing first.
+    assert "response" in str(refused.value)
+    assert store_db.count("responses") == 1 and store_db.count("final_decisions") == 0
+
+
 # --- nothing recorded when an output cannot be written --------------------------------------------
 
 

@@ -668,57 +668,25 @@ def decide(
     outcome = Outcome(outcome)
     authorise(store, policy, approver, Permission.DECIDE, decision_id)
     today = record_day()
+    shown = None
+    if confirm is not None:
+        # The approver reads and answers outside any write transaction: a
+        # prompt left open must not hold the store's write lock.
+        with store.reading() as connection:
+            shown = _checked(store, connection, decision_id, approver, outcome, reason, findings, duties, grounds,
+                             today).preview
+        if not confirm(shown):
+            raise SignoffError("the decision was not confirmed; nothing is recorded.")
     with store.transaction() as connection:
-        row = _live(store, connection, decision_id)
-        current = state(connection, store, decision_id)
-        if current.outcome is not None and not current.hold_ended:
-            until = f" until {current.hold_until.isoformat()}" if current.hold_until else ""
+        checked = _checked(store, connection, decision_id, approver, outcome, reason, findings, duties, grounds, today)
+        row, current, override, relied = checked.row, checked.current, checked.override, checked.relied
+        if shown is not None and checked.preview != shown:
+            # A step recorded while the approver read (a response, a
+            # reassessment): what was confirmed is no longer what would be recorded.
             raise SignoffError(
-                f"decision {decision_id} is final already ({current.outcome}{until}, by {current.approver})."
+                f"decision {decision_id} changed while the decision was being confirmed (a response or an "
+                "assessment was recorded); nothing is recorded: run decide again to see it."
             )
-        if row.recommendation == _NOT_EVALUATED:
-            raise SignoffError(
-                f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
-            )
-        override = is_override(row.recommendation, outcome)
-        if not is_sentence(reason):
-            if override:
-                raise SignoffError(
-                    f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
-                    f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
-                )
-            raise SignoffError(
-                f"the reason for '{outcome}' must be at least a sentence ({MIN_REASON_WORDS} words or more, or "
-                f"{2 * MIN_REASON_WORDS} Chinese characters) in --reason: it is the employer's record of why."
-            )
-        _hold_until_allowed(outcome, grounds.hold_until, today)
-        # A hold of an on_hold recommendation waits on the reinvestigation of
-        # a disputed record (FCRA §611): the record is set aside meanwhile, so
-        # there is no weighed finding to rely on and nothing to give notice
-        # of; the candidate is evaluated anew once the dispute ends. It keeps
-        # the path it had: no assessment, no notice, no grounds.
-        reinvestigation = outcome == Outcome.HOLD and row.recommendation == Recommendation.ON_HOLD
-        relied = ()
-        reviewed = human.assessment_of(store, connection, decision_id)
-        if outcome in ADVERSE and not reinvestigation:
-            relied = _relied_on(grounds.relies_on, findings, outcome)
-            _adverse_allowed(store, connection, current, approver, today, outcome)
-            _assessed(relied, reviewed, outcome)
-            _duty_named(grounds.duty, duties)
-            _factor_named(grounds.deciding_factor, relied, reviewed)
-        elif outcome == Outcome.HIRE and (grounds.relies_on or grounds.duty or grounds.deciding_factor):
-            raise SignoffError(
-                "a hire is not adverse: it relies on no finding; leave out --relies-on, --duty and --deciding-factor."
-            )
-        if confirm is not None:
-            response = human.response_of(connection, decision_id)
-            preview = DecisionPreview(
-                outcome, override, relied, grounds, reason,
-                response=human.response_text(store, connection, response) if response else "",
-                response_weighed=(reviewed[1].get("response_weighed") or {}).get("summary", "") if reviewed else "",
-            )
-            if not confirm(preview):
-                raise SignoffError("the decision was not confirmed; nothing is recorded.")
         if current.hold_ended:
             # The hold in force has reached its end: it stays in the record,
             # reopened, beside the decision that follows it.
@@ -749,6 +717,70 @@ def decide(
         if before_commit is not None:
             before_commit(connection)
     return override
+
+
+@dataclass(frozen=True)
+class _Checked:
+    row: StoredDecision
+    current: State
+    override: bool
+    relied: tuple
+    preview: "DecisionPreview"
+
+
+def _checked(store: Store, connection: Connection, decision_id: str, approver: str, outcome: Outcome, reason: str,
+             findings, duties, grounds, today: dt.date) -> _Checked:
+    """Every check of ``decide``, in one connection: what would be recorded,
+    or the refusal. Run for the preview the approver confirms and again in
+    the transaction that records it."""
+    row = _live(store, connection, decision_id)
+    current = state(connection, store, decision_id)
+    if current.outcome is not None and not current.hold_ended:
+        until = f" until {current.hold_until.isoformat()}" if current.hold_until else ""
+        raise SignoffError(
+            f"decision {decision_id} is final already ({current.outcome}{until}, by {current.approver})."
+        )
+    if row.recommendation == _NOT_EVALUATED:
+        raise SignoffError(
+            f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
+        )
+    override = is_override(row.recommendation, outcome)
+    if not is_sentence(reason):
+        if override:
+            raise SignoffError(
+                f"'{outcome}' departs from the recommendation '{row.recommendation}': an override needs a "
+                f"reason of at least a sentence ({MIN_REASON_WORDS} words or more) in --reason."
+            )
+        raise SignoffError(
+            f"the reason for '{outcome}' must be at least a sentence ({MIN_REASON_WORDS} words or more, or "
+            f"{2 * MIN_REASON_WORDS} Chinese characters) in --reason: it is the employer's record of why."
+        )
+    _hold_until_allowed(outcome, grounds.hold_until, today)
+    # A hold of an on_hold recommendation waits on the reinvestigation of
+    # a disputed record (FCRA §611): the record is set aside meanwhile, so
+    # there is no weighed finding to rely on and nothing to give notice
+    # of; the candidate is evaluated anew once the dispute ends. It keeps
+    # the path it had: no assessment, no notice, no grounds.
+    reinvestigation = outcome == Outcome.HOLD and row.recommendation == Recommendation.ON_HOLD
+    relied = ()
+    reviewed = human.assessment_of(store, connection, decision_id)
+    if outcome in ADVERSE and not reinvestigation:
+        relied = _relied_on(grounds.relies_on, findings, outcome)
+        _adverse_allowed(store, connection, current, approver, today, outcome)
+        _assessed(relied, reviewed, outcome)
+        _duty_named(grounds.duty, duties)
+        _factor_named(grounds.deciding_factor, relied, reviewed)
+    elif outcome == Outcome.HIRE and (grounds.relies_on or grounds.duty or grounds.deciding_factor):
+        raise SignoffError(
+            "a hire is not adverse: it relies on no finding; leave out --relies-on, --duty and --deciding-factor."
+        )
+    response = human.response_of(connection, decision_id)
+    preview = DecisionPreview(
+        outcome, override, relied, grounds, reason,
+        response=human.response_text(store, connection, response) if response else "",
+        response_weighed=(reviewed[1].get("response_weighed") or {}).get("summary", "") if reviewed else "",
+    )
+    return _Checked(row, current, override, relied, preview)
 
 
 def grounds_of(connection: Connection, final: human.FinalDecision) -> Grounds:
