@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from conftest import (
     ROOT,
@@ -52,7 +53,7 @@ def record(store_url, tmp_path, clock):
     clock.set("2026-11-01")
     assert_clean_exit(run_cli(evaluate_args(batch, consents, out) + ["--db", store_url]))
     ids = {row["candidate_id"]: row["decision_id"] for row in read_csv(out / "decisions.csv")}
-    return {"ids": ids, "out": out, "url": store_url}
+    return {"ids": ids, "out": out, "url": store_url, "clock": clock, "folder": tmp_path}
 
 
 def cli(record, *args):
@@ -64,8 +65,29 @@ def show(record, candidate, user="legal-counsel", purpose=PURPOSE, *extra):
 
 
 def decide(record, candidate, outcome, reason):
+    """Decide on 2026-11-20. A hold is adverse: it follows an assessment by
+    another person and a pre-adverse notice (2026-11-02, its response period
+    over by the 20th), and names the finding it relies on, the duty and the
+    deciding factor."""
+    grounds = []
+    if outcome == "hold":
+        finding_id = f"F-{candidate[2:]}"
+        answers = record["folder"] / "answers.yaml"
+        answers.write_text(yaml.safe_dump({"summary": "The recent DUI bears on driving the van.", "findings": {
+            finding_id: {"nature_and_gravity": "Serious DUI.", "time_elapsed": "Under two years.",
+                         "nature_of_job": "Driving is the job.", "age_at_the_time": "30",
+                         "rehabilitation": "None shown yet.", "candidate_account": "Not given."}}}), encoding="utf-8")
+        record["clock"].set("2026-11-02")
+        assert_clean_exit(cli(record, "review", record["ids"][candidate], "--reviewer", "hr-logistics-officer",
+                              "--answers", answers))
+        assert_clean_exit(cli(record, "notice", "pre-adverse", record["ids"][candidate], "--user",
+                              "hr-logistics-officer", "-o", record["folder"] / "notices",
+                              "--organisation", record["folder"] / "none.yaml"))
+        grounds = ["--relies-on", finding_id, "--duty", "Drives a company delivery van",
+                   "--deciding-factor", "nature_of_job", "--until", "2026-12-20"]
+    record["clock"].set("2026-11-20")
     assert_clean_exit(cli(record, "decide", record["ids"][candidate], "--approver", "legal-counsel",
-                          "--outcome", outcome, "--reason", reason))
+                          "--outcome", outcome, "--reason", reason, "--yes", *grounds))
 
 
 def section(memo: str, heading: str) -> str:
