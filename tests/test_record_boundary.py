@@ -145,7 +145,7 @@ def test_a_word_the_vocabulary_does_not_know_is_a_store_error_not_a_traceback(ev
 def test_the_vocabulary_keeps_the_words_people_read_and_the_policy_lists():
     assert Outcome.words() == signoff.OUTCOMES == ("hire", "hold", "withdraw")
     assert NoticeKind.words() == ("pre_adverse", "adverse")
-    assert Permission.words() == ACTIONS == ("view", "review", "decide", "hold", "reopen")
+    assert Permission.words() == ACTIONS == ("view", "review", "decide", "hold", "void", "reopen")
     assert [o.rank for o in Outcome] == [1, 2, 3]  # from the least to the most adverse
     assert AuditAction.notice_issued(NoticeKind.PRE_ADVERSE) == "pre-adverse notice issued"
     assert AuditAction.notice_issued("adverse") is AuditAction.ADVERSE_NOTICE_ISSUED
