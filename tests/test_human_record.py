@@ -411,3 +411,29 @@ def test_each_denial_is_logged_with_the_step_attempted(flow, store_db):
               store_db.rows("SELECT detail FROM audit_log WHERE action = 'access denied' ORDER BY seq")]
     assert denied == list(attempts)
     assert re.search("review", " ".join(denied[:4])) is None  # none of the others is called a review
+
+
+# Every factor of a conviction where no other law applies (the EEOC's six), answered alike.
+FACTORS_OF_A_DUI = ("nature_and_gravity", "time_elapsed", "nature_of_job", "age_at_the_time", "rehabilitation",
+                    "candidate_account")
+ANSWER = "Weighed against the driving duty."
+
+
+# --- the reassessment at the prompts ------------------------------------------------------------------------
+
+
+def test_a_reassessment_at_the_prompts_states_how_the_response_was_weighed(flow, store_db):
+    """Without --answers each factor is asked for, and then how the
+    candidate's response was weighed: left empty before any response, and
+    required once one is on file."""
+    answers = [ANSWER for _ in FACTORS_OF_A_DUI]
+    first = "\n".join(answers + ["The DUI bears on driving.", ""]) + "\n"
+    flow.run("review", flow.ids["C-ESC"], "--reviewer", "hr-logistics-officer", "--input", first)
+    flow.notice("pre-adverse", "C-ESC", NOTICE_DAY)
+    flow.run(*respond_args(flow, NOTICE_DAY))
+    unweighed = flow.run("review", flow.ids["C-ESC"], "--reviewer", "hr-logistics-officer", "--input", first, code=1)
+    assert "response_weighed" in unweighed.stderr
+    weighed = "\n".join(answers + ["The DUI bears on driving.", "The programme is done; driving still weighs."]) + "\n"
+    flow.run("review", flow.ids["C-ESC"], "--reviewer", "hr-logistics-officer", "--input", weighed)
+    assert store_db.count("reviews") == 2
+    assert "How the candidate's response was weighed: The programme is done; driving still weighs." in memo(flow)

@@ -22,7 +22,14 @@ def _prompt_assessment(considered) -> dict:
         findings[finding.finding_id] = {
             factor.value: click.prompt(f"  {factor.value.replace('_', ' ')}", err=True) for factor in f.factors
         }
-    return {"findings": findings, "summary": click.prompt("Summary and conclusion", err=True)}
+    answers = {"findings": findings, "summary": click.prompt("Summary and conclusion", err=True)}
+    # A reassessment after the candidate's response states how it was
+    # weighed; before any response there is nothing to weigh (left empty).
+    weighed = click.prompt("How the candidate's response was weighed (empty if none was received)",
+                           default="", show_default=False, err=True)
+    if weighed.strip():
+        answers["response_weighed"] = {"summary": weighed.strip()}
+    return answers
 
 
 @click.command("review")
