@@ -63,7 +63,7 @@ def may_reopen(flow: Flow) -> None:
 def hire(flow: Flow, candidate: str = "C-ESC"):
     """A final decision that needs no notice: hire, an override of escalate with a sentence."""
     return flow.run("decide", flow.ids[candidate], "--approver", "legal-counsel", "--outcome", "hire",
-                    "--reason", OVERRIDE)
+                    "--reason", OVERRIDE, "--yes")
 
 
 # --- the order of the steps ---------------------------------------------------------------------------------
@@ -267,8 +267,8 @@ def test_evidence_is_attached_sealed_and_listed_without_its_content(flow, store_
     rows = store_db.rows("SELECT file_name, sha256, size, content, response_id, attached_by, attached_at "
                          "FROM evidence ORDER BY evidence_id")
     assert [(r.file_name, r.sha256, r.size, r.response_id, r.attached_by, r.attached_at) for r in rows] == [
-        ("certificate.txt", sha["certificate.txt"], 61, response_id, "hr-logistics-officer", "2026-11-09T09:00:00+00:00"),
-        ("court-order.pdf", sha["court-order.pdf"], 20, response_id, "hr-logistics-officer", "2026-11-09T09:00:00+00:00"),
+        ("certificate.txt", sha["certificate.txt"], 61, response_id, "hr-logistics-officer", "2026-11-09T08:30:00+00:00"),
+        ("court-order.pdf", sha["court-order.pdf"], 20, response_id, "hr-logistics-officer", "2026-11-09T08:30:00+00:00"),
     ]
     assert all(b"secret-marker-4711" not in bytes(r.content) for r in rows)  # sealed
     text = memo(flow)

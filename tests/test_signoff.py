@@ -992,7 +992,8 @@ def test_a_chinese_memo_words_the_timeline_and_the_sign_off_in_chinese(flow):
     timeline = memo[memo.index("## 时间线"):memo.index("## 签字")]
     assert "由 hr-logistics-officer 进行个别化评估" in timeline
     assert "发出拟作出不利决定的预先通知（中文），回复截止日期为 " in timeline
-    assert "- 2026-11-09：收到候选人的回复\n- 2026-11-09：最终决定：撤回录用（决定人：legal-counsel）" in timeline
+    assert ("- 2026-11-09：收到候选人的回复\n- 2026-11-09：由 hr-logistics-officer 进行个别化评估\n"
+            "- 2026-11-09：最终决定：撤回录用（决定人：legal-counsel）") in timeline
     assert "notice issued" not in timeline and "final decision" not in timeline
     assert "- 决定（录用 / 撤回录用 / 暂缓）：撤回录用" in memo
     assert "- 行为的性质和严重程度：" in memo and "- nature and gravity:" not in memo
