@@ -64,7 +64,7 @@ def _broken_translations():
     text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      titel:")
     yield "unknown key in a rule's zh", text, (
         f"{F}:{line_number(text, '      titel: ' + load_rulebook(RULES).rules_by_id['PEND-CAP'].title_zh)}: "
-        "rule PEND-CAP: unknown key 'titel' in the 'zh' of the rule; allowed keys: 'title' or 'rationale'. "
+        "rule PEND-CAP: unknown key 'titel' in the 'zh' of the rule; allowed keys: 'title', 'rationale' or 'legal_basis'. "
         "Did you mean 'title'?"
     )
     text = SHIPPED_RULEBOOK.replace("      label: 信用记录\n", "      labels: 信用记录\n", 1)
@@ -84,9 +84,31 @@ def _broken_translations():
     yield "empty Chinese title", text, (
         f"{F}:{line_number(text, empty)}: rule EXCL-SEALED: 'title' in the 'zh' of the rule is empty; write it out."
     )
+    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis:\n        - 只有一项\n      title:")
+    yield "a rule's zh legal bases not one for each", text, (
+        f"{F}:{line_number(text, '      legal_basis:')}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
+        "1 item(s) but the English has 2; give the Chinese of each, in the same order."
+    )
+    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis: 一段文字\n      title:")
+    yield "a rule's zh legal bases not a list", text, (
+        f"{F}:{line_number(text, '      legal_basis: 一段文字')}: rule PEND-CAP: "
+        "'legal_basis' in the 'zh' of the rule must be a list of texts."
+    )
 
 
 BROKEN = list(_broken_translations())
+
+
+def test_a_rule_cites_its_legal_bases_in_chinese_when_it_has_them(tmp_path):
+    text = edit_rule(
+        "PEND-CAP", "    zh:\n      title:",
+        "    zh:\n      legal_basis:\n        - 《执法指南》第五部分B.9\n        - 《加利福尼亚州政府法典》第12952条(c)款\n      title:",
+    )
+    write_rulebook(tmp_path / "rules", text)
+    rule = load_rulebook(tmp_path / "rules").rules_by_id["PEND-CAP"]
+    assert rule.legal_basis_in("zh") == ("《执法指南》第五部分B.9", "《加利福尼亚州政府法典》第12952条(c)款")
+    assert rule.legal_basis_in("en") == rule.legal_basis
+    assert rule.legal_basis[0].startswith("EEOC Enforcement Guidance 915.002")
 
 
 @pytest.mark.parametrize(("text", "problem"), [(t, p) for _, t, p in BROKEN], ids=[case for case, _, _ in BROKEN])

@@ -79,11 +79,13 @@ _RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "leg
 _RULE_REQUIRED = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
 _RANGE_KEYS = ("at_least", "at_most")
 # The texts a reader sees that carry their Chinese beside the English, under
-# ``zh:`` in the header, a category and a rule. Legal bases are citations
-# and stay as written; the approver is a name.
+# ``zh:`` in the header, a category and a rule. A rule's legal bases may
+# carry their Chinese too (``zh: legal_basis:``, a list in the same order):
+# a Chinese memo then cites the law in Chinese. The approver is a name.
 ZH_HEADER_KEYS = ("name",)
 ZH_CATEGORY_KEYS = ("label", "description")
 ZH_RULE_KEYS = ("title", "rationale")
+ZH_RULE_LISTS = ("legal_basis",)
 
 
 class Translated:
@@ -132,7 +134,8 @@ class Rule(Translated):
     does not mention matches any value. When several rules match a finding,
     the lowest ``precedence`` wins (see ``compiled.RuleEngine``).
     ``title_zh`` and ``rationale_zh`` are the Chinese of the title and the
-    rationale ('' when not given).
+    rationale ('' when not given); ``legal_basis_zh`` the Chinese of each
+    legal basis, in the same order (empty when not given).
     """
 
     id: str
@@ -146,6 +149,21 @@ class Rule(Translated):
     line: int
     title_zh: str = ""
     rationale_zh: str = ""
+    legal_basis_zh: tuple[str, ...] = ()
+
+    def legal_basis_in(self, lang: str) -> tuple[str, ...]:
+        """The rule's legal bases in ``lang``.
+
+        Args:
+            lang (str): a document language (``"en"``, ``"zh"``).
+
+        Returns:
+            tuple[str, ...]: the ``zh`` citations when ``lang`` is ``"zh"``
+            and the rule has them, else the English ones.
+        """
+        if lang == "zh" and self.legal_basis_zh:
+            return self.legal_basis_zh
+        return self.legal_basis
 
 
 @dataclass(frozen=True)
@@ -320,14 +338,25 @@ class _Parser:
             return None
         return value
 
-    def translation(self, entry: YamlMap, keys: tuple[str, ...], english: dict, where: str, rule_id=None) -> dict:
+    def translation(
+        self, entry: YamlMap, keys: tuple[str, ...], english: dict, where: str, rule_id=None,
+        lists: tuple[str, ...] = (),
+    ) -> dict:
         """The Chinese texts under ``zh:`` in ``entry``, as ``{"<key>_zh": text}``.
 
         ``keys`` are the texts that may have a Chinese twin; an unknown key
         is a problem, and each text that ``english`` gives without its
-        Chinese is a warning (``untranslated``)."""
+        Chinese is a warning (``untranslated``). ``lists`` are lists of texts
+        (a rule's legal bases) whose Chinese, when given, is a list of the
+        same length, item for item."""
         raw = entry.get("zh")
-        found: dict[str, str] = {}
+        found: dict = {}
+        if isinstance(raw, YamlMap):
+            for key in lists:
+                if key in raw:
+                    items = self.text_list(raw, key, len(english.get(key) or ()), f"the 'zh' of {where}", rule_id)
+                    if items:
+                        found[key] = items
         if "zh" in entry and not isinstance(raw, YamlMap):
             self.problem(
                 f"'zh' in {where} must map {allowed(keys)} to its Chinese text, for example\n"
@@ -337,7 +366,7 @@ class _Parser:
             )
         elif raw is not None:
             inner = f"the 'zh' of {where}"
-            self.keys(raw, keys, (), inner, rule_id)
+            self.keys(raw, keys + lists, (), inner, rule_id)
             for key in keys:
                 value = self.text(raw, key, inner, rule_id)
                 if value is not None:
@@ -352,6 +381,23 @@ class _Parser:
                 rule_id=rule_id,
             ))
         return {f"{key}_zh": value for key, value in found.items()}
+
+    def text_list(self, mapping: YamlMap, key: str, length: int, where: str, rule_id=None) -> tuple[str, ...]:
+        """The list of texts at ``key``, which must hold ``length`` items
+        (one for each English one); () after recording a problem."""
+        raw = mapping.get(key)
+        if not isinstance(raw, list) or not all(isinstance(item, str) and item.strip() for item in raw):
+            self.problem(f"'{key}' in {where} must be a list of texts.", mapping.line_of(key), rule_id)
+            return ()
+        if len(raw) != length:
+            self.problem(
+                f"'{key}' in {where} has {len(raw)} item(s) but the English has {length}; "
+                "give the Chinese of each, in the same order.",
+                mapping.line_of(key),
+                rule_id,
+            )
+            return ()
+        return tuple(item.strip() for item in raw)
 
     def date(self, mapping: YamlMap, key: str, where: str) -> dt.date | None:
         value = self.text(mapping, key, where)
@@ -493,7 +539,10 @@ class _Parser:
             )
         legal_basis = self.legal_basis(entry, rule_id)
         when = self.when(entry, categories, rule_id)
-        zh = self.translation(entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale}, "the rule", rule_id)
+        zh = self.translation(
+            entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale, "legal_basis": legal_basis},
+            "the rule", rule_id, lists=ZH_RULE_LISTS,
+        )
         if len(self.problems) > count or rule_id is None:
             return None
         return Rule(
