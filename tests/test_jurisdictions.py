@@ -375,3 +375,73 @@ def test_a_rule_for_a_place_that_weighs_what_a_general_rule_excludes_is_a_warnin
     # The shipped rulebook's rule for California excludes: nothing to warn of.
     shipped = analyse(load_rulebook(write_rulebook(tmp_path / "shipped", SHIPPED_RULEBOOK)))
     assert [p for p in shipped.warnings if p.kind == "jurisdiction"] == []
+
+
+# --- legal bases grouped by the work location whose law they are ---------------
+
+GROUPED_BASES = """\
+    legal_basis:
+      everywhere:
+        - The principle that holds everywhere
+      US:
+        - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9
+      US-CA:
+        - California Gov. Code §12952(c)
+    zh:
+      legal_basis:
+        everywhere:
+          - 处处适用的原则
+        US:
+          - 美国平等就业机会委员会《执法指南》915.002（2012年）第五部分B.9
+        US-CA:
+          - 《加利福尼亚州政府法典》第12952条(c)款
+"""
+
+
+def _replace_bases(text: str) -> str:
+    """The shipped rulebook with PEND-CAP's legal bases and their Chinese
+    replaced by ``text``."""
+    start = SHIPPED_RULEBOOK.index("  - id: PEND-CAP")
+    end = SHIPPED_RULEBOOK.index("  - id: DEFER-CAP")
+    block = SHIPPED_RULEBOOK[start:end]
+    head = block[:block.index("    zh:\n")]
+    zh_title = block[block.index("    zh:\n") + len("    zh:\n"):block.index("    legal_basis:\n")]
+    new_block = head + text.replace("    zh:\n", "    zh:\n" + zh_title, 1) + "\n"
+    return SHIPPED_RULEBOOK[:start] + new_block + SHIPPED_RULEBOOK[end:]
+
+
+def test_a_rule_cites_only_the_law_of_where_the_job_is(tmp_path):
+    rule = load_rulebook(write_rulebook(tmp_path / "rules", _replace_bases(GROUPED_BASES))).rules_by_id["PEND-CAP"]
+    assert rule.legal_basis_places == ("", "US", "US-CA")
+    assert rule.legal_basis_in("en", "US-CA-LA") == (
+        "The principle that holds everywhere",
+        "EEOC Enforcement Guidance 915.002 (2012), Part V.B.9",
+        "California Gov. Code §12952(c)",
+    )
+    # An Illinois job is never given California's law, a Shanghai job no US law.
+    assert rule.legal_basis_in("en", "US-IL") == (
+        "The principle that holds everywhere", "EEOC Enforcement Guidance 915.002 (2012), Part V.B.9",
+    )
+    assert rule.legal_basis_in("zh", "CN-SH") == ("处处适用的原则",)
+    assert rule.legal_basis_in("zh", "") == ("处处适用的原则",)
+    assert len(rule.legal_basis_in("zh")) == 3
+
+
+def test_grouped_legal_bases_with_a_bad_place_or_another_shape_in_chinese_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = _replace_bases(GROUPED_BASES.replace("      US-CA:\n        - California", "      California:\n        - California"))
+    write_rulebook(Path("rules"), text)
+    result = run_cli(["rules", "check", "--rules", "rules"])
+    assert_clean_exit(result, 1)
+    assert "rule PEND-CAP: unknown work location 'California' in 'legal_basis'; " in result.stderr
+    assert "or 'everywhere' for the bases that hold everywhere." in result.stderr
+
+    text = _replace_bases(GROUPED_BASES.replace("        US-CA:\n          - 《加利福尼亚州政府法典》第12952条(c)款\n", ""))
+    write_rulebook(Path("rules"), text)
+    result = run_cli(["rules", "check", "--rules", "rules"])
+    assert_clean_exit(result, 1)
+    assert (
+        "rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has everywhere: 1, US: 1 but the English has "
+        "everywhere: 1, US: 1, US-CA: 1; give the Chinese of each, in the same order and under the same work "
+        "locations." in result.stderr
+    )

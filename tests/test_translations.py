@@ -87,12 +87,14 @@ def _broken_translations():
     text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis:\n        - 只有一项\n      title:")
     yield "a rule's zh legal bases not one for each", text, (
         f"{F}:{line_number(text, '      legal_basis:')}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
-        "1 item(s) but the English has 2; give the Chinese of each, in the same order."
+        "1 item(s) but the English has 2 item(s); give the Chinese of each, in the same order and under the same "
+        "work locations."
     )
-    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis: 一段文字\n      title:")
+    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis: 12\n      title:")
     yield "a rule's zh legal bases not a list", text, (
-        f"{F}:{line_number(text, '      legal_basis: 一段文字')}: rule PEND-CAP: "
-        "'legal_basis' in the 'zh' of the rule must be a list of texts."
+        f"{F}:{line_number(text, '      legal_basis: 12')}: rule PEND-CAP: "
+        "'legal_basis' in the 'zh' of the rule must be a list of texts, or lists under the work locations of the "
+        "English."
     )
 
 

@@ -80,12 +80,16 @@ _RULE_REQUIRED = ("id", "title", "when", "handling", "precedence", "rationale", 
 _RANGE_KEYS = ("at_least", "at_most")
 # The texts a reader sees that carry their Chinese beside the English, under
 # ``zh:`` in the header, a category and a rule. A rule's legal bases may
-# carry their Chinese too (``zh: legal_basis:``, a list in the same order):
-# a Chinese memo then cites the law in Chinese. The approver is a name.
+# carry their Chinese too (``zh: legal_basis:``, in the same shape and
+# order): a Chinese memo then cites the law in Chinese. The approver is a name.
 ZH_HEADER_KEYS = ("name",)
 ZH_CATEGORY_KEYS = ("label", "description")
 ZH_RULE_KEYS = ("title", "rationale")
 ZH_RULE_LISTS = ("legal_basis",)
+# A rule's legal bases may be grouped by the work location whose law they
+# are (``legal_basis: {US-CA: [...], everywhere: [...]}``): a memo cites for
+# a job only the law of where the job is, never California's for Illinois.
+EVERYWHERE = "everywhere"
 
 
 class Translated:
@@ -136,6 +140,8 @@ class Rule(Translated):
     ``title_zh`` and ``rationale_zh`` are the Chinese of the title and the
     rationale ('' when not given); ``legal_basis_zh`` the Chinese of each
     legal basis, in the same order (empty when not given).
+    ``legal_basis_places`` gives, for each legal basis in order, the work
+    location whose law it is ('' for a basis that holds everywhere).
     """
 
     id: str
@@ -150,20 +156,31 @@ class Rule(Translated):
     title_zh: str = ""
     rationale_zh: str = ""
     legal_basis_zh: tuple[str, ...] = ()
+    legal_basis_places: tuple[str, ...] = ()
 
-    def legal_basis_in(self, lang: str) -> tuple[str, ...]:
-        """The rule's legal bases in ``lang``.
+    def legal_basis_in(self, lang: str, work_location: str | None = None) -> tuple[str, ...]:
+        """The rule's legal bases in ``lang``, for a job at ``work_location``.
 
         Args:
             lang (str): a document language (``"en"``, ``"zh"``).
+            work_location (str | None): where the job is (``US-CA-LA``); None
+                for every basis, whatever its place ('' is a job whose
+                location is not known: only the bases that hold everywhere).
 
         Returns:
             tuple[str, ...]: the ``zh`` citations when ``lang`` is ``"zh"``
-            and the rule has them, else the English ones.
+            and the rule has them, else the English ones; of those, the ones
+            that hold everywhere and those of the work location or a
+            location enclosing it, in the rulebook's order.
         """
-        if lang == "zh" and self.legal_basis_zh:
-            return self.legal_basis_zh
-        return self.legal_basis
+        texts = self.legal_basis_zh if lang == "zh" and self.legal_basis_zh else self.legal_basis
+        if work_location is None:
+            return texts
+        places = self.legal_basis_places or ("",) * len(texts)
+        return tuple(
+            text for text, place in zip(texts, places)
+            if not place or (work_location and jurisdictions.inside(work_location, place))
+        )
 
 
 @dataclass(frozen=True)
@@ -354,7 +371,7 @@ class _Parser:
         if isinstance(raw, YamlMap):
             for key in lists:
                 if key in raw:
-                    items = self.text_list(raw, key, len(english.get(key) or ()), f"the 'zh' of {where}", rule_id)
+                    items = self.text_list(raw, key, english.get(key) or ((), ()), f"the 'zh' of {where}", rule_id)
                     if items:
                         found[key] = items
         if "zh" in entry and not isinstance(raw, YamlMap):
@@ -382,22 +399,37 @@ class _Parser:
             ))
         return {f"{key}_zh": value for key, value in found.items()}
 
-    def text_list(self, mapping: YamlMap, key: str, length: int, where: str, rule_id=None) -> tuple[str, ...]:
-        """The list of texts at ``key``, which must hold ``length`` items
-        (one for each English one); () after recording a problem."""
-        raw = mapping.get(key)
-        if not isinstance(raw, list) or not all(isinstance(item, str) and item.strip() for item in raw):
-            self.problem(f"'{key}' in {where} must be a list of texts.", mapping.line_of(key), rule_id)
+    def text_list(self, mapping: YamlMap, key: str, english, where: str, rule_id=None) -> tuple[str, ...]:
+        """The Chinese of the English texts ``english`` (texts, places) at
+        ``key``: in the same shape (a list, or lists under the same work
+        locations) and the same number of items; () after a problem."""
+        texts, places = english
+        shape = [(place, sum(1 for p in places if p == place)) for place in dict.fromkeys(places)]
+        groups = self.basis_groups(mapping.get(key), mapping.line_of(key), f"'{key}' in {where}", rule_id)
+        if groups == []:
             return ()
-        if len(raw) != length:
+        if groups is None:
             self.problem(
-                f"'{key}' in {where} has {len(raw)} item(s) but the English has {length}; "
-                "give the Chinese of each, in the same order.",
+                f"'{key}' in {where} must be a list of texts, or lists under the work locations of the English.",
                 mapping.line_of(key),
                 rule_id,
             )
             return ()
-        return tuple(item.strip() for item in raw)
+        found = [(place, len(items)) for place, items in groups]
+        if found != shape:
+            def described(pairs):
+                if len(pairs) == 1 and not pairs[0][0]:
+                    return f"{pairs[0][1]} item(s)"
+                return ", ".join(f"{place or EVERYWHERE}: {count}" for place, count in pairs)
+
+            self.problem(
+                f"'{key}' in {where} has {described(found)} but the English has {described(shape)}; "
+                "give the Chinese of each, in the same order and under the same work locations.",
+                mapping.line_of(key),
+                rule_id,
+            )
+            return ()
+        return tuple(text for _, items in groups for text in items)
 
     def date(self, mapping: YamlMap, key: str, where: str) -> dt.date | None:
         value = self.text(mapping, key, where)
@@ -537,10 +569,10 @@ class _Parser:
                 entry.line_of("precedence"),
                 rule_id,
             )
-        legal_basis = self.legal_basis(entry, rule_id)
+        legal_basis, places = self.legal_basis(entry, rule_id)
         when = self.when(entry, categories, rule_id)
         zh = self.translation(
-            entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale, "legal_basis": legal_basis},
+            entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale, "legal_basis": (legal_basis, places)},
             "the rule", rule_id, lists=ZH_RULE_LISTS,
         )
         if len(self.problems) > count or rule_id is None:
@@ -553,6 +585,7 @@ class _Parser:
             precedence=precedence,
             rationale=rationale,
             legal_basis=legal_basis,
+            legal_basis_places=places,
             file=self.file,
             line=entry.line,
             **zh,
@@ -565,22 +598,59 @@ class _Parser:
             return None
         return value
 
-    def legal_basis(self, entry: YamlMap, rule_id) -> tuple[str, ...]:
+    def legal_basis(self, entry: YamlMap, rule_id) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The rule's legal bases and, for each, the work location whose law
+        it is ('' for everywhere): a list, or lists grouped by work location
+        (``US-CA: [...]``, ``everywhere: [...]``)."""
         raw = entry.get("legal_basis")
         if raw is None:
-            return ()
-        items = [raw] if isinstance(raw, str) else raw
-        if not isinstance(items, list) or not items or not all(
-            isinstance(item, str) and item.strip() for item in items
-        ):
+            return (), ()
+        groups = self.basis_groups(raw, entry.line_of("legal_basis"), "'legal_basis'", rule_id)
+        if groups is None:
             self.problem(
-                "'legal_basis' must be a non-empty list of references, for example\n"
-                "      - EEOC Enforcement Guidance 915.002 (2012)",
+                "'legal_basis' must be a non-empty list of references, or such lists grouped by the work "
+                f"location whose law they are ('{EVERYWHERE}' for those that hold everywhere), for example\n"
+                "      - EEOC Enforcement Guidance 915.002 (2012)\n"
+                "    or\n"
+                "      US-CA:\n        - California Labor Code §432.7(a)(1)",
                 entry.line_of("legal_basis"),
                 rule_id,
             )
-            return ()
-        return tuple(item.strip() for item in items)
+            return (), ()
+        texts = tuple(text for _, items in groups for text in items)
+        places = tuple(place for place, items in groups for _ in items)
+        return texts, places
+
+    def basis_groups(self, raw, line, where: str, rule_id) -> list[tuple[str, tuple[str, ...]]] | None:
+        """``raw`` as [(place, texts)], place '' for everywhere; None when
+        it is not a list of texts or a mapping of work locations to such
+        lists (a problem is recorded for a bad work location)."""
+        def texts(items):
+            items = [items] if isinstance(items, str) else items
+            if not isinstance(items, list) or not items or not all(
+                isinstance(item, str) and item.strip() for item in items
+            ):
+                return None
+            return tuple(item.strip() for item in items)
+
+        if not isinstance(raw, YamlMap):
+            items = texts(raw)
+            return None if items is None else [("", items)]
+        groups = []
+        for place, items in raw.items():
+            if place != EVERYWHERE and (not isinstance(place, str) or not WORK_LOCATION.fullmatch(place)):
+                self.problem(
+                    f"unknown work location '{place}' in {where}; {WORK_LOCATION_HINT}, "
+                    f"or '{EVERYWHERE}' for the bases that hold everywhere.",
+                    raw.line_of(place),
+                    rule_id,
+                )
+                return []
+            found = texts(items)
+            if found is None:
+                return None
+            groups.append(("" if place == EVERYWHERE else place, found))
+        return groups or None
 
     def when(self, entry: YamlMap, categories: dict, rule_id) -> dict[str, frozenset]:
         raw = entry.get("when")
