@@ -267,6 +267,14 @@ def response_of(connection: Connection, decision_id: str) -> Response | None:
     return found[-1] if found else None
 
 
+def _unsealed(store: Store, connection: Connection, column, where, decision_id: str) -> bytes:
+    """The sealed ``column`` of the row ``where`` selects, opened with the
+    decision's id as its associated data; b'' when there is no such row or
+    the content was purged (purge empties sealed columns)."""
+    sealed = connection.execute(sa.select(column).where(where).limit(1)).scalar()
+    return store.sealer.open(sealed, decision_id) if sealed else b""
+
+
 def response_text(store: Store, connection: Connection, response: Response) -> str:
     """What the candidate wrote, unsealed.
 
@@ -281,10 +289,9 @@ def response_text(store: Store, connection: Connection, response: Response) -> s
     Raises:
         StoreError: the content cannot be opened with the store's key.
     """
-    sealed = connection.execute(
-        sa.select(responses.c.content).where(responses.c.response_id == response.response_id)
-    ).scalar()
-    return store.sealer.open(sealed, response.decision_id).decode("utf-8") if sealed else ""
+    return _unsealed(
+        store, connection, responses.c.content, responses.c.response_id == response.response_id, response.decision_id
+    ).decode("utf-8")
 
 
 def record_response(
@@ -465,10 +472,7 @@ def evidence_content(store: Store, connection: Connection, item: Evidence) -> by
     Raises:
         StoreError: the content cannot be opened with the store's key.
     """
-    sealed = connection.execute(
-        sa.select(evidence.c.content).where(evidence.c.evidence_id == item.evidence_id)
-    ).scalar()
-    return store.sealer.open(sealed, item.decision_id) if sealed else b""
+    return _unsealed(store, connection, evidence.c.content, evidence.c.evidence_id == item.evidence_id, item.decision_id)
 
 
 def record_evidence(store: Store, connection: Connection, item: Evidence, content: bytes) -> int:
@@ -566,13 +570,15 @@ def final_reason(store: Store, connection: Connection, decision_id: str, final_i
     Raises:
         StoreError: the reason cannot be opened with the store's key.
     """
-    query = sa.select(final_decisions.c.reason).where(final_decisions.c.decision_id == decision_id)
     if final_id is None:
-        query = query.where(final_decisions.c.reopened_at.is_(None)).order_by(final_decisions.c.final_id.desc())
-    else:
-        query = query.where(final_decisions.c.final_id == final_id)
-    sealed = connection.execute(query.limit(1)).scalar()
-    return store.sealer.open(sealed, decision_id).decode("utf-8") if sealed else ""
+        final = final_decision_of(connection, decision_id)
+        if final is None:
+            return ""
+        final_id = final.final_id
+    return _unsealed(
+        store, connection, final_decisions.c.reason,
+        (final_decisions.c.final_id == final_id) & (final_decisions.c.decision_id == decision_id), decision_id,
+    ).decode("utf-8")
 
 
 def reopen_reason(store: Store, connection: Connection, final: FinalDecision) -> str:
@@ -582,10 +588,10 @@ def reopen_reason(store: Store, connection: Connection, final: FinalDecision) ->
     Raises:
         StoreError: the reason cannot be opened with the store's key.
     """
-    sealed = connection.execute(
-        sa.select(final_decisions.c.reopen_reason).where(final_decisions.c.final_id == final.final_id)
-    ).scalar()
-    return store.sealer.open(sealed, final.decision_id).decode("utf-8") if sealed else ""
+    return _unsealed(
+        store, connection, final_decisions.c.reopen_reason, final_decisions.c.final_id == final.final_id,
+        final.decision_id,
+    ).decode("utf-8")
 
 
 def reopen_final_decision(
