@@ -168,6 +168,24 @@ def sha256_hex(array: pa.Array, after: Sequence[bytes] | None = None) -> list[st
     return digests
 
 
+def utf8_views(array: pa.Array) -> list[memoryview]:
+    """Each value's UTF-8 bytes, as a view of the column's one buffer (no
+    ``bytes`` object is made of them), for a consumer that takes any
+    bytes-like value (hashing, encryption).
+
+    Args:
+        array: a column of text (``texts``).
+
+    Returns:
+        list[memoryview]: one view per value; valid while ``array`` lives
+        (each view holds its buffer).
+    """
+    data, offsets = _bytes(texts(array))
+    view = memoryview(data)
+    bounds = offsets.tolist()
+    return [view[start:end] for start, end in zip(bounds, bounds[1:])]
+
+
 # pandas' Arrow-backed text, missing values as NA: what batches are validated in.
 ARROW_TEXT = pd.StringDtype("pyarrow")
 

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import canonical
-from engine.columns import json_strings, sha256_hex, texts
+from engine.columns import json_strings, sha256_hex, texts, utf8_views
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
 from engine.evaluation.judging import _Ages, _IdConstants, _position_content, evaluate
 from engine.inputs.applications import Application, ApplicationRegister
@@ -49,7 +49,7 @@ from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engin
 from engine.rulebook.lookback import lookback_of
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rulebook
 from engine.rulebook.tables import PositionTables
-from engine.record.store import DecisionRecord, canonical_input_text, packed_findings
+from engine.record.store import INPUT_FORMAT, DecisionRecord, packed_findings, rows_json
 from engine.vocabulary import (
     Disposition, Handling, Lookback, PartyRole, Recommendation, Relevance, Relief, RiskLevel, Severity, YesNo,
 )
@@ -82,9 +82,9 @@ class JudgedPart:
             of the part).
         cases: one row per decision judged in columns, in the order of
             candidate and position: ``candidate_id``, ``position_id``,
-            ``recommendation`` (value), ``reason``, ``decision_id``,
-            ``findings_json``, and the objects ``application`` and
-            ``consent`` (None where there is none).
+            ``recommendation`` (value), ``reason``, ``decision_id``, and
+            the objects ``application`` and ``consent`` (None where there
+            is none).
         rows: one row per finding of each of those decisions, by decision
             and finding id: ``case`` (the row of ``cases``), the finding's
             columns as read, ``handling`` and ``rule_id`` (values),
@@ -92,6 +92,9 @@ class JudgedPart:
             not see the finding), ``excluded`` (bool).
         screened: the batch's rows as validated.
         result: the part as a ``BatchResult`` without decisions, for memos.
+        findings_json: each case's findings as canonical JSON (the
+            decisions' ``findings_json``), in the order of ``cases``, kept
+            in Arrow: the store's sealed inputs are joined from it there.
     """
 
     reference: BatchResult
@@ -102,6 +105,7 @@ class JudgedPart:
     fast_findings: int
     _judgements: dict
     _ages: _Ages
+    findings_json: pa.Array
 
     @property
     def decision_count(self) -> int:
@@ -130,11 +134,11 @@ class JudgedPart:
         by_case = _positions_by_case(rows["case"].to_numpy(), len(cases))
         finding_ids, signatures, rule_ids = (rows[c].to_numpy(dtype=object) for c in ("finding_id", "signature", "rule_id"))
         column = {name: cases[name].tolist() for name in (
-            "candidate_id", "position_id", "decision_id", "recommendation", "reason", "consent", "findings_json",
-            "application",
+            "candidate_id", "position_id", "decision_id", "recommendation", "reason", "consent", "application",
         )}
+        findings_json = self.findings_json.take(pa.array(wanted, pa.int64())).to_pylist()
         made = []
-        for case in wanted:
+        for at, case in enumerate(wanted):
             candidate, position_id = column["candidate_id"][case], column["position_id"][case]
             judged = []
             for i in by_case[case].tolist():
@@ -159,7 +163,7 @@ class JudgedPart:
                 consent=column["consent"][case],
                 findings=tuple(judged),
                 rejected=(),
-                findings_json=column["findings_json"][case],
+                findings_json=findings_json[at],
                 application=column["application"][case],
             ))
         return made
@@ -231,11 +235,11 @@ def judge_in_columns(
     judgements = _judge(rows, cases, consents, tables, rulebook, as_of, screened.present)
     _recommend(cases, rows, judgements)
     finding_texts = _finding_texts(fast, screened)
-    _identify(cases, finding_texts, fast, consents, tables, rulebook, as_of)
+    findings_json = _identify(cases, finding_texts, fast, consents, tables, rulebook, as_of)
     rows = rows.drop(columns=["position_code"])
     return JudgedPart(
         reference=reference, cases=cases, rows=rows, screened=screened, result=empty,
-        fast_findings=len(fast), _judgements=judgements, _ages=ages,
+        fast_findings=len(fast), _judgements=judgements, _ages=ages, findings_json=findings_json,
     )
 
 
@@ -604,10 +608,11 @@ def _each_value(array: pa.Array, render) -> pa.Array:
     return pa.array([render(value) for value in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
 
 
-def _identify(cases, finding_texts: pa.Array, fast, consents, tables, rulebook, as_of) -> None:
-    """Each case's findings JSON (its candidate's findings, by finding id)
-    and decision id (``judging._decision_id``): the text the id hashes is
-    joined in columns, and hashed where it lies."""
+def _identify(cases, finding_texts: pa.Array, fast, consents, tables, rulebook, as_of) -> pa.Array:
+    """Each case's decision id (``judging._decision_id``): the text the id
+    hashes is joined in columns, and hashed where it lies. Returns each
+    case's findings JSON (its candidate's findings, by finding id), in
+    Arrow."""
     count = len(cases)
     candidates = fast["candidate_id"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, candidates[1:] != candidates[:-1]]) if len(candidates) else np.array([], int)
@@ -616,10 +621,15 @@ def _identify(cases, finding_texts: pa.Array, fast, consents, tables, rulebook, 
     per_candidate = pc.binary_join_element_wise(
         "[", pc.binary_join(pa.ListArray.from_arrays(offsets, finding_texts), ","), "]", ""
     )
-    # A case whose candidate has no finding (an application) has none.
-    per_candidate = pa.concat_arrays([per_candidate, pa.array(["[]"], pa.string())])
     where = pd.Index(candidates[starts]).get_indexer(cases["candidate_id"].to_numpy(dtype=object))
-    findings = per_candidate.take(pa.array(np.where(where < 0, len(starts), where).astype(np.int32)))
+    if len(where) == len(starts) and np.array_equal(where, np.arange(len(starts))):
+        # One case per candidate, in their order (no applications file): the
+        # texts are the cases' as they stand, not copied again.
+        findings = per_candidate
+    else:
+        # A case whose candidate has no finding (an application) has none.
+        per_candidate = pa.concat_arrays([per_candidate, pa.array(["[]"], pa.string())])
+        findings = per_candidate.take(pa.array(np.where(where < 0, len(starts), where).astype(np.int32)))
     constants = _IdConstants(
         as_of=canonical.dumps(as_of.isoformat()),
         rulebook=canonical.dumps({"version": rulebook.version, "sha256": rulebook.sha256}),
@@ -647,8 +657,8 @@ def _identify(cases, finding_texts: pa.Array, fast, consents, tables, rulebook, 
         for pid, text in position_texts.items()
     }
     digests = sha256_hex(content, [ends[p] for p in cases["position_id"]])
-    cases["findings_json"] = pd.Series(findings.to_pylist() if count else [], dtype=object)
     cases["decision_id"] = pd.Series(["D-" + digest[:20] for digest in digests], dtype=object)
+    return findings if count else pa.array([], pa.string())
 
 
 def finding_columns(part: JudgedPart) -> list[pa.Array]:
@@ -715,16 +725,9 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
     batch_file, consents_file = result.batch.path.name, consents.path.name
     applications_file = result.applications.path.name if result.applications is not None else ""
     decision_ids = cases["decision_id"].to_numpy(dtype=object).tolist()
-    inputs = []
-    for candidate, findings_json, application in zip(cases["candidate_id"], cases["findings_json"], cases["application"]):
-        inputs.append(canonical_input_text(
-            batch_file=batch_file, candidate_id=candidate, consents=consents.by_candidate.get(candidate, []),
-            consents_file=consents_file, consents_rejected=consents.rejected_of(candidate),
-            findings_json=findings_json, rejected=(),
-            application_json=application.canonical_json() if application is not None else None,
-            applications_file=applications_file,
-        ).encode("utf-8"))
-    sealed = sealer.seal_many(inputs, decision_ids)
+    inputs = _canonical_inputs(part, batch_file, consents_file, applications_file)
+    # Sealed from views of the joined texts: no bytes object per decision.
+    sealed = sealer.seal_many(utf8_views(inputs), decision_ids)
     retain: dict[tuple[str, str], str] = {}
     records = []
     for decision_id, candidate, position_id, recommendation, reason, canonical_input, findings, application in zip(
@@ -741,6 +744,46 @@ def stored_rows(part: JudgedPart, *, as_of: dt.date, sealer, policy, batch_id: s
         )
         records.append(DecisionRecord(decision_id, row, findings, tuple(files.get(decision_id, ()))))
     return records
+
+
+def _canonical_inputs(part: JudgedPart, batch_file: str, consents_file: str, applications_file: str) -> pa.Array:
+    """Each case's canonical input (``store.canonical_input_text``, the text
+    the store seals), in the order of ``cases``, joined in columns from the
+    findings' JSON where Arrow holds it: only the few texts that differ
+    by candidate (the consents) are made in Python.
+
+    Args:
+        part: the judged part.
+        batch_file: the batch file's name.
+        consents_file: the consents file's name.
+        applications_file: the applications file's name ('' without one).
+
+    Returns:
+        pyarrow.Array: one text per case.
+    """
+    cases = part.cases
+    if not len(cases):
+        return pa.array([], pa.string())
+    register = part.result.consents
+    by_candidate, rejected_of = register.by_candidate, register.rejected_of
+    candidates = cases["candidate_id"].tolist()
+    consent_lists = [",".join(c.canonical_json() for c in by_candidate.get(candidate, ())) for candidate in candidates]
+    rejected_consents = [rows_json(rejected_of(candidate)) for candidate in candidates]
+    opening = (
+        f'"applications_file":{canonical.string(applications_file)},' if part.result.applications is not None else ""
+    )
+    application_texts = [
+        f'{{"application":{application.canonical_json()},{opening}' if application is not None else "{"
+        for application in cases["application"]
+    ]
+    return pc.binary_join_element_wise(
+        pa.array(application_texts, pa.string()),
+        f'"batch_file":{canonical.string(batch_file)},"candidate_id":', json_strings(texts(candidates)),
+        ',"consents":[', pa.array(consent_lists, pa.string()),
+        f'],"consents_file":{canonical.string(consents_file)},"consents_rejected":',
+        pa.array(rejected_consents, pa.string()),
+        ',"findings":', part.findings_json, f',"format":"{INPUT_FORMAT}","rejected":[]}}', "",
+    )
 
 
 def _packed_columns(part: JudgedPart) -> list[str]:

@@ -629,13 +629,21 @@ def canonical_input_text(
     return (
         f'{{{application}"batch_file":{canonical.string(batch_file)},"candidate_id":{canonical.string(candidate_id)},'
         f'"consents":[{consent_texts}],"consents_file":{canonical.string(consents_file)},'
-        f'"consents_rejected":{_rows_json(consents_rejected)},'
+        f'"consents_rejected":{rows_json(consents_rejected)},'
         f'"findings":{findings_json},"format":"{INPUT_FORMAT}",'
-        f'"rejected":{_rows_json(rejected)}}}'
+        f'"rejected":{rows_json(rejected)}}}'
     )
 
 
-def _rows_json(rows) -> str:
+def rows_json(rows) -> str:
+    """Unusable rows as a canonical input holds them (``canonical_input_text``).
+
+    Args:
+        rows (Sequence[RejectedRow]): the rows, in file order.
+
+    Returns:
+        Their canonical JSON array; '[]' for none.
+    """
     return canonical.dumps([_row(row) for row in rows]) if rows else "[]"
 
 
