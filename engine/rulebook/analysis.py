@@ -300,6 +300,10 @@ class JudgedSpace(Mapping):
         """How many cells each pattern has."""
         return np.bincount(self.patterns.ravel(), minlength=len(self.judgements))
 
+    def position(self, name: str, value) -> int:
+        """The index of ``value`` on the axis of the field ``name``."""
+        return self._positions[self.fields.index(name)][value]
+
     def signature(self, cell: int) -> Signature:
         """The signature of a cell, given by its flat index."""
         index = np.unravel_index(cell, self.patterns.shape)
@@ -785,14 +789,14 @@ class MatrixRow:
 
 
 def matrix(
-    rulebook: Rulebook, cells: Mapping[Signature, Judgement], work_location: str = jurisdictions.ELSEWHERE
+    rulebook: Rulebook, cells: JudgedSpace, work_location: str = jurisdictions.ELSEWHERE
 ) -> dict[RiskLevel, list[MatrixRow]]:
     """Per risk level: category × relevance × disposition × lookback rows,
     severity columns; rows with the same outcomes are merged.
 
     Args:
         rulebook (Rulebook): the rulebook.
-        cells (Mapping[Signature, Judgement]): its judged space (``judge_space``).
+        cells (JudgedSpace): its judged space (``judge_space``).
         work_location (str): the jurisdiction (a reduced location, see
             ``jurisdictions``); ``elsewhere``: the general matrix, for a job
             where no rule on a work location applies.
@@ -803,17 +807,24 @@ def matrix(
     all_domains = domains(rulebook)
     field_domains = [all_domains[name] for name in MATRIX_FIELDS]
     result = {}
+    outcome = [(judgement.handling.value, judgement.rule_id) for judgement in cells.judgements]
     for risk in RiskLevel:
+        # The cells of this risk level and location with the facts a finding
+        # has when the batch gives none, read from the array at once.
+        fixed = dict(Signature._field_defaults, risk_level=risk, work_location=work_location)
+        where = tuple(
+            slice(None) if name in (*MATRIX_FIELDS, "severity") else cells.position(name, fixed[name])
+            for name in cells.fields
+        )
+        patterns = cells.patterns[where]  # axes: the matrix fields and severity, in the fields' order
+        axes = [name for name in cells.fields if name in (*MATRIX_FIELDS, "severity")]
+        patterns = np.moveaxis(patterns, [axes.index(name) for name in (*MATRIX_FIELDS, "severity")], range(5))
+        positions = [[cells.position(name, value) for value in all_domains[name]] for name in MATRIX_FIELDS]
+        severities = [cells.position("severity", severity) for severity in Severity]
         rows: dict[tuple, tuple] = {}
-        for key in itertools.product(*field_domains):
-            category, relevance, disposition, lookback = key
-            rows[key] = tuple(
-                (cells[s].handling.value, cells[s].rule_id)
-                for s in (
-                    Signature(category, severity, disposition, relevance, risk, lookback, work_location=work_location)
-                    for severity in Severity
-                )
-            )
+        for key, index in zip(itertools.product(*field_domains), itertools.product(*positions)):
+            row = patterns[index].tolist()
+            rows[key] = tuple(outcome[row[severity]] for severity in severities)
         result[risk] = [
             MatrixRow(
                 *(describe_values(values, domain) for values, domain in zip(cube, field_domains)),
@@ -825,14 +836,14 @@ def matrix(
 
 
 def jurisdiction_matrices(
-    rulebook: Rulebook, cells: Mapping[Signature, Judgement]
+    rulebook: Rulebook, cells: JudgedSpace
 ) -> dict[str, dict[RiskLevel, list[MatrixRow]]]:
     """The general matrix (``elsewhere``) and, for each work location the
     rules name, its matrix when it differs from the general one.
 
     Args:
         rulebook (Rulebook): the rulebook.
-        cells (Mapping[Signature, Judgement]): its judged space.
+        cells (JudgedSpace): its judged space (``judge_space``).
 
     Returns:
         dict[str, dict[RiskLevel, list[MatrixRow]]]: ``elsewhere`` first,
