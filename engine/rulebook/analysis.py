@@ -323,8 +323,8 @@ class JudgedSpace(Mapping):
             ranks[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
             order += (ranks * stride).reshape([-1 if a == axis else 1 for a in range(len(shape))])
             stride *= len(values)
-        elsewhere = np.array([value != jurisdictions.ELSEWHERE for value in self.domains[self.fields.index(LOCATION_FIELD)]])
         axis = self.fields.index(LOCATION_FIELD)
+        elsewhere = np.array([value != jurisdictions.ELSEWHERE for value in self.domains[axis]])
         order += elsewhere.astype(np.int64).reshape([-1 if a == axis else 1 for a in range(len(shape))]) * stride
         return order.ravel()
 
@@ -654,7 +654,7 @@ def _monotonicity(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
     rule_ids = sorted({j.rule_id for j in judgements})
     rule_numbers = np.array([rule_ids.index(j.rule_id) for j in judgements])
     weight = weights[cells.patterns]  # a cell no rule covers weighs nothing here
-    found: dict[tuple[str, str, str], tuple[np.ndarray, int]] = {}
+    found: dict[tuple[str, str, str], tuple[np.ndarray, int, np.ndarray]] = {}
     for name in ORDERED:
         axis = cells.fields.index(name)
         following = _next_covered(cells, axis)
@@ -667,12 +667,11 @@ def _monotonicity(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
         high_rules = rule_numbers[higher.ravel()[drops]]
         for low_rule, high_rule in sorted(set(zip(low_rules.tolist(), high_rules.tolist()))):
             found[(name, rule_ids[low_rule], rule_ids[high_rule])] = (
-                drops[(low_rules == low_rule) & (high_rules == high_rule)], axis
+                drops[(low_rules == low_rule) & (high_rules == high_rule)], axis, following
             )
     problems = []
-    for (name, low_rule, high_rule), (lows, axis) in sorted(found.items()):
+    for (name, low_rule, high_rule), (lows, axis, following) in sorted(found.items(), key=lambda item: item[0]):
         example = cells.example(lows)
-        following = _next_covered(cells, axis)
         higher = example._replace(**{name: cells.domains[axis][following.ravel()[_cell(cells, example)]]})
         count = len(lows)
         before, after = cells[example], cells[higher]
