@@ -42,19 +42,32 @@ rule on a fact give 10,080 signatures). The results stay exact: every
 handling of the whole space is that of its representative, and
 descriptions name every value a representative stands for; counts are of
 combinations of the space analysed, where a representative counts once.
+
+Even so, every location and fact the rules name multiplies the space (a
+rulebook naming six work locations has some two million combinations), so
+the space is not judged signature by signature. durable-rules judges each
+rule on the combinations of the fields that rule names, since a rule
+matches whatever the fields it does not name; a cell's matches are the
+union of what each rule matched on its fields, and the winner is chosen
+once per distinct set of matches and work location (``judge_space``). The
+judged space is held as arrays (``JudgedSpace``), and the checks below
+count and pick examples over whole arrays, so that the time grows with the
+rules and what they name, not with the size of the space.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
+import numpy as np
+
 from engine.rulebook import jurisdictions
-from engine.rulebook.compiled import Judgement, RuleEngine, Signature, engine_for, specificity
+from engine.rulebook.compiled import Judgement, Signature, engine_for, specificity
 from engine.rulebook.model import FACT_FIELDS, LOCATION_FIELD, Rule, Rulebook
 from engine.vocabulary import Disposition, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
@@ -139,70 +152,198 @@ def input_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> list[Signa
     return [Signature(*values) for values in itertools.product(*domains(rulebook, also).values())]
 
 
-def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[Signature, Judgement]:
+def judge_space(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> JudgedSpace:
     """Every signature of the space, judged by the rulebook's engine.
 
-    Every match is made by durable-rules, but factorised so that the fact
-    fields do not multiply the work: a rule that names no fact matches a
-    signature whatever its facts, so the space with the facts a finding has
-    when the batch does not give them (none, no) is judged once with every
-    rule; the rules that name a fact are judged apart, by an engine of
-    their own, on the few fields they name times each class of facts; the
-    rules that match a signature are the union of the two, and the winner
-    is chosen as for a finding (``RuleEngine``)."""
+    Every match is made by durable-rules, on what each rule looks at: a rule
+    matches a signature whatever the values of the fields it does not name,
+    so each rule is judged on the signatures that vary only the fields it
+    names (the others at their first value), and what it matches there
+    holds for every signature with the same values of those fields. The work
+    is thus the sum, over the rules, of the combinations of the fields each
+    names, not the size of the space: a rule on a work location and a fact
+    adds a few hundred signatures, not another copy of the space. The rules
+    that match a signature are the union of those whose judged projection
+    matched, and the winner is chosen as for a finding (``RuleEngine.decide``)
+    once per distinct set of matches and work location.
+
+    Args:
+        rulebook (Rulebook): the rulebook whose engine judges.
+        also (Sequence[Rulebook]): another rulebook when two are compared:
+            the space holds its locations and fact classes too, each reduced
+            as ``rulebook`` reduces it.
+
+    Returns:
+        JudgedSpace: a mapping from every signature of the space to its
+        judgement.
+
+    Raises:
+        EngineError: durable-rules could not compile or run the rulebook.
+    """
     space = domains(rulebook, also)
     # The locations this rulebook tells apart; another rulebook's (when two
     # are compared) are judged as this one reduces them.
     own = rulebook.domain(LOCATION_FIELD)
-    extra = [area for area in space[LOCATION_FIELD] if area not in own]
-    space[LOCATION_FIELD] = own
-    cells = _judge_space(rulebook, space)
-    if extra:
-        reduced: dict[str, list[str]] = defaultdict(list)
-        for area in extra:
-            reduced[rulebook.reduce_location(area)].append(area)
-        for signature, judgement in list(cells.items()):
-            for area in reduced.get(signature.work_location, ()):
-                cells[signature._replace(work_location=area)] = judgement
-    return cells
-
-
-def _judge_space(rulebook: Rulebook, space: dict[str, tuple]) -> dict[Signature, Judgement]:
+    judged = dict(space, **{LOCATION_FIELD: own})
+    names = list(space)
+    axis = names.index(LOCATION_FIELD)
+    masks = _matches(rulebook, judged)
+    # Each location of the space, as the index of its reduction.
+    reduction = np.array([own.index(rulebook.reduce_location(area)) for area in space[LOCATION_FIELD]])
+    if len(reduction) != len(own) or (reduction != np.arange(len(own))).any():
+        masks = np.take(masks, reduction, axis=axis + 1)
+    # A cell's judgement depends on the rules it matches and on where the
+    # job is (how specific each rule is there): one pattern per such pair.
+    places = np.arange(len(space[LOCATION_FIELD])).reshape([-1 if i == axis else 1 for i in range(len(names))])
+    keys = [*masks.reshape(len(masks), -1), np.broadcast_to(places, masks.shape[1:]).ravel()]
+    patterns, inverse = _distinct_rows(keys)
     engine = engine_for(rulebook)
-    split = _SPLIT_FIELDS
-    fact_rules = tuple(rule for rule in rulebook.rules if any(name in rule.when for name in split))
-    if all(len(space[name]) == 1 for name in split):
-        return engine.judge(Signature(*values) for values in itertools.product(*space.values()))
-    base_fields = [name for name in FIELDS if name not in split]
-    first = {name: values[0] for name, values in space.items()}
-    base = engine.judge(
-        Signature(**dict(zip(base_fields, values)), **{name: first[name] for name in split})
-        for values in itertools.product(*(space[name] for name in base_fields))
-    )
-    # The rules that name a fact or a location, on the other fields they name.
-    named = [name for name in base_fields if any(name in rule.when for rule in fact_rules)]
-    facts_engine = RuleEngine(dataclasses.replace(rulebook, rules=fact_rules, sha256=rulebook.sha256 + "/facts"))
-    fact_hits = facts_engine.judge(
-        Signature(**{**first, **dict(zip(named + list(split), values))})
-        for values in itertools.product(*(space[name] for name in named + list(split)))
-    )
-    by_projection = {
-        (tuple(getattr(signature, name) for name in named), tuple(getattr(signature, name) for name in split)):
-        judgement.matched for signature, judgement in fact_hits.items()
-    }
-    fact_ids = {rule.id for rule in fact_rules}
-    cells: dict[Signature, Judgement] = {}
+    rule_ids = [rule.id for rule in rulebook.rules]
     decided: dict[tuple, Judgement] = {}
-    for signature, judgement in base.items():
-        others = tuple(rule_id for rule_id in judgement.matched if rule_id not in fact_ids)
-        projection = tuple(getattr(signature, name) for name in named)
-        for facts in itertools.product(*(space[name] for name in split)):
-            matched = others + by_projection[(projection, facts)]
-            key = (matched, facts[-1])
-            if key not in decided:
-                decided[key] = engine.decide(list(matched), facts[-1])
-            cells[signature._replace(**dict(zip(split, facts)))] = decided[key]
-    return cells
+    judgements, locations = [], []
+    for *words, place in patterns:
+        matched = tuple(
+            rule_ids[index] for index in range(len(rule_ids)) if words[index // 64] >> (index % 64) & 1
+        )
+        area = space[LOCATION_FIELD][place]
+        key = (matched, own[reduction[place]])
+        if key not in decided:
+            decided[key] = engine.decide(list(matched), key[1])
+        judgements.append(decided[key])
+        locations.append(area)
+    shape = tuple(len(values) for values in space.values())
+    return JudgedSpace(
+        tuple(names), tuple(space.values()), inverse.reshape(shape).astype(np.int32),
+        tuple(judgements), tuple(locations),
+    )
+
+
+def _distinct_rows(columns: list[np.ndarray]) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """The distinct rows of equal-length integer columns, in their sorted
+    order, and for each row the index of its distinct row. Numbered one
+    column at a time, since sorting whole rows is many times slower."""
+    numbers = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        values, inverse = np.unique(column, return_inverse=True)
+        numbers = numbers * len(values) + inverse.ravel()
+        _, numbers = np.unique(numbers, return_inverse=True)
+        numbers = numbers.ravel()
+    _, first = np.unique(numbers, return_index=True)
+    return [tuple(int(column[row]) for column in columns) for row in first.tolist()], numbers
+
+
+def _matches(rulebook: Rulebook, space: dict[str, tuple]) -> np.ndarray:
+    """Which rules match each cell of ``space``, as bits (rule i is bit
+    i % 64 of word i // 64): an array of shape (words, *field sizes).
+
+    durable-rules judges each rule on the combinations of the fields it
+    names, the other fields at their first value; all are sent at once,
+    each distinct signature once."""
+    names = list(space)
+    shape = tuple(len(values) for values in space.values())
+    first = {name: values[0] for name, values in space.items()}
+    projections = []
+    for rule in rulebook.rules:
+        axes = [index for index, name in enumerate(names) if name in rule.when]
+        signatures = [
+            Signature(**{**first, **{names[a]: value for a, value in zip(axes, values)}})
+            for values in itertools.product(*(space[names[a]] for a in axes))
+        ]
+        projections.append((rule, axes, signatures))
+    judged = engine_for(rulebook).judge(s for _, _, signatures in projections for s in signatures)
+    masks = np.zeros((max(1, -(-len(rulebook.rules) // 64)), *shape), dtype=np.uint64)
+    for index, (rule, axes, signatures) in enumerate(projections):
+        hit = np.fromiter((rule.id in judged[s].matched for s in signatures), dtype=bool, count=len(signatures))
+        hit = hit.reshape([shape[a] for a in axes]).reshape([shape[a] if a in axes else 1 for a in range(len(shape))])
+        masks[index // 64] |= hit.astype(np.uint64) << np.uint64(index % 64)
+    return masks
+
+
+class JudgedSpace(Mapping):
+    """Every signature of an analysed space and its judgement: a read-only
+    mapping ``Signature -> Judgement``, held as one array of pattern numbers
+    (a pattern: the rules a cell matches and where the job is) so that a
+    space of millions of cells costs a few bytes per cell, and the analyses
+    work on whole arrays.
+
+    Attributes:
+        fields (tuple[str, ...]): the signature's fields, in order.
+        domains (tuple[tuple, ...]): the values of each field, in order.
+        patterns (numpy.ndarray): per cell, the index of its pattern (int32,
+            one axis per field).
+        judgements (tuple[Judgement, ...]): the judgement of each pattern.
+        locations (tuple[str, ...]): the work location of each pattern.
+    """
+
+    def __init__(self, fields, domains, patterns, judgements, locations) -> None:
+        self.fields = fields
+        self.domains = domains
+        self.patterns = patterns
+        self.judgements = judgements
+        self.locations = locations
+        self._positions = tuple({value: index for index, value in enumerate(values)} for values in domains)
+
+    def __getitem__(self, signature: Signature) -> Judgement:
+        index = tuple(positions[value] for positions, value in zip(self._positions, signature))
+        if len(index) != len(self.fields):
+            raise KeyError(signature)
+        return self.judgements[self.patterns[index]]
+
+    def __iter__(self):
+        return (Signature(*values) for values in itertools.product(*self.domains))
+
+    def __len__(self) -> int:
+        return self.patterns.size
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """How many cells each pattern has."""
+        return np.bincount(self.patterns.ravel(), minlength=len(self.judgements))
+
+    def position(self, name: str, value) -> int:
+        """The index of ``value`` on the axis of the field ``name``."""
+        return self._positions[self.fields.index(name)][value]
+
+    def signature(self, cell: int) -> Signature:
+        """The signature of a cell, given by its flat index."""
+        index = np.unravel_index(cell, self.patterns.shape)
+        return Signature(*(values[i] for values, i in zip(self.domains, index)))
+
+    @cached_property
+    def _example_order(self) -> np.ndarray:
+        # Per cell, its place in the order of ``example``: a job elsewhere
+        # first, then the signatures as Python compares them (values of a
+        # field by their own order, which for words is alphabetical).
+        shape = self.patterns.shape
+        order = np.zeros(shape, dtype=np.int64)
+        stride = 1
+        for axis in reversed(range(len(shape))):
+            values = self.domains[axis]
+            ranks = np.empty(len(values), dtype=np.int64)
+            ranks[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+            order += (ranks * stride).reshape([-1 if a == axis else 1 for a in range(len(shape))])
+            stride *= len(values)
+        axis = self.fields.index(LOCATION_FIELD)
+        elsewhere = np.array([value != jurisdictions.ELSEWHERE for value in self.domains[axis]])
+        order += elsewhere.astype(np.int64).reshape([-1 if a == axis else 1 for a in range(len(shape))]) * stride
+        return order.ravel()
+
+    def example(self, cells: np.ndarray) -> Signature:
+        """The example a report gives of the cells given (by flat index):
+        the first signature, one where the job is elsewhere if there is one
+        (the general case reads plainest).
+
+        Args:
+            cells (numpy.ndarray): flat indexes of cells, at least one.
+
+        Returns:
+            Signature: the example.
+        """
+        return self.signature(int(cells[np.argmin(self._example_order[cells])]))
+
+    def cells_of(self, patterns) -> np.ndarray:
+        """The flat indexes of the cells of the given patterns, in order."""
+        return np.flatnonzero(np.isin(self.patterns.ravel(), np.fromiter(patterns, dtype=np.int32)))
 
 
 def _expanded(cube: Cube, classes: Mapping[str, dict], fields: Sequence[str] = FIELDS) -> Cube:
@@ -298,12 +439,6 @@ def describe_signature(signature: Signature) -> str:
     )
 
 
-def _example(signatures) -> Signature:
-    """The example a report gives: the first signature, one where the job is
-    elsewhere if there is one (the general case reads plainest)."""
-    return min(signatures, key=lambda s: (s.work_location != jurisdictions.ELSEWHERE, s))
-
-
 def _where(rulebook: Rulebook, locations: set[str]) -> str:
     """'' when a problem holds in every jurisdiction (or the rules name
     none); else the jurisdictions where it holds, as a sentence."""
@@ -343,7 +478,7 @@ class Analysis:
     warnings are for the reviewer."""
 
     rulebook: Rulebook
-    cells: Mapping[Signature, Judgement]
+    cells: JudgedSpace
     problems: tuple[Problem, ...]
 
     @property
@@ -383,10 +518,11 @@ def analyse(rulebook: Rulebook) -> Analysis:
     return Analysis(rulebook=rulebook, cells=cells, problems=tuple(problems))
 
 
-def _gaps(rulebook: Rulebook, cells) -> list[Problem]:
-    uncovered = {signature: True for signature, judgement in cells.items() if judgement.rule is None}
-    if not uncovered:
+def _gaps(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
+    open_patterns = [index for index, judgement in enumerate(cells.judgements) if judgement.rule is None]
+    if not open_patterns:
         return []
+    uncovered = {cells.signature(cell): True for cell in cells.cells_of(open_patterns).tolist()}
     cubes = merge_cubes(uncovered, list(domains(rulebook).values()))
     return [
         Problem(
@@ -418,32 +554,33 @@ def _tied_pairs(rules: Mapping[str, Rule], matched: tuple[str, ...], where: str)
     ]
 
 
-def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
+def _conflicts(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
     rules = rulebook.rules_by_id
-    pairs: dict[tuple[str, str], list[Signature]] = defaultdict(list)
+    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)  # pair -> patterns
     # The pairs that tie are the same for every cell with the same matches
     # at the same location: worked out once per such group.
     tied_pairs: dict[tuple, list[tuple[str, str]]] = {}
-    for signature, judgement in cells.items():
+    for pattern, (judgement, area) in enumerate(zip(cells.judgements, cells.locations)):
         if len(judgement.matched) < 2:
             continue
-        key = (judgement.matched, signature.work_location)
+        key = (judgement.matched, area)
         if key not in tied_pairs:
             tied_pairs[key] = _tied_pairs(rules, *key)
         for pair in tied_pairs[key]:
-            pairs[pair].append(signature)
+            pairs[pair].append(pattern)
     problems = []
-    for (first, second), signatures in sorted(pairs.items()):
+    for (first, second), patterns in sorted(pairs.items()):
         a, b = rules[first], rules[second]
-        count = len(signatures)
+        count = int(cells.counts[patterns].sum())
         problems.append(
             Problem(
                 "conflict",
                 "error",
                 f"rules {a.id} (line {a.line}, {a.handling}) and {b.id} (line {b.line}, {b.handling}) "
                 f"both match {count} combination{'s' if count > 1 else ''} at the "
-                f"same precedence {a.precedence}, for example {describe_signature(_example(signatures))}."
-                + _where(rulebook, {s.work_location for s in signatures})
+                f"same precedence {a.precedence}, for example "
+                f"{describe_signature(cells.example(cells.cells_of(patterns)))}."
+                + _where(rulebook, {cells.locations[pattern] for pattern in patterns})
                 + " Give one of them a lower precedence, or narrow its conditions.",
                 (a.id, b.id),
             )
@@ -451,17 +588,17 @@ def _conflicts(rulebook: Rulebook, cells) -> list[Problem]:
     return problems
 
 
-def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
+def _dead_rules(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
     matched: Counter = Counter()
     decided: Counter = Counter()
     maskers: dict[str, Counter] = defaultdict(Counter)
-    for judgement in cells.values():
+    for judgement, count in zip(cells.judgements, cells.counts.tolist()):
         for rule_id in judgement.matched:
-            matched[rule_id] += 1
+            matched[rule_id] += count
             if rule_id != judgement.rule_id:
-                maskers[rule_id][judgement.rule_id] += 1
+                maskers[rule_id][judgement.rule_id] += count
         if judgement.rule is not None:
-            decided[judgement.rule_id] += 1
+            decided[judgement.rule_id] += count
     problems = []
     for rule in rulebook.rules:
         if not matched[rule.id]:
@@ -496,30 +633,47 @@ def _dead_rules(rulebook: Rulebook, cells) -> list[Problem]:
     return problems
 
 
-def _next_covered(cells, signature: Signature, name: str) -> Signature | None:
-    """The same signature with ``name`` raised to the next value that a rule
-    covers: a gap in between must not hide a drop across it."""
-    value = getattr(signature, name)
-    for higher in list(type(value))[value.rank:]:
-        candidate = signature._replace(**{name: higher})
-        if cells[candidate].rule is not None:
-            return candidate
-    return None
+def _next_covered(cells: JudgedSpace, axis: int) -> np.ndarray:
+    """Per cell, the index along ``axis`` of the next higher value that a
+    rule covers (-1 when none): a gap in between must not hide a drop
+    across it."""
+    covered = np.array([judgement.rule is not None for judgement in cells.judgements])[cells.patterns]
+    following = np.full(cells.patterns.shape, -1, dtype=np.int64)
+    size = cells.patterns.shape[axis]
+    for value in range(size - 2, -1, -1):
+        here = [slice(None)] * cells.patterns.ndim
+        above = list(here)
+        here[axis], above[axis] = value, value + 1
+        following[tuple(here)] = np.where(covered[tuple(above)], value + 1, following[tuple(above)])
+    return following
 
 
-def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
-    found: dict[tuple[str, str, str], list[tuple[Signature, Signature]]] = defaultdict(list)
-    for signature, judgement in cells.items():
-        if judgement.rule is None or judgement.handling.weight == 0:
-            continue  # no handling weighs less than one that weighs nothing
-        for name in ORDERED:
-            higher = _next_covered(cells, signature, name)
-            if higher is not None and cells[higher].handling.weight < judgement.handling.weight:
-                found[(name, judgement.rule_id, cells[higher].rule_id)].append((signature, higher))
+def _monotonicity(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
+    judgements = cells.judgements
+    weights = np.array([j.handling.weight if j.rule is not None else 0 for j in judgements])
+    rule_ids = sorted({j.rule_id for j in judgements})
+    rule_numbers = np.array([rule_ids.index(j.rule_id) for j in judgements])
+    weight = weights[cells.patterns]  # a cell no rule covers weighs nothing here
+    found: dict[tuple[str, str, str], tuple[np.ndarray, int, np.ndarray]] = {}
+    for name in ORDERED:
+        axis = cells.fields.index(name)
+        following = _next_covered(cells, axis)
+        higher = np.take_along_axis(cells.patterns, np.maximum(following, 0), axis=axis)
+        # No handling weighs less than one that weighs nothing.
+        drops = np.flatnonzero((weight > 0) & (following >= 0) & (weights[higher] < weight))
+        if not len(drops):
+            continue
+        low_rules = rule_numbers[cells.patterns.ravel()[drops]]
+        high_rules = rule_numbers[higher.ravel()[drops]]
+        for low_rule, high_rule in sorted(set(zip(low_rules.tolist(), high_rules.tolist()))):
+            found[(name, rule_ids[low_rule], rule_ids[high_rule])] = (
+                drops[(low_rules == low_rule) & (high_rules == high_rule)], axis, following
+            )
     problems = []
-    for (name, low_rule, high_rule), pairs in sorted(found.items()):
-        example, higher = min(pairs, key=lambda pair: (pair[0].work_location != jurisdictions.ELSEWHERE, pair))
-        count = len(pairs)
+    for (name, low_rule, high_rule), (lows, axis, following) in sorted(found.items(), key=lambda item: item[0]):
+        example = cells.example(lows)
+        higher = example._replace(**{name: cells.domains[axis][following.ravel()[_cell(cells, example)]]})
+        count = len(lows)
         before, after = cells[example], cells[higher]
         problems.append(
             Problem(
@@ -529,14 +683,21 @@ def _monotonicity(rulebook: Rulebook, cells) -> list[Problem]:
                 f"combination{'s' if count > 1 else ''}: for example "
                 f"{describe_signature(example)} is {before.handling} ({low_rule}), but with "
                 f"{FIELD_LABELS[name]} {getattr(higher, name)} it is {after.handling} ({high_rule})."
-                + _where(rulebook, {low.work_location for low, _ in pairs}),
+                + _where(rulebook, {cells.locations[p] for p in np.unique(cells.patterns.ravel()[lows]).tolist()}),
                 (high_rule, low_rule),
             )
         )
     return problems
 
 
-def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
+def _cell(cells: JudgedSpace, signature: Signature) -> int:
+    """The flat index of a signature's cell."""
+    return int(np.ravel_multi_index(
+        tuple(values.index(value) for values, value in zip(cells.domains, signature)), cells.patterns.shape
+    ))
+
+
+def _overridden_exclusions(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
     """Warnings for a rule on a work location that decides, with a handling
     that weighs, combinations a general rule excludes: the more specific
     rule wins whatever the precedence, so a rule for a place can bring back
@@ -545,9 +706,9 @@ def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
     if not rulebook.locations:
         return []
     rules = rulebook.rules_by_id
-    found: dict[str, list[Signature]] = defaultdict(list)
+    found: dict[str, list[int]] = defaultdict(list)  # winner -> patterns
     overridden: dict[str, set[str]] = defaultdict(set)
-    for signature, judgement in cells.items():
+    for pattern, judgement in enumerate(cells.judgements):
         winner = judgement.rule
         if winner is None or judgement.handling.weight == 0 or LOCATION_FIELD not in winner.when:
             continue
@@ -556,11 +717,11 @@ def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
             if LOCATION_FIELD not in rules[rule_id].when and rules[rule_id].handling.value == "excluded"
         }
         if excluded:
-            found[winner.id].append(signature)
+            found[winner.id].append(pattern)
             overridden[winner.id] |= excluded
     problems = []
-    for winner_id, signatures in sorted(found.items()):
-        winner, count = rules[winner_id], len(signatures)
+    for winner_id, patterns in sorted(found.items()):
+        winner, count = rules[winner_id], int(cells.counts[patterns].sum())
         general = [rule.id for rule in rulebook.rules if rule.id in overridden[winner_id]]
         problems.append(Problem(
             "jurisdiction",
@@ -568,7 +729,7 @@ def _overridden_exclusions(rulebook: Rulebook, cells) -> list[Problem]:
             f"rule {winner_id} ({winner.handling}, for work location "
             f"{', '.join(sorted(winner.when[LOCATION_FIELD]))}) decides {count} "
             f"combination{'s' if count > 1 else ''} that general rules exclude ({', '.join(general)}), for "
-            f"example {describe_signature(_example(signatures))}: a rule for a work location wins "
+            f"example {describe_signature(cells.example(cells.cells_of(patterns)))}: a rule for a work location wins "
             "whatever the precedence. Make sure the law there allows weighing such a record.",
             (winner_id, *general),
         ))
@@ -627,14 +788,14 @@ class MatrixRow:
 
 
 def matrix(
-    rulebook: Rulebook, cells: Mapping[Signature, Judgement], work_location: str = jurisdictions.ELSEWHERE
+    rulebook: Rulebook, cells: JudgedSpace, work_location: str = jurisdictions.ELSEWHERE
 ) -> dict[RiskLevel, list[MatrixRow]]:
     """Per risk level: category × relevance × disposition × lookback rows,
     severity columns; rows with the same outcomes are merged.
 
     Args:
         rulebook (Rulebook): the rulebook.
-        cells (Mapping[Signature, Judgement]): its judged space (``judge_space``).
+        cells (JudgedSpace): its judged space (``judge_space``).
         work_location (str): the jurisdiction (a reduced location, see
             ``jurisdictions``); ``elsewhere``: the general matrix, for a job
             where no rule on a work location applies.
@@ -645,17 +806,24 @@ def matrix(
     all_domains = domains(rulebook)
     field_domains = [all_domains[name] for name in MATRIX_FIELDS]
     result = {}
+    outcome = [(judgement.handling.value, judgement.rule_id) for judgement in cells.judgements]
     for risk in RiskLevel:
+        # The cells of this risk level and location with the facts a finding
+        # has when the batch gives none, read from the array at once.
+        fixed = dict(Signature._field_defaults, risk_level=risk, work_location=work_location)
+        where = tuple(
+            slice(None) if name in (*MATRIX_FIELDS, "severity") else cells.position(name, fixed[name])
+            for name in cells.fields
+        )
+        patterns = cells.patterns[where]  # axes: the matrix fields and severity, in the fields' order
+        axes = [name for name in cells.fields if name in (*MATRIX_FIELDS, "severity")]
+        patterns = np.moveaxis(patterns, [axes.index(name) for name in (*MATRIX_FIELDS, "severity")], range(5))
+        positions = [[cells.position(name, value) for value in all_domains[name]] for name in MATRIX_FIELDS]
+        severities = [cells.position("severity", severity) for severity in Severity]
         rows: dict[tuple, tuple] = {}
-        for key in itertools.product(*field_domains):
-            category, relevance, disposition, lookback = key
-            rows[key] = tuple(
-                (cells[s].handling.value, cells[s].rule_id)
-                for s in (
-                    Signature(category, severity, disposition, relevance, risk, lookback, work_location=work_location)
-                    for severity in Severity
-                )
-            )
+        for key, index in zip(itertools.product(*field_domains), itertools.product(*positions)):
+            row = patterns[index].tolist()
+            rows[key] = tuple(outcome[row[severity]] for severity in severities)
         result[risk] = [
             MatrixRow(
                 *(describe_values(values, domain) for values, domain in zip(cube, field_domains)),
@@ -667,14 +835,14 @@ def matrix(
 
 
 def jurisdiction_matrices(
-    rulebook: Rulebook, cells: Mapping[Signature, Judgement]
+    rulebook: Rulebook, cells: JudgedSpace
 ) -> dict[str, dict[RiskLevel, list[MatrixRow]]]:
     """The general matrix (``elsewhere``) and, for each work location the
     rules name, its matrix when it differs from the general one.
 
     Args:
         rulebook (Rulebook): the rulebook.
-        cells (Mapping[Signature, Judgement]): its judged space.
+        cells (JudgedSpace): its judged space (``judge_space``).
 
     Returns:
         dict[str, dict[RiskLevel, list[MatrixRow]]]: ``elsewhere`` first,
@@ -710,16 +878,24 @@ def changed_cells(old: Rulebook, new: Rulebook) -> list[CellChange]:
     # One space for both: the fact values that either rulebook tells apart.
     old_cells, new_cells = judge_space(old, (new,)), judge_space(new, (old,))
     classes = value_classes(new, (old,))
-    shared = set(old_cells) & set(new_cells)
-    changes = {
-        signature: (
-            (old_cells[signature].handling.value, old_cells[signature].rule_id),
-            (new_cells[signature].handling.value, new_cells[signature].rule_id),
-        )
-        for signature in shared
-        if (old_cells[signature].handling, old_cells[signature].rule_id)
-        != (new_cells[signature].handling, new_cells[signature].rule_id)
-    }
+    # The spaces differ only in their categories: compared on those shared.
+    axis = FIELDS.index("category")
+    shared = [category for category in new_cells.domains[axis] if category in set(old_cells.domains[axis])]
+    outcomes: dict[tuple[str, str], int] = {}
+    codes = [
+        np.array([outcomes.setdefault((j.handling.value, j.rule_id), len(outcomes)) for j in cells.judgements])[
+            np.take(cells.patterns, [cells.domains[axis].index(category) for category in shared], axis=axis)
+        ]
+        for cells in (old_cells, new_cells)
+    ]
+    outcome = list(outcomes)
+    domains_shared = list(new_cells.domains)
+    domains_shared[axis] = tuple(shared)
+    changes = {}
+    for cell in np.flatnonzero(codes[0] != codes[1]).tolist():
+        index = np.unravel_index(cell, codes[0].shape)
+        signature = Signature(*(values[i] for values, i in zip(domains_shared, index)))
+        changes[signature] = (outcome[codes[0][index]], outcome[codes[1][index]])
     return [
         CellChange(describe_cube(cube, new, classes=classes, also=(old,)), _size(cube), before, after)
         for cube, (before, after) in merge_cubes(changes, list(domains(new, (old,)).values()))
