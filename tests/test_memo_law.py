@@ -311,3 +311,22 @@ def test_a_chinese_duty_is_the_sentence_of_the_table_that_holds_the_phrase():
     # Sentences that do not pair up: the whole Chinese duties.
     uneven = Position("p", "P", RiskLevel.HIGH, "Drives a van every day. Collects cash.", duties_zh="每天驾驶货车并收取现金。")
     assert duty_in("zh", "drives a van", uneven) == "每天驾驶货车并收取现金"
+
+
+def test_the_rulebook_document_gives_every_basis_with_its_place_and_the_law_of_each_place(tmp_path):
+    from engine.documents.explain import explain
+
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", _replace_bases(GROUPED_BASES)))
+    for fmt, item in (("md", "  - "), ("html", "<li>")):
+        text = explain(rulebook, fmt)
+        pend = text[text.index("PEND-CAP"):]
+        assert f"{item}everywhere: The principle that holds everywhere (处处适用的原则)" in pend
+        assert f"{item}US-CA: California Gov. Code §12952(c) (《加利福尼亚州政府法典》第12952条(c)款)" in pend
+        assert "The law of each place" in text
+        for pack in rulebook.jurisdictions.values():
+            assert pack.test in text and pack.test_zh in text
+            for source in pack.sources:
+                assert source.replace("'", "&#39;") in text if fmt == "html" else source in text
+    # A plain list holds everywhere.
+    shipped = explain(load_rulebook(write_rulebook(tmp_path / "shipped", SHIPPED_RULEBOOK)))
+    assert "  - everywhere: EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3" in shipped
