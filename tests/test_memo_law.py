@@ -330,3 +330,25 @@ def test_the_rulebook_document_gives_every_basis_with_its_place_and_the_law_of_e
     # A plain list holds everywhere.
     shipped = explain(load_rulebook(write_rulebook(tmp_path / "shipped", SHIPPED_RULEBOOK)))
     assert "  - everywhere: EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3" in shipped
+
+
+def test_the_lookback_from_the_end_of_the_sentence_cites_us_guidance_only_for_a_us_job(tmp_path):
+    from conftest import BATCH_COLUMNS
+
+    rows = [finding(candidate, "van_driver", f"F-{candidate}", "offense_driving", "serious", "2020-01-10",
+                    sentence_completed_on="2025-03-01") for candidate in ("C-US", "C-CN")]
+    batch = write_batch(tmp_path / "batch.csv", rows, columns=(*BATCH_COLUMNS, "sentence_completed_on"))
+    consents = write_consents(tmp_path / "consents.csv", full_consents_for(rows))
+    applications = tmp_path / "applications.csv"
+    applications.write_text("candidate_id,position_id,work_location\nC-US,van_driver,US-CA\nC-CN,van_driver,CN-SH\n",
+                            encoding="utf-8")
+    result = evaluate_files(batch, consents, rules=Path(__file__).parent.parent / "rules", tables=TABLES, as_of=AS_OF,
+                            applications_path=applications)
+    memos = {(d.candidate_id, lang): render_memo(result, d, lang=lang)[0].replace("\\", "")
+             for d in result.decisions for lang in ("en", "zh")}
+    assert "- Lookback counted from 2025-03-01, " in memos["C-US", "en"]
+    assert "(Enforcement Guidance 915.002)" in memos["C-US", "en"]
+    assert "- Lookback counted from 2025-03-01, " in memos["C-CN", "en"]
+    assert "so that the time elapsed since the offence or the completion of the sentence is weighed" in memos["C-CN", "en"]
+    lookback = [line for line in memos["C-CN", "zh"].splitlines() if line.startswith("- 回溯期自")]
+    assert lookback and "美国" not in lookback[0] and "EEOC" not in lookback[0]

@@ -480,6 +480,14 @@ class MemoContext:
     law: LawOfThePlace | None = None
 
     @property
+    def in_us(self) -> bool:
+        """Whether the job is in the US or a place inside it, whose memo may
+        cite US guidance where the rulebook's settings follow it (the
+        lookback from the end of the sentence, EEOC 915.002); False for a
+        job elsewhere or whose location is not known."""
+        return "US" in enclosing_locations(self.decision.work_location)
+
+    @property
     def nothing_found(self) -> bool:
         """Whether the screening, with the candidate's consent, found nothing
         at all: a clean candidate, whose memo says what was checked."""
