@@ -15,6 +15,7 @@ import datetime as dt
 import inspect
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -237,10 +238,19 @@ def years_before(day: dt.date, years: int) -> dt.date:
 SHIPPED_RULEBOOK = (RULES / "rulebook.yaml").read_text(encoding="utf-8")
 
 
+def _rules_end(text: str) -> int:
+    """Where the rule list ends: at the first line after ``rules:`` that is
+    not indented (the ``jurisdictions:`` section and its comment), or at
+    the end of the text."""
+    start = text.index("\nrules:\n") + len("\nrules:\n")
+    following = re.compile(r"^[^\s]", re.M).search(text, start)
+    return following.start() if following else len(text)
+
+
 def _rule_span(text: str, rule_id: str) -> tuple[int, int]:
     start = text.index(f"  - id: {rule_id}\n")
-    end = text.find("\n  - id: ", start + 1)
-    return start, (end + 1 if end != -1 else len(text))
+    end = text.find("\n  - id: ", start + 1, _rules_end(text))
+    return start, (end + 1 if end != -1 else _rules_end(text))
 
 
 def edit_rule(rule_id: str, old: str, new: str, text: str = SHIPPED_RULEBOOK) -> str:
@@ -257,8 +267,10 @@ def delete_rule(rule_id: str, text: str = SHIPPED_RULEBOOK) -> str:
 
 
 def add_rule(rule_yaml: str, text: str = SHIPPED_RULEBOOK) -> str:
-    """``text`` with a rule appended at the end of the rule list."""
-    return text.rstrip("\n") + "\n\n" + rule_yaml.strip("\n") + "\n"
+    """``text`` with a rule appended at the end of the rule list (before
+    the sections that follow it, such as ``jurisdictions:``)."""
+    end = _rules_end(text)
+    return text[:end].rstrip("\n") + "\n\n" + rule_yaml.strip("\n") + "\n" + ("\n" + text[end:] if text[end:] else "")
 
 
 def line_number(text: str, marker: str, occurrence: int = 1) -> int:

@@ -254,7 +254,8 @@ def test_the_adverse_notice_of_a_hold_states_its_end_date(store_url, tmp_path):
             "again.") in english
     chinese, _ = notice_files(flow, "C-VAN", "adverse", "zh")
     assert "我们决定将您的申请暂缓至2026-12-16。该日之后我们将重新作出决定。" in chinese
-    assert "这些记录涉及该职位的以下职责：“Drives a company delivery van on public roads”。" in chinese
+    # The duty typed in English, quoted in Chinese from the position's table.
+    assert "这些记录涉及该职位的以下职责：“在公共道路上按固定的每日线路驾驶公司送货车，装卸包裹并取得收货签名”。" in chinese
     memo = (flow.out / "memos" / "C-VAN.md").read_text(encoding="utf-8")
     assert ("- Findings this decision relies on: F-V1\n"
             "- On hold until 2026-12-16; after that day the decision is to make again.\n") in memo

@@ -35,6 +35,16 @@ USED_BY_CODE = {f"memo.next_steps.{r.value}" for r in Recommendation} | {
 LOOKED_UP_BY_VALUE = {"notice.calendars": CALENDARS, "notice.enclosure": ("report", "summary_of_rights"),
                       "memo.access_actions": ("viewed", "exported", "view_refused", "export_refused")}
 USED_BY_CODE |= {f"{group}.{value}" for group, values in LOOKED_UP_BY_VALUE.items() for value in values}
+# The memo's section on the law where the job is, composed by
+# engine/documents/memos.py (_law_of_the_place), and the next steps by the
+# law of the work location (memos.next_steps), read by location and
+# recommendation.
+USED_BY_CODE |= {f"memo.law.{key}" for key in (
+    "intro", "no_location", "no_pack", "nothing_weighed", "relevance", "relevance_unknown", "rule", "no_rule",
+    "answers", "answer", "answer_separator", "conclusion.meets", "conclusion.meets_duties", "conclusion.assessed",
+    "conclusion.not_relied_on", "conclusion.not_shown",
+)}
+USED_BY_CODE |= {key for key in catalogue("en").keys() if key.startswith("memo.next_steps_by_location.")}
 
 # The groups of ``terms`` that hold one word per word of a vocabulary: a
 # template or the code looks a value up in them by its word

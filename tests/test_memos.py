@@ -208,6 +208,13 @@ def example_out(tmp_path_factory):
     return out
 
 
+def section_of(memo: str, heading: str) -> str:
+    """The text of a Markdown section, from its heading to the next one."""
+    start = memo.index(heading + "\n")
+    end = memo.find("\n## ", start + 1)
+    return memo[start:end if end != -1 else None]
+
+
 def test_a_memo_states_what_the_issue_lists(example_out):
     """C-1002 (van driver): two findings considered, one row rejected.
     Every expected value below comes from the inputs, not from the engine."""
@@ -238,7 +245,11 @@ def test_a_memo_states_what_the_issue_lists(example_out):
         ):
             assert expected in plain, (finding_id, expected)
     assert "Recommendation: escalate" in plain
-    assert "pre-adverse notice" in plain  # the next steps of an escalation
+    # The next steps of an escalation; without an applications file the
+    # work location is not known, so they are the general ones, which cite
+    # no particular place's law (tests/test_memo_law.py holds those of each place).
+    assert "the candidate is told in writing which findings it would rest on" in plain
+    assert "FCRA" not in section_of(plain, "## Recommendation: escalate")
     # The unreadable row is named without its content.
     assert "F-0051 (column category)" in plain
     assert batch["F-0051"]["description"] not in plain

@@ -22,7 +22,7 @@ from engine.rulebook.analysis import (
     FIELD_LABELS, MatrixRow, analyse, describe_values, full_domains, jurisdiction_matrices,
 )
 from engine.rulebook.jurisdictions import ELSEWHERE
-from engine.rulebook.model import LOCATION_FIELD
+from engine.rulebook.model import EVERYWHERE, LOCATION_FIELD
 from engine.rulebook.model import Rule, Rulebook
 from engine.documents.templating import template
 from engine.vocabulary import Severity
@@ -42,6 +42,15 @@ class ExplainedRule:
 
     rule: Rule
     conditions: tuple[str, ...]  # "severity serious or severe", ...
+
+    @property
+    def bases(self) -> tuple[tuple[str, str, str], ...]:
+        """Every legal basis of the rule with its place, for legal review:
+        (work location or ``everywhere``, the citation, its Chinese or '')."""
+        rule = self.rule
+        places = rule.legal_basis_places or ("",) * len(rule.legal_basis)
+        chinese = rule.legal_basis_zh or ("",) * len(rule.legal_basis)
+        return tuple((place or EVERYWHERE, text, zh) for place, text, zh in zip(places, rule.legal_basis, chinese))
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from engine.decisions import BatchResult, Decision, JudgedFinding
+from engine.documents.notices import duty_in
 from engine.documents.templating import template
 from engine.documents.wording import LANGUAGES, catalogue
+from engine.inputs.applications import enclosing_locations
 from engine.vocabulary import ConsentState, Handling, Lookback, NoticeKind, Outcome, Relevance
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE
 
@@ -241,6 +243,8 @@ class Signoff:
             force relies on; () for a hire or before a decision.
         hold_until (str | None): the last day of the hold in force, ISO
             ``YYYY-MM-DD``; None otherwise.
+        duty (str): the job duty the adverse outcome in force names, as the
+            approver typed it (``decide --duty``); '' otherwise.
     """
 
     reviewer: str | None
@@ -258,6 +262,7 @@ class Signoff:
     reopened: tuple[ReopenedShown, ...] = ()
     relied_on: tuple[str, ...] = ()
     hold_until: str | None = None
+    duty: str = ""
 
     @property
     def every_assessment(self) -> tuple[AssessmentShown, ...]:
@@ -356,6 +361,70 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class PackShown:
+    """The law of a place that governs the job, as the memo states it
+    (``Rulebook.packs_for``), in the memo's language.
+
+    Attributes:
+        code (str): the work location it governs (``US-CA``).
+        name (str): the pack's name (``California``).
+        test (str): its statutory test, in one sentence.
+        sources (tuple[str, ...]): the citations of the test.
+    """
+
+    code: str
+    name: str
+    test: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FindingAgainstTest:
+    """How one finding the decision weighs meets the statutory test, or
+    does not, from what the record holds; every text in the memo's language.
+
+    Attributes:
+        finding_ids (str): the ids of every report of its case, ``", "`` between.
+        category (str): its category's label.
+        handling (str): its handling (review or escalate), in words.
+        relevance (str): how it bears on the position's duties: the table's
+            relevance and rationale.
+        rule (str): the rule that routed it to a person.
+        answers (str): the latest assessment's answers for it to the
+            factors of the law; '' before any assessment.
+        conclusion (str): meets the test, or not shown to, and why.
+    """
+
+    finding_ids: str
+    category: str
+    handling: str
+    relevance: str
+    rule: str
+    answers: str
+    conclusion: str
+
+
+@dataclass(frozen=True)
+class LawOfThePlace:
+    """The memo's section on the law where the job is.
+
+    Attributes:
+        packs (tuple[PackShown, ...]): the packs of the work location, the
+            most specific first; empty when none applies.
+        intro (str): which law applies, or that none does and why.
+        findings (tuple[FindingAgainstTest, ...]): each finding weighed, in
+            the decision's order; empty without a pack.
+        nothing_weighed (str): that nothing is relied on, so the test is not
+            engaged; '' when a finding is weighed or no pack applies.
+    """
+
+    packs: tuple[PackShown, ...]
+    intro: str
+    findings: tuple[FindingAgainstTest, ...] = ()
+    nothing_weighed: str = ""
+
+
+@dataclass(frozen=True)
 class MemoContext:
     """Everything a memo template may use (``memo`` in the template).
 
@@ -384,6 +453,9 @@ class MemoContext:
         comparison (Comparison | None): the comparable decisions of the
             store; None where the memo is rendered without the store (at
             evaluation: the section then says when it is counted).
+        law (LawOfThePlace | None): the law where the job is and how the
+            findings weighed meet its test; None for a decision not
+            evaluated (no finding was used).
     """
 
     batch: BatchResult
@@ -405,6 +477,15 @@ class MemoContext:
     retention: Retention | None = None
     access_log: tuple[AccessEntry, ...] = ()
     comparison: Comparison | None = None
+    law: LawOfThePlace | None = None
+
+    @property
+    def in_us(self) -> bool:
+        """Whether the job is in the US or a place inside it, whose memo may
+        cite US guidance where the rulebook's settings follow it (the
+        lookback from the end of the sentence, EEOC 915.002); False for a
+        job elsewhere or whose location is not known."""
+        return "US" in enclosing_locations(self.decision.work_location)
 
     @property
     def nothing_found(self) -> bool:
@@ -571,7 +652,7 @@ def memo_context(
             )
             for row in decision.rejected
         ),
-        next_steps=tuple(wording.text("memo.next_steps")[decision.recommendation.value]),
+        next_steps=next_steps(wording, decision.recommendation.value, decision.work_location),
         human_decision=wording.text("memo.human_decision"),
         signoff=signoff,
         lang=lang,
@@ -581,7 +662,119 @@ def memo_context(
         retention=retention,
         access_log=tuple(access_log),
         comparison=comparison,
+        law=_law_of_the_place(wording, batch, decision, signoff, labels),
     )
+
+
+def next_steps(wording, recommendation: str, work_location: str) -> tuple[str, ...]:
+    """The next steps of a recommendation by the law of the work location.
+
+    The catalogue's ``memo.next_steps_by_location`` gives, per location,
+    the steps its law requires; the most specific location of the job that
+    gives steps for the recommendation wins (``US-NY-NYC``, then ``US-NY``,
+    then ``US``), else the general ``memo.next_steps``, which cite no law. A
+    Shanghai job is thus never told of US rights (PIPL Art. 24(3) instead).
+
+    Args:
+        wording (Catalogue): the catalogue of the memo's language.
+        recommendation (str): a word of ``Recommendation``.
+        work_location (str): where the job is; '' when not known.
+
+    Returns:
+        tuple[str, ...]: the steps, in order.
+    """
+    by_location = wording.text("memo.next_steps_by_location")
+    for area in enclosing_locations(work_location):
+        steps = (by_location.get(area) or {}).get(recommendation)
+        if steps:
+            return tuple(steps)
+    return tuple(wording.text("memo.next_steps")[recommendation])
+
+
+def _law_of_the_place(wording, batch: BatchResult, decision: Decision, signoff: Signoff | None,
+                      labels: dict) -> LawOfThePlace | None:
+    """The memo's section on the law where the job is (``LawOfThePlace``):
+    the packs of the work location with their tests, and for each finding
+    weighed (review or escalate) how it meets the test, from the position's
+    table, the rule, the latest assessment of it and the final decision."""
+    if decision.consent is None:
+        return None
+    law = wording.text("memo.law")
+    lang = wording.lang
+    location = decision.work_location
+    packs = tuple(
+        PackShown(pack.code, pack.in_lang("name", lang), pack.in_lang("test", lang), pack.sources_in(lang))
+        for pack in batch.rulebook.packs_for(location)
+    )
+    if not packs:
+        key = "no_location" if not location else "no_pack"
+        return LawOfThePlace((), law[key].format(location=location))
+    intro = law["intro"].format(location=location)
+    weighed = [f for f in decision.findings if f.handling.weight >= 2]
+    if not weighed:
+        return LawOfThePlace(packs, intro, nothing_weighed=law["nothing_weighed"])
+    shown = []
+    for f in weighed:
+        finding = f.finding
+        entry = f.entry
+        relevance = law["relevance"].format(
+            relevance=wording.term("relevance", entry.relevance), rationale=entry.in_lang("rationale", lang),
+        ) if entry is not None else law["relevance_unknown"]
+        rule = law["rule"].format(rule=f.rule.id, title=f.rule.in_lang("title", lang)) if f.rule else law["no_rule"]
+        assessed = _latest_assessment(signoff, finding.finding_id)
+        answers = ""
+        if assessed is not None:
+            factors = assessed.findings[finding.finding_id]
+            answers = law["answers"].format(date=assessed.reviewed_at, answers=law["answer_separator"].join(
+                # A Chinese answer's own 。 would stand before the separator ；.
+                law["answer"].format(factor=wording.term("assessment_factor", factor),
+                                     answer=str(answer).rstrip("。") if lang == "zh" else answer)
+                for factor, answer in factors.items()
+            ))
+        shown.append(FindingAgainstTest(
+            ", ".join(report.finding_id for report in finding.reports), labels.get(finding.category, finding.category),
+            wording.term("handling", f.handling), relevance, rule, answers,
+            _conclusion(law, wording, f, assessed, signoff, batch, decision),
+        ))
+    return LawOfThePlace(packs, intro, tuple(shown))
+
+
+def _latest_assessment(signoff: Signoff | None, finding_id: str) -> AssessmentShown | None:
+    """The latest assessment that answered the factors for ``finding_id``."""
+    if signoff is None:
+        return None
+    for assessment in reversed(signoff.every_assessment):
+        if finding_id in assessment.findings:
+            return assessment
+    return None
+
+
+def _conclusion(law, wording, f: JudgedFinding, assessed: AssessmentShown | None, signoff: Signoff | None,
+                batch: BatchResult, decision: Decision) -> str:
+    """The plain conclusion for one finding weighed: whether it meets the
+    test, from the assessment and the final decision the record holds.
+
+    Only a person's assessment can meet a statutory test (EEOC 915.002 Part
+    V.B; Cal. Gov. Code §12952(c); N.Y. Correction Law §753): the rules
+    alone never conclude that it is met."""
+    conclusions = law["conclusion"]
+    decided = signoff.outcome if signoff is not None else None
+    if decided is not None and f.finding.finding_id not in signoff.relied_on:
+        return conclusions["not_relied_on"].format(
+            decided=signoff.decided_at, outcome=wording.term("outcome", decided))
+    if assessed is None:
+        return conclusions["not_shown"]
+    if decided is None:
+        return conclusions["assessed"].format(assessed=assessed.reviewed_at)
+    relevance = wording.term("relevance", f.entry.relevance) if f.entry is not None else ""
+    if signoff.duty:
+        position = decision.position
+        return conclusions["meets"].format(
+            assessed=assessed.reviewed_at, decided=signoff.decided_at, relevance=relevance,
+            duty=duty_in(wording.lang, signoff.duty, position),
+        )
+    return conclusions["meets_duties"].format(assessed=assessed.reviewed_at, decided=signoff.decided_at,
+                                              relevance=relevance)
 
 
 # Equal SetAside (and NotRelevantCategory) values share one object: the
@@ -681,7 +874,7 @@ def decision_stem(decision: Decision) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "AccessEntry", "AssessmentShown", "Comparison", "Considered", "EvidenceShown", "MemoContext", "NotRelevantCategory", "ReopenedShown", "ResponseShown", "SetAside", "Signoff", "TimelineStep", "decision_stem",
+    "LANGUAGES", "AccessEntry", "AssessmentShown", "Comparison", "Considered", "EvidenceShown", "FindingAgainstTest", "LawOfThePlace", "MemoContext", "NotRelevantCategory", "PackShown", "ReopenedShown", "ResponseShown", "SetAside", "Signoff", "TimelineStep", "decision_stem",
     "memo_context",
-    "memo_stem", "render_memo",
+    "memo_stem", "next_steps", "render_memo",
 ]

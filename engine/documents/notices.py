@@ -43,6 +43,7 @@ needs from the organisation file, and its record, are the business of
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from engine.decisions import BatchResult, Decision, JudgedFinding
@@ -223,6 +224,47 @@ def relied_on(decision: Decision, finding_ids: tuple[str, ...] | None = None) ->
                  and (finding_ids is None or f.finding.finding_id in finding_ids))
 
 
+# The sentences of a position's duties: the English ends each with a full
+# stop, the Chinese with 。 (the tables write one sentence for one sentence).
+_ENGLISH_SENTENCE = re.compile(r"(?<=[.;])\s+")
+_CHINESE_SENTENCE = re.compile(r"(?<=[。；])")
+
+
+def duty_in(lang: str, duty: str, position) -> str:
+    """The duty an adverse decision names (``decide --duty``, a phrase
+    quoted from the position's duties, typed in English or in Chinese), in
+    ``lang``.
+
+    In Chinese, a phrase of the English duties is given as the Chinese of
+    the sentence of the duties that holds it: the tables write the Chinese
+    duties sentence for sentence (``duties_zh``), and a phrase of a sentence
+    has no Chinese of its own. When the two do not have as many sentences,
+    the whole Chinese duties are given; a phrase typed in Chinese is kept.
+
+    Args:
+        lang (str): one of ``LANGUAGES``.
+        duty (str): the duty as the approver typed it.
+        position (Position | None): the decision's position, with
+            ``duties`` and ``duties_zh``; None when not known.
+
+    Returns:
+        str: the duty, its spaces folded; '' for ''.
+    """
+    written = " ".join(duty.split())
+    if lang != "zh" or not written or position is None or not position.duties_zh:
+        return written
+    wanted = written.casefold()
+    if wanted in " ".join(position.duties_zh.split()).casefold():
+        return written
+    english = [part for part in _ENGLISH_SENTENCE.split(" ".join(position.duties.split())) if part]
+    chinese = [part.strip() for part in _CHINESE_SENTENCE.split(position.duties_zh.strip()) if part.strip()]
+    if len(english) == len(chinese):
+        for sentence, translated in zip(english, chinese):
+            if wanted in sentence.casefold():
+                return translated.rstrip("。；")
+    return position.duties_zh.strip().rstrip("。")
+
+
 def adverse_reasons(
     lang: str, result: BatchResult, relied: tuple[JudgedFinding, ...], *, outcome: str, reason: str,
     duty: str = "", deciding_factor: str = "", hold_until: dt.date | None = None,
@@ -239,7 +281,8 @@ def adverse_reasons(
         relied (tuple[JudgedFinding, ...]): the findings relied on.
         outcome (str): ``hold`` or ``withdraw`` (kept for the wording of each).
         reason (str): the approver's reason, as written.
-        duty (str): the duty named, as quoted from the position's duties.
+        duty (str): the duty named, as quoted from the position's duties;
+            in Chinese, the Chinese of it (``duty_in``).
         deciding_factor (str): the factor that decided, a word of ``AssessmentFactor``.
         hold_until (datetime.date | None): the hold's last day.
 
@@ -261,7 +304,11 @@ def adverse_reasons(
                                       date=f.finding.occurred_on.isoformat()) for f in relied)
         parts.append(grounds["findings"].format(findings=listed))
     if duty:
-        parts.append(grounds["duty"].format(duty=" ".join(duty.split())))
+        # A Chinese notice quotes the Chinese of the duty typed in English.
+        position = None
+        if relied and relied[0].entry is not None:
+            position = result.tables.positions.get(relied[0].entry.position_id)
+        parts.append(grounds["duty"].format(duty=duty_in(lang, duty, position)))
     if deciding_factor:
         parts.append(grounds["factor"].format(factor=words.term("assessment_factor", deciding_factor)))
     parts.append(grounds["reason"].format(reason=reason.strip()))
@@ -345,5 +392,5 @@ def render_notice(context: NoticeContext) -> tuple[str, str]:
 
 __all__ = [
     "GENERAL", "KINDS", "LANGUAGES", "MINIMUM_BUSINESS_DAYS", "PACKS", "US_PARTS", "Analysis", "Enclosure",
-    "NoticeContext", "adverse_reasons", "is_conviction", "notice_context", "pack_for", "parts_of", "relied_on", "render_notice",
+    "NoticeContext", "adverse_reasons", "duty_in", "is_conviction", "notice_context", "pack_for", "parts_of", "relied_on", "render_notice",
 ]

@@ -72,6 +72,8 @@ FACT_FIELDS = ("party_role", "juvenile", "relief", "conduct_established")
 LOOKBACK_FROM = ("latest", "occurred_on")
 
 _TOP_KEYS = ("rulebook", "categories", "rules")
+# The optional top-level section of the law of each place (``jurisdictions``).
+_OPTIONAL_TOP_KEYS = ("jurisdictions",)
 _HEADER_KEYS = ("name", "version", "effective_date", "lookback_from", "approved_by", "approved_on", "zh")
 _HEADER_REQUIRED = ("name", "version", "effective_date")
 _CATEGORY_KEYS = ("label", "description", "zh")
@@ -90,6 +92,12 @@ ZH_RULE_LISTS = ("legal_basis",)
 # are (``legal_basis: {US-CA: [...], everywhere: [...]}``): a memo cites for
 # a job only the law of where the job is, never California's for Illinois.
 EVERYWHERE = "everywhere"
+# A pack of the law of a place (``jurisdictions:``): its name, its statutory
+# test in one sentence and the sources of that test, with their Chinese.
+_JURISDICTION_KEYS = ("name", "test", "sources", "zh")
+_JURISDICTION_REQUIRED = ("name", "test", "sources")
+ZH_JURISDICTION_KEYS = ("name", "test")
+ZH_JURISDICTION_LISTS = ("sources",)
 
 
 class Translated:
@@ -184,6 +192,39 @@ class Rule(Translated):
 
 
 @dataclass(frozen=True)
+class Jurisdiction(Translated):
+    """The law of a place, as the rulebook's ``jurisdictions:`` section
+    states it: the pack a memo cites for a job there.
+
+    Attributes:
+        code (str): the work location it governs (``US``, ``US-CA``,
+            ``US-NY-NYC``, ``CN``); a job there or anywhere inside it.
+        name (str): the pack's name (``California``).
+        test (str): the statutory test, in one sentence: what a finding
+            must meet before an adverse decision may rest on it.
+        sources (tuple[str, ...]): the citations of the test.
+        line (int): the line of the code in the rulebook.
+        name_zh, test_zh (str): their Chinese ('' when not given).
+        sources_zh (tuple[str, ...]): the Chinese of each citation, in the
+            same order (empty when not given).
+    """
+
+    code: str
+    name: str
+    test: str
+    sources: tuple[str, ...]
+    line: int
+    name_zh: str = ""
+    test_zh: str = ""
+    sources_zh: tuple[str, ...] = ()
+
+    def sources_in(self, lang: str) -> tuple[str, ...]:
+        """The citations in ``lang`` (``"en"``, ``"zh"``): the Chinese ones
+        when asked for and given, else the English ones."""
+        return self.sources_zh if lang == "zh" and self.sources_zh else self.sources
+
+
+@dataclass(frozen=True)
 class Rulebook(Translated):
     """A loaded, validated rulebook: its header, taxonomy and rules.
 
@@ -204,6 +245,9 @@ class Rulebook(Translated):
             the rulebook has no such file.
         untranslated: a warning (``RulebookError``, with the line and rule
             id) for each text a reader sees that has no Chinese beside it.
+        jurisdictions: work location code -> ``Jurisdiction``, the law of
+            each place the rulebook states (``jurisdictions:``), in the
+            file's order; empty when it states none.
     """
 
     name: str
@@ -224,6 +268,24 @@ class Rulebook(Translated):
     lookback_from: str = "latest"
     name_zh: str = ""
     untranslated: tuple[RulebookError, ...] = field(repr=False, default=(), compare=False)
+    jurisdictions: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def packs_for(self, work_location: str) -> tuple[Jurisdiction, ...]:
+        """The packs of law that apply to a job at ``work_location``, the
+        most specific first: for ``US-NY-NYC``, New York City, New York
+        State, then US federal law; for ``CN-SH``, the PRC.
+
+        Args:
+            work_location (str): where the job is (upper case), or '' when
+                not known.
+
+        Returns:
+            tuple[Jurisdiction, ...]: the packs of the location and of every
+            location that contains it; empty when the location is not known
+            or the rulebook states the law of none of them.
+        """
+        return tuple(self.jurisdictions[area] for area in reversed(jurisdictions.lineage(work_location))
+                     if area in self.jurisdictions)
 
     @property
     def approved(self) -> bool:
@@ -323,10 +385,11 @@ class _Parser:
                 file=self.file,
                 line=1,
             )
-        self.keys(document, _TOP_KEYS, _TOP_KEYS, "the rulebook")
+        self.keys(document, _TOP_KEYS + _OPTIONAL_TOP_KEYS, _TOP_KEYS, "the rulebook")
         header = self.header(document.get("rulebook"), document.line_of("rulebook"))
         categories = self.categories(document.get("categories"), document.line_of("categories"))
         rules = self.rules(document.get("rules"), document.line_of("rules"), categories)
+        packs = self.jurisdictions(document)
         if self.problems:
             raise InvalidConfiguration(f"The rulebook {self.file}", self.problems)
         return Rulebook(
@@ -336,7 +399,73 @@ class _Parser:
             path=self.path,
             sha256=sha256,
             untranslated=tuple(self.untranslated),
+            jurisdictions=MappingProxyType(packs),
         )
+
+    def jurisdictions(self, document: YamlMap) -> dict[str, Jurisdiction]:
+        """The optional ``jurisdictions:`` section: work location code ->
+        its pack (name, test, sources, and their Chinese under ``zh:``)."""
+        if "jurisdictions" not in document:
+            return {}
+        raw, line = document.get("jurisdictions"), document.line_of("jurisdictions")
+        example = (
+            "\n    jurisdictions:\n      US-CA:\n        name: California\n"
+            "        test: The employer may deny the position for a conviction only after ...\n"
+            "        sources:\n          - California Gov. Code §12952(c)"
+        )
+        if not isinstance(raw, YamlMap) or not raw:
+            self.problem(
+                "'jurisdictions' must map each work location to the law of the place, with "
+                f"{allowed(_JURISDICTION_KEYS)}, for example" + example,
+                line,
+            )
+            return {}
+        packs: dict[str, Jurisdiction] = {}
+        for code, entry in raw.items():
+            entry_line = raw.line_of(code)
+            if not isinstance(code, str) or not WORK_LOCATION.fullmatch(code):
+                self.problem(f"unknown work location '{code}' in 'jurisdictions'; {WORK_LOCATION_HINT}.", entry_line)
+                continue
+            where = f"jurisdiction '{code}'"
+            if not isinstance(entry, YamlMap):
+                self.problem(f"{where} must be a mapping with {allowed(_JURISDICTION_KEYS)}.", entry_line)
+                continue
+            count = len(self.problems)
+            self.keys(entry, _JURISDICTION_KEYS, _JURISDICTION_REQUIRED, where)
+            name = self.text(entry, "name", where) or ""
+            test = self.text(entry, "test", where) or ""
+            sources = self.sources(entry, where)
+            warned = len(self.untranslated)
+            zh = self.translation(
+                entry, ZH_JURISDICTION_KEYS, {"name": name, "test": test, "sources": (sources, ("",) * len(sources))},
+                where, lists=ZH_JURISDICTION_LISTS,
+            )
+            # One warning per pack: the one for its name or test, else this.
+            if sources and "sources_zh" not in zh and len(self.untranslated) == warned:
+                self.untranslated.append(RulebookError(
+                    f"{where} has no Chinese 'sources' (write them under 'zh:', one for each, in order); "
+                    "a Chinese memo prints the English instead.",
+                    file=self.file, line=entry.line_of("zh") if "zh" in entry else entry_line,
+                ))
+            if len(self.problems) > count:
+                continue
+            packs[code] = Jurisdiction(code=code, name=name, test=test, sources=sources, line=entry_line, **zh)
+        return packs
+
+    def sources(self, entry: YamlMap, where: str) -> tuple[str, ...]:
+        """The ``sources`` of a jurisdiction: a non-empty list of citations."""
+        raw = entry.get("sources")
+        if raw is None:
+            return ()
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items or not all(isinstance(item, str) and item.strip() for item in items):
+            self.problem(
+                f"'sources' in {where} must be a non-empty list of citations, for example\n"
+                "        sources:\n          - California Gov. Code §12952(c)",
+                entry.line_of("sources"),
+            )
+            return ()
+        return tuple(item.strip() for item in items)
 
     def keys(self, mapping: YamlMap, known, required, where: str, rule_id=None) -> None:
         for message, line in key_problems(mapping, known, where, required):

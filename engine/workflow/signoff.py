@@ -1130,6 +1130,9 @@ def signoff_of(store: Store, connection: Connection, decision_id: str) -> Signof
         ),
         relied_on=final.relies_on if final else (),
         hold_until=final.hold_until.isoformat() if final and final.hold_until else None,
+        # The memo states how the findings relied on meet the law's test:
+        # their relationship to the duty the approver named.
+        duty=grounds_of(connection, final).duty if final and final.relies_on else "",
     )
 
 
