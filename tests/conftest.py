@@ -57,7 +57,7 @@ CONSENT_COLUMNS = ("candidate_id", "scope", "purpose", "signed_on", "expires_on"
 CATEGORIES = (
     "identity_discrepancy", "education_discrepancy", "employment_discrepancy", "license_issue",
     "credit_record", "civil_judgment", "traffic_violation", "offense_driving", "offense_violence",
-    "offense_theft_fraud", "offense_drug", "offense_sexual", "offense_other", "sanctions_listing",
+    "offense_theft_fraud", "offense_drug", "offense_marijuana", "offense_sexual", "offense_other", "sanctions_listing",
     "drug_test",
 )
 

@@ -34,7 +34,7 @@ BROKEN = Path("tests/data/many_locations_broken")
 # (plaintiff, other, the rest), juvenile, relief (a certificate or not),
 # conduct established, and 7 locations and elsewhere.
 SPLITS = 3 * 2 * 2 * 2 * 8
-COMBINATIONS = 15 * 4 * 7 * 3 * 4 * 2 * SPLITS
+COMBINATIONS = 16 * 4 * 7 * 3 * 4 * 2 * SPLITS
 
 
 def _golden(name: str, text: str) -> None:

@@ -777,7 +777,7 @@ def _broken_rulebooks():
     yield "unknown field", text, (
         f"{F}:{_line(text, '      dispositon: sealed')}: rule EXCL-SEALED: unknown field 'dispositon' in 'when'; "
         "allowed fields: 'category', 'severity', 'disposition', 'relevance', 'risk_level', 'lookback', 'party_role', 'juvenile', "
-        "'relief', 'conduct_established' or 'work_location'. "
+        "'relief', 'conduct_established', 'work_location' or 'years_since'. "
         "Did you mean 'disposition'?"
     )
     text = _edit_rule("PEND-CAP", "    handling: review\n", "    handling: reject\n")
@@ -858,6 +858,34 @@ def _broken_rulebooks():
     yield "work location as a range", text, (
         f"{F}:{_line(text, '      work_location: {at_least: US}')}: rule EXCL-CA-NOT-CONVICTED: 'work_location' "
         f"takes a work location or a list of them; {hint}."
+    )
+
+    # The age of the record: whole years, as a number or a range of numbers.
+    years = "for example years_since: {at_least: 2}, years_since: {at_most: 6} or years_since: 3."
+    for case, written, what, shown in (
+        ("years since negative", "{at_least: -2}", "'years_since' at_least", "-2"),
+        ("years since not whole", "{at_most: 1.5}", "'years_since' at_most", "1.5"),
+        ("years since in words", "two", "'years_since'", "two"),
+        ("years since as text", '"2"', "'years_since'", "2"),
+        ("years since as a boolean", "{at_least: yes}", "'years_since' at_least", "True"),
+    ):
+        text = _edit_rule("EXCL-CA-MARIJUANA-TWO-YEARS", "      years_since: {at_least: 2}\n", f"      years_since: {written}\n")
+        yield case, text, (
+            f"{F}:{_line(text, f'      years_since: {written}')}: rule EXCL-CA-MARIJUANA-TWO-YEARS: {what} must be "
+            f"a whole number of years from 0 to 100, not '{shown}'; {years}"
+        )
+    text = _edit_rule("EXCL-CA-MARIJUANA-TWO-YEARS", "      years_since: {at_least: 2}\n", "      years_since: {over: 2}\n")
+    yield "years since with an unknown key", text, (
+        f"{F}:{_line(text, '      years_since: {over: 2}')}: rule EXCL-CA-MARIJUANA-TWO-YEARS: 'years_since' as a "
+        "range takes 'at_least' or 'at_most', not 'over'. Each is a whole number of years, for example "
+        "years_since: {at_least: 2}."
+    )
+    text = _edit_rule(
+        "EXCL-CA-MARIJUANA-TWO-YEARS", "      years_since: {at_least: 2}\n", "      years_since: {at_least: 3, at_most: 1}\n"
+    )
+    yield "years since that never holds", text, (
+        f"{F}:{_line(text, '      years_since: {at_least: 3, at_most: 1}')}: rule EXCL-CA-MARIJUANA-TWO-YEARS: "
+        "'years_since' at_least 3 and at_most 1 can never both hold."
     )
 
 

@@ -29,6 +29,7 @@ from engine.inputs.tabular import read_table
 from engine.record.access import DEFAULT
 from engine.record.keys import Sealer
 from engine.record.store import decision_records
+from engine.rulebook.lookback import age_in_years
 
 SHARED_CASES = Path(__file__).resolve().parents[2] / "shared" / "cases" / "intake"
 POSITIONS = ("quality_inspector", "van_driver", "cashier", "nurse", "financial_controller", "warehouse_picker")
@@ -278,6 +279,74 @@ def test_work_locations_are_judged_in_columns_as_row_by_row(tmp_path, seed):
     assert {"LOC-US", "LOC-US-NY", "LOC-US-NY-NYC", "LOC-CN"} <= decided
     locations = {d.work_location for d in part.decisions()}
     assert {"US-NY-BUF", "CN-SH", "DE", ""} <= locations
+
+
+# Rules on the age of the record (years_since), besides the shipped rule
+# for marijuana in US-CA: thresholds 2, 3, 4 and 10, so that a record of 10
+# years or more must compare above 2 (as text, '10' < '2').
+AGE_RULES = """
+  - id: AGE-TEN-OR-MORE
+    title: A test rule on records ten years old or more
+    when:
+      category: credit_record
+      years_since: {at_least: 10}
+    handling: note
+    precedence: 1
+    rationale: >-
+      A rule written only to check that both judging paths reckon the age
+      of the record alike, from the disposition date or the offence.
+    legal_basis:
+      - none, a test rule
+
+  - id: AGE-EXACTLY-THREE
+    title: A test rule on records exactly three years old
+    when:
+      category: traffic_violation
+      years_since: 3
+    handling: escalate
+    precedence: 1
+    rationale: >-
+      A rule written only to check that both judging paths reckon the age
+      of the record alike, from the disposition date or the offence.
+    legal_basis:
+      - none, a test rule
+
+  - id: AGE-YOUNG
+    title: A test rule on records at most one year old
+    when:
+      category: [offense_theft_fraud, offense_drug]
+      years_since: {at_most: 1}
+    handling: excluded
+    precedence: 1
+    rationale: >-
+      A rule written only to check that both judging paths reckon the age
+      of the record alike, from the disposition date or the offence.
+    legal_basis:
+      - none, a test rule
+"""
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_ages_of_records_are_judged_in_columns_as_row_by_row(tmp_path, seed):
+    rules = write_rulebook(tmp_path / "rules", add_rule(AGE_RULES))
+    shutil.copy(RULES / "vocabulary.yaml", rules / "vocabulary.yaml")
+    reference, part = _judged_both_ways(*varied_batch(tmp_path, seed, applications=True), rules=rules)
+    assert _assert_same_decisions(reference, part) > len(part.reference.decisions) > 0
+    # Each rule on the age decided some finding in columns.
+    decided = {f.rule_id for d in part.decisions() for f in d.findings}
+    assert {"AGE-TEN-OR-MORE", "AGE-EXACTLY-THREE", "AGE-YOUNG"} <= decided
+    # And never a finding its condition does not hold for, counted from the
+    # disposition date when given (a signature is not enough to show it).
+    for decision in part.decisions():
+        for f in decision.findings:
+            day = f.finding.fact_date("disposition_date") or f.finding.occurred_on
+            years = age_in_years(day, AS_OF)
+            if f.rule_id == "AGE-TEN-OR-MORE":
+                assert years >= 10
+            elif f.rule_id == "AGE-EXACTLY-THREE":
+                assert years == 3
+            elif f.rule_id == "AGE-YOUNG":
+                assert years <= 1
 
 
 def test_a_generated_batch_is_decided_in_columns_as_row_by_row(tmp_path):

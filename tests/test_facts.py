@@ -231,8 +231,10 @@ def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_ex
     assert analysis.errors == [] and analysis.warnings == []
     # party role: plaintiff apart from the rest; juvenile and conduct: yes and
     # no; relief, which no rule names: one value; the work location: US-CA
-    # (EXCL-CA-NOT-CONVICTED) and elsewhere.
-    assert len(analysis.cells) == 10080 * 2 * 2 * 2 * 2
+    # (EXCL-CA-NOT-CONVICTED) and elsewhere; the age of the record: under 2
+    # years and 2 or more (EXCL-CA-MARIJUANA-TWO-YEARS). 16 categories: 10,752
+    # combinations of the risk fields.
+    assert len(analysis.cells) == 10752 * 2 * 2 * 2 * 2 * 2
     # Exact: every signature of the whole space, facts and all, judged
     # directly by durable-rules, gets what its representative got.
     domains = full_domains(rulebook)
@@ -249,7 +251,7 @@ def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_ex
         })]) and (judged.handling, judged.rule_id, judged.matched)
         != (direct[signature].handling, direct[signature].rule_id, direct[signature].matched)
     ]
-    assert len(whole) == 10080 * 64 * 2 and differ == []
+    assert len(whole) == 10752 * 64 * 2 * 2 and differ == []
     # Every rule on a fact decides somewhere in the space.
     assert set(FACT_RULE_IDS) <= {judged.rule_id for judged in direct.values()}
 
@@ -257,7 +259,7 @@ def test_the_analysis_expands_only_the_fact_values_rules_tell_apart_and_stays_ex
 def test_rules_check_explain_and_rule_tests_know_the_fact_conditions():
     checked = run_cli(["rules", "check", "--rules", RULES, "--tables", TABLES])
     assert_clean_exit(checked)
-    assert "Analysis of 161280 combinations: 0 errors, 0 warnings.\n" in checked.stdout
+    assert "Analysis of 344064 combinations: 0 errors, 0 warnings.\n" in checked.stdout
     explained = run_cli(["rules", "explain", "--rules", RULES, "--format", "md"])
     assert_clean_exit(explained)
     assert "- Applies when: juvenile is yes\n" in explained.stdout

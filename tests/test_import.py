@@ -314,7 +314,7 @@ def test_the_profile_loader_refuses_an_unknown_key_with_a_did_you_mean(tmp_path)
     [
         ("  felony: serious", "  felony: grave", "severities: 'felony': unknown severity 'grave'; allowed: "
          "'minor', 'moderate', 'serious' or 'severe'."),
-        ("      - 'assault'", "      - 'assault('", "charge_categories, row 4: the pattern 'assault(' is not a "
+        ("      - 'assault'", "      - 'assault('", "charge_categories, row 5: the pattern 'assault(' is not a "
          "regular expression (missing ), unterminated subpattern at position 7)."),
         ("    undated: reject", "    undated: never", "section 'crim': unknown undated 'never'; allowed: 'reject' "
          "or 'report_date'."),

@@ -238,10 +238,11 @@ def test_a_conflict_in_one_jurisdiction_names_it(tmp_path, monkeypatch):
     result = run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
     assert_clean_exit(result, 1)
     ca, dup = line_number(text, "  - id: EXCL-CA-NOT-CONVICTED"), line_number(text, "  - id: REV-CA-DUPLICATE")
-    # 15 categories x 3 relevances x 4 risk levels x 2 lookbacks x the facts the rules tell apart (8).
+    # 16 categories x 3 relevances x 4 risk levels x 2 lookbacks x the facts the
+    # rules tell apart (8) x the ages of records they tell apart (2).
     assert result.stderr.splitlines()[0] == (
         f"rules/rulebook.yaml:{ca}: error: conflict: rules EXCL-CA-NOT-CONVICTED (line {ca}, excluded) and "
-        f"REV-CA-DUPLICATE (line {dup}, review) both match {15 * 3 * 4 * 2 * 8} combinations at the same "
+        f"REV-CA-DUPLICATE (line {dup}, review) both match {16 * 3 * 4 * 2 * 8 * 2} combinations at the same "
         "precedence 10, for example category civil_judgment, severity severe, disposition not_convicted, "
         "relevance direct, risk level critical, lookback inside, work location US-CA. It holds for work location "
         "US-CA only. Give one of them a lower precedence, or narrow its conditions."
@@ -335,9 +336,10 @@ def test_explain_lists_a_jurisdiction_whose_matrix_is_the_general_one(tmp_path):
 
 
 def test_a_rulebook_without_locations_is_explained_as_before(tmp_path):
+    # Without the rules for California (the last one on the age of a record).
     text = SHIPPED_RULEBOOK
     start = text.index("  - id: EXCL-CA-NOT-CONVICTED\n")
-    end = text.index("\n  - id: ", start + 1)
+    end = text.index("\n  - id: ", text.index("  - id: EXCL-CA-MARIJUANA-TWO-YEARS\n") + 1)
     rulebook = load_rulebook(write_rulebook(tmp_path / "rules", text[:start] + text[end + 1:]))
     assert rulebook.locations == ()
     rendered = explain(rulebook)

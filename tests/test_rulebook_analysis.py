@@ -52,11 +52,20 @@ FACT_VALUES = 2 * 2 * 2
 # Its rule for California (EXCL-CA-NOT-CONVICTED) makes it tell apart a job
 # in US-CA (or inside it) from one elsewhere: the space, twice.
 LOCATIONS = 2
-COMBINATIONS = 15 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS
+# Its rule on marijuana convictions two years old (EXCL-CA-MARIJUANA-TWO-YEARS)
+# makes it tell apart a record under 2 years old from one 2 years old or
+# more: the space, twice again.
+AGES = 2
+COMBINATIONS = len(CATEGORIES) * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS * AGES
 # A record that is neither juvenile nor a suit brought as plaintiff is judged
 # by the rules on the risk fields, whether or not the employer established
 # the conduct: each of their combinations counts twice in a problem.
 NEITHER_JUVENILE_NOR_PLAINTIFF = 2
+# The confirmed minor or moderate marijuana records 2 years old or more for
+# a job in US-CA, which EXCL-CA-MARIJUANA-TWO-YEARS excludes before any
+# general rule, leave each problem below: 2 severities (or 2 risk levels),
+# each counted twice as above.
+CA_MARIJUANA = 2 * NEITHER_JUVENILE_NOR_PLAINTIFF
 
 
 def _rule_line(text: str, rule_id: str) -> int:
@@ -66,10 +75,10 @@ def _rule_line(text: str, rule_id: str) -> int:
 # --- the shipped rulebook ------------------------------------------------------------
 
 
-def test_the_shipped_rulebook_has_no_problem_in_161280_combinations():
+def test_the_shipped_rulebook_has_no_problem_in_344064_combinations():
     rulebook = load_rulebook(RULES)
     analysis = analyse(rulebook)
-    assert len(analysis.cells) == COMBINATIONS == 161280
+    assert len(analysis.cells) == COMBINATIONS == 344064
     assert analysis.errors == []
     assert analysis.warnings == []
     # Every combination has a deciding rule: no finding is left to the default.
@@ -100,7 +109,12 @@ def test_the_analysis_judges_each_rule_only_on_the_fields_it_names():
 ORDERED = {"severity": SEVERITIES, "relevance": RELEVANCES, "risk_level": RISK_LEVELS}
 
 
-def _allowed_words(field: str, condition) -> set[str]:
+def _allowed_words(field: str, condition):
+    if field == "years_since":
+        # Whole years: a number, or a range of numbers.
+        if isinstance(condition, dict):
+            return range(condition.get("at_least", 0), condition.get("at_most", 100) + 1)
+        return range(condition, condition + 1)
     if isinstance(condition, dict):
         order = ORDERED[field]
         low = order.index(condition.get("at_least", order[0]))
@@ -172,8 +186,53 @@ ODD_CONDITIONS = """
       - none, a test rule
 """
 
+# Rules on the age of the record, with thresholds 2, 3, 4, 7 and 10: as
+# text, '10' would compare below '2'.
+AGE_CONDITIONS = """
+  - id: AGE-TEN
+    title: A test rule on records ten years old or more
+    when:
+      years_since: {at_least: 10}
+      severity: {at_least: serious}
+    handling: note
+    precedence: 3
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+
+  - id: AGE-THREE
+    title: A test rule on records exactly three years old
+    when:
+      years_since: 3
+      category: [credit_record, drug_test]
+    handling: review
+    precedence: 4
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+
+  - id: AGE-TWO-TO-SIX
+    title: A test rule on records two to six years old
+    when:
+      years_since: {at_least: 2, at_most: 6}
+      relevance: direct
+    handling: escalate
+    precedence: 4
+    rationale: >-
+      A rule written only to check that every form of condition compiles to a
+      durable-rules condition that matches exactly the same findings.
+    legal_basis:
+      - none, a test rule
+"""
+
 EXACTNESS_RULEBOOKS = {
     "shipped": SHIPPED_RULEBOOK,
+    # Ages as numbers: at_least, at_most, both, and exactly.
+    "with ages": add_rule(AGE_CONDITIONS),
     # Uncovered combinations must come out as uncovered, not as a guess.
     "with a gap": delete_rule("NOTE-INDIRECT-MINOR"),
     # Lists out of order, non-contiguous ranks, and conditions that every value meets.
@@ -190,16 +249,19 @@ def test_every_judged_cell_is_what_the_rules_say(tmp_path, text):
     space = set(itertools.product(categories, SEVERITIES, DISPOSITIONS, RELEVANCES, RISK_LEVELS, LOOKBACKS))
     # The facts (docs/findings.md) take the values the rules tell apart, and
     # every one of them is judged with every combination of the risk fields.
+    # The ages are those at which a condition starts or stops holding.
+    ages = {signature.years_since for signature in cells}
+    assert ages == ({0, 2, 3, 4, 7, 10} if "AGE-TEN" in text else {0, 2})
     facts = {tuple(_word(value) for value in signature[6:]) for signature in cells}
-    assert len(facts) == FACT_VALUES * LOCATIONS
+    assert len(facts) == FACT_VALUES * LOCATIONS * len(ages)
     assert {tuple(_word(value) for value in signature) for signature in cells} == {
         risk + fact for risk in space for fact in facts
     }
-    assert len(cells) == len(space) * FACT_VALUES * LOCATIONS
+    assert len(cells) == len(space) * FACT_VALUES * LOCATIONS * len(ages)
 
     rules = _plain_rules(text)
     fields = ("category", "severity", "disposition", "relevance", "risk_level", "lookback",
-              "party_role", "juvenile", "relief", "conduct_established", "work_location")
+              "party_role", "juvenile", "relief", "conduct_established", "work_location", "years_since")
     mismatches = []
     for signature, judgement in cells.items():
         facts = dict(zip(fields, (_word(value) for value in signature)))
@@ -237,13 +299,28 @@ def _broken_rulebooks():
     # inside the lookback that are neither juvenile nor a suit brought as
     # plaintiff have no rule (15 categories x 2 severities x 3 dispositions x
     # 4 risk levels = 360, conduct established or not), and read as one group.
+    # In US-CA, a confirmed marijuana record 2 years old or more is covered
+    # (EXCL-CA-MARIJUANA-TWO-YEARS): the gap reads as four groups.
     text = delete_rule("NOTE-INDIRECT-MINOR")
+    gap = (
+        "severity minor or moderate, disposition confirmed, pending or deferred, relevance indirect, any risk "
+        "level, lookback inside, party role none, defendant or other, juvenile no"
+    )
+    then = "Such findings go to review with the reason 'no rule covers this finding'; add a rule that decides them."
+    others = [c for c in CATEGORIES if c != "offense_marijuana"]
     yield "gap", text, [
         f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
-        "combinations: any category, severity minor or moderate, disposition confirmed, pending or deferred, "
-        "relevance indirect, any risk level, lookback inside, party role none, defendant or other, juvenile no. "
-        "Such findings go to review with the reason 'no rule covers this finding'; add a rule that decides them."
-    ], 1, 0
+        f"combinations: any category, {gap}, years since the record under 2. {then}",
+        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"combinations: any category, {gap}, work location elsewhere, years since the record 2 or more. {then}",
+        f"{F}: error: gap: no rule covers {len(CATEGORIES) * 2 * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"combinations: any category, {gap.replace('confirmed, pending or deferred', 'pending or deferred')}, "
+        f"work location US-CA, years since the record 2 or more. {then}",
+        f"{F}: error: gap: no rule covers {len(others) * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF} "
+        f"combinations: category {', '.join(others[:-1])} or {others[-1]}, "
+        f"{gap.replace('confirmed, pending or deferred', 'confirmed')}, work location US-CA, years since the "
+        f"record 2 or more. {then}",
+    ], 4, 0
 
     # A conflict: NOTE-DIRECT-MINOR reaching high risk overlaps
     # REV-DIRECT-MINOR-HIGH-RISK at the same precedence (15 x 2 x 3 = 90).
@@ -252,7 +329,7 @@ def _broken_rulebooks():
     yield "conflict", text, [
         f"{F}:{note}: error: conflict: rules NOTE-DIRECT-MINOR (line {note}, note) and "
         f"REV-DIRECT-MINOR-HIGH-RISK (line {rev}, review) both match "
-        f"{len(CATEGORIES) * 2 * 3 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} combinations "
+        f"{len(CATEGORIES) * 2 * 3 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS * AGES - CA_MARIJUANA} combinations "
         "at the same precedence 50, for example category civil_judgment, severity minor, disposition "
         "confirmed, relevance direct, risk level high, lookback inside. Give one of them a lower "
         "precedence, or narrow its conditions."
@@ -291,12 +368,12 @@ def _broken_rulebooks():
     esc = _rule_line(text, "ESC-DIRECT-SERIOUS")
     yield "monotonicity", text, [
         f"{F}:{esc}: error: monotonicity: raising relevance lowers the handling in "
-        f"{len(CATEGORIES) * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
+        f"{len(CATEGORIES) * 2 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS * AGES} "
         "combinations: for example category civil_judgment, severity serious, disposition confirmed, "
         "relevance indirect, risk level critical, lookback inside is review (REV-INDIRECT-SERIOUS), but "
         "with relevance direct it is note (ESC-DIRECT-SERIOUS).",
         f"{F}:{esc}: error: monotonicity: raising severity lowers the handling in "
-        f"{len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} "
+        f"{len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS * AGES - CA_MARIJUANA} "
         "combinations: for example category civil_judgment, severity moderate, disposition confirmed, "
         "relevance direct, risk level critical, lookback inside is review (REV-DIRECT-MINOR-HIGH-RISK), but "
         "with severity serious it is note (ESC-DIRECT-SERIOUS).",
@@ -326,7 +403,8 @@ def _broken_rulebooks():
 """)
     yield "monotonicity of risk level", text, [
         f"{F}:{_rule_line(text, 'NOTE-DIRECT-MINOR')}: error: monotonicity: raising risk level lowers the "
-        f"handling in {len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS} combinations: for example "
+        f"handling in {len(CATEGORIES) * 2 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS * AGES - CA_MARIJUANA} "
+        "combinations: for example "
         "category civil_judgment, severity "
         "minor, disposition confirmed, relevance direct, risk level low, lookback inside is escalate "
         "(ESC-DIRECT-MINOR-LOW-RISK), but with risk level medium it is note (NOTE-DIRECT-MINOR).",
@@ -358,13 +436,19 @@ def test_a_gap_is_never_decided_silently(tmp_path):
     rulebook = load_rulebook(write_rulebook(tmp_path / "rules", delete_rule("NOTE-INDIRECT-MINOR")))
     analysis = analyse(rulebook)
     uncovered = [s for s, judgement in analysis.cells.items() if judgement.rule is None]
-    assert len(uncovered) == 360 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS
+    # All but the US-CA marijuana records 2 years old or more that
+    # EXCL-CA-MARIJUANA-TWO-YEARS excludes (at each of the 4 risk levels).
+    assert len(uncovered) == (
+        len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF * LOCATIONS * AGES - 4 * CA_MARIJUANA
+    )
     assert {analysis.cells[s].handling.value for s in uncovered} == {"review"}
     assert {(s.relevance.value, s.lookback.value) for s in uncovered} == {("indirect", "inside")}
     # A juvenile record or a suit brought as plaintiff is excluded before the gap.
     assert {(s.party_role.value, s.juvenile.value) for s in uncovered} == {("none", "no")}
     assert {s.conduct_established.value for s in uncovered} == {"yes", "no"}
-    assert [problem.kind for problem in analysis.problems] == ["gap"]
+    # Reported in four groups around the records the California rule takes
+    # (see "gap" in _broken_rulebooks), and nothing else.
+    assert [problem.kind for problem in analysis.problems] == ["gap"] * 4
 
 
 # --- hygiene: warnings, which do not fail the check -----------------------------------
@@ -469,7 +553,7 @@ def test_a_category_of_the_rulebook_missing_from_the_tables_fails_the_check(tmp_
         "position needs a row for every category, with its relevance and rationale; there is no default."
     )
     assert len(lines) == 15
-    assert f"Analysis of {16 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS} combinations: 0 errors, 0 warnings.\n" in result.stdout
+    assert f"Analysis of {17 * 4 * 7 * 3 * 4 * 2 * FACT_VALUES * LOCATIONS * AGES} combinations: 0 errors, 0 warnings.\n" in result.stdout
 
 
 def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_path, monkeypatch):
@@ -481,7 +565,7 @@ def test_a_category_of_the_tables_missing_from_the_rulebook_fails_the_check(tmp_
     assert lines[0] == f"Error: The position risk table folder {TABLES} has 14 problems:"
     allowed = ", ".join(f"'{c}'" for c in CATEGORIES[:-2]) + f" or '{CATEGORIES[-2]}'"
     assert lines[1] == (
-        f"  {TABLES}/relevance.csv:16: column 'category': unknown category 'drug_test'; allowed: {allowed}."
+        f"  {TABLES}/relevance.csv:17: column 'category': unknown category 'drug_test'; allowed: {allowed}."
     )
     assert len(lines) == 15
 
@@ -505,3 +589,73 @@ def test_a_drop_across_a_gap_is_reported_with_the_gap(tmp_path, monkeypatch):
     assert ("error: monotonicity: raising severity lowers the handling" in result.stderr
             and "is escalate (NOTE-INDIRECT-MINOR), but with severity serious it is note (REV-INDIRECT-SERIOUS)."
             in result.stderr)
+
+
+# --- the age of the record (years_since) ---------------------------------------------
+
+
+def test_an_older_record_handled_more_severely_than_a_younger_one_is_an_error(tmp_path):
+    text = add_rule("""
+  - id: ESC-OLD-CREDIT
+    title: An old job-related credit record is escalated
+    when:
+      category: credit_record
+      relevance: direct
+      disposition: confirmed
+      years_since: {at_least: 5}
+    handling: escalate
+    precedence: 1
+    rationale: >-
+      Written to be inconsistent: a credit record five years old or more
+      would weigh more than the same record when it was younger.
+    legal_basis:
+      - none, a test rule
+""")
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", text))
+    assert rulebook.age_cuts == (2, 5)
+    problems = [p for p in analyse(rulebook).errors if p.kind == "monotonicity"]
+    assert problems
+    assert all(p.message.startswith("an older record is handled more severely than a younger one in ") for p in problems)
+    assert all(p.rule_ids[0] == "ESC-OLD-CREDIT" for p in problems)
+    by_younger = {p.rule_ids[1]: p.message for p in problems}
+    # A minor record at a medium-risk position: noted while under 5 years
+    # old, escalated from then on (the reduced ages 2 and 5 are compared).
+    assert by_younger["NOTE-DIRECT-MINOR"].endswith(
+        "for example category credit_record, severity minor, disposition confirmed, relevance direct, "
+        "risk level low, lookback inside, years since the record 2 or more is note (NOTE-DIRECT-MINOR), but 5 "
+        "years or more after the record it is escalate (ESC-OLD-CREDIT)."
+    )
+
+
+def test_a_rulebook_without_a_rule_on_the_age_judges_every_record_at_age_zero(tmp_path):
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", delete_rule("EXCL-CA-MARIJUANA-TWO-YEARS")))
+    assert rulebook.age_cuts == () and rulebook.domain("years_since") == (0,)
+    assert {rulebook.reduce_age(years) for years in range(0, 60)} == {0}
+    cells = analyse(rulebook).cells
+    assert len(cells) == COMBINATIONS // AGES
+    assert {signature.years_since for signature in cells} == {0}
+
+
+def test_the_age_of_a_record_is_counted_as_the_lookback_counts_years():
+    """Whole years: a record is N years old or more when it is on or before
+    the evaluation date moved back N years, 29 February becoming 28 February
+    in a year that has none (the lookback's boundary day)."""
+    import datetime as dt
+    from engine.rulebook.lookback import age_in_years, record_age, years_before
+
+    start = dt.date(2019, 1, 1)
+    days = [start + dt.timedelta(days=n) for n in range(0, 365 * 10, 3)] + [
+        dt.date(2020, 2, 29), dt.date(2024, 2, 29), dt.date(2023, 2, 28), dt.date(2023, 3, 1),
+    ]
+    for as_of in (dt.date(2028, 2, 29), dt.date(2027, 2, 28), dt.date(2026, 11, 1), dt.date(2027, 3, 1)):
+        for day in days:
+            if day > as_of:
+                continue
+            expected = max(n for n in range(0, 20) if day <= years_before(as_of, n))
+            assert age_in_years(day, as_of) == expected, (day, as_of)
+            assert record_age(day, None, as_of) == expected
+    assert record_age(dt.date(2024, 11, 1), None, dt.date(2026, 11, 1)) == 2
+    assert record_age(dt.date(2024, 11, 2), None, dt.date(2026, 11, 1)) == 1
+    # From the disposition when given.
+    assert record_age(dt.date(2020, 1, 1), dt.date(2025, 3, 1), dt.date(2026, 11, 1)) == 1
+    assert record_age(dt.date(2026, 2, 28), None, dt.date(2028, 2, 29)) == 2

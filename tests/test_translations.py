@@ -86,7 +86,8 @@ def _broken_translations():
     )
     text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis:\n        - 只有一项\n      title:")
     yield "a rule's zh legal bases not one for each", text, (
-        f"{F}:{line_number(text, '      legal_basis:')}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
+        # The second such line: EXCL-CA-MARIJUANA-TWO-YEARS, above PEND-CAP, gives its Chinese legal bases.
+        f"{F}:{line_number(text, '      legal_basis:', 2)}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
         "1 item(s) but the English has 2 item(s); give the Chinese of each, in the same order and under the same "
         "work locations."
     )

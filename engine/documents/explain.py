@@ -22,7 +22,7 @@ from engine.rulebook.analysis import (
     FIELD_LABELS, MatrixRow, analyse, describe_values, full_domains, jurisdiction_matrices,
 )
 from engine.rulebook.jurisdictions import ELSEWHERE
-from engine.rulebook.model import EVERYWHERE, LOCATION_FIELD
+from engine.rulebook.model import AGE_FIELD, EVERYWHERE, LOCATION_FIELD
 from engine.rulebook.model import Rule, Rulebook
 from engine.documents.templating import template
 from engine.vocabulary import Severity
@@ -118,6 +118,9 @@ def conditions_in_words(rule: Rule, rulebook: Rulebook) -> tuple[str, ...]:
             places = sorted(values)
             listed = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " or " + places[-1]
             words.append(f"{FIELD_LABELS[name]} is {listed} or inside it")
+            continue
+        if name == AGE_FIELD:
+            words.append(f"{FIELD_LABELS[name]} is {values.describe()}")
             continue
         domain = tuple(str(value) for value in all_domains[name])
         words.append(f"{FIELD_LABELS[name]} is {describe_values(frozenset(values), domain)}")

@@ -46,7 +46,7 @@ from engine.inputs.consents import Consent, ConsentRegister
 from engine.inputs.findings import DATE_FACTS, Finding, FindingsBatch, Screened, case_notice
 from engine.inputs.tabular import LINE, without_leading_zeros
 from engine.rulebook.compiled import Judgement, Signature, confirmed_twin, engine_for
-from engine.rulebook.lookback import lookback_of
+from engine.rulebook.lookback import lookback_of, record_age
 from engine.rulebook.model import CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE, Rulebook
 from engine.rulebook.tables import PositionTables
 from engine.record.store import INPUT_FORMAT, DecisionRecord, packed_findings, rows_json
@@ -400,17 +400,34 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
         for where in (a.work_location if a is not None else "" for a in cases["application"])
     ], dtype=np.int64)
     fields.append(case_location[case] if count else np.zeros(0, dtype=np.int64))
+    # The age of the record, reduced to the ages the rules tell apart (the
+    # very last field): from the disposition date when given, else the
+    # offence. With no age named the field has one value, 0, and the codes
+    # are those of a signature without it.
+    ages = rulebook.domain("years_since")
+    age = np.zeros(count, dtype=np.int64)
+    if len(ages) > 1 and count:
+        record_on = rows["occurred_on"].to_numpy(dtype=object)
+        if "disposition_date" in present:
+            given = rows["disposition_date"].to_numpy(dtype=object)
+            record_on = np.where(given != "", given, record_on)
+        days, day_list = pd.factorize(record_on)
+        band = np.array([
+            ages.index(rulebook.reduce_age(_record_years(day, as_of))) for day in day_list.tolist()
+        ], dtype=np.int64)
+        age = band[days]
+    fields.append(age)
     # One code per distinct signature: every field's codes are small (a
-    # vocabulary, the rulebook's categories and locations), so their
+    # vocabulary, the rulebook's categories, locations and ages), so their
     # mixed-radix number is one int64 per row, the same in every part.
     # Rows the rules do not see get none.
-    radices = [len(categories), *(len(words) for words in _SIGNATURE_WORDS[1:]), len(locations)]
+    radices = [len(categories), *(len(words) for words in _SIGNATURE_WORDS[1:]), len(locations), len(ages)]
     raw = np.zeros(count, dtype=np.int64)
     for values, radix in zip(fields, radices):
         raw = raw * radix + values
     raw = np.where(judged, raw, -1)
     unique_raw, codes = np.unique(raw, return_inverse=True)
-    known = _signatures_of(categories, locations)
+    known = _signatures_of(categories, locations, ages)
     signatures = []
     for key in unique_raw.tolist():
         if key < 0:
@@ -418,7 +435,7 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
         elif key in known:
             signatures.append(known[key])
         else:
-            signatures.append(known.setdefault(key, _signature(key, categories, locations, radices)))
+            signatures.append(known.setdefault(key, _signature(key, categories, locations, radices, ages)))
     distinct = [s for s in signatures if s is not None]
     twins = {s: t for s in distinct if (t := confirmed_twin(s)) is not None}
     verdicts = engine_for(rulebook).judge([*distinct, *twins.values()])
@@ -458,19 +475,22 @@ _SIGNATURE_WORDS = (
     None, _SEVERITIES, _DISPOSITIONS, _RELEVANCES, _RISKS, _LOOKBACKS,
     *(list(vocabulary) for _, vocabulary, _ in _SIGNATURE_FACTS),
 )
-# Signatures by their code, for each list of categories and of locations:
-# a worker judges part after part of one batch, whose signatures are
-# mostly the same.
-_KNOWN_SIGNATURES: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[int, Signature]] = {}
+# Signatures by their code, for each list of categories, of locations and
+# of ages: a worker judges part after part of one batch, whose signatures
+# are mostly the same.
+_KNOWN_SIGNATURES: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]], dict[int, Signature]] = {}
 
 
-def _signatures_of(categories: list[str], locations: tuple[str, ...]) -> dict[int, Signature]:
-    return _KNOWN_SIGNATURES.setdefault((tuple(categories), tuple(locations)), {})
+def _signatures_of(categories: list[str], locations: tuple[str, ...], ages: tuple[int, ...]) -> dict[int, Signature]:
+    return _KNOWN_SIGNATURES.setdefault((tuple(categories), tuple(locations), tuple(ages)), {})
 
 
-def _signature(key: int, categories: list[str], locations: Sequence[str], radices: list[int]) -> Signature:
+def _signature(
+    key: int, categories: list[str], locations: Sequence[str], radices: list[int], ages: Sequence[int] = (0,),
+) -> Signature:
     """The signature whose code (see ``_judge``) is ``key``; ``locations``
-    are the reduced work locations (``Rulebook.domain``), in order."""
+    are the reduced work locations (``Rulebook.domain``), in order, and
+    ``ages`` the reduced ages of records."""
     digits = []
     for radix in reversed(radices):
         key, digit = divmod(key, radix)
@@ -478,10 +498,18 @@ def _signature(key: int, categories: list[str], locations: Sequence[str], radice
     digits.reverse()
     words = [
         categories[digits[0]],
-        *(vocabulary[digit] for vocabulary, digit in zip(_SIGNATURE_WORDS[1:], digits[1:-1])),
-        locations[digits[-1]],
+        *(vocabulary[digit] for vocabulary, digit in zip(_SIGNATURE_WORDS[1:], digits[1:-2])),
+        locations[digits[-2]],
+        int(ages[digits[-1]]),
     ]
     return Signature(*words)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _record_years(day: str, as_of: dt.date) -> int:
+    """The age in whole years (``lookback.record_age``) on ``as_of`` of a
+    record of ``day`` (ISO); the same dates come back part after part."""
+    return record_age(dt.date.fromisoformat(day), None, as_of)
 
 
 @functools.lru_cache(maxsize=1 << 16)

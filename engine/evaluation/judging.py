@@ -28,7 +28,7 @@ from engine.rulebook.model import (
 from engine.vocabulary import Handling, Lookback, PartyRole, Recommendation, Relief, YesNo
 
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
-from engine.rulebook.lookback import age_in_years, lookback_of
+from engine.rulebook.lookback import age_in_years, lookback_of, record_age
 
 
 def load_rules(rules: Path, tables: Path, *, allow_draft: bool = False) -> tuple[Rulebook, PositionTables]:
@@ -146,6 +146,8 @@ def evaluate(
     # Consent first: a finding outside it never reaches the rules.
     statuses = {candidate: consents.status(candidate, as_of) for candidate in {c for c, _, _ in cases}}
     ages = _Ages(as_of)
+    # The age of a record enters the signature only when a rule names it.
+    age_of = rulebook.reduce_age if rulebook.age_cuts else None
     signatures: dict[tuple[str, str], Signature] = {}
     for candidate, position_id, application in cases:
         consent = statuses[candidate].consent
@@ -157,7 +159,7 @@ def evaluate(
         for finding in by_candidate.get(candidate, ()):
             if finding.category in consent.scope and not obtained_before(finding, consent.signed_on):
                 signatures[position_id, finding.finding_id] = _signature(
-                    finding, position_id, tables, ages, rulebook.lookback_from, where
+                    finding, position_id, tables, ages, rulebook.lookback_from, where, age_of
                 )
     # A disputed record is judged as it stands (excluded) and as it would
     # stand if confirmed, by the same rules: the second says whether the
@@ -286,11 +288,23 @@ class _Ages:
         self.as_of = as_of
         self._years: dict[dt.date, int] = {}
         self._lookbacks: dict[tuple[dt.date, int | None], Lookback] = {}
+        # One rulebook per run: its reduced ages by the record's date.
+        self._bands: dict[dt.date, int] = {}
 
     def years(self, occurred_on: dt.date) -> int:
         if occurred_on not in self._years:
             self._years[occurred_on] = age_in_years(occurred_on, self.as_of)
         return self._years[occurred_on]
+
+    def band(self, finding: Finding, reduce) -> int:
+        """The age of the record (``lookback.record_age``: from the
+        disposition date when given, else the offence) as ``reduce`` (a
+        rulebook's ``reduce_age``) makes it."""
+        day = finding.fact_date("disposition_date") if finding.facts else None
+        day = day or finding.occurred_on
+        if day not in self._bands:
+            self._bands[day] = reduce(record_age(day, None, self.as_of))
+        return self._bands[day]
 
     def lookback(self, occurred_on: dt.date, years: int | None) -> Lookback:
         key = (occurred_on, years)
@@ -315,7 +329,7 @@ def obtained_before(finding: Finding, signed_on: dt.date) -> bool:
 
 def _signature(
     finding: Finding, position_id: str, tables: PositionTables, ages: _Ages, lookback_from: str = "latest",
-    work_location: str = ELSEWHERE,
+    work_location: str = ELSEWHERE, age_of=None,
 ) -> Signature:
     entry = tables.entry(position_id, finding.category)
     facts = finding.facts
@@ -332,6 +346,7 @@ def _signature(
         risk_level=tables.positions[position_id].risk_level,
         lookback=ages.lookback(since, entry.lookback_years),
         work_location=work_location,
+        years_since=ages.band(finding, age_of) if age_of is not None else 0,
     )
     if not facts:
         return signature

@@ -3,7 +3,8 @@
 A finding reaches the rules as a risk signature: category, severity,
 disposition, relevance, risk level, lookback, the facts the law needs
 (party role, juvenile, relief, conduct established) and where the job is
-(see ``compiled``). The space of signatures is finite, so the analysis is
+and, when a rule names it, the age of the record reduced to the ages the
+rules tell apart (see ``compiled``). The space of signatures is finite, so the analysis is
 exact: every signature is judged by the real engine (durable-rules), and
 the results are examined for
 
@@ -13,7 +14,8 @@ the results are examined for
 - dead rules: rules that never match, or never decide because another rule
   always takes precedence;
 - monotonicity: raising severity, relevance or risk level, all else equal,
-  must never lower the handling;
+  must never lower the handling, and an older record (``years_since``)
+  must never be handled more severely than a younger one;
 - hygiene: duplicated conditions, thin rationales, repeated references;
 - jurisdiction (a warning): a rule on a work location that weighs a record
   a general rule excludes, since the more specific rule wins whatever the
@@ -68,7 +70,7 @@ import numpy as np
 
 from engine.rulebook import jurisdictions
 from engine.rulebook.compiled import Judgement, Signature, engine_for, specificity
-from engine.rulebook.model import FACT_FIELDS, LOCATION_FIELD, Rule, Rulebook
+from engine.rulebook.model import AGE_FIELD, FACT_FIELDS, LOCATION_FIELD, Rule, Rulebook
 from engine.vocabulary import Disposition, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 FIELDS = Signature._fields
@@ -84,6 +86,7 @@ FIELD_LABELS = {
     "relief": "relief",
     "conduct_established": "conduct established",
     "work_location": "work location",
+    "years_since": "years since the record",
 }
 # The fields judged apart from the others (``judge_space``), since few
 # rules name them: the facts the law needs, and where the job is.
@@ -113,6 +116,8 @@ def full_domains(rulebook: Rulebook, also: Sequence[Rulebook] = ()) -> dict[str,
         "relief": tuple(Relief),
         "conduct_established": tuple(YesNo),
         "work_location": jurisdictions.domain(named),
+        # The reduced ages of records; only 0 when no rule names an age.
+        AGE_FIELD: tuple(sorted({0, *(cut for book in (rulebook, *also) for cut in book.age_cuts)})),
     }
 
 
@@ -403,6 +408,38 @@ def describe_values(values: frozenset, domain: tuple, any_word: str = "any") -> 
     return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
+def describe_ages(values: frozenset, domain: tuple, any_word: str = "any") -> str:
+    """Reduced ages of records (``Rulebook.reduce_age``) in words, each age
+    standing for the years up to the next one: 'under 2', '2 or more',
+    'from 2 to 4', 'under 2 or 5 or more'.
+
+    Args:
+        values: the reduced ages of one cube.
+        domain: every reduced age, ascending (starting at 0).
+        any_word: what to write when ``values`` is the whole domain.
+
+    Returns:
+        str: the years in words.
+    """
+    if len(values) == len(domain):
+        return any_word
+    runs: list[list[int]] = []
+    for at, age in enumerate(domain):
+        if age in values:
+            if runs and runs[-1][1] == at - 1:
+                runs[-1][1] = at
+            else:
+                runs.append([at, at])
+    words = []
+    for first, last in runs:
+        low, end = domain[first], domain[last + 1] if last + 1 < len(domain) else None
+        words.append(
+            f"under {end}" if low == 0 else f"{low} or more" if end is None
+            else f"{low}" if end == low + 1 else f"from {low} to {end - 1}"
+        )
+    return " or ".join(words)
+
+
 def describe_cube(
     cube: Cube, rulebook: Rulebook, fields: Sequence[str] = FIELDS, classes=None, also: Sequence[Rulebook] = ()
 ) -> str:
@@ -414,9 +451,10 @@ def describe_cube(
     all_domains = full_domains(rulebook, also)
     parts = []
     for name, values in zip(fields, cube):
-        text = describe_values(values, all_domains[name])
-        if text == "any" and name in _SPLIT_FIELDS:
-            continue  # a fact or a place no rule tells apart here: said once, not ten times
+        describe = describe_ages if name == AGE_FIELD else describe_values
+        text = describe(values, all_domains[name])
+        if text == "any" and (name in _SPLIT_FIELDS or name == AGE_FIELD):
+            continue  # a fact, a place or an age no rule tells apart here: said once, not ten times
         parts.append(f"any {FIELD_LABELS[name]}" if text == "any" else f"{FIELD_LABELS[name]} {text}")
     return ", ".join(parts)
 
@@ -429,13 +467,16 @@ def describe_signature(signature: Signature) -> str:
 
     Returns:
         str: the fields in words; a fact is named when given, the work
-        location when it is one the rules name (not ``elsewhere``).
+        location when it is one the rules name (not ``elsewhere``), the
+        age of the record when it reaches an age a rule names.
     """
     return ", ".join(
-        f"{FIELD_LABELS[name]} {value}" for name, value in zip(FIELDS, signature)
+        f"{FIELD_LABELS[name]} {value}" if name != AGE_FIELD else f"{FIELD_LABELS[name]} {value} or more"
+        for name, value in zip(FIELDS, signature)
         if (name == LOCATION_FIELD and value != jurisdictions.ELSEWHERE)
+        or (name == AGE_FIELD and value)
         or (name in FACT_FIELDS and value is not list(type(value))[0])
-        or name not in _SPLIT_FIELDS
+        or name not in (*_SPLIT_FIELDS, AGE_FIELD)
     )
 
 
@@ -669,12 +710,39 @@ def _monotonicity(rulebook: Rulebook, cells: JudgedSpace) -> list[Problem]:
             found[(name, rule_ids[low_rule], rule_ids[high_rule])] = (
                 drops[(low_rules == low_rule) & (high_rules == high_rule)], axis, following
             )
+    # An older record must never weigh more than a younger one, all else
+    # equal (EEOC 915.002: the time elapsed is a factor in its favour).
+    axis = cells.fields.index(AGE_FIELD)
+    if cells.patterns.shape[axis] > 1:
+        covered = np.array([j.rule is not None for j in judgements])[cells.patterns]
+        following = _next_covered(cells, axis)
+        older = np.take_along_axis(cells.patterns, np.maximum(following, 0), axis=axis)
+        rises = np.flatnonzero(covered & (following >= 0) & (weights[older] > weight))
+        if len(rises):
+            young_rules = rule_numbers[cells.patterns.ravel()[rises]]
+            old_rules = rule_numbers[older.ravel()[rises]]
+            for young_rule, old_rule in sorted(set(zip(young_rules.tolist(), old_rules.tolist()))):
+                found[(AGE_FIELD, rule_ids[young_rule], rule_ids[old_rule])] = (
+                    rises[(young_rules == young_rule) & (old_rules == old_rule)], axis, following
+                )
     problems = []
     for (name, low_rule, high_rule), (lows, axis, following) in sorted(found.items(), key=lambda item: item[0]):
         example = cells.example(lows)
         higher = example._replace(**{name: cells.domains[axis][following.ravel()[_cell(cells, example)]]})
         count = len(lows)
         before, after = cells[example], cells[higher]
+        if name == AGE_FIELD:
+            problems.append(Problem(
+                "monotonicity",
+                "error",
+                f"an older record is handled more severely than a younger one in {count} "
+                f"combination{'s' if count > 1 else ''}: for example {describe_signature(example)} is "
+                f"{before.handling} ({low_rule}), but {higher.years_since} years or more after the record it "
+                f"is {after.handling} ({high_rule})."
+                + _where(rulebook, {cells.locations[p] for p in np.unique(cells.patterns.ravel()[lows]).tolist()}),
+                (high_rule, low_rule),
+            ))
+            continue
         problems.append(
             Problem(
                 "monotonicity",
@@ -740,7 +808,9 @@ def _hygiene(rulebook: Rulebook) -> list[Problem]:
     problems = []
     same: dict[tuple, list[Rule]] = defaultdict(list)
     for rule in rulebook.rules:
-        same[tuple(sorted((name, tuple(sorted(values))) for name, values in rule.when.items()))].append(rule)
+        same[tuple(sorted(
+            (name, tuple(values) if name == AGE_FIELD else tuple(sorted(values))) for name, values in rule.when.items()
+        ))].append(rule)
         if len(rule.rationale) < MIN_RATIONALE:
             problems.append(
                 Problem(
@@ -772,7 +842,7 @@ def _hygiene(rulebook: Rulebook) -> list[Problem]:
 
 # --- The adjudication matrix ------------------------------------------------
 
-MATRIX_FIELDS = ("category", "relevance", "disposition", "lookback")
+MATRIX_FIELDS = ("category", "relevance", "disposition", "lookback", AGE_FIELD)
 
 
 @dataclass(frozen=True)
@@ -784,14 +854,16 @@ class MatrixRow:
     relevance: str
     disposition: str
     lookback: str
+    years_since: str  # the age of the record in words ('any' when no rule names one)
     outcomes: tuple[tuple[str, str], ...]  # (handling, rule id) per severity
 
 
 def matrix(
     rulebook: Rulebook, cells: JudgedSpace, work_location: str = jurisdictions.ELSEWHERE
 ) -> dict[RiskLevel, list[MatrixRow]]:
-    """Per risk level: category × relevance × disposition × lookback rows,
-    severity columns; rows with the same outcomes are merged.
+    """Per risk level: category × relevance × disposition × lookback (×
+    the age of the record, when a rule names one) rows, severity columns;
+    rows with the same outcomes are merged.
 
     Args:
         rulebook (Rulebook): the rulebook.
@@ -817,7 +889,9 @@ def matrix(
         )
         patterns = cells.patterns[where]  # axes: the matrix fields and severity, in the fields' order
         axes = [name for name in cells.fields if name in (*MATRIX_FIELDS, "severity")]
-        patterns = np.moveaxis(patterns, [axes.index(name) for name in (*MATRIX_FIELDS, "severity")], range(5))
+        patterns = np.moveaxis(
+            patterns, [axes.index(name) for name in (*MATRIX_FIELDS, "severity")], range(len(MATRIX_FIELDS) + 1)
+        )
         positions = [[cells.position(name, value) for value in all_domains[name]] for name in MATRIX_FIELDS]
         severities = [cells.position("severity", severity) for severity in Severity]
         rows: dict[tuple, tuple] = {}
@@ -826,7 +900,10 @@ def matrix(
             rows[key] = tuple(outcome[row[severity]] for severity in severities)
         result[risk] = [
             MatrixRow(
-                *(describe_values(values, domain) for values, domain in zip(cube, field_domains)),
+                *(
+                    (describe_ages if name == AGE_FIELD else describe_values)(values, domain)
+                    for name, values, domain in zip(MATRIX_FIELDS, cube, field_domains)
+                ),
                 outcomes=outcomes,
             )
             for cube, outcomes in merge_cubes(rows, field_domains)

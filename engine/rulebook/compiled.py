@@ -18,9 +18,9 @@ engine has run, by a fixed and documented order, never by firing order:
 What the engine sees of a finding is its *risk signature*: category,
 severity, disposition, relevance, the position's risk level, whether the
 finding is inside the lookback, the facts the law needs (party role,
-juvenile, relief, conduct established) and where the job is. Findings with
-the same signature must get the same handling, so each distinct signature
-is judged once per run.
+juvenile, relief, conduct established), where the job is, and the age of
+the record. Findings with the same signature must get the same handling, so
+each distinct signature is judged once per run.
 
 Where the job is enters the signature *reduced* (``jurisdictions``): the
 deepest location the rulebook's rules name that contains the application's
@@ -28,6 +28,14 @@ work location, or ``elsewhere``. A rule on ``US-CA`` compiles to a match on
 ``US-CA`` or any named location inside it, so durable-rules makes that
 decision too; the number of signatures grows with the locations the rules
 name, and a rulebook that names none has the signatures it had before.
+
+The age of the record (``years_since``, whole years since the disposition or
+else the offence) enters the signature reduced too
+(``Rulebook.reduce_age``): to the largest age at which some rule's
+condition starts or stops holding, or 0. It is sent to durable-rules as a
+number, and a rule's ``years_since`` compiles to ``$gte``/``$lte`` on it;
+with the only threshold 2 the field takes 0 and 2, and a rulebook that
+names no age sends 0 for every finding.
 
 The traps of durable-rules this module designs around (see
 ``shared/durable-rules-notes.md``): the Host's background timer threads are
@@ -50,7 +58,7 @@ import durable.engine
 
 from engine.errors import EngineError
 from engine.rulebook import jurisdictions
-from engine.rulebook.model import LOCATION_FIELD, NO_RULE, ORDERED_FIELDS, Rule, Rulebook
+from engine.rulebook.model import AGE_FIELD, LOCATION_FIELD, NO_RULE, ORDERED_FIELDS, Rule, Rulebook
 from engine.vocabulary import Disposition, Handling, Lookback, PartyRole, Relevance, Relief, RiskLevel, Severity, YesNo
 
 RULESET = "adjudication"
@@ -87,6 +95,9 @@ class Signature(NamedTuple):
     # (``Rulebook.reduce_location``); ``elsewhere`` when none contains it
     # or it is not known.
     work_location: str = jurisdictions.ELSEWHERE
+    # The age of the record in whole years, reduced to the ages the rules
+    # tell apart (``Rulebook.reduce_age``); 0 when no rule names an age.
+    years_since: int = 0
 
     def fact(self, sig: int, sid: str) -> dict:
         """The signature as a durable-rules fact.
@@ -115,6 +126,9 @@ class Signature(NamedTuple):
             "relief": self.relief.value,
             "conduct_established": self.conduct_established.value,
             "work_location": self.work_location,
+            # A number, never text: durable-rules compares text lexically
+            # ('10' < '2'). int() also turns a numpy integer into a plain one.
+            "years_since": int(self.years_since),
         }
 
 
@@ -157,6 +171,14 @@ def compile_rule(rule: Rule, rulebook: Rulebook) -> dict:
             # to a named one inside it: the rule matches every one of them.
             words = sorted({w for area in values for w in jurisdictions.within(area, rulebook.locations)})
             terms.append({name: words[0]} if len(words) == 1 else {"$or": [{name: w} for w in words]})
+            continue
+        if name == AGE_FIELD:
+            # The reduced age keeps every bound of every rule (each is one
+            # of ``age_cuts``), so the bounds apply to it as written.
+            if values.at_least > 0:
+                terms.append({"$gte": {name: values.at_least}})
+            if values.at_most is not None:
+                terms.append({"$lte": {name: values.at_most}})
             continue
         domain = rulebook.domain(name)
         if set(values) >= set(domain):

@@ -11,6 +11,7 @@ The language is documented in ``docs/rulebook.md``.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from engine.errors import (
     InvalidConfiguration,
@@ -59,8 +61,13 @@ WORD_FIELDS = {
 }
 CONDITION_FIELDS = (
     "category", "severity", "disposition", "relevance", "risk_level", "lookback",
-    "party_role", "juvenile", "relief", "conduct_established", "work_location",
+    "party_role", "juvenile", "relief", "conduct_established", "work_location", "years_since",
 )
+# The age of the record in whole years on the evaluation date, counted from
+# the disposition (the day of the conviction) when the finding gives it,
+# else from the offence (docs/rulebook.md). Not a vocabulary but a number:
+# a rule takes ``{at_least: N}``, ``{at_most: N}``, both, or N (exactly).
+AGE_FIELD = "years_since"
 # Where the job is (``jurisdictions``): not a closed vocabulary but a code
 # (US, US-CA, US-NY-NYC), matched with everything inside it.
 LOCATION_FIELD = "work_location"
@@ -98,6 +105,36 @@ _JURISDICTION_KEYS = ("name", "test", "sources", "zh")
 _JURISDICTION_REQUIRED = ("name", "test", "sources")
 ZH_JURISDICTION_KEYS = ("name", "test")
 ZH_JURISDICTION_LISTS = ("sources",)
+
+
+class YearsRange(NamedTuple):
+    """The condition of a rule on the age of the record (``years_since``):
+    whole years from ``at_least`` to ``at_most`` (``None``: no upper bound),
+    both included."""
+
+    at_least: int
+    at_most: int | None
+
+    def __contains__(self, years: object) -> bool:
+        return isinstance(years, int) and self.at_least <= years and (self.at_most is None or years <= self.at_most)
+
+    def cuts(self) -> tuple[int, ...]:
+        """The ages at which the condition starts or stops holding (above 0):
+        ``at_least`` and the year after ``at_most``."""
+        return tuple(
+            cut for cut in (self.at_least, None if self.at_most is None else self.at_most + 1) if cut
+        )
+
+    def describe(self) -> str:
+        """The condition in words: '2 years or more', 'at most 6 years',
+        'from 2 to 6 years', 'exactly 3 years'."""
+        if self.at_most is None:
+            return f"{self.at_least} year{'s' if self.at_least != 1 else ''} or more"
+        if self.at_least == self.at_most:
+            return f"exactly {self.at_least} year{'s' if self.at_least != 1 else ''}"
+        if self.at_least == 0:
+            return f"at most {self.at_most} year{'s' if self.at_most != 1 else ''}"
+        return f"from {self.at_least} to {self.at_most} years"
 
 
 class Translated:
@@ -142,8 +179,9 @@ class Category(Translated):
 class Rule(Translated):
     """One rule: when a finding matches every condition, it gets ``handling``.
 
-    ``when`` maps a field to the set of words it may take; a field the rule
-    does not mention matches any value. When several rules match a finding,
+    ``when`` maps a field to the set of words it may take (for
+    ``years_since``, a ``YearsRange``); a field the rule does not mention
+    matches any value. When several rules match a finding,
     the lowest ``precedence`` wins (see ``compiled.RuleEngine``).
     ``title_zh`` and ``rationale_zh`` are the Chinese of the title and the
     rationale ('' when not given); ``legal_basis_zh`` the Chinese of each
@@ -154,7 +192,7 @@ class Rule(Translated):
 
     id: str
     title: str
-    when: MappingProxyType  # field -> frozenset of words
+    when: MappingProxyType  # field -> frozenset of words (years_since: a YearsRange)
     handling: Handling
     precedence: int
     rationale: str
@@ -308,6 +346,30 @@ class Rulebook(Translated):
         when no rule conditions on where the job is."""
         return tuple(sorted({area for rule in self.rules for area in rule.when.get(LOCATION_FIELD, ())}))
 
+    @cached_property
+    def age_cuts(self) -> tuple[int, ...]:
+        """The ages (whole years, above 0) at which some rule's
+        ``years_since`` condition starts or stops holding, ascending; empty
+        when no rule conditions on the age of the record."""
+        return tuple(sorted({cut for rule in self.rules if AGE_FIELD in rule.when for cut in rule.when[AGE_FIELD].cuts()}))
+
+    def reduce_age(self, years: int) -> int:
+        """The age of a record as the rules see it: the largest of
+        ``age_cuts`` that ``years`` reaches, or 0. Every ``years_since``
+        condition holds for the reduced age exactly when it holds for the
+        age itself, and a rulebook that names no age gives 0 for every
+        record, so that its signatures stay what they were.
+
+        Args:
+            years (int): whole years since the record's date (negative is
+                read as 0).
+
+        Returns:
+            int: 0 or one of ``age_cuts``.
+        """
+        at = bisect.bisect_right(self.age_cuts, years)
+        return self.age_cuts[at - 1] if at else 0
+
     def reduce_location(self, work_location: str) -> str:
         """A job's work location as the rules see it: the deepest location
         the rules name that contains it, or ``jurisdictions.ELSEWHERE``
@@ -321,6 +383,8 @@ class Rulebook(Translated):
             return tuple(self.categories)
         if name == LOCATION_FIELD:
             return jurisdictions.domain(self.locations)
+        if name == AGE_FIELD:
+            return (0, *self.age_cuts)
         return (ORDERED_FIELDS | WORD_FIELDS)[name].words()
 
 
@@ -809,6 +873,11 @@ class _Parser:
                 if values is not None:
                     when[name] = values
                 continue
+            if name == AGE_FIELD:
+                years = self.years_since(value, raw, name, rule_id)
+                if years is not None:
+                    when[name] = years
+                continue
             words = tuple(categories) if name == "category" else (ORDERED_FIELDS | WORD_FIELDS)[name].words()
             if WORD_FIELDS.get(name) is YesNo and isinstance(value, bool):
                 value = "yes" if value else "no"  # YAML reads an unquoted yes/no as a boolean
@@ -906,3 +975,47 @@ class _Parser:
                 return None
             result.add(item)
         return frozenset(result)
+
+    def years_since(self, value, mapping: YamlMap, name: str, rule_id) -> YearsRange | None:
+        """The ``years_since`` condition: a whole number of years (exactly
+        that many), or a range of ``at_least`` and/or ``at_most``."""
+        line = mapping.line_of(name)
+        hint = "for example years_since: {at_least: 2}"
+        if isinstance(value, YamlMap):
+            bad = [key for key in value if key not in _RANGE_KEYS]
+            if bad or not value:
+                self.problem(
+                    f"'{name}' as a range takes {allowed(_RANGE_KEYS)}"
+                    + (f", not '{bad[0]}'." + did_you_mean(str(bad[0]), _RANGE_KEYS) if bad else ".")
+                    + f" Each is a whole number of years, {hint}.",
+                    line,
+                    rule_id,
+                )
+                return None
+            bounds = {}
+            for key in _RANGE_KEYS:
+                if key in value:
+                    bounds[key] = self.whole_years(value[key], f"'{name}' {key}", value.line_of(key), rule_id)
+                    if bounds[key] is None:
+                        return None
+            low, high = bounds.get("at_least", 0), bounds.get("at_most")
+            if high is not None and low > high:
+                self.problem(
+                    f"'{name}' at_least {low} and at_most {high} can never both hold.", line, rule_id
+                )
+                return None
+            return YearsRange(low, high)
+        years = self.whole_years(value, f"'{name}'", line, rule_id)
+        return None if years is None else YearsRange(years, years)
+
+    def whole_years(self, value, what: str, line, rule_id) -> int | None:
+        """A number of years: a whole number from 0 to 100."""
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            self.problem(
+                f"{what} must be a whole number of years from 0 to 100, not '{value}'; "
+                "for example years_since: {at_least: 2}, years_since: {at_most: 6} or years_since: 3.",
+                line,
+                rule_id,
+            )
+            return None
+        return value

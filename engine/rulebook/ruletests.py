@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.dates import FORMAT_HINT, parse_iso_date
-from engine.rulebook.lookback import lookback_of
+from engine.rulebook.lookback import lookback_of, record_age
 from engine.errors import InvalidConfiguration, RulebookError, allowed, unknown_value
 from engine.inputs.applications import WORK_LOCATION, WORK_LOCATION_HINT
 from engine.rulebook.compiled import Signature, confirmed_twin, engine_for
@@ -31,7 +31,7 @@ _FILE_KEYS = ("as_of", "cases")
 _CASE_KEYS = ("name", "position", "risk_level", "work_location", "findings", "recommendation")
 _FINDING_KEYS = (
     "category", "severity", "disposition", "occurred_on", "relevance", "lookback", "handling", "rule",
-    "party_role", "juvenile", "relief", "conduct_established",
+    "party_role", "juvenile", "relief", "conduct_established", "disposition_date", "years_since",
 )
 
 
@@ -291,6 +291,26 @@ class _CaseParser:
             return None
         return vocabulary(value)
 
+    def disposition_date(self, item: YamlMap, occurred_on: dt.date, as_of: dt.date):
+        """The finding's 'disposition_date' (None when not given), or False
+        after a problem: a date, not before 'occurred_on' nor after as_of."""
+        if "disposition_date" not in item:
+            return None
+        line = item.line_of("disposition_date")
+        try:
+            day = parse_iso_date(item.get("disposition_date"))
+        except ValueError:
+            self.problem(f"'disposition_date' must be a date; {FORMAT_HINT}.", line)
+            return False
+        if day < occurred_on or day > as_of:
+            self.problem(
+                f"'disposition_date' {day.isoformat()} must lie between 'occurred_on' "
+                f"{occurred_on.isoformat()} and the file's as_of date {as_of.isoformat()}.",
+                line,
+            )
+            return False
+        return day
+
     def work_location(self, entry: YamlMap) -> str:
         """The case's work location as the rules see it (reduced to the
         locations the rulebook names); ``elsewhere`` when the case names none."""
@@ -353,8 +373,22 @@ class _CaseParser:
                     item.line_of("occurred_on"),
                 )
                 return None
+            disposed_on = self.disposition_date(item, occurred_on, as_of)
+            if disposed_on is False:
+                return None
+            if "years_since" in item:
+                self.problem(
+                    "'years_since' comes from 'occurred_on' (or 'disposition_date') and the file's as_of; "
+                    "with a 'position', give the dates instead.",
+                    item.line_of("years_since"),
+                )
             relevance = entry.relevance
-            lookback = lookback_of(occurred_on, as_of, entry.lookback_years)
+            # As ``evaluate`` reckons them: the lookback from the latest
+            # date the rulebook's lookback_from names, the age of the
+            # record from the disposition when given.
+            since = max(occurred_on, disposed_on or occurred_on) if self.rulebook.lookback_from == "latest" else occurred_on
+            lookback = lookback_of(since, as_of, entry.lookback_years)
+            years = record_age(occurred_on, disposed_on, as_of)
         else:
             if "occurred_on" in item:
                 self.problem(
@@ -362,11 +396,27 @@ class _CaseParser:
                     "inside' or 'lookback: outside'.",
                     item.line_of("occurred_on"),
                 )
+            if "disposition_date" in item:
+                self.problem(
+                    "'disposition_date' needs a position's lookback; with a 'risk_level', give "
+                    "'years_since' (whole years since the record) instead.",
+                    item.line_of("disposition_date"),
+                )
             relevance = self.word(item, "relevance", Relevance)
             lookback = self.word(item, "lookback", Lookback) if "lookback" in item else Lookback.INSIDE
+            years = item.get("years_since", 0)
+            if isinstance(years, bool) or not isinstance(years, int) or years < 0:
+                self.problem(
+                    f"'years_since' is a whole number of years since the record, such as 3, not '{years}'.",
+                    item.line_of("years_since"),
+                )
+                return None
         if None in (severity, disposition, handling, relevance, lookback, risk):
             return None
-        signature = Signature(category, severity, disposition, relevance, risk, lookback, work_location=where)
+        signature = Signature(
+            category, severity, disposition, relevance, risk, lookback, work_location=where,
+            years_since=self.rulebook.reduce_age(years),
+        )
         facts = {}
         for name in FACT_FIELDS:
             if name in item:
