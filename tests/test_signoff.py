@@ -889,7 +889,7 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     files word for word."""
     flow = start(store_url, tmp_path, example=True)
     decision = flow.ids["C-1002"]
-    assert decision == "D-43dc7348b837a287c969"
+    assert decision == "D-e4a1057ef35a75d495bf"
     memo_file = flow.out / "memos" / "C-1002.md"
     assert "## Individualized assessment" not in memo_file.read_text(encoding="utf-8")
 

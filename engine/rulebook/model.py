@@ -389,6 +389,9 @@ class _Parser:
                 if value is not None:
                     found[key] = value
         missing = [key for key in keys if english.get(key) and key not in found]
+        # A rule's legal bases are texts a Chinese memo prints too: without
+        # their Chinese it cites the law in English.
+        missing += [key for key in lists if english.get(key) and english[key][0] and key not in found]
         if missing:
             self.untranslated.append(RulebookError(
                 f"{where} has no Chinese {all_of(missing)} (write it under 'zh:', as '{missing[0]}: ...'); "
