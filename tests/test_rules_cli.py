@@ -69,6 +69,12 @@ NEITHER_JUVENILE_NOR_PLAINTIFF = 2
 # elsewhere: twice again.
 LOCATIONS = 2
 ORDINARY_FACTS = ", party role none, defendant or other, juvenile no"
+# The diffs below are measured on the shipped rulebook without the packs of
+# New York, Illinois and the PRC (California's rule as its only rule on a
+# work location), so that the counts above hold.
+PRE_PACKS = SHIPPED_RULEBOOK
+for _pack_rule in ("EXCL-NY-NOT-CONVICTED", "REV-NY-CERTIFICATE", "REV-IL-CONVICTION", "NR-CN-INDIRECT-MINOR"):
+    PRE_PACKS = delete_rule(_pack_rule, PRE_PACKS)
 
 
 # --- rules explain ---------------------------------------------------------------------
@@ -437,7 +443,7 @@ cases:
 # The shipped rulebook without its three rules on the facts and its rule for
 # California: 13 rules.
 WITHOUT_FACT_RULES = delete_rule("EXCL-CA-NOT-CONVICTED", delete_rule(
-    "EXCL-JUVENILE", delete_rule("EXCL-CIVIL-PLAINTIFF", delete_rule("REV-CONDUCT-ESTABLISHED"))
+    "EXCL-JUVENILE", delete_rule("EXCL-CIVIL-PLAINTIFF", delete_rule("REV-CONDUCT-ESTABLISHED", PRE_PACKS))
 ))
 
 
@@ -659,7 +665,7 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
     assert result.stderr == ""
 
 
-NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n").replace(
+NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n", PRE_PACKS).replace(
     'version: "1.4.0"', 'version: "1.5.0"'
 )
 
@@ -673,7 +679,7 @@ def _recommendations(tmp_path, rules: Path) -> dict[str, tuple[str, str]]:
 
 def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(tmp_path, monkeypatch):
     result = _diff(
-        tmp_path, monkeypatch, SHIPPED_RULEBOOK, NOTE_TO_REVIEW,
+        tmp_path, monkeypatch, PRE_PACKS, NOTE_TO_REVIEW,
         "--batch", EXAMPLE_BATCH, "--consents", EXAMPLE_CONSENTS, "--as-of", AS_OF_TEXT,
     )
     assert_clean_exit(result)
@@ -716,8 +722,8 @@ def test_diff_of_an_added_and_a_removed_rule(tmp_path, monkeypatch):
       account of the dispute before anything is decided.
     legal_basis:
       - US Fair Credit Reporting Act §611
-""", delete_rule("EXCL-DISPUTED"))
-    result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
+""", delete_rule("EXCL-DISPUTED", PRE_PACKS))
+    result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
         "From version 1.4.0 (old) to version 1.4.0 (new):\n"
@@ -735,17 +741,19 @@ def test_diff_says_in_words_what_changed_in_a_rule(tmp_path, monkeypatch):
         "EXCL-DISPUTED",
         "    title: A record the candidate disputes is not used until the dispute is resolved\n",
         "    title: A disputed record is not used while the dispute is open\n",
+        PRE_PACKS,
     )
     new = edit_rule("EXCL-DISPUTED", "    precedence: 10\n", "    precedence: 15\n", new)
     new = edit_rule("EXCL-DISPUTED", "      confirmed disposition.\n", "      confirmed disposition by the source.\n", new)
     new = edit_rule(
         "EXCL-DISPUTED",
-        "      - China Personal Information Protection Law Art. 46 (the right to have inaccurate information corrected)\n",
-        "      - UK GDPR Art. 16 (the right to rectification)\n",
+        "        - PRC Personal Information Protection Law Art. 46 (the right to have inaccurate or incomplete "
+        "information corrected or completed)\n",
+        "        - UK GDPR Art. 16 (the right to rectification)\n",
         new,
     )
     new = edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      disposition: [sealed, disputed]\n", new)
-    result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
+    result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
         "From version 1.4.0 (old) to version 1.4.0 (new):\n"
@@ -754,8 +762,8 @@ def test_diff_says_in_words_what_changed_in_a_rule(tmp_path, monkeypatch):
         "~ rule EXCL-DISPUTED: precedence: 10 becomes 15\n"
         "~ rule EXCL-DISPUTED: rationale rewritten\n"
         "~ rule EXCL-DISPUTED: legal basis added: UK GDPR Art. 16 (the right to rectification)\n"
-        "~ rule EXCL-DISPUTED: legal basis removed: China Personal Information Protection Law Art. 46 (the right "
-        "to have inaccurate information corrected)\n"
+        "~ rule EXCL-DISPUTED: legal basis removed: PRC Personal Information Protection Law Art. 46 (the right "
+        "to have inaccurate or incomplete information corrected or completed)\n"
         "~ rule EXCL-SEALED: applies when: 'disposition is sealed' becomes 'disposition is sealed or disputed'\n"
         "Matrix cells whose handling or deciding rule changes:\n"
         f"  any category, any severity, disposition disputed, any relevance, any risk level, any lookback"
@@ -872,7 +880,7 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
 def test_diff_warns_when_the_content_changed_under_the_same_version(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_rulebook(Path("old"), SHIPPED_RULEBOOK)
-    write_rulebook(Path("new"), SHIPPED_RULEBOOK.replace("precedence: 30", "precedence: 31", 1))
+    write_rulebook(Path("new"), edit_rule("PEND-CAP", "precedence: 30", "precedence: 31"))
     result = run_cli(["rules", "diff", "old", "new"])
     assert_clean_exit(result)
     assert result.stderr.startswith(
