@@ -379,8 +379,9 @@ SHORT_RATIONALE = edit_rule(
     "      confirmed disposition.\n",
     "    rationale: Disputed records wait.\n",
 )
-PIPL = "      - China Labour Contract Law Art. 8 (basic facts directly related to the labour contract)\n"
-CITED_TWICE = edit_rule("NR-NOT-JOB-RELATED", PIPL, PIPL + PIPL)
+PIPL = "        - PRC Labour Contract Law Art. 8 (the employer may learn the basic facts directly related to the labour contract)\n"
+PIPL_ZH = "          - 《中华人民共和国劳动合同法》第八条（用人单位有权了解劳动者与劳动合同直接相关的基本情况）\n"
+CITED_TWICE = edit_rule("NR-NOT-JOB-RELATED", PIPL_ZH, PIPL_ZH + PIPL_ZH, edit_rule("NR-NOT-JOB-RELATED", PIPL, PIPL + PIPL))
 
 HYGIENE = {
     "short rationale": (
@@ -392,7 +393,8 @@ HYGIENE = {
     "reference cited twice": (
         CITED_TWICE,
         f"{F}:{_rule_line(CITED_TWICE, 'NR-NOT-JOB-RELATED')}: warning: hygiene: rule NR-NOT-JOB-RELATED "
-        "cites 'China Labour Contract Law Art. 8 (basic facts directly related to the labour contract)' twice.",
+        "cites 'PRC Labour Contract Law Art. 8 (the employer may learn the basic facts directly related to the labour "
+        "contract)' twice.",
     ),
 }
 
