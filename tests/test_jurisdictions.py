@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (
-    AS_OF, SHIPPED_RULEBOOK, TABLES, add_rule, assert_clean_exit, consent, finding, line_number, run_cli,
+    AS_OF, SHIPPED_RULEBOOK, TABLES, add_rule, assert_clean_exit, consent, delete_rule, finding, line_number, run_cli,
     write_batch, write_consents, write_csv, write_rulebook,
 )
 from engine.documents.explain import document, explain
@@ -68,8 +68,15 @@ NESTED = """
 """
 
 
+# The shipped rulebook with California's rule as its only rule on a work
+# location: the tests of the mechanism below do not change with the packs.
+CA_ONLY = SHIPPED_RULEBOOK
+for _pack_rule in ("EXCL-NY-NOT-CONVICTED", "REV-NY-CERTIFICATE", "REV-IL-CONVICTION", "NR-CN-INDIRECT-MINOR"):
+    CA_ONLY = delete_rule(_pack_rule, CA_ONLY)
+
+
 def _nested(tmp_path: Path) -> Path:
-    return write_rulebook(tmp_path / "rules", add_rule(NESTED))
+    return write_rulebook(tmp_path / "rules", add_rule(NESTED, CA_ONLY))
 
 
 # --- the hierarchy ------------------------------------------------------------------
@@ -232,7 +239,7 @@ CONFLICT_IN_CALIFORNIA = """
 
 
 def test_a_conflict_in_one_jurisdiction_names_it(tmp_path, monkeypatch):
-    text = add_rule(CONFLICT_IN_CALIFORNIA)
+    text = add_rule(CONFLICT_IN_CALIFORNIA, CA_ONLY)
     monkeypatch.chdir(tmp_path)
     write_rulebook(Path("rules"), text)
     result = run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
@@ -294,7 +301,7 @@ def test_monotonicity_is_checked_per_jurisdiction(tmp_path):
 
 
 def test_explain_gives_a_matrix_for_each_jurisdiction_that_differs(tmp_path):
-    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", SHIPPED_RULEBOOK))
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", CA_ONLY))
     doc = document(rulebook)
     assert list(doc.jurisdictions) == ["US-CA"] and doc.same_as_general == ()
     ca_rows = [row for row in doc.jurisdictions["US-CA"][RiskLevel.HIGH] if row.disposition == "not_convicted"]
@@ -303,6 +310,27 @@ def test_explain_gives_a_matrix_for_each_jurisdiction_that_differs(tmp_path):
     assert "- Applies when: disposition is not\\_convicted; work location is US-CA or inside it\n" in text
     assert "## Adjudication matrix for work location US-CA\n" in text
     assert "### Risk level critical (US-CA)\n" in text
+
+
+def test_the_shipped_packs_give_a_matrix_for_each_state_and_the_prc(tmp_path):
+    # New York City has no rule of its own: a job there is judged by New
+    # York State's rules, and it gets no matrix of its own.
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", SHIPPED_RULEBOOK))
+    assert rulebook.locations == ("CN", "US-CA", "US-IL", "US-NY")
+    assert [rulebook.reduce_location(x) for x in ("US-NY-NYC", "CN-SH", "US-IL-CHI", "US-TX", "")] == [
+        "US-NY", "CN", "US-IL", "elsewhere", "elsewhere",
+    ]
+    doc = document(rulebook)
+    assert list(doc.jurisdictions) == ["CN", "US-CA", "US-IL", "US-NY"]
+    decided = {
+        place: {rule_id for rows in doc.jurisdictions[place].values() for row in rows for _, rule_id in row.outcomes}
+        for place in doc.jurisdictions
+    }
+    assert "REV-IL-CONVICTION" in decided["US-IL"] and "ESC-DIRECT-SERIOUS" not in {
+        rule_id for row in doc.jurisdictions["US-IL"][RiskLevel.CRITICAL] for _, rule_id in row.outcomes
+        if row.category.startswith("offense_")
+    }
+    assert "NR-CN-INDIRECT-MINOR" in decided["CN"] and "NOTE-INDIRECT-MINOR" not in decided["CN"]
 
 
 # A rule on a fact only: the matrix shows a record whose batch gives no
@@ -325,7 +353,7 @@ SAME_AS_GENERAL = """
 
 
 def test_explain_lists_a_jurisdiction_whose_matrix_is_the_general_one(tmp_path):
-    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", add_rule(SAME_AS_GENERAL)))
+    rulebook = load_rulebook(write_rulebook(tmp_path / "rules", add_rule(SAME_AS_GENERAL, CA_ONLY)))
     doc = document(rulebook)
     assert list(doc.jurisdictions) == ["US-CA"] and doc.same_as_general == ("FR",)
     assert "\nSame as this matrix: FR.\n" in explain(rulebook)
@@ -337,7 +365,7 @@ def test_explain_lists_a_jurisdiction_whose_matrix_is_the_general_one(tmp_path):
 
 def test_a_rulebook_without_locations_is_explained_as_before(tmp_path):
     # Without the rules for California (the last one on the age of a record).
-    text = SHIPPED_RULEBOOK
+    text = CA_ONLY
     start = text.index("  - id: EXCL-CA-NOT-CONVICTED\n")
     end = text.index("\n  - id: ", text.index("  - id: EXCL-CA-MARIJUANA-TWO-YEARS\n") + 1)
     rulebook = load_rulebook(write_rulebook(tmp_path / "rules", text[:start] + text[end + 1:]))
@@ -407,7 +435,7 @@ def _replace_bases(text: str) -> str:
     end = SHIPPED_RULEBOOK.index("  - id: DEFER-CAP")
     block = SHIPPED_RULEBOOK[start:end]
     head = block[:block.index("    zh:\n")]
-    zh_title = block[block.index("    zh:\n") + len("    zh:\n"):block.index("    legal_basis:\n")]
+    zh_title = block[block.index("    zh:\n") + len("    zh:\n"):block.index("      legal_basis:\n")]
     new_block = head + text.replace("    zh:\n", "    zh:\n" + zh_title, 1) + "\n"
     return SHIPPED_RULEBOOK[:start] + new_block + SHIPPED_RULEBOOK[end:]
 
@@ -425,7 +453,8 @@ def test_a_rule_cites_only_the_law_of_where_the_job_is(tmp_path):
         "The principle that holds everywhere", "EEOC Enforcement Guidance 915.002 (2012), Part V.B.9",
     )
     assert rule.legal_basis_in("zh", "CN-SH") == ("处处适用的原则",)
-    assert rule.legal_basis_in("zh", "") == ("处处适用的原则",)
+    # With the place unknown, no law can be left out.
+    assert len(rule.legal_basis_in("zh", "")) == 3
     assert len(rule.legal_basis_in("zh")) == 3
 
 

@@ -66,7 +66,7 @@ def test_rules_check_is_clean_with_the_packs_and_warns_of_a_missing_chinese_test
      "    name: Illinois", "the key 'name' is written twice (first on line "),
     ("      - \"Illinois Human Rights Act", "      - 12\n      - \"Illinois Human Rights Act", "    sources:",
      "'sources' in jurisdiction 'US-IL' must be a non-empty list of citations"),
-    ("        - 《伊利诺伊州人权法》", "        - 另一条\n        - 《伊利诺伊州人权法》", "      sources:",
+    ("        - 《伊利诺伊州人权法》，", "        - 另一条\n        - 《伊利诺伊州人权法》，", "      sources:",
      "'sources' in the 'zh' of jurisdiction 'US-IL' has 2 item(s) but the English has 1 item(s)"),
 ])
 def test_a_bad_pack_is_refused_with_its_file_and_line(tmp_path, old, new, marker, message):
@@ -188,13 +188,15 @@ def test_a_job_whose_place_no_pack_names_is_said_to_be_judged_by_the_general_rul
               "California Gov. Code §12952(c)", "Civil Rights Department"], ["Fair Chance Notice", "775 ILCS"]),
     ("C-NYC", ["Fair Chance Notice with the Article 23-A analysis", "NYC Admin. Code §8-107(11-a)"],
      ["California", "775 ILCS"]),
-    ("C-IL", ["775 ILCS 5/2-103.1", "Illinois Department of Human Rights", "FCRA §604(b)(3)"],
+    # In Illinois a conviction is weighed by a person, never escalated
+    # (REV-IL-CONVICTION): its review steps hold the notice and the charge.
+    ("C-IL", ["775 ILCS 5/2-103.1", "six factors", "Illinois Department of Human Rights"],
      ["California", "Fair Chance Notice"]),
     ("C-SH", ["Personal Information Protection Law Art. 24(3)", "refuse a decision made solely by automated means"],
      ["FCRA", "EEOC", "California", "U.S.C."]),
 ])
 def test_the_next_steps_follow_the_law_of_the_place(memos, candidate, present, absent):
-    steps = _section(memos[candidate, "en"], "Recommendation: escalate")
+    steps = _section(memos[candidate, "en"], "Recommendation: " + ("review" if candidate == "C-IL" else "escalate"))
     for text in present:
         assert text in steps, text
     for text in absent:
@@ -214,7 +216,9 @@ def test_the_legal_bases_are_those_of_the_place(memos):
                                    "915.002 (2012), Part V.B.9")
     assert bases("C-SH", "en") == "- Legal basis: The principle that holds everywhere"
     assert bases("C-SH", "zh") == "- 法律依据：处处适用的原则"
-    assert bases("C-NONE", "en") == "- Legal basis: The principle that holds everywhere"
+    # With the place unknown, no law can be left out.
+    assert bases("C-NONE", "en") == ("- Legal basis: The principle that holds everywhere; EEOC Enforcement Guidance "
+                                     "915.002 (2012), Part V.B.9; California Gov. Code §12952(c)")
 
 
 def test_an_illinois_memo_holds_no_california_law_and_a_shanghai_memo_no_us_law(memos):
@@ -223,10 +227,11 @@ def test_an_illinois_memo_holds_no_california_law_and_a_shanghai_memo_no_us_law(
     for lang in ("en", "zh"):
         illinois = memos["C-IL", lang]
         heading = "The law where the job is" if lang == "en" else "工作地点的法律"
-        steps = "Recommendation: escalate" if lang == "en" else "建议：提交法务评估"
+        steps = "Recommendation: review" if lang == "en" else "建议：交由人工审查"
         for section in (_section(illinois, heading), _section(illinois, steps)):
             assert "California" not in section and "加利福尼亚" not in section
         shanghai = memos["C-SH", lang]
+        steps = "Recommendation: escalate" if lang == "en" else "建议：提交法务评估"
         for section in (_section(shanghai, heading), _section(shanghai, steps)):
             for word in ("FCRA", "EEOC", "California", "公平信用报告法", "平等就业机会委员会", "加利福尼亚", "美国"):
                 assert word not in section, (lang, word)
@@ -329,7 +334,18 @@ def test_the_rulebook_document_gives_every_basis_with_its_place_and_the_law_of_e
                 assert source.replace("'", "&#39;") in text if fmt == "html" else source in text
     # A plain list holds everywhere.
     shipped = explain(load_rulebook(write_rulebook(tmp_path / "shipped", SHIPPED_RULEBOOK)))
-    assert "  - everywhere: EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3" in shipped
+    assert "  - US: EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3" in shipped
+    # NOTE-INDIRECT-MINOR, the last rule, has US bases only: written as a
+    # plain list, they hold everywhere.
+    grouped = "    legal_basis:\n      US:\n        - EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3"
+    at = SHIPPED_RULEBOOK.rindex(grouped)
+    text = (SHIPPED_RULEBOOK[:at] + grouped.replace("\n      US:\n        - ", "\n      - ")
+            + SHIPPED_RULEBOOK[at + len(grouped):])
+    grouped_zh = "      legal_basis:\n        US:\n          - 美国平等就业机会委员会（EEOC）执法指南第915.002号"
+    at = text.rindex(grouped_zh)
+    text = text[:at] + grouped_zh.replace("\n        US:\n          - ", "\n        - ") + text[at + len(grouped_zh):]
+    plain = explain(load_rulebook(write_rulebook(tmp_path / "plain", text)))
+    assert "  - everywhere: EEOC Enforcement Guidance 915.002 (2012), Green factors 1 and 3" in plain
 
 
 def test_the_lookback_from_the_end_of_the_sentence_cites_us_guidance_only_for_a_us_job(tmp_path):

@@ -48,7 +48,10 @@ def whole_flow(flow) -> dict:
     for lang in LANGS:
         flow.notice("pre-adverse", "C-ESC", ISSUED_ON, "--lang", lang)
     flow.respond("C-ESC", RECEIVED_ON)
-    flow.decide("C-ESC", "withdraw", REASON, DECIDED_ON)
+    # In Illinois the conviction is weighed by a person in the interactive
+    # assessment (REV-IL-CONVICTION): the recommendation is review, and a
+    # withdrawal after it departs from the recommendation.
+    flow.decide("C-ESC", "withdraw", REASON, DECIDED_ON, override=flow.location == "US-IL")
     for lang in LANGS:
         flow.notice("adverse", "C-ESC", ADVERSE_ON, "--lang", lang, user="legal-counsel")
     return {(kind, lang): notice_files(flow, NOTICE, kind, lang) for kind in KINDS for lang in LANGS}

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from conftest import (
+    PRE_PACKS,
     AS_OF_TEXT,
     CATEGORIES,
     EXAMPLE_BATCH,
@@ -58,7 +59,7 @@ APPROVED_BY = f"  approved_by: {HEADER['approved_by']}\n"
 APPROVED_ON = f"  approved_on: \"{HEADER['approved_on']}\"\n"
 assert APPROVED_BY in SHIPPED_RULEBOOK and APPROVED_ON in SHIPPED_RULEBOOK
 DRAFT = SHIPPED_RULEBOOK.replace(APPROVED_BY, "").replace(APPROVED_ON, "").replace(
-    'version: "1.3.0"', 'version: "1.4.0"'
+    'version: "1.4.0"', 'version: "1.5.0"'
 )
 # The shipped rulebook's rules on the facts (EXCL-JUVENILE, EXCL-CIVIL-PLAINTIFF,
 # REV-CONDUCT-ESTABLISHED) make a matrix cell of the six risk fields count for
@@ -72,6 +73,9 @@ LOCATIONS = 2
 # a record under 2 years old and one older: twice again.
 AGES = 2
 ORDINARY_FACTS = ", party role none, defendant or other, juvenile no"
+# The diffs below are measured on the shipped rulebook without the packs of
+# New York, Illinois and the PRC (California's rule as its only rule on a
+# work location), so that the counts above hold.
 
 
 # --- rules explain ---------------------------------------------------------------------
@@ -403,9 +407,10 @@ def test_a_failing_case_prints_fail_and_why(tmp_path, monkeypatch):
         "FAIL failing.yaml:11 The right handling from the wrong rule\n"
         "     finding 1 (line 14): expected rule NOTE-DIRECT-MINOR, got review (rule REV-DIRECT-MINOR-HIGH-RISK).\n"
         "PASS failing.yaml:20 A sealed record is excluded\n"
-        "3 cases: 1 passed, 2 failed. Coverage: 2 of 18 rules (11%).\n"
+        "3 cases: 1 passed, 2 failed. Coverage: 2 of 22 rules (9%).\n"
         "Rules no case exercises: EXCL-JUVENILE, EXCL-CIVIL-PLAINTIFF, EXCL-NOT-CONVICTED, EXCL-DISPUTED, "
-        "EXCL-DIVERSION, REV-CONDUCT-ESTABLISHED, EXCL-CA-NOT-CONVICTED, EXCL-CA-MARIJUANA-TWO-YEARS, NR-NOT-JOB-RELATED, NR-OUTSIDE-LOOKBACK, PEND-CAP, DEFER-CAP, "
+        "EXCL-DIVERSION, REV-CONDUCT-ESTABLISHED, EXCL-NY-NOT-CONVICTED, REV-NY-CERTIFICATE, "
+        "REV-IL-CONVICTION, NR-CN-INDIRECT-MINOR, EXCL-CA-NOT-CONVICTED, EXCL-CA-MARIJUANA-TWO-YEARS, NR-NOT-JOB-RELATED, NR-OUTSIDE-LOOKBACK, PEND-CAP, DEFER-CAP, "
         "ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, NOTE-INDIRECT-MINOR.\n"
     )
     assert result.stderr == "Error: 2 rule test cases failed.\n"
@@ -417,18 +422,20 @@ def test_coverage_below_the_minimum_fails(tmp_path, monkeypatch):
     result = _rules_test("--min-coverage", "50")
     assert_clean_exit(result, 1)
     assert result.stdout.endswith(
-        "3 cases: 3 passed, 0 failed. Coverage: 3 of 18 rules (16%).\n"
+        "3 cases: 3 passed, 0 failed. Coverage: 3 of 22 rules (13%).\n"
         "Rules no case exercises: EXCL-JUVENILE, EXCL-CIVIL-PLAINTIFF, EXCL-SEALED, EXCL-NOT-CONVICTED, "
-        "EXCL-DISPUTED, EXCL-DIVERSION, REV-CONDUCT-ESTABLISHED, EXCL-CA-NOT-CONVICTED, EXCL-CA-MARIJUANA-TWO-YEARS, NR-OUTSIDE-LOOKBACK, DEFER-CAP, "
+        "EXCL-DISPUTED, EXCL-DIVERSION, REV-CONDUCT-ESTABLISHED, EXCL-NY-NOT-CONVICTED, REV-NY-CERTIFICATE, "
+        "REV-IL-CONVICTION, NR-CN-INDIRECT-MINOR, EXCL-CA-NOT-CONVICTED, EXCL-CA-MARIJUANA-TWO-YEARS, "
+        "NR-OUTSIDE-LOOKBACK, DEFER-CAP, "
         "ESC-DIRECT-SERIOUS, REV-INDIRECT-SERIOUS, NOTE-DIRECT-MINOR, NOTE-INDIRECT-MINOR.\n"
     )
-    assert result.stderr == "Error: coverage 16.6% is below --min-coverage 50%.\n"
-    # 3 of 18 rules is 16.667%: a minimum of 16.66 is met, one of 16.67 is
-    # not, and the message does not say 16.7 then.
-    assert_clean_exit(_rules_test("--min-coverage", "16.66"), 0)
-    above = _rules_test("--min-coverage", "16.67")
+    assert result.stderr == "Error: coverage 13.6% is below --min-coverage 50%.\n"
+    # 3 of 22 rules is 13.636%: a minimum of 13.63 is met, one of 13.64 is
+    # not, and the message does not round it up to 13.7.
+    assert_clean_exit(_rules_test("--min-coverage", "13.63"), 0)
+    above = _rules_test("--min-coverage", "13.64")
     assert_clean_exit(above, 1)
-    assert above.stderr == "Error: coverage 16.6% is below --min-coverage 16.67%.\n"
+    assert above.stderr == "Error: coverage 13.6% is below --min-coverage 13.64%.\n"
 
 
 TWELVE_OF_THIRTEEN = """\
@@ -457,7 +464,7 @@ cases:
 # The shipped rulebook without its three rules on the facts and its rules for
 # California: 13 rules.
 WITHOUT_FACT_RULES = delete_rule("EXCL-CA-MARIJUANA-TWO-YEARS", delete_rule("EXCL-CA-NOT-CONVICTED", delete_rule(
-    "EXCL-JUVENILE", delete_rule("EXCL-CIVIL-PLAINTIFF", delete_rule("REV-CONDUCT-ESTABLISHED"))
+    "EXCL-JUVENILE", delete_rule("EXCL-CIVIL-PLAINTIFF", delete_rule("REV-CONDUCT-ESTABLISHED", PRE_PACKS))
 )))
 
 
@@ -672,15 +679,15 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, SHIPPED_RULEBOOK)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.3.0 (old) to version 1.3.0 (new):\n"
+        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
         "No rule was added, removed or changed.\n"
         "No cell of the adjudication matrix changes.\n"
     )
     assert result.stderr == ""
 
 
-NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n").replace(
-    'version: "1.3.0"', 'version: "1.4.0"'
+NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n", PRE_PACKS).replace(
+    'version: "1.4.0"', 'version: "1.5.0"'
 )
 
 
@@ -693,7 +700,7 @@ def _recommendations(tmp_path, rules: Path) -> dict[str, tuple[str, str]]:
 
 def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(tmp_path, monkeypatch):
     result = _diff(
-        tmp_path, monkeypatch, SHIPPED_RULEBOOK, NOTE_TO_REVIEW,
+        tmp_path, monkeypatch, PRE_PACKS, NOTE_TO_REVIEW,
         "--batch", EXAMPLE_BATCH, "--consents", EXAMPLE_CONSENTS, "--as-of", AS_OF_TEXT,
     )
     assert_clean_exit(result)
@@ -706,7 +713,7 @@ def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(
     others = [c for c in CATEGORIES if c != "offense_marijuana"]
     per_location = len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF
     assert lines[:7] == [
-        "From version 1.3.0 (old) to version 1.4.0 (new):",
+        "From version 1.4.0 (old) to version 1.5.0 (new):",
         "~ rule NOTE-INDIRECT-MINOR: handling: note becomes review",
         "Matrix cells whose handling or deciding rule changes:",
         f"  any category, {cells}, years since the record under 2 ({per_location * LOCATIONS}): {change}",
@@ -728,7 +735,7 @@ def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(
     after = _recommendations(tmp_path, tmp_path / "new")
     changed = sorted(c for c in before if before[c][1] != after[c][1])
     assert changed  # the example batch has minor indirect records
-    assert lines[6:] == [f"Candidates of batch.csv whose recommendation would change: {len(changed)}"] + [
+    assert lines[9:] == [f"Candidates of batch.csv whose recommendation would change: {len(changed)}"] + [
         f"  {c} ({after[c][0]}): {before[c][1]} -> {after[c][1]}" for c in changed
     ]
     assert result.stderr == ""
@@ -747,11 +754,11 @@ def test_diff_of_an_added_and_a_removed_rule(tmp_path, monkeypatch):
       account of the dispute before anything is decided.
     legal_basis:
       - US Fair Credit Reporting Act §611
-""", delete_rule("EXCL-DISPUTED"))
-    result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
+""", delete_rule("EXCL-DISPUTED", PRE_PACKS))
+    result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.3.0 (old) to version 1.3.0 (new):\n"
+        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
         "+ rule REV-DISPUTED added: A disputed record goes to review (review, precedence 10)\n"
         "- rule EXCL-DISPUTED removed: A record the candidate disputes is not used until the dispute is resolved\n"
         "Matrix cells whose handling or deciding rule changes:\n"
@@ -766,27 +773,29 @@ def test_diff_says_in_words_what_changed_in_a_rule(tmp_path, monkeypatch):
         "EXCL-DISPUTED",
         "    title: A record the candidate disputes is not used until the dispute is resolved\n",
         "    title: A disputed record is not used while the dispute is open\n",
+        PRE_PACKS,
     )
     new = edit_rule("EXCL-DISPUTED", "    precedence: 10\n", "    precedence: 15\n", new)
     new = edit_rule("EXCL-DISPUTED", "      confirmed disposition.\n", "      confirmed disposition by the source.\n", new)
     new = edit_rule(
         "EXCL-DISPUTED",
-        "      - China Personal Information Protection Law Art. 46 (the right to have inaccurate information corrected)\n",
-        "      - UK GDPR Art. 16 (the right to rectification)\n",
+        "        - PRC Personal Information Protection Law Art. 46 (the right to have inaccurate or incomplete "
+        "information corrected or completed)\n",
+        "        - UK GDPR Art. 16 (the right to rectification)\n",
         new,
     )
     new = edit_rule("EXCL-SEALED", "      disposition: sealed\n", "      disposition: [sealed, disputed]\n", new)
-    result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, new)
+    result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.3.0 (old) to version 1.3.0 (new):\n"
+        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
         "~ rule EXCL-DISPUTED: title: 'A record the candidate disputes is not used until the dispute is "
         "resolved' becomes 'A disputed record is not used while the dispute is open'\n"
         "~ rule EXCL-DISPUTED: precedence: 10 becomes 15\n"
         "~ rule EXCL-DISPUTED: rationale rewritten\n"
         "~ rule EXCL-DISPUTED: legal basis added: UK GDPR Art. 16 (the right to rectification)\n"
-        "~ rule EXCL-DISPUTED: legal basis removed: China Personal Information Protection Law Art. 46 (the right "
-        "to have inaccurate information corrected)\n"
+        "~ rule EXCL-DISPUTED: legal basis removed: PRC Personal Information Protection Law Art. 46 (the right "
+        "to have inaccurate or incomplete information corrected or completed)\n"
         "~ rule EXCL-SEALED: applies when: 'disposition is sealed' becomes 'disposition is sealed or disputed'\n"
         "Matrix cells whose handling or deciding rule changes:\n"
         f"  any category, any severity, disposition disputed, any relevance, any risk level, any lookback"
@@ -824,7 +833,7 @@ def test_evaluate_refuses_a_draft_rulebook(tmp_path, monkeypatch):
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft"))
     assert_clean_exit(result, 2)
     assert result.stderr == (
-        "Error: draft/rulebook.yaml: rulebook version 1.4.0 is a draft: it has no 'approved_by' and "
+        "Error: draft/rulebook.yaml: rulebook version 1.5.0 is a draft: it has no 'approved_by' and "
         "'approved_on'. Decisions may rest only on an approved rulebook; to try a draft, pass --allow-draft, "
         "and every output is marked DRAFT.\n"
     )
@@ -837,21 +846,21 @@ def test_a_draft_evaluated_with_allow_draft_marks_every_output(tmp_path, monkeyp
     write_rulebook(Path("draft"), DRAFT)
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft") + ["--allow-draft"])
     assert_clean_exit(result)
-    assert result.stderr.startswith("Warning: rulebook version 1.4.0 is a DRAFT; every output is marked so.\n")
+    assert result.stderr.startswith("Warning: rulebook version 1.5.0 is a DRAFT; every output is marked so.\n")
 
     decisions = read_csv(Path("out/decisions.csv"))
-    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.4.0 DRAFT"}
-    banner = "**DRAFT: rulebook version 1.4.0 is not approved. This memo may not be used for a decision.**"
+    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.5.0 DRAFT"}
+    banner = "**DRAFT: rulebook version 1.5.0 is not approved. This memo may not be used for a decision.**"
     for row in decisions:
         memo = Path("out", row["memo"]).read_text(encoding="utf-8")
         assert memo.startswith(f"# DRAFT Decision memo: candidate {row['candidate_id']}\n"), row["candidate_id"]
         assert banner in memo
         page = Path("out", row["memo"]).with_suffix(".html").read_text(encoding="utf-8")
         assert f"<h1>DRAFT Decision memo: candidate {row['candidate_id']}</h1>" in page
-        assert '<p class="draft">DRAFT: rulebook version 1.4.0 is not approved.' in page
+        assert '<p class="draft">DRAFT: rulebook version 1.5.0 is not approved.' in page
     manifest = json.loads(Path("out/batch.json").read_text(encoding="utf-8"))
     assert manifest["rulebook"]["status"] == "draft"
-    assert manifest["rulebook"]["version"] == "1.4.0"
+    assert manifest["rulebook"]["version"] == "1.5.0"
     assert (manifest["rulebook"]["approved_by"], manifest["rulebook"]["approved_on"]) == (None, None)
     assert manifest["rulebook"]["sha256"] == hashlib.sha256(Path("draft/rulebook.yaml").read_bytes()).hexdigest()
 
@@ -895,7 +904,7 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
     result = run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
     assert_clean_exit(result)
     assert result.stdout.splitlines()[0] == (
-        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.4.0 (DRAFT, not approved), "
+        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.5.0 (DRAFT, not approved), "
         f"{len(RULE_IDS)} rules, {len(CATEGORIES)} categories."
     )
 
@@ -903,11 +912,11 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
 def test_diff_warns_when_the_content_changed_under_the_same_version(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_rulebook(Path("old"), SHIPPED_RULEBOOK)
-    write_rulebook(Path("new"), SHIPPED_RULEBOOK.replace("precedence: 30", "precedence: 31", 1))
+    write_rulebook(Path("new"), edit_rule("PEND-CAP", "precedence: 30", "precedence: 31"))
     result = run_cli(["rules", "diff", "old", "new"])
     assert_clean_exit(result)
     assert result.stderr.startswith(
-        "Warning: the rulebook changed but its version is still 1.3.0; give the new rulebook a version of its own"
+        "Warning: the rulebook changed but its version is still 1.4.0; give the new rulebook a version of its own"
     )
     assert "~ rule PEND-CAP: precedence: 30 becomes 31" in result.stdout
     same = run_cli(["rules", "diff", "old", "old"])

@@ -889,7 +889,7 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     files word for word."""
     flow = start(store_url, tmp_path, example=True)
     decision = flow.ids["C-1002"]
-    assert decision == "D-a30b00d4c954b443cdd4"
+    assert decision == "D-5061f5d8aa458de1b33a"
     memo_file = flow.out / "memos" / "C-1002.md"
     assert "## Individualized assessment" not in memo_file.read_text(encoding="utf-8")
 

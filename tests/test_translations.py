@@ -56,12 +56,35 @@ def test_rules_check_and_tables_check_are_clean_on_the_shipped_files():
         assert "warning" not in result.stderr, args
 
 
+def _line_in_rule(text: str, rule_id: str, marker: str) -> int:
+    """The 1-based line of the first line equal to ``marker`` in rule ``rule_id``."""
+    start = text.index(f"  - id: {rule_id}\n")
+    return text[:start].count("\n") + line_number(text[start:], marker)
+
+
+def _pend_cap_plain() -> str:
+    """The shipped rulebook with PEND-CAP citing two plain legal bases and
+    no Chinese of them, for the tests that write that Chinese."""
+    text = SHIPPED_RULEBOOK
+    start = text.index("  - id: PEND-CAP")
+    end = text.index("  - id: DEFER-CAP")
+    block = text[start:end]
+    zh_bases = block.index("      legal_basis:\n")
+    english = block.index("\n    legal_basis:\n") + 1
+    block = (
+        block[:zh_bases] + block[english:english + len("    legal_basis:\n")]
+        + "      - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9 (individualized assessment)\n"
+        + "      - California Gov. Code §12952(c) (a reasoned, individualized assessment)\n\n"
+    )
+    return text[:start] + block + text[end:]
+
+
 # --- loading the rulebook's zh: strictly ---------------------------------------------
 
 
 def _broken_translations():
     """(id, YAML text, expected problem) for each way a zh: mapping can be wrong."""
-    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      titel:")
+    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      titel:", _pend_cap_plain())
     yield "unknown key in a rule's zh", text, (
         f"{F}:{line_number(text, '      titel: ' + load_rulebook(RULES).rules_by_id['PEND-CAP'].title_zh)}: "
         "rule PEND-CAP: unknown key 'titel' in the 'zh' of the rule; allowed keys: 'title', 'rationale' or 'legal_basis'. "
@@ -84,16 +107,17 @@ def _broken_translations():
     yield "empty Chinese title", text, (
         f"{F}:{line_number(text, empty)}: rule EXCL-SEALED: 'title' in the 'zh' of the rule is empty; write it out."
     )
-    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis:\n        - 只有一项\n      title:")
+    text = edit_rule(
+        "PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis:\n        - 只有一项\n      title:", _pend_cap_plain(),
+    )
     yield "a rule's zh legal bases not one for each", text, (
-        # The second such line: EXCL-CA-MARIJUANA-TWO-YEARS, above PEND-CAP, gives its Chinese legal bases.
-        f"{F}:{line_number(text, '      legal_basis:', 2)}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
+        f"{F}:{_line_in_rule(text, 'PEND-CAP', '      legal_basis:')}: rule PEND-CAP: 'legal_basis' in the 'zh' of the rule has "
         "1 item(s) but the English has 2 item(s); give the Chinese of each, in the same order and under the same "
         "work locations."
     )
-    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis: 12\n      title:")
+    text = edit_rule("PEND-CAP", "    zh:\n      title:", "    zh:\n      legal_basis: 12\n      title:", _pend_cap_plain())
     yield "a rule's zh legal bases not a list", text, (
-        f"{F}:{line_number(text, '      legal_basis: 12')}: rule PEND-CAP: "
+        f"{F}:{_line_in_rule(text, 'PEND-CAP', '      legal_basis: 12')}: rule PEND-CAP: "
         "'legal_basis' in the 'zh' of the rule must be a list of texts, or lists under the work locations of the "
         "English."
     )
@@ -106,6 +130,7 @@ def test_a_rule_cites_its_legal_bases_in_chinese_when_it_has_them(tmp_path):
     text = edit_rule(
         "PEND-CAP", "    zh:\n      title:",
         "    zh:\n      legal_basis:\n        - 《执法指南》第五部分B.9\n        - 《加利福尼亚州政府法典》第12952条(c)款\n      title:",
+        _pend_cap_plain(),
     )
     write_rulebook(tmp_path / "rules", text)
     rule = load_rulebook(tmp_path / "rules").rules_by_id["PEND-CAP"]
@@ -142,7 +167,7 @@ def test_rules_check_warns_about_each_text_without_its_chinese(tmp_path, monkeyp
     # A rule without any zh, a category without its Chinese description.
     start = SHIPPED_RULEBOOK.index("  - id: NR-OUTSIDE-LOOKBACK\n")
     block_start = SHIPPED_RULEBOOK.index("    zh:\n", start)
-    block_end = SHIPPED_RULEBOOK.index("    legal_basis:\n", block_start)
+    block_end = SHIPPED_RULEBOOK.index("\n    legal_basis:\n", block_start) + 1
     text = SHIPPED_RULEBOOK[:block_start] + SHIPPED_RULEBOOK[block_end:]
     description = rulebook.categories["drug_test"].description_zh
     text = text.replace(f"      description: {description}\n", "", 1)
@@ -153,11 +178,38 @@ def test_rules_check_warns_about_each_text_without_its_chinese(tmp_path, monkeyp
         f"{F}:{drug_test_zh}: warning: translation: category 'drug_test' has no Chinese 'description' "
         "(write it under 'zh:', as 'description: ...'); a Chinese memo or notice prints the English instead.",
         f"{F}:{line_number(text, '  - id: NR-OUTSIDE-LOOKBACK')}: warning: translation: rule NR-OUTSIDE-LOOKBACK: "
-        "the rule has no Chinese 'title' and 'rationale' (write it under 'zh:', as 'title: ...'); a Chinese "
+        "the rule has no Chinese 'title', 'rationale' and 'legal_basis' (write it under 'zh:', as 'title: ...'); "
+        "a Chinese "
         "memo or notice prints the English instead.",
     ]
     assert "Chinese: 2 texts of the rulebook without Chinese (warnings)." in result.stdout
     assert rule.title_zh not in text
+
+
+def test_rules_check_warns_about_legal_bases_without_their_chinese(tmp_path, monkeypatch):
+    # PEND-CAP keeps its Chinese title and rationale but loses the Chinese
+    # of its legal bases: a Chinese memo would cite the law in English.
+    start = SHIPPED_RULEBOOK.index("  - id: PEND-CAP\n")
+    zh_bases = SHIPPED_RULEBOOK.index("      legal_basis:\n", start)
+    english = SHIPPED_RULEBOOK.index("\n    legal_basis:\n", start) + 1
+    text = SHIPPED_RULEBOOK[:zh_bases] + SHIPPED_RULEBOOK[english:]
+    result = _check_rules(tmp_path, monkeypatch, text)
+    assert_clean_exit(result)  # a warning does not fail
+    assert result.stderr.splitlines() == [
+        f"{F}:{text[:text.index('    zh:', start)].count(chr(10)) + 1}: warning: translation: rule PEND-CAP: "
+        "the rule has no Chinese 'legal_basis' (write it under 'zh:', as 'legal_basis: ...'); a Chinese memo or "
+        "notice prints the English instead.",
+    ]
+    assert "Chinese: 1 text of the rulebook without Chinese (warnings)." in result.stdout
+    rule = load_rulebook(tmp_path / "rules").rules_by_id["PEND-CAP"]
+    assert rule.legal_basis_zh == () and rule.legal_basis_in("zh", "CN-SH") == rule.legal_basis_in("en", "CN-SH")
+
+
+def test_every_legal_basis_of_the_shipped_rulebook_has_its_chinese_for_every_place():
+    for rule in load_rulebook(RULES).rules:
+        assert len(rule.legal_basis_zh) == len(rule.legal_basis), rule.id
+        for place in ("US", "US-CA", "US-NY-NYC", "US-IL", "CN-SH", ""):
+            assert len(rule.legal_basis_in("zh", place)) == len(rule.legal_basis_in("en", place)), (rule.id, place)
 
 
 def _tables_copy(tmp_path) -> Path:

@@ -210,8 +210,9 @@ class Rule(Translated):
         Args:
             lang (str): a document language (``"en"``, ``"zh"``).
             work_location (str | None): where the job is (``US-CA-LA``); None
-                for every basis, whatever its place ('' is a job whose
-                location is not known: only the bases that hold everywhere).
+                or '' (a job whose location is not known) for every basis,
+                whatever its place: with the place unknown, no law can be
+                left out.
 
         Returns:
             tuple[str, ...]: the ``zh`` citations when ``lang`` is ``"zh"``
@@ -220,12 +221,12 @@ class Rule(Translated):
             location enclosing it, in the rulebook's order.
         """
         texts = self.legal_basis_zh if lang == "zh" and self.legal_basis_zh else self.legal_basis
-        if work_location is None:
+        if not work_location:
             return texts
         places = self.legal_basis_places or ("",) * len(texts)
         return tuple(
             text for text, place in zip(texts, places)
-            if not place or (work_location and jurisdictions.inside(work_location, place))
+            if not place or jurisdictions.inside(work_location, place)
         )
 
 
@@ -582,6 +583,9 @@ class _Parser:
                 if value is not None:
                     found[key] = value
         missing = [key for key in keys if english.get(key) and key not in found]
+        # A rule's legal bases are texts a Chinese memo prints too: without
+        # their Chinese it cites the law in English.
+        missing += [key for key in lists if english.get(key) and english[key][0] and key not in found]
         if missing:
             self.untranslated.append(RulebookError(
                 f"{where} has no Chinese {all_of(missing)} (write it under 'zh:', as '{missing[0]}: ...'); "
