@@ -812,13 +812,11 @@ def _broken_rulebooks():
         "from 0 to 1000 (lower wins), not '2.5'."
     )
     # Hygiene: a memo quotes the rationale and legal basis of every rule it relies on.
-    text = _edit_rule(
-        "PEND-CAP",
-        "    legal_basis:\n"
-        "      - EEOC Enforcement Guidance 915.002 (2012), Part V.B.9 (individualized assessment)\n"
-        "      - California Gov. Code §12952(c) (a reasoned, individualized assessment)\n",
-        "",
-    )
+    # (Its Chinese legal bases go too: they translate the English ones.)
+    block = _rule_block("PEND-CAP")
+    chinese = block[block.index("      legal_basis:\n"):block.index("    legal_basis:\n")]
+    english = block[block.index("    legal_basis:\n"):].rstrip("\n") + "\n"
+    text = _edit_rule("PEND-CAP", english, "").replace(chinese, "", 1)
     yield "rule without legal basis", text, (
         f"{F}:{_line(text, '  - id: PEND-CAP')}: rule PEND-CAP: the rule lacks the required key 'legal_basis'."
     )

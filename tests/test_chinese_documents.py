@@ -10,9 +10,10 @@ of ``ALLOWED``.
 
 Taken out, with why:
 
-- what the rulebook writes that stays as written: legal bases (citations,
-  whose names of laws are proper names) and the rulebook's approver. The
-  rulebook's name, category labels, rule titles and rationales, position
+- what the rulebook writes that stays as written: the rulebook's approver.
+  The rules' legal bases are NOT taken out: a Chinese document cites them
+  in Chinese (``zh: legal_basis``). The rulebook's name, category labels,
+  rule titles and rationales, position
   titles and duties and the relevance rationales are NOT taken out: a
   Chinese document prints the Chinese written beside them (``zh:`` in the
   rulebook, the ``_zh`` columns of the tables).
@@ -52,6 +53,9 @@ ALLOWED = {
     "EEOC",  # the US agency, named beside its Chinese name in a citation
     "b",  # FCRA §604(b)(3): a subsection of a citation
     "a", "B", "c",  # FCRA §615(a)(2)(B), Gov. Code §12952(c)(2): subsections of citations
+    "A",  # 775 ILCS 5/2-103.1(A): a subsection of a citation
+    "B.9",  # EEOC Enforcement Guidance 915.002, Part V.B.9: a part of a citation
+    "ILCS",  # Illinois Compiled Statutes, the code a citation names beside its Chinese name
     "1681b", "1681m",  # 15 U.S.C. §1681b, §1681m: sections of the United States Code
     "23-A",  # New York Correction Law Article 23-A, in a citation
     "sha256",  # the hash function that names the rulebook's hash
@@ -195,7 +199,7 @@ def _not_ours(result) -> list[str]:
     texts = {rulebook.approved_by or "", rulebook.sha256[:12], result.consents.path.name, *PEOPLE, *ORGANISATION_TEXTS}
     texts |= {CONSENT_MISSING, CONSENT_SCOPE, CONSENT_TIMING, NO_RULE}  # the ids of the grounds no rule gave
     for rule in rulebook.rules:
-        texts |= {rule.id, *rule.legal_basis}
+        texts.add(rule.id)  # its legal bases are printed in their Chinese (zh: legal_basis)
     texts |= {position.position_id for position in tables.positions.values()}
     for decision in result.decisions:
         texts |= {decision.decision_id, decision.candidate_id}
