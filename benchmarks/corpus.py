@@ -119,6 +119,14 @@ BY_CATEGORY: dict[str, Wording] = {
             "Drug paraphernalia, fine of ${amount}",
         ),
     ),
+    "offense_marijuana": (
+        (("Los Angeles County Superior Court", "US-CA"), ("上海市浦东新区人民法院", "CN-SH")),
+        (
+            "Possession of marijuana, 28.5 g or less",
+            "Possession of cannabis, misdemeanour",
+            "Transport of marijuana, {n} oz",
+        ),
+    ),
     "offense_sexual": (
         (("State sex offender registry", "US-OH"),),
         ("Registered sex offender, tier {n}", "Indecent exposure, misdemeanour"),

@@ -309,6 +309,7 @@ class _Writer:
                     if chosen:
                         self.source_words[column, value, chinese] = chosen
         self.spelled: dict[tuple[str, str], str] = {}
+        self.word_turns: dict[tuple[str, str, str], int] = {}
         # Precomputed once: formatting a date per row would dominate the
         # run. Dates are drawn as days before AS_OF, an index into this list.
         self.days = [(AS_OF - dt.timedelta(days=back)).isoformat() for back in range(HISTORY_DAYS + 1)]
@@ -478,7 +479,10 @@ class _Writer:
         if (kinds is None or kind in kinds) and rng.random() < SOURCE_WORD_SHARE[column]:
             words = self.source_words.get((column, value, jurisdiction.startswith("CN")))
             if words:
-                return self._spell(words[rng.randrange(len(words))], self.source_spelling.draw(rng))
+                # In turn, not at random: every word a source may write
+                # appears once its value has come up as often as it has words.
+                turn = self.word_turns[column, value, words[0]] = self.word_turns.get((column, value, words[0]), -1) + 1
+                return self._spell(words[turn % len(words)], self.source_spelling.draw(rng))
         return self._fact_word(value)
 
     def _fact_word(self, value: str) -> str:

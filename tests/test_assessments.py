@@ -95,7 +95,8 @@ def test_a_new_york_review_asks_article_23_a_and_the_memo_lists_it_in_the_law_s_
                       "--user", "hr-runner"])
     assert_clean_exit(result)
     rows = read_csv(out / "decisions.csv")
-    assert [r["recommendation"] for r in rows] == ["escalate"]
+    # A certificate of relief: weighed by a person, never escalated (REV-NY-CERTIFICATE, §753(2)).
+    assert [r["recommendation"] for r in rows] == ["review"]
     flow = Flow(store_url, folder / "policy.yaml", folder, out, {"C-NY": rows[0]["decision_id"]})
     wanted = (*NEW_YORK, "presumption_of_rehabilitation")
     listed = ", ".join(f"'{factor}'" for factor in wanted[:-1]) + f" and '{wanted[-1]}'"

@@ -292,10 +292,12 @@ def test_rules_check_on_the_shipped_rulebook(monkeypatch):
     assert_clean_exit(result, 0)
     header = rulebook["rulebook"]
     # The six risk fields, times the fact values the rules tell apart: party
-    # role plaintiff or not, juvenile yes or no, conduct established yes or no;
-    # times the work locations the rules name, and elsewhere.
+    # role plaintiff or not, juvenile yes or no, conduct established yes or no,
+    # a certificate of relief or not; times the work locations the rules name,
+    # and elsewhere; times the ages of a record the rules tell apart (under 2
+    # years, 2 or more).
     locations = {area for rule in rulebook["rules"] for area in [rule["when"].get("work_location")] if area}
-    combinations = len(rulebook["categories"]) * 4 * 7 * 3 * 4 * 2 * (2 * 2 * 2) * (len(locations) + 1)
+    combinations = len(rulebook["categories"]) * 4 * 7 * 3 * 4 * 2 * (2 * 2 * 2 * 2) * (len(locations) + 1) * 2
     vocabulary = yaml.safe_load((RULES / "vocabulary.yaml").read_text(encoding="utf-8"))
     vocabulary_counts = {name: [w for words in values.values() for w in words] for name, values in vocabulary.items()}
     vocabulary_words = sum(len(words) for words in vocabulary_counts.values())
