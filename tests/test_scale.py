@@ -52,6 +52,7 @@ from engine.evaluation.judging import evaluate_files, load_rules
 from engine.evaluation.partitions import open_inputs, part_of, read_part, split_batch
 from engine.inputs.findings import screen_findings
 from engine.inputs.tabular import LINE
+from engine.evaluation.timings import PART_STAGES, RUN_STAGES
 from engine.record.keys import load_or_create_key
 from engine.record.store import database_url
 
@@ -495,6 +496,42 @@ def test_no_memos_writes_no_memo_files(tmp_path, mixed):
     assert stored(tmp_path / "out")["memo_files"] == [(None, 4)]  # decisions, findings, rejected, batch.json
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_timings_name_every_stage_and_change_no_output(tmp_path, mixed, workers):
+    batch, consents = mixed
+    options = ("--workers", workers, "--chunk-size", "400", "--memos", "flagged")
+    evaluate_with(batch, consents, tmp_path / "plain", *options)
+    evaluate_with(batch, consents, tmp_path / "timed", *options, "--timings", str(tmp_path / "timings.json"))
+
+    assert files_of(tmp_path / "timed") == files_of(tmp_path / "plain")
+    assert stored(tmp_path / "timed") == stored(tmp_path / "plain")
+    timings = json.loads((tmp_path / "timings.json").read_text(encoding="utf-8"))
+    assert timings["workers"] == int(workers)
+    assert list(timings["run_wall"]) == [stage for stage in RUN_STAGES if stage in timings["run_wall"]]
+    assert set(timings["run_wall"]) == set(RUN_STAGES)
+    # Every part validates, judges, identifies, writes memos, store rows and part files.
+    assert set(PART_STAGES) - {"judge row by row"} <= set(timings["parts_cpu"]) == set(timings["parts_wall"])
+    figures = [*timings["run_wall"].values(), *timings["parts_wall"].values(), *timings["parts_cpu"].values()]
+    assert all(seconds >= 0 for seconds in figures) and timings["write_wall"] >= 0
+    # Reading 1,200 rows and judging them take some time; the figures are not all zero.
+    assert timings["run_wall"]["evaluate"] > 0 and timings["parts_cpu"]["judge"] > 0
+
+
+def test_timings_that_cannot_be_written_are_a_warning_not_a_failure(tmp_path, mixed):
+    batch, consents = mixed
+    store = tmp_path / "out.db"
+    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
+    result = run_cli(
+        evaluate_args(batch, consents, tmp_path / "out")
+        + ["--db", f"sqlite:///{store}", "-q", "--timings", str(tmp_path / "no-such-folder" / "t.json")]
+    )
+    assert_clean_exit(result, 0)
+    assert result.stderr.splitlines()[-1] == (
+        f"Warning: {tmp_path / 'no-such-folder' / 't.json'}: cannot write the timings: No such file or directory."
+    )
+    assert (tmp_path / "out/decisions.csv").exists()
+
+
 # --- stopping: Ctrl-C, SIGTERM, a killed process ---------------------------------
 #
 # Each of these runs the real command line in its own process group, with a
@@ -563,6 +600,38 @@ def stopping(*args):
     stop(os.getppid())
     write_outputs(*args)
 pipeline._write_outputs = stopping
+"""
+
+# The stop comes as the writer of the output files starts, while the main
+# process still holds the stop signals back from forking it: the Ctrl-C is
+# raised there, the moment they are let through. The writer goes on writing
+# into the new output folder (making it again if it is gone) until it is
+# stopped; it must be stopped before that folder is removed.
+STOP_AS_THE_WRITER_STARTS = STOP + """
+import pathlib, sys, time
+from contextlib import contextmanager
+import engine.evaluation.pipeline as pipeline
+import engine.evaluation.processes as processes
+sent = pathlib.Path(os.environ["ADJUDICATE_TEST_INSIDE"])
+def stopping(split, folder, *args):
+    stop(os.getppid())
+    sent.touch()
+    for number in range(3000):
+        folder.mkdir(exist_ok=True)
+        (folder / f"late-{number}").touch()
+        time.sleep(0.001)
+pipeline._write_outputs = stopping
+held = processes._stop_signals_held
+@contextmanager
+def held_until_sent():
+    with held():
+        yield
+        deadline = time.monotonic() + 60
+        while not sent.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+def holding(*args):
+    return held_until_sent() if sys._getframe(1).f_code.co_name == "beside" else held()
+processes._stop_signals_held = holding
 """
 
 # The stop comes after the store committed, as the output folder is put in place.
@@ -652,6 +721,7 @@ def test_stopping_a_run_stops_every_process_and_leaves_nothing_behind(tmp_path, 
 @pytest.mark.parametrize("hook", [
     pytest.param(STOP_WHILE_FORKING_WORKERS, id="while-forking-workers"),
     pytest.param(STOP_WHILE_RECORDING, id="while-recording"),
+    pytest.param(STOP_AS_THE_WRITER_STARTS, id="as-the-writer-starts"),
 ])
 def test_a_stop_before_the_commit_is_never_lost(tmp_path, hook, stop):
     process, _ = start_run(tmp_path, hook, stop=stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from contextlib import contextmanager
@@ -94,6 +95,14 @@ from engine.vocabulary import Recommendation
 @policy_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option(
+    "--timings",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write, as JSON to this file, how long each stage took in seconds: reading, evaluating "
+    "(the parts' validating, judging, identifying, memos, store rows and part files), writing, recording. "
+    "For tuning large batches; no output depends on it.",
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Read and validate everything, print the rows that would be rejected and the recommendations, "
@@ -102,7 +111,7 @@ from engine.vocabulary import Recommendation
 @reports_errors(exit_code=2)
 def evaluate(
     batch, consents, applications, rules, tables, out, as_of, encoding, allow_draft, memos, workers, chunk_size,
-    user, db, key_file, policy, quiet, check,
+    user, db, key_file, policy, quiet, timings, check,
 ):
     """Evaluate a batch of background-check findings.
 
@@ -164,6 +173,16 @@ def evaluate(
             )
         sys.exit(130)
     _print_report(report, out, as_of, quiet)
+    if timings is not None:
+        _write_timings(timings, report)
+
+
+def _write_timings(path: Path, report: usecases.RunReport) -> None:
+    try:
+        path.write_text(json.dumps(report.timings.as_json(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        # The batch is recorded and its folder written: only the figures are lost.
+        click.echo(f"Warning: {path}: cannot write the timings: {exc.strerror or exc}.", err=True)
 
 
 def _print_report(report: usecases.RunReport, out: Path, as_of, quiet: bool) -> None:

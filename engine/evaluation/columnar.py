@@ -41,6 +41,7 @@ from engine import canonical
 from engine.columns import json_strings, sha256_hex, texts, utf8_views
 from engine.decisions import DECISION_FORMAT, NO_RULE_REASON, BatchResult, Decision, JudgedFinding
 from engine.evaluation.judging import _Ages, _IdConstants, _position_content, evaluate
+from engine.evaluation.timings import part_stage
 from engine.inputs.applications import Application, ApplicationRegister
 from engine.inputs.consents import Consent, ConsentRegister
 from engine.inputs.findings import DATE_FACTS, Finding, FindingsBatch, Screened, case_notice
@@ -224,7 +225,8 @@ def judge_in_columns(
             c: apps for c, apps in applications.by_candidate.items() if c in slow
         }) if applications is not None else None
     )
-    reference = evaluate(batch, consents, tables, rulebook, as_of, slow_applications)
+    with part_stage("judge row by row"):
+        reference = evaluate(batch, consents, tables, rulebook, as_of, slow_applications)
     empty = dataclasses.replace(reference, decisions=())
     if applications is not None:
         empty = dataclasses.replace(empty, applications=applications)
@@ -235,7 +237,8 @@ def judge_in_columns(
     judgements = _judge(rows, cases, consents, tables, rulebook, as_of, screened.present)
     _recommend(cases, rows, judgements)
     finding_texts = _finding_texts(fast, screened)
-    findings_json = _identify(cases, finding_texts, fast, consents, tables, rulebook, as_of)
+    with part_stage("identify"):
+        findings_json = _identify(cases, finding_texts, fast, consents, tables, rulebook, as_of)
     rows = rows.drop(columns=["position_code"])
     return JudgedPart(
         reference=reference, cases=cases, rows=rows, screened=screened, result=empty,

@@ -32,6 +32,7 @@ same folder does, once that process is gone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import heapq
@@ -45,6 +46,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -70,6 +72,7 @@ from engine.record.keys import Sealer
 from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from engine.rulebook.tables import PositionTables
 from engine.evaluation.processes import STOP_SIGNALS, beside, parallel, pool_map
+from engine.evaluation.timings import Stopwatch, part_stage, take_part_times
 from engine.documents.memos import Retention
 from engine.documents.reports import (
     DECISION_COLUMNS,
@@ -216,6 +219,9 @@ class PartSummary:
     # a consent's by leading zeros.
     notices: tuple[tuple[str, tuple[Notice, ...]], ...] = ()
     decisions: int = 0  # one per candidate, or per application
+    # Seconds per stage of the part (``timings.PART_STAGES``): wall, then CPU.
+    wall: tuple[tuple[str, float], ...] = ()
+    cpu: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,8 @@ class RunReport:
         memos: memo files written, Markdown and HTML counted as one.
         notices: how the input files were read, what was set aside or hinted
             at, and a stop that came after the batch was recorded.
+        timings: how long each stage took (``Timings``); never part of an
+            output file or the store.
     """
 
     info: BatchInfo
@@ -256,6 +264,41 @@ class RunReport:
     decisions: int = 0
     # How the input files were read and what was set aside or hinted at.
     notices: tuple[Notice, ...] = ()
+    timings: Timings | None = None
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long each stage of a run took, in seconds (``engine.evaluation.timings``).
+
+    Attributes:
+        run: stage of the run (``RUN_STAGES``) -> wall seconds the main
+            process spent in it; ``record`` includes waiting for ``write``.
+        write: wall seconds the output files took to merge, done beside
+            ``record`` in a process of its own when there are several workers.
+        parts_wall: stage of a part (``PART_STAGES``) -> wall seconds, summed
+            over every part (the workers' parts overlap).
+        parts_cpu: the same in CPU seconds.
+        workers: worker processes used.
+    """
+
+    run: dict[str, float]
+    write: float
+    parts_wall: dict[str, float]
+    parts_cpu: dict[str, float]
+    workers: int
+
+    def as_json(self) -> dict:
+        """The figures as a JSON object, seconds rounded to milliseconds."""
+        def rounded(seconds: dict[str, float]) -> dict[str, float]:
+            return {name: round(value, 3) for name, value in seconds.items()}
+        return {
+            "workers": self.workers,
+            "run_wall": rounded(self.run),
+            "write_wall": round(self.write, 3),
+            "parts_wall": rounded(self.parts_wall),
+            "parts_cpu": rounded(self.parts_cpu),
+        }
 
 
 @dataclass(frozen=True)
@@ -353,21 +396,27 @@ def run_batch(
         announce = _to_stderr
     # Past a commit point until the end of ``stop_on_signals``' block, or of the next run.
     _STOPS.held = False
-    rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
-    applications = Path(applications) if applications is not None else None
-    inputs = open_inputs(batch, consents, encoding=encoding, applications=applications)
+    clock = Stopwatch()
+    with clock.stage("load"):
+        rulebook, position_tables = load_rules(rules, tables, allow_draft=allow_draft)
+        applications = Path(applications) if applications is not None else None
+        inputs = open_inputs(batch, consents, encoding=encoding, applications=applications)
     record: BatchRecord | None = None
+    wrote: list[float] = []
     try:
         check_destination(out, (batch, consents) + ((applications,) if applications is not None else ()))
         _remove_abandoned_work(out, announce)
+        # "finish": what the block does outside the stages timed inside it
+        # (each second counts once): the folders made, put in place, removed.
         with (
+            clock.stage("finish"),
             staged(out, prefix=_owned_prefix(out, "staging")) as staging,
             tempfile.TemporaryDirectory(
                 prefix=_owned_prefix(out, "work"), dir=out.parent, ignore_cleanup_errors=True
             ) as work,
             _without_cycle_collection(),
         ):
-            with progress("Reading", estimated_rows(batch)) as advance:
+            with clock.stage("read"), progress("Reading", estimated_rows(batch)) as advance:
                 split = split_batch(
                     *inputs, folder=Path(work), part_rows=part_rows, workers=workers, progress=advance
                 )
@@ -390,7 +439,7 @@ def run_batch(
             )
             (staging / "memos").mkdir()
             summaries: list[PartSummary] = []
-            with progress("Evaluating", split.rows) as advance:
+            with clock.stage("evaluate"), progress("Evaluating", split.rows) as advance:
                 for summary in _evaluate_parts(settings, workers):
                     _raise_if_stopped()
                     summaries.append(summary)
@@ -405,17 +454,20 @@ def run_batch(
             }
             # The files are merged by another process while this one records;
             # the store commits only once they are written.
-            with beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written:
-                with progress("Recording", counts["decisions"]) as advance:
-                    record = store.record_run(
-                        info,
-                        (_load_records(split.part_file("records", index)) for index in range(split.parts)),
-                        user=user,
-                        output_folder=out,
-                        own_files=[str(settings.out / name) for name in OUTPUT_FILES],
-                        progress=advance,
-                        before_commit=lambda: _commit_point(written),
-                    )
+            with (
+                clock.stage("record"),
+                beside(_write_outputs, split, staging, info, counts, enabled=workers > 1) as written,
+                progress("Recording", counts["decisions"]) as advance,
+            ):
+                record = store.record_run(
+                    info,
+                    (_load_records(split.part_file("records", index)) for index in range(split.parts)),
+                    user=user,
+                    output_folder=out,
+                    own_files=[str(settings.out / name) for name in OUTPUT_FILES],
+                    progress=advance,
+                    before_commit=lambda: wrote.append(_commit_point(written)),
+                )
     except KeyboardInterrupt:
         raise Interrupted(recorded=record is not None) from None
     finally:
@@ -451,17 +503,30 @@ def run_batch(
         orphan_count=sum(s.orphan_count for s in summaries),
         memos=sum(_memo_wanted(memos, r) * n for r, n in counts["recommendations"].items()),
         notices=notices,
+        timings=_timings(clock, wrote, summaries, workers),
     )
 
 
-def _commit_point(written: Callable[[], object]) -> None:
+def _timings(clock: Stopwatch, wrote: list[float], summaries: list[PartSummary], workers: int) -> Timings:
+    parts = Stopwatch()
+    for summary in summaries:
+        parts.add(dict(summary.wall), dict(summary.cpu))
+    return Timings(
+        run=dict(clock.wall), write=sum(wrote), parts_wall=parts.wall, parts_cpu=parts.cpu,
+        workers=min(workers, len(summaries)) if parallel() else 1,
+    )
+
+
+def _commit_point(written: Callable[[], float]) -> float:
     """Called by the store just before it commits: wait for the output files
-    (``written``), stop if Ctrl-C or SIGTERM came so far, and from here on
-    let a stop wait until the run is finished, up to the end of the block
-    of ``stop_on_signals`` (its report says so)."""
-    written()
+    (``written``, which gives the seconds they took), stop if Ctrl-C or
+    SIGTERM came so far, and from here on let a stop wait until the run is
+    finished, up to the end of the block of ``stop_on_signals`` (its report
+    says so). Returns what ``written`` gave."""
+    seconds = written()
     _raise_if_stopped()
     _STOPS.held = True
+    return seconds
 
 
 def _to_stderr(message: str) -> None:
@@ -543,33 +608,71 @@ def evaluate_part(settings: _Settings, index: int) -> PartSummary:
     Raises:
         OSError: a memo or part file cannot be written.
     """
+    take_part_times()  # from zero
     with _without_cycle_collection():
-        return _evaluate_part(settings, index)
+        summary = _evaluate_part(settings, index)
+    wall, cpu = take_part_times()
+    return dataclasses.replace(summary, wall=tuple(wall.items()), cpu=tuple(cpu.items()))
 
 
 def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     split = settings.split
-    findings_table, consents_table, applications_table = read_part(split, index)
-    applications = (
-        register_applications(applications_table, positions=settings.tables.positions, sha256=split.applications_sha256)
-        if applications_table is not None else None
-    )
-    screened = screen_findings(
-        findings_table,
-        categories=settings.rulebook.categories,
-        positions=settings.tables.positions,
-        as_of=settings.as_of,
-        sha256=split.batch_sha256,
-        duplicates=split.duplicates,
-        terms=settings.rulebook.vocabulary,
-        applied=applications.applied if applications is not None else None,
-    )
-    consents = register_consents(consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256)
-    part = judge_in_columns(screened, consents, settings.tables, settings.rulebook, settings.as_of, applications)
+    with part_stage("validate"):
+        findings_table, consents_table, applications_table = read_part(split, index)
+        applications = (
+            register_applications(
+                applications_table, positions=settings.tables.positions, sha256=split.applications_sha256
+            )
+            if applications_table is not None else None
+        )
+        screened = screen_findings(
+            findings_table,
+            categories=settings.rulebook.categories,
+            positions=settings.tables.positions,
+            as_of=settings.as_of,
+            sha256=split.batch_sha256,
+            duplicates=split.duplicates,
+            terms=settings.rulebook.vocabulary,
+            applied=applications.applied if applications is not None else None,
+        )
+        consents = register_consents(
+            consents_table, categories=settings.rulebook.categories, sha256=split.consents_sha256
+        )
+    with part_stage("judge"):
+        part = judge_in_columns(screened, consents, settings.tables, settings.rulebook, settings.as_of, applications)
     # The few candidates judged row by row, as ``evaluate`` judges them.
     result = part.reference
     cases = part.cases
 
+    with part_stage("memos"):
+        stems = _write_memos(settings, part)
+    # A stem is a plain file name (``memo_stem``): the paths are made as
+    # text, not as a Path each, twice per decision.
+    memo_out = f"{settings.out / 'memos'}{os.sep}"
+    files = {
+        decision_id: [f"{memo_out}{stem}.md", f"{memo_out}{stem}.html"] for decision_id, stem in stems.items()
+    }
+    with part_stage("store rows"):
+        records = decision_records(
+            result, result.decisions, sealer=settings.sealer, policy=settings.policy,
+            batch_id=settings.batch_id, files=files,
+        )
+        records += stored_rows(
+            part, as_of=settings.as_of, sealer=settings.sealer, policy=settings.policy,
+            batch_id=settings.batch_id, files=files,
+        )
+        # In key order: the store's B-trees take sorted rows a quarter faster.
+        records.sort(key=itemgetter(0))
+    with part_stage("part files"):
+        _dump_records(split.part_file("records", index), records)
+        _write_part_rows(settings, index, part, stems)
+    return _part_summary(index, screened, consents, applications, part)
+
+
+def _write_memos(settings: _Settings, part) -> dict[str, str]:
+    """Write the memos of a part that ``settings.memos`` asks for; return
+    decision id -> the memo's file stem."""
+    result, cases = part.reference, part.cases
     memo_folder = settings.staging / "memos"
     retention = _Retentions(settings.policy, settings.as_of)
     stems = {
@@ -581,23 +684,13 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     for start in range(0, len(wanted), _MEMO_BATCH):
         for decision in part.decisions(wanted[start:start + _MEMO_BATCH]):
             stems[decision.decision_id] = write_memo(part.result, decision, memo_folder, retention.of(decision))
-    # A stem is a plain file name (``memo_stem``): the paths are made as
-    # text, not as a Path each, twice per decision.
-    memo_out = f"{settings.out / 'memos'}{os.sep}"
-    files = {
-        decision_id: [f"{memo_out}{stem}.md", f"{memo_out}{stem}.html"] for decision_id, stem in stems.items()
-    }
-    records = decision_records(
-        result, result.decisions, sealer=settings.sealer, policy=settings.policy,
-        batch_id=settings.batch_id, files=files,
-    )
-    records += stored_rows(
-        part, as_of=settings.as_of, sealer=settings.sealer, policy=settings.policy,
-        batch_id=settings.batch_id, files=files,
-    )
-    # In key order: the store's B-trees take sorted rows a quarter faster.
-    records.sort(key=itemgetter(0))
-    _dump_records(split.part_file("records", index), records)
+    return stems
+
+
+def _write_part_rows(settings: _Settings, index: int, part, stems: dict[str, str]) -> None:
+    """Write a part's rows of decisions.csv, findings.csv and rejected.csv
+    into its part files, one block per candidate."""
+    split, result, cases = settings.split, part.reference, part.cases
     # The records of decisions.csv and findings.csv go to the merge in one
     # block per candidate: a candidate is in one part only, and the files
     # are in the order of candidate, then position (then finding id).
@@ -627,7 +720,10 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     _dump_frames(
         split.part_file("rejected-out", index), (((r.file, r.line), line(rejected_row(r))) for r in result.rejected)
     )
-    rows = part.rows
+
+
+def _part_summary(index: int, screened, consents, applications, part) -> PartSummary:
+    result, cases, rows = part.reference, part.cases, part.rows
     uncovered = [(f.finding.finding_id, f.finding.candidate_id) for f in result.uncovered]
     lost = rows["rule_id"].to_numpy() == NO_RULE
     uncovered += list(zip(rows["finding_id"][lost], rows["candidate_id"][lost]))
@@ -709,8 +805,10 @@ def _evaluate_in_worker(index: int) -> PartSummary:
     return evaluate_part(_WORKER_SETTINGS, index)
 
 
-def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) -> None:
-    """The batch's own files, merged from the parts in a fixed order."""
+def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) -> float:
+    """The batch's own files, merged from the parts in a fixed order; returns
+    the wall seconds it took."""
+    start = time.perf_counter()
     for name, kind, columns in (
         ("decisions.csv", "decisions-out", DECISION_COLUMNS),
         ("findings.csv", "findings-out", FINDING_COLUMNS),
@@ -721,6 +819,7 @@ def _write_outputs(split: Split, folder: Path, info: BatchInfo, counts: dict) ->
     (folder / MANIFEST).write_text(
         json.dumps(manifest(info, counts), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    return time.perf_counter() - start
 
 
 class _Retentions:

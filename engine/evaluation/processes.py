@@ -177,9 +177,6 @@ def beside(function: Callable, *args, enabled: bool = True) -> Iterator[Callable
     process = multiprocessing.get_context("fork").Process(
         target=_run_and_send, args=(os.getpid(), sending, function, args), daemon=True
     )
-    with _stop_signals_held():
-        process.start()
-    sending.close()
 
     def result():
         try:
@@ -194,11 +191,19 @@ def beside(function: Callable, *args, enabled: bool = True) -> Iterator[Callable
         return value
 
     try:
+        # Started inside the ``try``: a Ctrl-C held while forking is raised
+        # as the signals are let through again, and by then the process
+        # runs; it must be stopped before the caller removes what it writes.
+        with _stop_signals_held():
+            process.start()
+        sending.close()
         yield result
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        if process.pid is not None:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        sending.close()
         receiving.close()
 
 
