@@ -65,6 +65,39 @@ class Measurement:
     memos_per_s: float | None = None
     peak_mib: float | None = None
     ratio_to_baseline: float | None = None
+    # adjudicate's seconds per stage (``STAGES``), from ``evaluate --timings``;
+    # in latest.json and the stage table, not in latest.csv.
+    stages: tuple[tuple[str, float], ...] | None = None
+
+
+# The stages the results name, from the figures of ``evaluate --timings``
+# (``engine.evaluation.timings``): (name, what it is, how it is taken).
+# The main process's stages are wall seconds; the workers' are CPU seconds
+# summed over every part, since parts run side by side.
+STAGES = (
+    ("read", "main, wall: the batch and consents read and split into parts", ("run_wall", "read")),
+    ("evaluate", "main, wall: waiting for the workers to evaluate every part", ("run_wall", "evaluate")),
+    ("store", "main, wall: the decisions recorded in the store, and the commit", ("run_wall", "record")),
+    ("merge", "side process, wall: the parts' rows merged into the output files", ("write_wall",)),
+    ("validate", "workers, CPU: rows read, validated and screened; consents registered", ("parts_cpu", "validate")),
+    ("judge", "workers, CPU: risk signatures judged by durable-rules and joined back",
+     ("parts_cpu", "judge", "judge row by row")),
+    ("hash", "workers, CPU: canonical JSON and SHA-256 of each decision id", ("parts_cpu", "identify")),
+    ("seal", "workers, CPU: sealed inputs and store rows", ("parts_cpu", "store rows")),
+    ("memos", "workers, CPU: memos rendered and written", ("parts_cpu", "memos")),
+    ("write", "workers, CPU: the parts' output rows and records written", ("parts_cpu", "part files")),
+)
+
+
+def stage_seconds(timings: dict) -> tuple[tuple[str, float], ...]:
+    """The ``STAGES`` of a run from its ``--timings`` JSON, in seconds;
+    a stage the run did not time counts 0."""
+    def taken(where: tuple[str, ...]) -> float:
+        if len(where) == 1:
+            return float(timings.get(where[0], 0.0))
+        group = timings.get(where[0], {})
+        return sum(float(group.get(name, 0.0)) for name in where[1:])
+    return tuple((name, taken(where)) for name, _, where in STAGES)
 
 
 class Progress:
@@ -98,9 +131,12 @@ def count_batch(batch: Path) -> tuple[int, int]:
     return rows, len(candidates)
 
 
-def run_evaluate(batch: Path, consents: Path, scratch: Path, *, memos: str, workers: int) -> tuple[float, int]:
+def run_evaluate(
+    batch: Path, consents: Path, scratch: Path, *, memos: str, workers: int
+) -> tuple[float, int, dict]:
     """Run ``adjudicate evaluate`` on a fresh store in ``scratch``; returns
-    (wall seconds, peak resident bytes of its process tree)."""
+    (wall seconds, peak resident bytes of its process tree, its ``--timings``
+    figures as read from the JSON)."""
     command = [
         sys.executable, "-m", "engine", "evaluate", str(batch),
         "--consents", str(consents),
@@ -112,6 +148,7 @@ def run_evaluate(batch: Path, consents: Path, scratch: Path, *, memos: str, work
         "--memos", memos,
         "--workers", str(workers),
         "--quiet",
+        "--timings", str(scratch / "timings.json"),
     ]
     env = {**os.environ, "ADJUDICATE_KEY_FILE": str(scratch / "store.key")}
     start = time.perf_counter()
@@ -123,7 +160,7 @@ def run_evaluate(batch: Path, consents: Path, scratch: Path, *, memos: str, work
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError(f"adjudicate evaluate failed (exit {process.returncode}):\n{errors}")
-    return seconds, memory.peak
+    return seconds, memory.peak, json.loads((scratch / "timings.json").read_text(encoding="utf-8"))
 
 
 def measure_memo_rendering(batch: Path, consents: Path) -> tuple[int, float]:
@@ -207,6 +244,8 @@ def run(settings: Settings) -> list[Measurement]:
     machine = machine_info()
     context = {"seed": settings.seed, "workers": settings.workers}
     print(format_table(measurements))
+    print()
+    print(format_stages(measurements))
     write_results(settings.results, machine, context, measurements)
     progress.say(f"results written to {settings.results}/latest.json and latest.csv")
     return measurements
@@ -252,8 +291,12 @@ def _measure_evaluate(
     # Scratch beside the data, not in /tmp: a million-finding run writes
     # gigabytes of memos, and /tmp may be held in memory.
     with tempfile.TemporaryDirectory(dir=data, prefix="run-") as scratch:
-        seconds, peak = run_evaluate(batch, consents, Path(scratch), memos=memos, workers=workers)
-    progress.say(f"{base.size}: {mode}: {seconds:.1f} s, peak {peak / MIB:,.0f} MiB")
+        seconds, peak, timings = run_evaluate(batch, consents, Path(scratch), memos=memos, workers=workers)
+    stages = stage_seconds(timings)
+    progress.say(
+        f"{base.size}: {mode}: {seconds:.1f} s, peak {peak / MIB:,.0f} MiB; "
+        + ", ".join(f"{name} {value:.1f}" for name, value in stages)
+    )
     return replace(
         base,
         mode=mode,
@@ -261,6 +304,7 @@ def _measure_evaluate(
         findings_per_s=base.findings / seconds,
         candidates_per_s=base.candidates / seconds,
         peak_mib=peak / MIB,
+        stages=stages,
     )
 
 
@@ -319,17 +363,46 @@ def format_table(measurements: Sequence[Measurement]) -> str:
     return "\n".join(lines)
 
 
+def format_stages(measurements: Sequence[Measurement]) -> str:
+    """The seconds per stage of each adjudicate run, one line per run, and
+    what each stage is."""
+    timed = [m for m in measurements if m.stages is not None]
+    header = ["size", "mode", *(name for name, _, _ in STAGES)]
+    body = [[m.size, m.mode, *(f"{seconds:.2f}" for _, seconds in m.stages)] for m in timed]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(f"{cell:{'<' if i < 2 else '>'}{w}}" for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(
+        ["Seconds per stage of adjudicate:", *lines, ""]
+        + [f"  {name}: {meaning}" for name, meaning, _ in STAGES]
+    )
+
+
+# Measurement fields that latest.csv leaves out (one cell cannot hold them).
+_NOT_IN_CSV = ("stages",)
+
+
 def write_results(folder: Path, machine: dict, context: dict, measurements: Sequence[Measurement]) -> None:
-    """latest.json (everything) and latest.csv (one line per measurement,
-    with the machine on every line so that the file stands alone)."""
+    """latest.json (everything, with the seconds per stage of each
+    adjudicate run) and latest.csv (one line per measurement, with the
+    machine on every line so that the file stands alone)."""
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"machine": machine, **context, "measurements": [asdict(m) for m in measurements]}
+    document = {
+        "machine": machine, **context,
+        "measurements": [
+            {**asdict(m), "stages": dict(m.stages) if m.stages is not None else None} for m in measurements
+        ],
+    }
     _replace(folder / "latest.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow([f.name for f in fields(Measurement)] + list(machine))
+    names = [f.name for f in fields(Measurement) if f.name not in _NOT_IN_CSV]
+    writer.writerow(names + list(machine))
     for m in measurements:
-        writer.writerow([_cell(value) for value in [*asdict(m).values(), *machine.values()]])
+        writer.writerow([_cell(getattr(m, name)) for name in names] + [_cell(v) for v in machine.values()])
     _replace(folder / "latest.csv", table.getvalue())
 
 

@@ -40,6 +40,7 @@ from benchmarks.runner import (  # noqa: E402
     MODE_BASELINE,
     MODE_NO_MEMOS,
     MODE_RENDERING,
+    STAGES,
     Settings,
     parse_size,
     run,
@@ -72,8 +73,10 @@ def evaluated(data, tmp_path_factory) -> Path:
     """The output folder of ``adjudicate evaluate`` on the 10k batch."""
     scratch = tmp_path_factory.mktemp("evaluated")
     batch, consents = generate(MEDIUM, 7, data)
-    seconds, peak = run_evaluate(batch, consents, scratch, memos="none", workers=2)
+    seconds, peak, timings = run_evaluate(batch, consents, scratch, memos="none", workers=2)
     assert seconds > 0 and peak > 0
+    # As many workers as the batch has parts, up to the two asked for.
+    assert timings["workers"] in (1, 2) and timings["run_wall"]["evaluate"] > 0
     return scratch / "out"
 
 
@@ -361,6 +364,11 @@ def test_the_runner_writes_its_results(data, tmp_path):
     assert modes[MODE_NO_MEMOS].ratio_to_baseline > 0
     assert modes[MODE_ALL_MEMOS].seconds > 0 and modes[MODE_NO_MEMOS].memos_per_s is None
     assert not list(data.glob("run-*")), "scratch folders of the runs were left behind"
+    # Each adjudicate run names its seconds per stage, in the JSON and not in the CSV.
+    stages = {m["mode"]: m["stages"] for m in document["measurements"]}
+    assert list(stages[MODE_NO_MEMOS]) == [name for name, _, _ in STAGES]
+    assert stages[MODE_NO_MEMOS]["judge"] > 0 and stages[MODE_ALL_MEMOS]["memos"] > 0
+    assert stages[MODE_BASELINE] is None and "stages" not in read_csv(tmp_path / "latest.csv")[0]
 
 
 @pytest.mark.parametrize("text, findings", [("2500", 2_500), ("10k", 10_000), ("1M", 1_000_000)])
