@@ -49,7 +49,7 @@ from conftest import (
 )
 from engine.errors import InputFileError
 from engine.evaluation.judging import evaluate_files, load_rules
-from engine.evaluation.partitions import open_inputs, part_of, read_part, split_batch
+from engine.evaluation.partitions import open_inputs, part_of, read_frames, read_part, split_batch
 from engine.inputs.findings import screen_findings
 from engine.inputs.tabular import LINE
 from engine.evaluation.timings import PART_STAGES, RUN_STAGES
@@ -925,3 +925,17 @@ def test_an_interruption_after_recording_says_the_batch_is_stored(tmp_path, mixe
     assert_clean_exit(again)
     assert f"0 new decisions, {decisions} already stored." in again.stdout
     assert len(read_csv(tmp_path / "out/decisions.csv")) == decisions
+
+
+def test_a_part_file_for_the_merge_holds_frames_of_bounded_text(tmp_path):
+    # The merge holds one frame of every part at once: with hundreds of
+    # parts, frames must be small in text, not only in rows.
+    pipeline = engine.evaluation.pipeline
+    rows = [((f"C-{n:07d}", ""), "x" * (100 + n % 900) + "\r\n") for n in range(3_000)]
+    pipeline._dump_frames(tmp_path / "part", rows)
+    frames = list(read_frames(tmp_path / "part"))
+    assert [tuple(row) for frame in frames for row in frame] == rows
+    assert len(frames) > 1
+    longest_row = max(len(text) for _, text in rows)
+    assert all(sum(len(text) for _, text in frame) < pipeline._FRAME_BYTES + longest_row for frame in frames)
+    assert all(len(frame) <= pipeline._FRAME_ROWS for frame in frames)

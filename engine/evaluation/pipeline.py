@@ -101,6 +101,10 @@ NAMED = 10
 # Rows per frame of a part's output, so that merging reads a few
 # frames at a time, not whole parts.
 _FRAME_ROWS = 5_000
+# And text per frame: the merge holds one frame of every part at once, and
+# a batch of millions has hundreds of parts; 5,000 candidates' blocks of
+# findings.csv were 5 MB a frame, a gigabyte for the merge at 5M findings.
+_FRAME_BYTES = 256 * 1024
 # Memos are made from columns this many decisions at a time.
 _MEMO_BATCH = 2_000
 
@@ -881,13 +885,18 @@ def _load_records(path: Path) -> list[DecisionRecord]:
 
 
 def _dump_frames(path: Path, rows: Iterable[tuple]) -> None:
+    """Write (key, text) rows to a part file in frames of at most
+    ``_FRAME_ROWS`` rows and about ``_FRAME_BYTES`` characters of text (a
+    frame ends with the row that reaches it)."""
     with path.open("wb") as handle:
         frame: list[tuple] = []
+        size = 0
         for row in rows:
             frame.append(row)
-            if len(frame) == _FRAME_ROWS:
+            size += len(row[-1])
+            if len(frame) == _FRAME_ROWS or size >= _FRAME_BYTES:
                 write_frame(handle, frame)
-                frame = []
+                frame, size = [], 0
         if frame:
             write_frame(handle, frame)
 
