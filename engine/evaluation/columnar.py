@@ -212,7 +212,9 @@ def judge_in_columns(
     slow = _judged_row_by_row(screened, applications)
     candidate = good["candidate_id"]
     in_slow = candidate.isin(slow).to_numpy() if slow else np.zeros(len(good), dtype=bool)
-    fast = good[~in_slow]
+    # Filtering copies every column; a part without such candidates keeps
+    # its rows as they are (nothing below changes ``fast``).
+    fast = good[~in_slow] if in_slow.any() else good
 
     findings, cases_folded = screened.findings(good[in_slow])
     batch = FindingsBatch(
@@ -239,7 +241,6 @@ def judge_in_columns(
     finding_texts = _finding_texts(fast, screened)
     with part_stage("identify"):
         findings_json = _identify(cases, finding_texts, fast, consents, tables, rulebook, as_of)
-    rows = rows.drop(columns=["position_code"])
     return JudgedPart(
         reference=reference, cases=cases, rows=rows, screened=screened, result=empty,
         fast_findings=len(fast), _judgements=judgements, _ages=ages, findings_json=findings_json,
@@ -315,19 +316,22 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     get if its dispute were resolved against the candidate, or None), and
     fills ``cases`` with the consent of each. Returns each signature's
     (judgement, judgement if confirmed or None)."""
-    statuses = {c: consents.status(c, as_of) for c in cases["candidate_id"].unique()}
-    cases["consent"] = pd.Series([statuses[c].consent for c in cases["candidate_id"]], dtype=object)
-    cases["missing"] = pd.Series([statuses[c].reason for c in cases["candidate_id"]], dtype=object)
+    candidates = cases["candidate_id"].tolist()
+    consent_of, missing_of = consents.applying(dict.fromkeys(candidates), as_of)
+    case_consents = [consent_of[c] for c in candidates]
+    cases["consent"] = pd.Series(case_consents, dtype=object)
+    cases["missing"] = pd.Series([missing_of[c] for c in candidates], dtype=object)
     count = len(rows)
     case = rows["case"].to_numpy()
-    consent = cases["consent"].to_numpy()[case] if count else np.array([], dtype=object)
-    has_consent = np.array([c is not None for c in consent], dtype=bool)
+    # Per case, then spread to the rows: not a Python test per row.
+    case_has_consent = np.array([c is not None for c in case_consents], dtype=bool)
+    has_consent = case_has_consent[case] if count else np.zeros(0, dtype=bool)
 
     # Consent first: a finding outside its scope, or obtained before it was
     # signed, never reaches the rules.
     scopes: dict[frozenset, int] = {}
     scope_of_case = np.array([
-        scopes.setdefault(c.scope, len(scopes)) if c is not None else -1 for c in cases["consent"]
+        scopes.setdefault(c.scope, len(scopes)) if c is not None else -1 for c in case_consents
     ], dtype=np.int64)
     categories = sorted(rulebook.categories)
     category_code = {name: code for code, name in enumerate(categories)}
@@ -339,7 +343,7 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     category = _lookup(rows["category"], category_code)
     row_scope = scope_of_case[case] if count else np.array([], dtype=np.int64)
     in_scope = has_consent & allowed[np.maximum(row_scope, 0), category] if count else np.array([], dtype=bool)
-    signed = np.array([c.signed_on.isoformat() if c is not None else "" for c in cases["consent"]], dtype=object)
+    signed = np.array([c.signed_on.isoformat() if c is not None else "" for c in case_consents], dtype=object)
     if "report_obtained_on" in present and count:
         obtained = rows["report_obtained_on"].to_numpy(dtype=object)
         before = (obtained != "") & (obtained < signed[case])
@@ -351,12 +355,13 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     # The relevance and lookback of each judged row, from its position.
     positions = sorted(tables.positions)
     position_code = {name: code for code, name in enumerate(positions)}
-    rows["position_code"] = _lookup(rows["case_position"], position_code)
+    # A local array, not a column: a column would be dropped again, and
+    # dropping copies every column of the rows.
+    pcode = _lookup(rows["case_position"], position_code)
     entries = [[tables.entry(p, c) for c in categories] for p in positions]
     relevance_of = np.array([[_RELEVANCES.index(e.relevance) for e in line] for line in entries], dtype=np.int64)
     years_of = np.array([[-1 if e.lookback_years is None else e.lookback_years for e in line] for line in entries])
     risk_of = np.array([_RISKS.index(tables.positions[p].risk_level) for p in positions], dtype=np.int64)
-    pcode = rows["position_code"].to_numpy()
     relevance = relevance_of[pcode, category] if count else np.array([], dtype=np.int64)
     years = years_of[pcode, category] if count else np.array([], dtype=np.int64)
     risk = risk_of[pcode] if count else np.array([], dtype=np.int64)
@@ -371,7 +376,8 @@ def _judge(rows, cases, consents, tables, rulebook, as_of, present) -> dict:
     lookback = np.zeros(count, dtype=np.int64)
     if count:
         # Thousands of dates and a few periods: each pair is reckoned once.
-        days, day_list = pd.factorize(since)
+        days, day_index = pd.factorize(since)
+        day_list = day_index.tolist()  # indexing a pandas Index once per pair costs more than the lookup
         width = int(years.max(initial=0)) + 2
         pair = days.astype(np.int64) * width + (years + 1)
         codes, uniques = pd.factorize(pair)
@@ -798,7 +804,11 @@ def _canonical_inputs(part: JudgedPart, batch_file: str, consents_file: str, app
     register = part.result.consents
     by_candidate, rejected_of = register.by_candidate, register.rejected_of
     candidates = cases["candidate_id"].tolist()
-    consent_lists = [",".join(c.canonical_json() for c in by_candidate.get(candidate, ())) for candidate in candidates]
+    # Most candidates have one consent: its text as it is, not joined.
+    consent_lists = [
+        held[0].canonical_json() if len(held) == 1 else ",".join(c.canonical_json() for c in held)
+        for held in (by_candidate.get(candidate, ()) for candidate in candidates)
+    ]
     rejected_consents = [rows_json(rejected_of(candidate)) for candidate in candidates]
     opening = (
         f'"applications_file":{canonical.string(applications_file)},' if part.result.applications is not None else ""

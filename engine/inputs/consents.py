@@ -18,10 +18,13 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from engine import canonical
 from engine.dates import FORMAT_HINT, parse_iso_date
@@ -157,6 +160,32 @@ class ConsentRegister:
         """The candidate's consent rows that could not be used, in file order."""
         return self._rejected_by_candidate.get(candidate_id, [])
 
+    def applying(self, candidate_ids: Iterable[str], as_of: dt.date) -> tuple[dict, dict]:
+        """The consent that applies to each candidate and, where none does,
+        why: ``status`` for many candidates, without a ``ConsentStatus``
+        for the common case of one consent on file, in force.
+
+        Args:
+            candidate_ids (Iterable[str]): the candidates, each once.
+            as_of (datetime.date): the evaluation date.
+
+        Returns:
+            tuple[dict[str, Consent | None], dict[str, str]]: candidate ->
+            the consent in force or None, and candidate -> the reason
+            (``ConsentStatus.reason``; '' when a consent applies).
+        """
+        consents: dict[str, Consent | None] = {}
+        reasons: dict[str, str] = {}
+        by_candidate = self.by_candidate
+        for candidate_id in candidate_ids:
+            held = by_candidate.get(candidate_id)
+            if held is not None and len(held) == 1 and held[0].signed_on <= as_of <= held[0].expires_on:
+                consents[candidate_id], reasons[candidate_id] = held[0], ""
+            else:
+                status = self.status(candidate_id, as_of)
+                consents[candidate_id], reasons[candidate_id] = status.consent, status.reason
+        return consents, reasons
+
     def status(self, candidate_id: str, as_of: dt.date) -> ConsentStatus:
         consents = self.by_candidate.get(candidate_id, [])
         in_force = [consent for consent in consents if consent.in_force(as_of)]
@@ -211,29 +240,92 @@ def load_consents(path: Path, *, categories: Collection[str], encoding: str = "u
 
 def register_consents(table: Table, *, categories: Collection[str], sha256: str) -> ConsentRegister:
     """The consents of ``table``: a whole file, or the part of it that holds
-    every consent of some candidates (``partitions``)."""
+    every consent of some candidates (``partitions``).
+
+    The rows are checked a column at a time: a batch's consents use a few
+    scopes, purposes and a few thousand dates, and each distinct text is
+    read once (``_Readings``). Only a row that fails a check goes through
+    ``_parse``, which writes its message, so the messages are those of a
+    row read alone. Each consent's canonical JSON is written here too, from
+    the same distinct values, since every decision's id holds it.
+
+    Args:
+        table (Table): the rows, all text; ``LINE`` holds each row's line.
+        categories (Collection[str]): the rulebook's categories.
+        sha256 (str): the SHA-256 of the whole consents file.
+
+    Returns:
+        ConsentRegister: the consents by candidate (each distinct consent
+        once, in the order of the rows), and the rows that could not be used.
+    """
     categories = list(categories)
     known = {vocabulary_key(category): category for category in categories}
     known_words = frozenset(categories)
-    by_candidate: dict[str, list[Consent]] = defaultdict(list)
-    rejected: list[RejectedRow] = []
     frame = table.frame
-    # A batch's consents use a few scopes and a few thousand dates: each
-    # distinct one is read once (``_Readings``).
     readings = _Readings(categories, known, known_words)
-    # Columns as lists: iterating a Series makes a numpy scalar of each line.
-    columns = [frame[c].tolist() for c in COLUMNS + (LINE,)]
-    for row in (dict(zip(COLUMNS + (LINE,), values)) for values in zip(*columns)):
-        consent = _parse(row, categories, known, known_words, readings)
-        if isinstance(consent, Consent):
-            if consent not in by_candidate[consent.candidate_id]:
-                by_candidate[consent.candidate_id].append(consent)
-        else:
-            column, error = consent
+    # Columns as numpy arrays of Python text: iterating a Series makes a
+    # numpy scalar of each line.
+    columns = {c: frame[c].to_numpy(dtype=object) for c in COLUMNS}
+    count = len(frame)
+    # A row fails at the first problem ``_parse`` finds; here only whether
+    # it fails is worked out, for whole columns.
+    failed = np.zeros(count, dtype=bool)
+    for column in COLUMNS:
+        failed |= ~np.asarray(columns[column].astype(bool), dtype=bool)  # empty (or missing) text
+    scope_codes, scope_texts = pd.factorize(columns["scope"])
+    scopes = [readings.scope(text) if text else None for text in scope_texts.tolist()]
+    failed |= np.array([not isinstance(scope, frozenset) for scope in scopes] + [True], dtype=bool)[scope_codes]
+    # Per date column: each row's day number, the distinct days, each row's code.
+    days: dict[str, tuple[np.ndarray, list, np.ndarray]] = {}
+    for column in ("signed_on", "expires_on"):
+        codes, texts = pd.factorize(columns[column])
+        parsed = [readings.date(text) if text else None for text in texts.tolist()]
+        # Day numbers (-1: not a date) to compare the two dates in columns.
+        ordinals = np.array([day.toordinal() if day is not None else -1 for day in parsed] + [-1], dtype=np.int64)
+        failed |= ordinals[codes] < 0
+        days[column] = (ordinals[codes], parsed, codes)
+    failed |= days["expires_on"][0] < days["signed_on"][0]
+
+    by_candidate: dict[str, list[Consent]] = {}
+    good = np.flatnonzero(~failed)
+    if len(good):
+        scope_json = [_scope_json(scope) if isinstance(scope, frozenset) else "" for scope in scopes]
+        purpose_codes, purpose_index = pd.factorize(columns["purpose"][good])
+        purposes = purpose_index.tolist()
+        purpose_json = [canonical.string(purpose) for purpose in purposes]
+        signed_codes, signed_days = days["signed_on"][2][good], days["signed_on"][1]
+        expires_codes, expires_days = days["expires_on"][2][good], days["expires_on"][1]
+        signed_iso = [day.isoformat() if day is not None else "" for day in signed_days]
+        expires_iso = [day.isoformat() if day is not None else "" for day in expires_days]
+        for candidate_id, scope, purpose, signed, expires in zip(
+            columns["candidate_id"][good].tolist(), scope_codes[good].tolist(), purpose_codes.tolist(),
+            signed_codes.tolist(), expires_codes.tolist(),
+        ):
+            # By position: keywords cost a tenth more, once per row.
+            consent = Consent(candidate_id, scopes[scope], purposes[purpose], signed_days[signed], expires_days[expires])
+            # What ``Consent._json`` would write, from the distinct values'
+            # texts: a cached_property reads the instance's dict first.
+            consent.__dict__["_json"] = (
+                f'{{"candidate_id":{canonical.string(candidate_id)},"expires_on":"{expires_iso[expires]}",'
+                f'"purpose":{purpose_json[purpose]},"scope":{scope_json[scope]},'
+                f'"signed_on":"{signed_iso[signed]}"}}'
+            )
+            held = by_candidate.get(candidate_id)
+            if held is None:
+                by_candidate[candidate_id] = [consent]
+            elif consent not in held:
+                held.append(consent)
+
+    rejected: list[RejectedRow] = []
+    if failed.any():
+        lines = frame[LINE].to_numpy()
+        for at in np.flatnonzero(failed).tolist():
+            row = {column: columns[column][at] for column in COLUMNS}
+            column, error = _parse(row, categories, known, known_words, readings)
             rejected.append(
                 RejectedRow(
                     file=str(table.path),
-                    line=int(row[LINE]),
+                    line=int(lines[at]),
                     finding_id="",
                     candidate_id=row["candidate_id"],
                     column=column,
@@ -243,7 +335,7 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
     rejected += malformed_rows(table)
     return ConsentRegister(
         path=Path(table.path),
-        by_candidate=dict(by_candidate),
+        by_candidate=by_candidate,
         rejected=tuple(rejected),
         sha256=sha256,
     )
