@@ -65,6 +65,20 @@ def test_html_in_a_finding_is_escaped_in_both_memos(adjudicate):
     assert "alert(1)" in markdown and "rear-end collision" in markdown
 
 
+def test_the_html_memo_heading_is_its_title(adjudicate):
+    # memo.html.j2 writes the title block's text a second time as the
+    # heading: the two must not drift apart, escaping included.
+    outcome = adjudicate([
+        finding("C-O'Brien&Co", "van_driver", "F-1", "traffic_violation", "minor", RECENT),
+        finding("C-2", "van_driver", "F-2", "traffic_violation", "minor", RECENT),
+    ])
+    for candidate in ("C-O'Brien&Co", "C-2"):
+        page = outcome.memo(candidate, "html")
+        title = re.search(r"<title>(.*)</title>", page).group(1)
+        assert re.search(r"<h1>(.*)</h1>", page).group(1) == title
+        assert title.endswith(markupsafe.escape(candidate))
+
+
 def test_markdown_special_characters_cannot_break_the_memo_table(adjudicate):
     outcome = adjudicate([
         finding("C|1", "van_driver", "F-1", "traffic_violation", "minor", RECENT,

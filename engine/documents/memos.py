@@ -592,7 +592,7 @@ def memo_context(
         CatalogueError: when ``lang`` has no wording catalogue, or it cannot be read.
     """
     wording = catalogue(lang)
-    labels = {name: category.in_lang("label", lang) for name, category in batch.rulebook.categories.items()}
+    labels = _category_labels(batch.rulebook, lang)
 
     def rationale(f: JudgedFinding) -> str:
         if f.rule is not None:
@@ -643,16 +643,14 @@ def memo_context(
         set_aside=set_aside,
         not_relevant_categories=tuple(sorted(not_relevant, key=lambda item: (item.label, item.rationale))),
         category_labels=labels,
-        consent_scope=tuple(
-            sorted(labels[name] for name in decision.consent.scope if name in labels)
-        ) if decision.consent else (),
+        consent_scope=_consent_scope(labels, decision.consent.scope) if decision.consent else (),
         rejected_summary=", ".join(
             wording.text("memo.rejected_row").format(
                 finding=row.finding_id or wording.text("memo.no_finding_id"), column=row.column
             )
             for row in decision.rejected
         ),
-        next_steps=next_steps(wording, decision.recommendation.value, decision.work_location),
+        next_steps=_next_steps(wording, decision.recommendation.value, decision.work_location),
         human_decision=wording.text("memo.human_decision"),
         signoff=signoff,
         lang=lang,
@@ -664,6 +662,55 @@ def memo_context(
         comparison=comparison,
         law=_law_of_the_place(wording, batch, decision, signoff, labels),
     )
+
+
+# A batch renders a memo for each of hundreds of thousands of candidates
+# with one rulebook, a few recommendations and a few work locations: the
+# category labels and the next steps are looked up once for each, and kept
+# with the objects they were found for (so that no other object can take
+# their ids).
+_LABELS: dict = {}
+_NEXT_STEPS: dict = {}
+
+
+def _category_labels(rulebook, lang: str) -> dict:
+    """Category name -> its label in ``lang`` (``MemoContext.category_labels``),
+    found once per rulebook and language; the dict is shared by every memo
+    and never changed."""
+    kept = _LABELS.get((id(rulebook), lang))
+    if kept is None or kept[0] is not rulebook:
+        if len(_LABELS) >= _SHARED_KEPT:
+            _LABELS.clear()
+        kept = _LABELS[(id(rulebook), lang)] = (
+            rulebook, {name: category.in_lang("label", lang) for name, category in rulebook.categories.items()}
+        )
+    return kept[1]
+
+
+_SCOPES: dict = {}
+
+
+def _consent_scope(labels: dict, scope: frozenset) -> tuple[str, ...]:
+    """``MemoContext.consent_scope``: the labels of the consented categories,
+    sorted, found once per set of labels and scope (a batch has a few scopes)."""
+    key = (id(labels), scope)
+    kept = _SCOPES.get(key)
+    if kept is None or kept[0] is not labels:
+        if len(_SCOPES) >= _SHARED_KEPT:
+            _SCOPES.clear()
+        kept = _SCOPES[key] = (labels, tuple(sorted(labels[name] for name in scope if name in labels)))
+    return kept[1]
+
+
+def _next_steps(wording, recommendation: str, work_location: str) -> tuple[str, ...]:
+    """``next_steps``, found once per catalogue, recommendation and work location."""
+    key = (id(wording), recommendation, work_location)
+    kept = _NEXT_STEPS.get(key)
+    if kept is None or kept[0] is not wording:
+        if len(_NEXT_STEPS) >= _SHARED_KEPT:
+            _NEXT_STEPS.clear()
+        kept = _NEXT_STEPS[key] = (wording, next_steps(wording, recommendation, work_location))
+    return kept[1]
 
 
 def next_steps(wording, recommendation: str, work_location: str) -> tuple[str, ...]:

@@ -126,10 +126,24 @@ class OncePer(jinja2.ext.Extension):
         ]
 
     def _look_up(self, site: str, values: tuple):
-        try:
-            key = (site, *map(_key_part, values))
-        except _Changing:
-            return _Miss(None, values)
+        # _key_part's work, with the common kinds tested here: a document
+        # looks up a dozen blocks of half a dozen values, and a call of
+        # _key_part per value cost more than the look-up itself.
+        key = [site]
+        for value in values:
+            kind = type(value)
+            if kind in _BY_VALUE:
+                key.append(value)
+            elif kind in _CHANGING:
+                return _Miss(None, values)
+            elif kind is tuple:
+                try:
+                    key.append(_key_part(value))
+                except _Changing:
+                    return _Miss(None, values)
+            else:
+                key.append(id(value))
+        key = tuple(key)
         kept = self._kept.get(key)
         return kept[0] if kept is not None else _Miss(key, values)
 
