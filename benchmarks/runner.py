@@ -77,6 +77,7 @@ class Measurement:
 STAGES = (
     ("read", "main, wall: the batch and consents read and split into parts", ("run_wall", "read")),
     ("evaluate", "main, wall: waiting for the workers to evaluate every part", ("run_wall", "evaluate")),
+    ("place memos", "main, wall: each part's memos moved into the memos folder", ("run_wall", "move memos")),
     ("store", "main, wall: the decisions recorded in the store, and the commit", ("run_wall", "record")),
     ("merge", "side process, wall: the parts' rows merged into the output files", ("write_wall",)),
     ("validate", "workers, CPU: rows read, validated and screened; consents registered", ("parts_cpu", "validate")),

@@ -72,7 +72,7 @@ from engine.record.keys import Sealer
 from engine.evaluation.partitions import PART_ROWS, Split, estimated_rows, open_inputs, read_frames, read_part, split_batch, write_frame
 from engine.rulebook.tables import PositionTables
 from engine.evaluation.processes import STOP_SIGNALS, beside, parallel, pool_map
-from engine.evaluation.timings import Stopwatch, part_stage, take_part_times
+from engine.evaluation.timings import PART_STAGES, RUN_STAGES, Stopwatch, part_stage, take_part_times
 from engine.documents.memos import Retention
 from engine.documents.reports import (
     DECISION_COLUMNS,
@@ -298,10 +298,17 @@ class Timings:
             return {name: round(value, 3) for name, value in seconds.items()}
         return {
             "workers": self.workers,
-            "run_wall": rounded(self.run),
+            # In the order the stages come (an inner stage ends first).
+            "run_wall": rounded({
+                name: self.run[name] for name in sorted(self.run, key=_stage_order(RUN_STAGES))
+            }),
             "write_wall": round(self.write, 3),
-            "parts_wall": rounded(self.parts_wall),
-            "parts_cpu": rounded(self.parts_cpu),
+            "parts_wall": rounded({
+                name: self.parts_wall[name] for name in sorted(self.parts_wall, key=_stage_order(PART_STAGES))
+            }),
+            "parts_cpu": rounded({
+                name: self.parts_cpu[name] for name in sorted(self.parts_cpu, key=_stage_order(PART_STAGES))
+            }),
         }
 
 
@@ -447,6 +454,9 @@ def run_batch(
                 for summary in _evaluate_parts(settings, workers):
                     _raise_if_stopped()
                     summaries.append(summary)
+                    # While the workers go on with the next parts.
+                    with clock.stage("move memos"):
+                        _move_memos(_part_memos(split, summary.index), staging / "memos")
                     advance(summary.rows)
             summaries.sort(key=lambda summary: summary.index)
             counts = {
@@ -509,6 +519,10 @@ def run_batch(
         notices=notices,
         timings=_timings(clock, wrote, summaries, workers),
     )
+
+
+def _stage_order(stages: tuple[str, ...]) -> Callable[[str], int]:
+    return lambda name: stages.index(name) if name in stages else len(stages)
 
 
 def _timings(clock: Stopwatch, wrote: list[float], summaries: list[PartSummary], workers: int) -> Timings:
@@ -649,7 +663,7 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     cases = part.cases
 
     with part_stage("memos"):
-        stems = _write_memos(settings, part)
+        stems = _write_memos(settings, index, part)
     # A stem is a plain file name (``memo_stem``): the paths are made as
     # text, not as a Path each, twice per decision.
     memo_out = f"{settings.out / 'memos'}{os.sep}"
@@ -673,11 +687,47 @@ def _evaluate_part(settings: _Settings, index: int) -> PartSummary:
     return _part_summary(index, screened, consents, applications, part)
 
 
-def _write_memos(settings: _Settings, part) -> dict[str, str]:
-    """Write the memos of a part that ``settings.memos`` asks for; return
-    decision id -> the memo's file stem."""
+def _part_memos(split: Split, index: int) -> Path:
+    """The work folder where part ``index`` writes its memos, for
+    ``_move_memos``."""
+    return split.folder / f"memos-{index:03d}"
+
+
+def _move_memos(source: Path, target: Path) -> None:
+    """Move every file of a part's memo folder ``source`` into ``target``
+    (the output's memos folder, on the same file system) and remove it.
+
+    Why: two processes creating files in one folder contend for it in the
+    kernel; on ext4 two workers writing memos into one folder created 2,500
+    files a second between them, into a folder each 11,000. So each part
+    writes into its own folder, and the main process, idle while the
+    workers evaluate, renames the files into place: about 50,000 a second,
+    with nothing copied.
+    """
+    try:
+        names = os.listdir(source)
+    except FileNotFoundError:
+        return
+    source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        target_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for name in names:
+                os.rename(name, name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+        finally:
+            os.close(target_fd)
+    finally:
+        os.close(source_fd)
+    source.rmdir()
+
+
+def _write_memos(settings: _Settings, index: int, part) -> dict[str, str]:
+    """Write the memos of part ``index`` that ``settings.memos`` asks for,
+    into the part's own folder (``_part_memos``); return decision id -> the
+    memo's file stem."""
     result, cases = part.reference, part.cases
-    memo_folder = settings.staging / "memos"
+    memo_folder = _part_memos(settings.split, index)
+    memo_folder.mkdir(exist_ok=True)
     retention = _Retentions(settings.policy, settings.as_of)
     stems = {
         decision.decision_id: write_memo(result, decision, memo_folder, retention.of(decision))

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 # The stages of a part, in the order a worker does them.
 PART_STAGES = ("validate", "judge row by row", "judge", "identify", "memos", "store rows", "part files")
 # The stages of the run as the main process waits for them.
-RUN_STAGES = ("load", "read", "evaluate", "record", "finish")
+RUN_STAGES = ("load", "read", "evaluate", "move memos", "record", "finish")
 
 
 class Stopwatch:
