@@ -517,19 +517,28 @@ def test_timings_name_every_stage_and_change_no_output(tmp_path, mixed, workers)
     assert timings["run_wall"]["evaluate"] > 0 and timings["parts_cpu"]["judge"] > 0
 
 
-def test_timings_that_cannot_be_written_are_a_warning_not_a_failure(tmp_path, mixed):
+def test_timings_into_a_folder_that_does_not_exist_are_refused_before_the_run(tmp_path, mixed):
     batch, consents = mixed
     store = tmp_path / "out.db"
-    load_or_create_key(store.with_suffix(".key"), announce=lambda message: None)
     result = run_cli(
         evaluate_args(batch, consents, tmp_path / "out")
         + ["--db", f"sqlite:///{store}", "-q", "--timings", str(tmp_path / "no-such-folder" / "t.json")]
     )
-    assert_clean_exit(result, 0)
-    assert result.stderr.splitlines()[-1] == (
-        f"Warning: {tmp_path / 'no-such-folder' / 't.json'}: cannot write the timings: No such file or directory."
-    )
-    assert (tmp_path / "out/decisions.csv").exists()
+    assert_clean_exit(result, 2)
+    assert f"Invalid value for '--timings': the folder {tmp_path / 'no-such-folder'} does not exist" in result.stderr
+    # Refused before anything was read, written or stored.
+    assert not (tmp_path / "out").exists() and not store.exists()
+
+
+def test_memos_of_many_parts_land_in_the_memos_folder_and_nothing_else_is_left(tmp_path, mixed):
+    batch, consents = mixed
+    evaluate_with(batch, consents, tmp_path / "out", "--workers", "2", "--chunk-size", "100", "--memos", "all")
+    decisions = read_csv(tmp_path / "out/decisions.csv")
+    named = {row["memo"] for row in decisions} | {row["memo"][:-3] + ".html" for row in decisions}
+    assert {f"memos/{path.name}" for path in (tmp_path / "out/memos").iterdir()} == named
+    assert len(named) == 2 * len(decisions)
+    # The parts' own memo folders were in the work folder, which is gone.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "out.db", "out.key"]
 
 
 # --- stopping: Ctrl-C, SIGTERM, a killed process ---------------------------------

@@ -136,6 +136,12 @@ def evaluate(
 
         adjudicate evaluate examples/batch.csv --consents examples/consents.csv --check
     """
+    if timings is not None and not timings.parent.is_dir():
+        # Found now, not after a long run that is already stored.
+        raise click.BadParameter(
+            f"the folder {timings.parent} does not exist; name a file in an existing folder.",
+            param_hint="'--timings'",
+        )
     if check:
         # Before the store is opened: a check creates no store and runs no migration.
         _check(usecases.check_batch(

@@ -7,7 +7,8 @@ judged, written up and recorded.
    (``evaluation.judging.evaluate``: consent first, then durable-rules,
    then the recommendation) by a pool of worker processes: processes,
    never threads, since durable-rules is not thread safe. A worker writes its
-   memos into the staging folder and its rows into part files.
+   memos into a folder of the part's own, which the main process moves
+   into the staging folder as the part is done, and its rows into part files.
 3. **Write**: the parts' rows are merged, in candidate order, into
    decisions.csv, findings.csv and rejected.csv.
 4. **Record**: the store takes every decision in one transaction.
