@@ -673,18 +673,27 @@ _LABELS: dict = {}
 _NEXT_STEPS: dict = {}
 
 
+def _kept(cache: dict, key: tuple, owner, make):
+    """``make()``, kept in ``cache`` under ``key`` together with ``owner``,
+    the object whose id the key holds: a kept value is used only while that
+    very object is the owner, so no other object can take its id. The cache
+    is emptied when it holds ``_SHARED_KEPT`` values."""
+    kept = cache.get(key)
+    if kept is None or kept[0] is not owner:
+        if len(cache) >= _SHARED_KEPT:
+            cache.clear()
+        kept = cache[key] = (owner, make())
+    return kept[1]
+
+
 def _category_labels(rulebook, lang: str) -> dict:
     """Category name -> its label in ``lang`` (``MemoContext.category_labels``),
     found once per rulebook and language; the dict is shared by every memo
     and never changed."""
-    kept = _LABELS.get((id(rulebook), lang))
-    if kept is None or kept[0] is not rulebook:
-        if len(_LABELS) >= _SHARED_KEPT:
-            _LABELS.clear()
-        kept = _LABELS[(id(rulebook), lang)] = (
-            rulebook, {name: category.in_lang("label", lang) for name, category in rulebook.categories.items()}
-        )
-    return kept[1]
+    return _kept(
+        _LABELS, (id(rulebook), lang), rulebook,
+        lambda: {name: category.in_lang("label", lang) for name, category in rulebook.categories.items()},
+    )
 
 
 _SCOPES: dict = {}
@@ -693,24 +702,18 @@ _SCOPES: dict = {}
 def _consent_scope(labels: dict, scope: frozenset) -> tuple[str, ...]:
     """``MemoContext.consent_scope``: the labels of the consented categories,
     sorted, found once per set of labels and scope (a batch has a few scopes)."""
-    key = (id(labels), scope)
-    kept = _SCOPES.get(key)
-    if kept is None or kept[0] is not labels:
-        if len(_SCOPES) >= _SHARED_KEPT:
-            _SCOPES.clear()
-        kept = _SCOPES[key] = (labels, tuple(sorted(labels[name] for name in scope if name in labels)))
-    return kept[1]
+    return _kept(
+        _SCOPES, (id(labels), scope), labels,
+        lambda: tuple(sorted(labels[name] for name in scope if name in labels)),
+    )
 
 
 def _next_steps(wording, recommendation: str, work_location: str) -> tuple[str, ...]:
     """``next_steps``, found once per catalogue, recommendation and work location."""
-    key = (id(wording), recommendation, work_location)
-    kept = _NEXT_STEPS.get(key)
-    if kept is None or kept[0] is not wording:
-        if len(_NEXT_STEPS) >= _SHARED_KEPT:
-            _NEXT_STEPS.clear()
-        kept = _NEXT_STEPS[key] = (wording, next_steps(wording, recommendation, work_location))
-    return kept[1]
+    return _kept(
+        _NEXT_STEPS, (id(wording), recommendation, work_location), wording,
+        lambda: next_steps(wording, recommendation, work_location),
+    )
 
 
 def next_steps(wording, recommendation: str, work_location: str) -> tuple[str, ...]:

@@ -70,10 +70,9 @@ class Consent:
 
     @cached_property
     def _json(self) -> str:
-        return (
-            f'{{"candidate_id":{canonical.string(self.candidate_id)},"expires_on":"{self.expires_on.isoformat()}",'
-            f'"purpose":{canonical.string(self.purpose)},"scope":{_scope_json(self.scope)},'
-            f'"signed_on":"{self.signed_on.isoformat()}"}}'
+        return _consent_json(
+            canonical.string(self.candidate_id), self.expires_on.isoformat(), canonical.string(self.purpose),
+            _scope_json(self.scope), self.signed_on.isoformat(),
         )
 
     def canonical(self) -> dict:
@@ -84,6 +83,15 @@ class Consent:
             "signed_on": self.signed_on.isoformat(),
             "expires_on": self.expires_on.isoformat(),
         }
+
+
+def _consent_json(candidate_id: str, expires_on: str, purpose: str, scope: str, signed_on: str) -> str:
+    """A consent's canonical JSON from its values' JSON texts (the dates as
+    ISO text); one writer for ``Consent`` and ``register_consents``."""
+    return (
+        f'{{"candidate_id":{candidate_id},"expires_on":"{expires_on}","purpose":{purpose},'
+        f'"scope":{scope},"signed_on":"{signed_on}"}}'
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -305,10 +313,9 @@ def register_consents(table: Table, *, categories: Collection[str], sha256: str)
             consent = Consent(candidate_id, scopes[scope], purposes[purpose], signed_days[signed], expires_days[expires])
             # What ``Consent._json`` would write, from the distinct values'
             # texts: a cached_property reads the instance's dict first.
-            consent.__dict__["_json"] = (
-                f'{{"candidate_id":{canonical.string(candidate_id)},"expires_on":"{expires_iso[expires]}",'
-                f'"purpose":{purpose_json[purpose]},"scope":{scope_json[scope]},'
-                f'"signed_on":"{signed_iso[signed]}"}}'
+            consent.__dict__["_json"] = _consent_json(
+                canonical.string(candidate_id), expires_iso[expires], purpose_json[purpose], scope_json[scope],
+                signed_iso[signed],
             )
             held = by_candidate.get(candidate_id)
             if held is None:
