@@ -31,6 +31,7 @@ from conftest import (
     run_cli,
     write_batch,
     write_consents,
+    write_rulebook,
 )
 from engine.cli import cli
 
@@ -106,6 +107,50 @@ def test_consents_are_required(tmp_path):
         "Error: Missing option '--consents'.\n"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("rulebook", "cannot load the rulebook: no such file or folder."),
+    ("draft", "is a draft: it has no 'approved_by' and 'approved_on'."),
+    ("tables", "positions.csv"),
+    ("batch", "the findings batch does not exist. Check the path."),
+    ("consents", "the consents file does not exist. Check the path."),
+    ("applications", "the applications file must be a '.csv', '.xlsx' or '.json' file; '.txt'"),
+])
+def test_a_run_that_cannot_start_creates_no_store_and_no_key(tmp_path, fault, message):
+    """A new store and its key file are made only for a run that can start:
+    a mistyped path leaves nothing to clean up or to keep safe."""
+    rules, tables, batch, consents = RULES, TABLES, EXAMPLE_BATCH, EXAMPLE_CONSENTS
+    extra = []
+    if fault == "rulebook":
+        rules = tmp_path / "no-rules"
+    elif fault == "draft":
+        text = (RULES / "rulebook.yaml").read_text(encoding="utf-8")
+        draft = "\n".join(
+            line for line in text.splitlines() if not line.lstrip().startswith(("approved_by:", "approved_on:"))
+        )
+        assert draft != text
+        rules = write_rulebook(tmp_path / "draft", draft)
+    elif fault == "tables":
+        tables = tmp_path / "no-tables"
+        tables.mkdir()
+    elif fault == "batch":
+        batch = tmp_path / "missing.csv"
+    elif fault == "consents":
+        consents = tmp_path / "missing.csv"
+    else:
+        (tmp_path / "applications.txt").write_text("candidate_id,position_id\n", encoding="utf-8")
+        extra = ["--applications", tmp_path / "applications.txt"]
+    store = tmp_path / "new" / "store.db"
+    result = run_cli([
+        *evaluate_args(batch, consents, tmp_path / "out", rules=rules, tables=tables),
+        "--db", f"sqlite:///{store}", "--key-file", tmp_path / "new" / "store.key", *extra,
+    ])
+    assert_clean_exit(result, 2)
+    assert message in result.stderr
+    assert "Created the encryption key" not in result.stderr + result.stdout
+    assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("as_of", ["2026-13-01", "2026-02-30", "2026-1-1", "01/11/2026", "tomorrow"])

@@ -150,6 +150,12 @@ def evaluate(
         ), as_of)
         return
     retention = usecases.access_policy(policy, required=False)
+    # A missing file or an unusable rulebook stops the run before a new
+    # store and its key file are created for it.
+    usecases.check_inputs(
+        usecases.identify(user, retention), batch, consents, rules=rules, tables=tables,
+        allow_draft=allow_draft, applications=applications,
+    )
     store = open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
     actor = usecases.identify(user, retention)
     out = out if out is not None else usecases.DEFAULT_OUT / batch.stem

@@ -146,21 +146,21 @@ class Stream:
             self.handle.close()
 
 
-def stream_table(
-    path: Path,
-    *,
-    what: str,
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-    encoding: str = "utf-8",
-    formats: Sequence[str] = ("csv", "xlsx", "json"),
-    chunk_rows: int = 50_000,
-) -> Stream:
-    """Check the file and its header now; read its rows lazily, in chunks.
+def file_kind(path: Path, *, what: str, formats: Sequence[str] = ("csv", "xlsx", "json")) -> str:
+    """The format of an input file (``csv``, ``xlsx`` or ``json``), found
+    from its name, without reading it.
 
-    A CSV file is read as it streams, so memory does not grow with the
-    file. An XLSX workbook or a JSON array can only be parsed whole; their
-    rows are then handed out in chunks all the same.
+    Args:
+        path: the file.
+        what: what the file is, for the message ("findings batch").
+        formats: the formats accepted for it.
+
+    Returns:
+        The format's name.
+
+    Raises:
+        InputFileError: the file does not exist, is a folder, or its suffix
+            is not one of ``formats``.
     """
     path = Path(path)
     if not path.is_file():
@@ -178,6 +178,27 @@ def stream_table(
             "is not a format adjudicate reads.",
             file=str(path),
         )
+    return kind
+
+
+def stream_table(
+    path: Path,
+    *,
+    what: str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    encoding: str = "utf-8",
+    formats: Sequence[str] = ("csv", "xlsx", "json"),
+    chunk_rows: int = 50_000,
+) -> Stream:
+    """Check the file and its header now; read its rows lazily, in chunks.
+
+    A CSV file is read as it streams, so memory does not grow with the
+    file. An XLSX workbook or a JSON array can only be parsed whole; their
+    rows are then handed out in chunks all the same.
+    """
+    path = Path(path)
+    kind = file_kind(path, what=what, formats=formats)
 
     def check(header: list[str]) -> None:
         _check_columns(path, what, header, required, optional)

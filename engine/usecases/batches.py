@@ -11,9 +11,9 @@ from engine.evaluation.partitions import PART_ROWS
 from engine.evaluation.pipeline import MEMOS, Progress, RunReport, default_workers, no_progress, run_batch, stop_on_signals
 from engine.decisions import BatchResult
 from engine.errors import AccessDenied, did_you_mean
-from engine.evaluation.judging import evaluate_files
+from engine.evaluation.judging import evaluate_files, load_rules
 from engine.inputs.findings import RejectedRow
-from engine.inputs.tabular import Notice
+from engine.inputs.tabular import Notice, file_kind
 from engine.record import audit, voids
 from engine.record.access import Policy
 from engine.record.store import Store
@@ -25,10 +25,46 @@ from engine.workflow.voids import BatchVoidError, as_sentence
 
 __all__ = [
     "DEFAULT_OUT", "MEMOS", "PART_ROWS", "BatchCheck", "BatchVoided", "Progress", "RunReport", "evaluate_batch", "no_progress",
-    "check_batch", "stop_on_signals", "void_batch",
+    "check_batch", "check_inputs", "stop_on_signals", "void_batch",
 ]
 
 DEFAULT_OUT = Path("reports_out")
+
+
+def check_inputs(
+    actor: Actor,
+    batch: Path,
+    consents: Path,
+    *,
+    rules: Path,
+    tables: Path,
+    allow_draft: bool = False,
+    applications: Path | None = None,
+) -> None:
+    """What can stop an evaluation before anything is read, checked before
+    the store is opened: a new store (and its key file) is created only for
+    a run that can start. The input files are not read here.
+
+    Args:
+        actor: who will run the batch.
+        batch: the findings file (CSV, XLSX or JSON).
+        consents: the consents file.
+        rules: the rulebook folder or file.
+        tables: the position risk tables folder.
+        allow_draft: a rulebook that is not approved may be used.
+        applications: the applications file, or None.
+
+    Raises:
+        InputFileError: an input file is missing, a folder, or not in a
+            format adjudicate reads.
+        RulebookError, TablesError, InvalidConfiguration: the rulebook or
+            the tables cannot be used (a draft without ``allow_draft``).
+    """
+    load_rules(rules, tables, allow_draft=allow_draft)
+    file_kind(batch, what="findings batch")
+    file_kind(consents, what="consents file")
+    if applications is not None:
+        file_kind(applications, what="applications file")
 
 
 def evaluate_batch(
