@@ -541,6 +541,31 @@ def test_memos_of_many_parts_land_in_the_memos_folder_and_nothing_else_is_left(t
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "out.db", "out.key"]
 
 
+# Each part also writes a file of one same name into its memo folder: the
+# moves into memos/ would replace one with the other.
+SAME_MEMO_NAME_IN_TWO_PARTS = """
+import engine.evaluation.pipeline as pipeline
+write_memos = pipeline._write_memos
+def colliding(settings, index, part):
+    stems = write_memos(settings, index, part)
+    (pipeline._part_memos(settings.split, index) / "same-name.md").write_text(str(index))
+    return stems
+pipeline._write_memos = colliding
+"""
+
+
+def test_a_memo_replaced_by_another_of_the_same_name_fails_the_run(tmp_path):
+    """A memo must never be lost without a word: if two parts ever wrote
+    memos of one name, the run fails and nothing is stored or written."""
+    process, _ = start_run(tmp_path, SAME_MEMO_NAME_IN_TWO_PARTS, candidates=1000)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2, stderr
+    assert b"memo files were moved into the output, but it holds" in stderr
+    assert b"Traceback" not in stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input", "store.db", "store.key"]
+    assert store_counts(tmp_path / "store.db") == (0, 0)
+
+
 # --- stopping: Ctrl-C, SIGTERM, a killed process ---------------------------------
 #
 # Each of these runs the real command line in its own process group, with a

@@ -60,6 +60,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.columns import texts
+from engine.errors import EngineError
 from engine.record.access import Policy
 from engine.inputs.applications import register_applications
 from engine.inputs.consents import register_consents
@@ -451,14 +452,17 @@ def run_batch(
             )
             (staging / "memos").mkdir()
             summaries: list[PartSummary] = []
+            moved = 0
             with clock.stage("evaluate"), progress("Evaluating", split.rows) as advance:
                 for summary in _evaluate_parts(settings, workers):
                     _raise_if_stopped()
                     summaries.append(summary)
                     # While the workers go on with the next parts.
                     with clock.stage("move memos"):
-                        _move_memos(_part_memos(split, summary.index), staging / "memos")
+                        moved += _move_memos(_part_memos(split, summary.index), staging / "memos")
                     advance(summary.rows)
+            with clock.stage("move memos"):
+                _check_memos_moved(staging / "memos", moved)
             summaries.sort(key=lambda summary: summary.index)
             counts = {
                 "candidates": sum(s.candidates for s in summaries),
@@ -694,9 +698,10 @@ def _part_memos(split: Split, index: int) -> Path:
     return split.folder / f"memos-{index:03d}"
 
 
-def _move_memos(source: Path, target: Path) -> None:
+def _move_memos(source: Path, target: Path) -> int:
     """Move every file of a part's memo folder ``source`` into ``target``
-    (the output's memos folder, on the same file system) and remove it.
+    (the output's memos folder, on the same file system) and remove it;
+    return how many files were moved.
 
     Why: two processes creating files in one folder contend for it in the
     kernel; on ext4 two workers writing memos into one folder created 2,500
@@ -708,7 +713,7 @@ def _move_memos(source: Path, target: Path) -> None:
     try:
         names = os.listdir(source)
     except FileNotFoundError:
-        return
+        return 0
     source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
     try:
         target_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
@@ -720,6 +725,21 @@ def _move_memos(source: Path, target: Path) -> None:
     finally:
         os.close(source_fd)
     source.rmdir()
+    return len(names)
+
+
+def _check_memos_moved(folder: Path, moved: int) -> None:
+    """Raise EngineError unless ``folder`` holds the ``moved`` files moved
+    into it: a rename replaces a file of the same name without a word, and
+    two parts never write one memo, so a missing file is a defect, never
+    to pass unseen (one memo silently lost)."""
+    held = len(os.listdir(folder))
+    if held != moved:
+        raise EngineError(
+            f"{moved} memo files were moved into the output, but it holds {held}: two decisions "
+            "wrote memos of the same name. Nothing was stored or written; this is a defect in "
+            "adjudicate, please report it."
+        )
 
 
 def _write_memos(settings: _Settings, index: int, part) -> dict[str, str]:
