@@ -77,7 +77,9 @@ class Decision:
     """The engine's recommendation for one candidate, and everything it rests on.
 
     A recommendation, never a rejection: a person makes every decision
-    (GDPR Art. 22, PIPL Art. 24), and the memo says so.
+    (GDPR Art. 22, PIPL Art. 24, the individualized assessment of the EEOC
+    guidance and of US fair-chance laws), and the memo says so, citing the
+    law of the work location (``memos.human_decision``).
 
     Attributes:
         decision_id: a SHA-256 hash (hex) of everything the decision rests

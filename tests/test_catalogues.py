@@ -45,6 +45,7 @@ USED_BY_CODE |= {f"memo.law.{key}" for key in (
     "conclusion.not_relied_on", "conclusion.not_shown",
 )}
 USED_BY_CODE |= {key for key in catalogue("en").keys() if key.startswith("memo.next_steps_by_location.")}
+USED_BY_CODE |= {key for key in catalogue("en").keys() if key.startswith("memo.human_decision_by_location.")}
 
 # The groups of ``terms`` that hold one word per word of a vocabulary: a
 # template or the code looks a value up in them by its word

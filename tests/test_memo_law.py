@@ -203,6 +203,38 @@ def test_the_next_steps_follow_the_law_of_the_place(memos, candidate, present, a
         assert text not in steps, text
 
 
+@pytest.mark.parametrize("candidate, cited, cited_zh", [
+    ("C-CA", "(Gov. Code §12952(c)).", "（《加利福尼亚州政府法典》第12952条(c)款）。"),
+    ("C-NYC", "Correction Law §753", "纽约州《矫正法》第753条"),
+    ("C-IL", "775 ILCS 5/2-103.1", "第775编第5/2-103.1条"),
+    ("C-SH", "(Personal Information Protection Law Art. 24).", "（《中华人民共和国个人信息保护法》第二十四条）。"),
+    ("C-FR", "(GDPR Art. 22).", "（欧盟《通用数据保护条例》第22条）。"),
+    ("C-NONE", None, None),
+])
+def test_the_statement_that_a_person_decides_cites_the_law_of_the_place_only(memos, candidate, cited, cited_zh):
+    """A person decides everywhere; the law that requires it is the place's:
+    a US memo never cites the GDPR or China's PIPL, a French one never US
+    law, and a memo whose place is unknown cites none."""
+    laws = {
+        "en": ("GDPR", "Personal Information Protection Law Art. 24", "EEOC", "Gov. Code §12952", "775 ILCS",
+               "Correction Law"),
+        "zh": ("通用数据保护条例", "个人信息保护法》第二十四条", "平等就业机会委员会", "加利福尼亚州政府法典", "第775编",
+               "矫正法"),
+    }
+    for lang, citation in (("en", cited), ("zh", cited_zh)):
+        opening = "This memo is a basis for a decision" if lang == "en" else "本备忘录是作出决定的依据"
+        memo = memos[candidate, lang]
+        assert memo.count(opening) == 1, (candidate, lang)
+        statement = memo[memo.index(opening):].split("\n\n")[0]
+        if citation is None:
+            assert not any(law in statement for law in laws[lang]), statement
+            assert statement.endswith("never rejects a candidate." if lang == "en" else "从不拒绝任何候选人。")
+            continue
+        assert citation in statement, statement
+        others = [law for law in laws[lang] if law not in citation]
+        assert not any(law in statement for law in others), statement
+
+
 def test_the_legal_bases_are_those_of_the_place(memos):
     def bases(candidate, lang):
         marker = "- Legal basis: " if lang == "en" else "- 法律依据："

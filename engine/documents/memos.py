@@ -651,7 +651,7 @@ def memo_context(
             for row in decision.rejected
         ),
         next_steps=_next_steps(wording, decision.recommendation.value, decision.work_location),
-        human_decision=wording.text("memo.human_decision"),
+        human_decision=human_decision(wording, decision.work_location),
         signoff=signoff,
         lang=lang,
         read_as_text=wording.text("memo.read_as"),
@@ -739,6 +739,43 @@ def next_steps(wording, recommendation: str, work_location: str) -> tuple[str, .
         if steps:
             return tuple(steps)
     return tuple(wording.text("memo.next_steps")[recommendation])
+
+
+# The states of the European Economic Area (ISO 3166-1 codes), where the
+# GDPR applies (Art. 3; EEA Joint Committee Decision 154/2018 for Iceland,
+# Liechtenstein and Norway): a job in one is keyed EEA in the catalogues.
+EEA_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT",
+    "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+
+
+def human_decision(wording, work_location: str) -> str:
+    """The memo's statement that a person, not adjudicate, decides, with the
+    law of the work location that requires it.
+
+    The catalogue's ``memo.human_decision_by_location`` gives the statement
+    per location, the most specific written winning (``US-CA``, then
+    ``US``), and ``EEA`` for a job in the European Economic Area (GDPR Art.
+    22); else the general ``memo.human_decision``, which cites no law. A US
+    candidate's memo thus never cites the GDPR or China's PIPL, nor a
+    Shanghai candidate's US law.
+
+    Args:
+        wording (Catalogue): the catalogue of the memo's language.
+        work_location (str): where the job is; '' when not known.
+
+    Returns:
+        str: the statement.
+    """
+    by_location = wording.text("memo.human_decision_by_location")
+    areas = enclosing_locations(work_location)
+    if areas and areas[-1] in EEA_COUNTRIES:
+        areas = (*areas, "EEA")
+    for area in areas:
+        if area in by_location:
+            return by_location[area]
+    return wording.text("memo.human_decision")
 
 
 def _law_of_the_place(wording, batch: BatchResult, decision: Decision, signoff: Signoff | None,
