@@ -806,6 +806,20 @@ def _broken_rulebooks():
         f"{F}:{_line(text, '    precedence: high')}: rule PEND-CAP: 'precedence' must be a whole number "
         "from 0 to 1000 (lower wins), not 'high'."
     )
+    text = _edit_rule(
+        "ESC-DIRECT-SERIOUS", "    handling: escalate\n", "    handling: escalate\n    withdraw_follows_review: true\n"
+    )
+    yield "withdraw follows an escalation", text, (
+        f"{F}:{_line(text, '    withdraw_follows_review: true', 2)}: rule ESC-DIRECT-SERIOUS: 'withdraw_follows_review' "
+        "is for a rule whose handling is review; this rule's is escalate. Leave it out, or make the rule's handling "
+        "review."
+    )
+    QUOTED_YES = '    withdraw_follows_review: "yes"'
+    text = _edit_rule("REV-IL-CONVICTION", "    withdraw_follows_review: true\n", QUOTED_YES + "\n")
+    yield "withdraw follows review, not true or false", text, (
+        f"{F}:{_line(text, QUOTED_YES)}: rule REV-IL-CONVICTION: "
+        "'withdraw_follows_review' must be true or false, not 'yes'."
+    )
     text = _edit_rule("PEND-CAP", "    precedence: 30\n", "    precedence: 2.5\n")
     yield "fractional precedence", text, (
         f"{F}:{_line(text, '    precedence: 2.5')}: rule PEND-CAP: 'precedence' must be a whole number "

@@ -50,8 +50,8 @@ def whole_flow(flow) -> dict:
     flow.respond("C-ESC", RECEIVED_ON)
     # In Illinois the conviction is weighed by a person in the interactive
     # assessment (REV-IL-CONVICTION): the recommendation is review, and a
-    # withdrawal after it departs from the recommendation.
-    flow.decide("C-ESC", "withdraw", REASON, DECIDED_ON, override=flow.location == "US-IL")
+    # withdrawal after it is the course the rule sets, not an override.
+    flow.decide("C-ESC", "withdraw", REASON, DECIDED_ON)
     for lang in LANGS:
         flow.notice("adverse", "C-ESC", ADVERSE_ON, "--lang", lang, user="legal-counsel")
     return {(kind, lang): notice_files(flow, NOTICE, kind, lang) for kind in KINDS for lang in LANGS}
@@ -250,6 +250,31 @@ def test_a_notice_without_what_its_law_requires_is_refused(store_url, tmp_path, 
     refused(flow, *chosen, *options, message=message.format(missing=missing, file=path))
     assert stored_notices(store_db) == {}
     assert not (flow.folder / "notices").exists()
+
+
+@pytest.mark.parametrize("candidate, finding, override", [
+    # The conviction, decided by REV-IL-CONVICTION (withdraw_follows_review).
+    ("C-ESC", "F-E1", False),
+    # A minor collision, reviewed by a general rule: a withdraw departs from it.
+    ("C-REV", "F-R1", True),
+])
+def test_in_illinois_a_withdraw_after_the_interactive_assessment_of_a_conviction_is_no_override(
+    store_url, tmp_path, candidate, finding, override,
+):
+    """Illinois has a person weigh a conviction in the interactive assessment
+    instead of an escalation (775 ILCS 5/2-103.1): a withdraw resting on it
+    after that assessment follows the rule. A withdraw after another review
+    is still an override, recorded and shown as one."""
+    flow = start_in(store_url, tmp_path, "US-IL", NYC_POLICY)
+    test = statutory_test("US-IL")
+    factors = test.criminal if candidate == "C-ESC" else test.other
+    flow.review(candidate, data={"summary": "The record bears on driving.", "findings": {
+        finding: {factor.value: f"Assessed: {factor.value.replace('_', ' ')}." for factor in factors}}})
+    flow.notice("pre-adverse", candidate, ISSUED_ON)
+    flow.respond(candidate, RECEIVED_ON)
+    flow.decide(candidate, "withdraw", REASON, DECIDED_ON, override=override)
+    memo = flow.run("memo", "show", flow.ids[candidate], "--user", "legal-counsel", "--purpose", "check").stdout
+    assert ("(overrides the recommendation)" in memo) is override
 
 
 def test_new_york_city_gives_at_least_5_business_days(store_url, tmp_path, store_db):

@@ -392,13 +392,13 @@ def test_a_stranger_cannot_issue_a_notice(flow, store_db):
 
 def test_golden_notices(store_url, tmp_path):
     """The four notices of C-1002 of the example batch (decision
-    D-5061f5d8aa458de1b33a), in Markdown and HTML, word for word.
+    D-125b08928ccd9d593097), in Markdown and HTML, word for word.
 
     After a deliberate change to the wording or the templates, regenerate
     with ADJUDICATE_UPDATE_GOLDEN=1 and read the diff in git.
     """
     flow = start(store_url, tmp_path, example=True)
-    assert flow.ids["C-1002"] == "D-5061f5d8aa458de1b33a"
+    assert flow.ids["C-1002"] == "D-125b08928ccd9d593097"
     flow.review("C-1002")
     for lang in LANGS:
         flow.notice("pre-adverse", "C-1002", "2026-11-03", "--lang", lang)

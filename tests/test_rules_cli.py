@@ -686,6 +686,19 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
     assert result.stderr == ""
 
 
+def test_diff_names_a_withdraw_that_follows_a_review(tmp_path, monkeypatch):
+    without = edit_rule("REV-IL-CONVICTION", "    withdraw_follows_review: true\n", "")
+    result = _diff(tmp_path, monkeypatch, without, SHIPPED_RULEBOOK)
+    assert_clean_exit(result)
+    assert "REV-IL-CONVICTION" in result.stdout
+    assert "a withdraw after review now follows the rule (it is no longer an override)" in result.stdout
+    # A change of what is an override changes no recommendation.
+    assert "No cell of the adjudication matrix changes." in result.stdout
+    (tmp_path / "back").mkdir()
+    back = _diff(tmp_path / "back", monkeypatch, SHIPPED_RULEBOOK, without)
+    assert "a withdraw after review is again an override of the rule" in back.stdout
+
+
 NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n", PRE_PACKS).replace(
     'version: "1.4.0"', 'version: "1.5.0"'
 )

@@ -889,7 +889,7 @@ def test_golden_memo_carries_the_assessment_the_timeline_and_the_sign_off(store_
     files word for word."""
     flow = start(store_url, tmp_path, example=True)
     decision = flow.ids["C-1002"]
-    assert decision == "D-5061f5d8aa458de1b33a"
+    assert decision == "D-125b08928ccd9d593097"
     memo_file = flow.out / "memos" / "C-1002.md"
     assert "## Individualized assessment" not in memo_file.read_text(encoding="utf-8")
 

@@ -96,6 +96,12 @@ def _rule_changes(before: Rule, after: Rule, old: Rulebook, new: Rulebook) -> li
         sentences.append(f"handling: {before.handling} becomes {after.handling}")
     if before.precedence != after.precedence:
         sentences.append(f"precedence: {before.precedence} becomes {after.precedence}")
+    if before.withdraw_follows_review != after.withdraw_follows_review:
+        sentences.append(
+            "a withdraw after review now follows the rule (it is no longer an override)"
+            if after.withdraw_follows_review else
+            "a withdraw after review is again an override of the rule"
+        )
     if before.rationale != after.rationale:
         sentences.append("rationale rewritten")
     added = [ref for ref in after.legal_basis if ref not in before.legal_basis]

@@ -84,7 +84,7 @@ _OPTIONAL_TOP_KEYS = ("jurisdictions",)
 _HEADER_KEYS = ("name", "version", "effective_date", "lookback_from", "approved_by", "approved_on", "zh")
 _HEADER_REQUIRED = ("name", "version", "effective_date")
 _CATEGORY_KEYS = ("label", "description", "zh")
-_RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis", "zh")
+_RULE_KEYS = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis", "withdraw_follows_review", "zh")
 _RULE_REQUIRED = ("id", "title", "when", "handling", "precedence", "rationale", "legal_basis")
 _RANGE_KEYS = ("at_least", "at_most")
 # The texts a reader sees that carry their Chinese beside the English, under
@@ -188,6 +188,11 @@ class Rule(Translated):
     legal basis, in the same order (empty when not given).
     ``legal_basis_places`` gives, for each legal basis in order, the work
     location whose law it is ('' for a basis that holds everywhere).
+    ``withdraw_follows_review`` (a review rule only): a withdraw that relies
+    on findings this rule decided, after the individualized assessment, is
+    the course the rule sets, not an override of its recommendation. It is
+    for a place whose law makes a person's assessment, not an escalation,
+    the route to an adverse decision (Illinois, 775 ILCS 5/2-103.1).
     """
 
     id: str
@@ -203,6 +208,7 @@ class Rule(Translated):
     rationale_zh: str = ""
     legal_basis_zh: tuple[str, ...] = ()
     legal_basis_places: tuple[str, ...] = ()
+    withdraw_follows_review: bool = False
 
     def legal_basis_in(self, lang: str, work_location: str | None = None) -> tuple[str, ...]:
         """The rule's legal bases in ``lang``, for a job at ``work_location``.
@@ -767,6 +773,18 @@ class _Parser:
                 rule_id,
             )
         legal_basis, places = self.legal_basis(entry, rule_id)
+        withdraw_follows_review = entry.get("withdraw_follows_review", False)
+        if not isinstance(withdraw_follows_review, bool):
+            self.problem(
+                f"'withdraw_follows_review' must be true or false, not '{withdraw_follows_review}'.",
+                entry.line_of("withdraw_follows_review"), rule_id,
+            )
+        elif withdraw_follows_review and handling not in (None, Handling.REVIEW.value):
+            self.problem(
+                f"'withdraw_follows_review' is for a rule whose handling is review; this rule's is {handling}. "
+                "Leave it out, or make the rule's handling review.",
+                entry.line_of("withdraw_follows_review"), rule_id,
+            )
         when = self.when(entry, categories, rule_id)
         zh = self.translation(
             entry, ZH_RULE_KEYS, {"title": title, "rationale": rationale, "legal_basis": (legal_basis, places)},
@@ -783,6 +801,7 @@ class _Parser:
             rationale=rationale,
             legal_basis=legal_basis,
             legal_basis_places=places,
+            withdraw_follows_review=withdraw_follows_review is True,
             file=self.file,
             line=entry.line,
             **zh,

@@ -585,6 +585,34 @@ def is_override(recommendation: Recommendation | str, outcome: Outcome | str) ->
     return outcome not in EXPECTED.get(recommendation, ())
 
 
+def follows_review(
+    recommendation: Recommendation | str, outcome: Outcome | str, relies_on: tuple[str, ...],
+    findings: tuple[JudgedFinding, ...],
+) -> bool:
+    """Whether a withdraw after a review is the course the rules set, not
+    an override: it relies on findings, and each was decided by a rule that
+    says a withdraw follows its review (``Rule.withdraw_follows_review``).
+    Such a rule is for a place whose law routes an adverse decision through
+    a person's assessment rather than an escalation: in Illinois a
+    conviction is weighed by a person in the interactive assessment (775
+    ILCS 5/2-103.1), and a withdraw after it is what the law provides for.
+
+    Args:
+        recommendation: the rules' recommendation.
+        outcome: the final decision.
+        relies_on: the finding ids the outcome relies on, as the approver names them.
+        findings: the decision's findings as judged.
+
+    Returns:
+        True when the withdraw follows the review.
+    """
+    if recommendation != Recommendation.REVIEW or outcome != Outcome.WITHDRAW or not relies_on:
+        return False
+    by_id = {f.finding.finding_id: f for f in findings}
+    relied = [by_id.get(finding_id) for finding_id in relies_on]
+    return all(f is not None and f.rule is not None and f.rule.withdraw_follows_review for f in relied)
+
+
 @dataclass(frozen=True)
 class Grounds:
     """What an adverse outcome rests on, as the approver names it.
@@ -744,7 +772,9 @@ def _checked(store: Store, connection: Connection, decision_id: str, approver: s
         raise SignoffError(
             f"decision {decision_id} was not evaluated (no valid consent); obtain consent and evaluate again."
         )
-    override = is_override(row.recommendation, outcome)
+    override = is_override(row.recommendation, outcome) and not follows_review(
+        row.recommendation, outcome, grounds.relies_on, findings
+    )
     if not is_sentence(reason):
         if override:
             raise SignoffError(
