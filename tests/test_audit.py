@@ -275,7 +275,7 @@ def test_a_user_whose_role_covers_the_position_sees_the_memo_and_it_is_logged(
     # The memo from the store is the batch's, with the sections only the store
     # can fill: the comparable decisions and the access log.
     assert without_record_sections(result.stdout) == without_record_sections(written)
-    assert "## Comparable decisions\n\nUnder rulebook 1.4.0 and position van\\_driver, " in result.stdout
+    assert "## Comparable decisions\n\nUnder rulebook 1.5.0 and position van\\_driver, " in result.stdout
     entry = entries(store_db)[-1]
     assert (entry.actor, entry.action, entry.decision_id, json.loads(entry.detail)) == (
         "hr-logistics-officer", "memo viewed", evaluated["C-1002"], {"purpose": PURPOSE, "format": "md", "lang": "en"},

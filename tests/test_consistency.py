@@ -92,11 +92,11 @@ def test_groups_count_recommendations_and_outcomes_and_list_overrides(store_url,
         (history["C-V4"], "undecided (recommended escalate)"),
     ])
     assert result.stdout.splitlines() == [
-        "1.4.0  quality_inspector  (no weighed finding)  [1]  recommended: proceed 1; decided: undecided 1",
-        "1.4.0  van_driver  offense_driving/high/direct  [4]  "
+        "1.5.0  quality_inspector  (no weighed finding)  [1]  recommended: proceed 1; decided: undecided 1",
+        "1.5.0  van_driver  offense_driving/high/direct  [4]  "
         "recommended: escalate 4; decided: hire 1, hold 1, undecided 2  << different outcomes",
         *(f"    {decision_id}: {line}" for decision_id, line in members),
-        "1.4.0  van_driver  offense_driving/medium/direct  [1]  recommended: review 1; decided: undecided 1",
+        "1.5.0  van_driver  offense_driving/medium/direct  [1]  recommended: review 1; decided: undecided 1",
         "3 groups, 1 flagged group.",
     ]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "groups.csv").read_text(encoding="utf-8"))))

@@ -178,21 +178,21 @@ def test_the_memo_counts_comparable_decisions_and_their_outcomes(record, clock):
     # record is set aside and does not split the group.
     assert section(show(record, "C-V3").stdout, "Comparable decisions") == (
         "## Comparable decisions\n\n"
-        "Under rulebook 1.4.0 and position van\\_driver, other decisions whose weighed findings match this one "
+        "Under rulebook 1.5.0 and position van\\_driver, other decisions whose weighed findings match this one "
         "in category, severity band and relevance: 2; their outcomes: hire 1, hold 1, withdraw 0, undecided 0.\n\n"
         "Severity bands: minor is low; moderate is medium; serious and severe are high.\n"
     )
-    assert ("Under rulebook 1.4.0 and position van\\_driver, other decisions whose weighed findings match "
+    assert ("Under rulebook 1.5.0 and position van\\_driver, other decisions whose weighed findings match "
             "this one in category, severity band and relevance: 2; their outcomes: hire 1, hold 0, withdraw 0, "
             "undecided 1.") in show(record, "C-V1").stdout
     # A moderate DUI is of another band.
     assert ("other decisions whose weighed findings match this one in category, severity band and relevance: 0; "
             "their outcomes: hire 0, hold 0, withdraw 0, undecided 0.") in show(record, "C-V4").stdout
     # Neither inspector has a weighed finding: they are counted together.
-    assert ("Under rulebook 1.4.0 and position quality\\_inspector, other decisions that, like this one, have no "
+    assert ("Under rulebook 1.5.0 and position quality\\_inspector, other decisions that, like this one, have no "
             "weighed finding: 1; their outcomes: hire 0, hold 0, withdraw 0, undecided 1.") in show(record, "C-Q1").stdout
     chinese = show(record, "C-V3", "legal-counsel", PURPOSE, "--lang", "zh", "--format", "html").stdout
-    assert ("<p>在规则手册 1.4.0 与职位 van_driver 下，另有 2 项决定经权衡的调查结果在类别、严重程度等级和关联性上与本决定相同；"
+    assert ("<p>在规则手册 1.5.0 与职位 van_driver 下，另有 2 项决定经权衡的调查结果在类别、严重程度等级和关联性上与本决定相同；"
             "其结果：录用 1 项，暂缓 1 项，撤回录用 0 项，尚未决定 0 项。</p>") in chinese
 
 
@@ -233,11 +233,11 @@ def test_the_consistency_report_groups_as_the_memo_counts(record, clock):
         (ids["C-V3"], "undecided (recommended escalate)"),
     ])
     assert result.stdout.splitlines() == [
-        "1.4.0  quality_inspector  (no weighed finding)  [2]  recommended: proceed 2; decided: undecided 2",
-        "1.4.0  van_driver  offense_driving/high/direct  [3]  "
+        "1.5.0  quality_inspector  (no weighed finding)  [2]  recommended: proceed 2; decided: undecided 2",
+        "1.5.0  van_driver  offense_driving/high/direct  [3]  "
         "recommended: escalate 3; decided: hire 1, hold 1, undecided 1  << different outcomes",
         *(f"    {decision_id}: {line}" for decision_id, line in members),
-        "1.4.0  van_driver  offense_driving/medium/direct  [1]  recommended: review 1; decided: undecided 1",
+        "1.5.0  van_driver  offense_driving/medium/direct  [1]  recommended: review 1; decided: undecided 1",
         "3 groups, 1 flagged group.",
     ]
 

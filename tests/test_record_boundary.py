@@ -132,7 +132,7 @@ def test_the_history_behind_the_consistency_report_is_typed(evaluated):
     assert sorted(p.decision_id for p in past) == sorted(ids.values())
     assert all(isinstance(p, history.PastDecision) for p in past)
     assert all(isinstance(p.recommendation, Recommendation) and p.outcome is None and not p.override for p in past)
-    assert {p.rulebook_version for p in past} == {"1.4.0"}
+    assert {p.rulebook_version for p in past} == {"1.5.0"}
 
 
 def test_a_word_the_vocabulary_does_not_know_is_a_store_error_not_a_traceback(evaluated, store_db):

@@ -59,7 +59,7 @@ APPROVED_BY = f"  approved_by: {HEADER['approved_by']}\n"
 APPROVED_ON = f"  approved_on: \"{HEADER['approved_on']}\"\n"
 assert APPROVED_BY in SHIPPED_RULEBOOK and APPROVED_ON in SHIPPED_RULEBOOK
 DRAFT = SHIPPED_RULEBOOK.replace(APPROVED_BY, "").replace(APPROVED_ON, "").replace(
-    'version: "1.4.0"', 'version: "1.5.0"'
+    'version: "1.5.0"', 'version: "1.6.0"'
 )
 # The shipped rulebook's rules on the facts (EXCL-JUVENILE, EXCL-CIVIL-PLAINTIFF,
 # REV-CONDUCT-ESTABLISHED) make a matrix cell of the six risk fields count for
@@ -679,7 +679,7 @@ def test_diff_of_identical_rulebooks(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, SHIPPED_RULEBOOK, SHIPPED_RULEBOOK)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
+        "From version 1.5.0 (old) to version 1.5.0 (new):\n"
         "No rule was added, removed or changed.\n"
         "No cell of the adjudication matrix changes.\n"
     )
@@ -700,7 +700,7 @@ def test_diff_names_a_withdraw_that_follows_a_review(tmp_path, monkeypatch):
 
 
 NOTE_TO_REVIEW = edit_rule("NOTE-INDIRECT-MINOR", "    handling: note\n", "    handling: review\n", PRE_PACKS).replace(
-    'version: "1.4.0"', 'version: "1.5.0"'
+    'version: "1.5.0"', 'version: "1.6.0"'
 )
 
 
@@ -726,7 +726,7 @@ def test_diff_of_a_changed_handling_lists_the_rule_the_cells_and_the_candidates(
     others = [c for c in CATEGORIES if c != "offense_marijuana"]
     per_location = len(CATEGORIES) * 2 * 3 * 4 * NEITHER_JUVENILE_NOR_PLAINTIFF
     assert lines[:7] == [
-        "From version 1.4.0 (old) to version 1.5.0 (new):",
+        "From version 1.5.0 (old) to version 1.6.0 (new):",
         "~ rule NOTE-INDIRECT-MINOR: handling: note becomes review",
         "Matrix cells whose handling or deciding rule changes:",
         f"  any category, {cells}, years since the record under 2 ({per_location * LOCATIONS}): {change}",
@@ -771,7 +771,7 @@ def test_diff_of_an_added_and_a_removed_rule(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
+        "From version 1.5.0 (old) to version 1.5.0 (new):\n"
         "+ rule REV-DISPUTED added: A disputed record goes to review (review, precedence 10)\n"
         "- rule EXCL-DISPUTED removed: A record the candidate disputes is not used until the dispute is resolved\n"
         "Matrix cells whose handling or deciding rule changes:\n"
@@ -801,7 +801,7 @@ def test_diff_says_in_words_what_changed_in_a_rule(tmp_path, monkeypatch):
     result = _diff(tmp_path, monkeypatch, PRE_PACKS, new)
     assert_clean_exit(result)
     assert result.stdout == (
-        "From version 1.4.0 (old) to version 1.4.0 (new):\n"
+        "From version 1.5.0 (old) to version 1.5.0 (new):\n"
         "~ rule EXCL-DISPUTED: title: 'A record the candidate disputes is not used until the dispute is "
         "resolved' becomes 'A disputed record is not used while the dispute is open'\n"
         "~ rule EXCL-DISPUTED: precedence: 10 becomes 15\n"
@@ -846,7 +846,7 @@ def test_evaluate_refuses_a_draft_rulebook(tmp_path, monkeypatch):
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft"))
     assert_clean_exit(result, 2)
     assert result.stderr == (
-        "Error: draft/rulebook.yaml: rulebook version 1.5.0 is a draft: it has no 'approved_by' and "
+        "Error: draft/rulebook.yaml: rulebook version 1.6.0 is a draft: it has no 'approved_by' and "
         "'approved_on'. Decisions may rest only on an approved rulebook; to try a draft, pass --allow-draft, "
         "and every output is marked DRAFT.\n"
     )
@@ -859,21 +859,21 @@ def test_a_draft_evaluated_with_allow_draft_marks_every_output(tmp_path, monkeyp
     write_rulebook(Path("draft"), DRAFT)
     result = run_cli(evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, "out", rules="draft") + ["--allow-draft"])
     assert_clean_exit(result)
-    assert result.stderr.startswith("Warning: rulebook version 1.5.0 is a DRAFT; every output is marked so.\n")
+    assert result.stderr.startswith("Warning: rulebook version 1.6.0 is a DRAFT; every output is marked so.\n")
 
     decisions = read_csv(Path("out/decisions.csv"))
-    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.5.0 DRAFT"}
-    banner = "**DRAFT: rulebook version 1.5.0 is not approved. This memo may not be used for a decision.**"
+    assert decisions and {row["rulebook_version"] for row in decisions} == {"1.6.0 DRAFT"}
+    banner = "**DRAFT: rulebook version 1.6.0 is not approved. This memo may not be used for a decision.**"
     for row in decisions:
         memo = Path("out", row["memo"]).read_text(encoding="utf-8")
         assert memo.startswith(f"# DRAFT Decision memo: candidate {row['candidate_id']}\n"), row["candidate_id"]
         assert banner in memo
         page = Path("out", row["memo"]).with_suffix(".html").read_text(encoding="utf-8")
         assert f"<h1>DRAFT Decision memo: candidate {row['candidate_id']}</h1>" in page
-        assert '<p class="draft">DRAFT: rulebook version 1.5.0 is not approved.' in page
+        assert '<p class="draft">DRAFT: rulebook version 1.6.0 is not approved.' in page
     manifest = json.loads(Path("out/batch.json").read_text(encoding="utf-8"))
     assert manifest["rulebook"]["status"] == "draft"
-    assert manifest["rulebook"]["version"] == "1.5.0"
+    assert manifest["rulebook"]["version"] == "1.6.0"
     assert (manifest["rulebook"]["approved_by"], manifest["rulebook"]["approved_on"]) == (None, None)
     assert manifest["rulebook"]["sha256"] == hashlib.sha256(Path("draft/rulebook.yaml").read_bytes()).hexdigest()
 
@@ -917,7 +917,7 @@ def test_rules_check_says_a_rulebook_is_a_draft(tmp_path, monkeypatch):
     result = run_cli(["rules", "check", "--rules", "rules", "--tables", TABLES])
     assert_clean_exit(result)
     assert result.stdout.splitlines()[0] == (
-        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.5.0 (DRAFT, not approved), "
+        f"Rulebook rules/rulebook.yaml: {HEADER['name']}, version 1.6.0 (DRAFT, not approved), "
         f"{len(RULE_IDS)} rules, {len(CATEGORIES)} categories."
     )
 
@@ -929,7 +929,7 @@ def test_diff_warns_when_the_content_changed_under_the_same_version(tmp_path, mo
     result = run_cli(["rules", "diff", "old", "new"])
     assert_clean_exit(result)
     assert result.stderr.startswith(
-        "Warning: the rulebook changed but its version is still 1.4.0; give the new rulebook a version of its own"
+        "Warning: the rulebook changed but its version is still 1.5.0; give the new rulebook a version of its own"
     )
     assert "~ rule PEND-CAP: precedence: 30 becomes 31" in result.stdout
     same = run_cli(["rules", "diff", "old", "old"])

@@ -154,7 +154,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
     # The rulebook and tables versions, byte for byte, for replay.
     rulebook = store_db.rows("SELECT sha256, name, version, content FROM rulebook_versions")
     assert [tuple(r) for r in rulebook] == [
-        (RULEBOOK_SHA256, "adjudicate default hiring rulebook", "1.4.0", SHIPPED_RULEBOOK)
+        (RULEBOOK_SHA256, "adjudicate default hiring rulebook", "1.5.0", SHIPPED_RULEBOOK)
     ]
     tables = store_db.rows("SELECT sha256, positions, relevance FROM table_versions")
     assert [tuple(t) for t in tables] == [(
@@ -207,7 +207,7 @@ def test_evaluate_records_the_batch_its_decisions_and_findings(store_url, store_
     detail = json.loads(entry.detail)
     assert (detail["decisions_stored"], detail["decisions_already_stored"]) == (24, 0)
     assert sorted(detail["decision_ids"]) == sorted(stored)
-    assert (detail["input_sha256"], detail["as_of"], detail["rulebook_version"]) == (BATCH_SHA256, AS_OF_TEXT, "1.4.0")
+    assert (detail["input_sha256"], detail["as_of"], detail["rulebook_version"]) == (BATCH_SHA256, AS_OF_TEXT, "1.5.0")
 
 
 def test_rerunning_the_same_batch_stores_nothing_twice(store_url, store_db, tmp_path):
@@ -309,7 +309,7 @@ def test_concurrent_writers_store_a_batch_once(store_url, store_db):
 # --- replay ---------------------------------------------------------------------------
 
 
-def same_line(decision_id, recommendation, findings, version="1.4.0"):
+def same_line(decision_id, recommendation, findings, version="1.5.0"):
     noun = "finding" if findings == 1 else "findings"
     return (f"{decision_id}: same recommendation ({recommendation}) and handlings ({findings} {noun}), "
             f"replayed with rulebook {version} as of {AS_OF_TEXT}.")
@@ -355,23 +355,23 @@ def test_an_old_decision_replays_with_its_rulebook_after_the_rules_changed(store
     evaluate(store_url, tmp_path / "before", rules=rules)
     old = decision_ids(tmp_path / "before")["C-1002"]
 
-    # The employer's lawyers soften the rule that escalated C-1002's DUI, as version 1.5.0.
+    # The employer's lawyers soften the rule that escalated C-1002's DUI, as version 1.6.0.
     changed = edit_rule("ESC-DIRECT-SERIOUS", "    handling: escalate\n", "    handling: review\n")
-    changed = changed.replace('version: "1.4.0"', 'version: "1.5.0"', 1)
+    changed = changed.replace('version: "1.5.0"', 'version: "1.6.0"', 1)
     (rules / "rulebook.yaml").write_text(changed, encoding="utf-8")
     evaluate(store_url, tmp_path / "after", rules=rules)
     new = decision_ids(tmp_path / "after")["C-1002"]
 
     assert new != old
-    assert sorted(r.version for r in store_db.rows("SELECT version FROM rulebook_versions")) == ["1.4.0", "1.5.0"]
+    assert sorted(r.version for r in store_db.rows("SELECT version FROM rulebook_versions")) == ["1.5.0", "1.6.0"]
     assert {f.finding_id: f.handling for f in store_db.findings(new)}["F-0003"] == "review"
 
     result = cli(store_url, "verify", old)
     assert_clean_exit(result)
-    assert result.stdout == same_line(old, "escalate", 2, "1.4.0") + "\n"
+    assert result.stdout == same_line(old, "escalate", 2, "1.5.0") + "\n"
     result = cli(store_url, "verify", new)
     assert_clean_exit(result)
-    assert result.stdout == same_line(new, "review", 2, "1.5.0") + "\n"
+    assert result.stdout == same_line(new, "review", 2, "1.6.0") + "\n"
     # The rule files may even be gone: replay needs only the store.
     shutil.rmtree(rules)
     assert_clean_exit(cli(store_url, "verify", old))

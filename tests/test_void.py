@@ -148,7 +148,7 @@ def test_a_voided_batch_leaves_pending_and_no_longer_raises_a_false_defect(recor
     assert sum("C-REV" in line for line in before) == 2
     # The same collision, noted under the wrong table and weighed under the
     # right one: two comparable groups, both flagged with the defect.
-    flagged = [l for l in record.consistency().splitlines() if l.startswith("1.4.0  van_driver")]
+    flagged = [l for l in record.consistency().splitlines() if l.startswith("1.5.0  van_driver")]
     assert len(flagged) == 2 and all(l.endswith("<< DIFFERENT RECOMMENDATIONS") for l in flagged)
 
     result = record.void(wrong["batch"])
@@ -164,8 +164,8 @@ def test_a_voided_batch_leaves_pending_and_no_longer_raises_a_false_defect(recor
     report = record.consistency()
     assert "DIFFERENT RECOMMENDATIONS" not in report
     assert "0 flagged groups." in report
-    van_driver = [line for line in report.splitlines() if line.startswith("1.4.0  van_driver")]
-    assert van_driver == ["1.4.0  van_driver  traffic_violation/low/direct  [1]  recommended: review 1; "
+    van_driver = [line for line in report.splitlines() if line.startswith("1.5.0  van_driver")]
+    assert van_driver == ["1.5.0  van_driver  traffic_violation/low/direct  [1]  recommended: review 1; "
                           "decided: undecided 1"]
 
 
