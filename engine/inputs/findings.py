@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import canonical
-from engine.columns import arrow_text, distinct, text_series
-from engine.dates import FORMAT_HINT, ISO_DATE
+from engine.columns import arrow_text, distinct, iso_days, text_series
+from engine.dates import FORMAT_HINT
 from engine.errors import allowed, did_you_mean, unknown_value
 from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
 from engine.inputs.terms import Terms, vocabulary_key
@@ -60,8 +60,6 @@ FACT_WORDS = {
 }
 OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description") + FACT_COLUMNS
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-
-_ISO_DATE = ISO_DATE.pattern
 
 
 class Finding(NamedTuple):
@@ -758,16 +756,10 @@ def _dates(text: pd.Series) -> pd.Series:
         text (pandas.Series): the column.
 
     Returns:
-        pandas.Series: the dates (datetime64), with the column's index.
+        pandas.Series: the dates (``datetime64[us]``), with the column's index.
     """
     values, at = distinct(arrow_text(text))
-    given = text_series(values, pd.RangeIndex(len(values)))
-    parsed = pd.to_datetime(given.where(given.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
-    # pandas takes some dates Python's date cannot hold (the year 0).
-    unreadable = [value for value in given[parsed.notna()].tolist() if not _is_date(value)]
-    if unreadable:
-        parsed = parsed.mask(given.isin(unreadable))
-    return pd.Series(parsed.to_numpy()[at], index=text.index)
+    return pd.Series(iso_days(values).astype("datetime64[us]")[at], index=text.index)
 
 
 def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
@@ -908,14 +900,6 @@ def unknown_word(what: str, value: str, words: Collection[str], terms: Terms) ->
         + f" If '{value}' is a {what} that a screening source uses, add it under the {what} it means "
         f"in {terms.path.name}, beside the rulebook."
     )
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 class _Faults:
