@@ -387,9 +387,9 @@ def screen_findings(
     # match and look up whole columns, which it does in compiled code. A
     # batch read in columns has it already; one read row by row (XLSX,
     # JSON, irregular CSV) is converted here, where both ways meet.
-    frame = frame.astype({
-        column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object
-    })
+    converted = {column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object}
+    if converted:
+        frame = frame.astype(converted)
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     # Only the fact columns the batch has are read: a batch without them
@@ -406,9 +406,12 @@ def screen_findings(
     as_reported = {}
     for column, words in closed.items():
         written = frame[column]
-        frame[column] = as_vocabulary(written, words, terms.words_for(column) if terms else None)
+        read = as_vocabulary(written, words, terms.words_for(column) if terms else None)
+        if read is written:
+            continue  # every word read as itself
+        frame[column] = read
         # The word as reported, where it was read as another word.
-        changed = written != frame[column]
+        changed = written != read
         if changed.any():
             as_reported[column] = written.where(changed, "")
 
@@ -480,16 +483,18 @@ def screen_findings(
             )
         usable = ~frame.index.isin(list(reasons))
 
+    # The rows' lines and ids looked up together: ``DataFrame.at`` costs
+    # tens of microseconds a call.
+    faulty = sorted(reasons)
+    named = frame.loc[faulty, [LINE, "finding_id", "candidate_id"]]
     rejected = [
         RejectedRow(
-            file=str(path),
-            line=int(frame.at[row, LINE]),
-            finding_id=frame.at[row, "finding_id"],
-            candidate_id=frame.at[row, "candidate_id"],
-            column=column,
-            error=error,
+            file=str(path), line=int(line), finding_id=finding_id, candidate_id=candidate_id,
+            column=reasons[row][0], error=reasons[row][1],
         )
-        for row, (column, error) in sorted(reasons.items())
+        for row, line, finding_id, candidate_id in zip(
+            faulty, named[LINE].tolist(), named["finding_id"].tolist(), named["candidate_id"].tolist()
+        )
     ]
     rejected += malformed_rows(table)
     return Screened(
@@ -735,10 +740,13 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     # Each distinct value is read once, in Python, and the rows take the
     # value of theirs in compiled code.
     text = arrow_text(values)
-    if pc.all(pc.is_in(text, value_set=pa.array(list(words), pa.string()))).as_py():
-        return values  # the common case, at the cost of one lookup per row
     keys = {**(synonyms or {}), **{vocabulary_key(word): word for word in words}}
     own = frozenset(words)
+    # Empty values too, where they are read as themselves: a fact column is
+    # mostly empty.
+    itself = [*words, *([""] if keys.get(vocabulary_key(""), "") == "" else [])]
+    if pc.all(pc.is_in(text, value_set=pa.array(itself, pa.string()))).as_py():
+        return values  # the common case, at the cost of one lookup per row
     values_seen, at = distinct(text)
     spelled = pa.array(
         [value if value in own else keys.get(vocabulary_key(value), value) for value in values_seen.to_pylist()],
@@ -921,6 +929,9 @@ class _Faults:
         values = self.frame[column]
         text = arrow_text(values)
         unknown = pc.and_(pc.not_equal(text, ""), pc.invert(pc.is_in(text, value_set=pa.array(words, pa.string()))))
+        if not pc.any(unknown).as_py():
+            self.messages.setdefault(column, {})  # as ``add`` leaves it
+            return
         unknown = pd.Series(unknown.to_numpy(zero_copy_only=False), index=values.index)
         # One message per distinct bad value: "did you mean" is not cheap.
         messages = {
