@@ -382,7 +382,9 @@ def screen_findings(
     one whose ``position_id`` (optional then) names a position the
     candidate did not apply for."""
     path = table.path
-    frame, folded = _fold_identical_rows(table, duplicates)
+    # Columns are replaced below, never the table's: a shallow copy, whose
+    # columns pandas copies only when written to.
+    frame = table.frame.copy(deep=False)
     # Text in pandas' Arrow-backed string type: the checks below compare,
     # match and look up whole columns, which it does in compiled code. A
     # batch read in columns has it already; one read row by row (XLSX,
@@ -390,6 +392,12 @@ def screen_findings(
     converted = {column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object}
     if converted:
         frame = frame.astype(converted)
+    id_values, id_at = distinct(arrow_text(frame["finding_id"]))
+    # The rows that repeat another stay in the frame until the usable rows
+    # are taken, once, at the end: they are checked with the others (as
+    # the row they repeat, they cost a few rows' work) and never rejected.
+    kept, folded = _fold_identical_rows(frame, id_values, id_at, duplicates)
+    repeats = set(frame.index[~kept]) if folded else set()
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     # Only the fact columns the batch has are read: a batch without them
@@ -411,9 +419,9 @@ def screen_findings(
             continue  # every word read as itself
         frame[column] = read
         # The word as reported, where it was read as another word.
-        changed = written != read
+        changed = (written != read) & kept
         if changed.any():
-            as_reported[column] = written.where(changed, "")
+            as_reported[column] = written.where(changed, "") if not repeats else written.where(changed, "")[kept]
 
     dates = _dates(frame["occurred_on"])
     # The checks are vectorised; messages are written only for the rows
@@ -447,8 +455,7 @@ def screen_findings(
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
-    _, at = distinct(arrow_text(ids))
-    counts = pd.Series(np.bincount(at, minlength=1)[at], index=frame.index)
+    counts = pd.Series(np.bincount(id_at[kept], minlength=len(id_values))[id_at], index=frame.index)
     if duplicates:
         # Ids also used in other parts of the batch: counted over the whole.
         counts = ids.map(pd.Series(duplicates, dtype="int64")).fillna(counts)
@@ -462,11 +469,13 @@ def screen_findings(
     # A fixed column order, not the file's: a JSON batch's keys may come in
     # any order, and the reported column must not depend on it.
     reasons = faults.first(REQUIRED_COLUMNS + OPTIONAL_COLUMNS[:4] + tuple(present))
+    for row in repeats:
+        reasons.pop(row, None)  # read as the row it repeats
 
     # Without an applications file, a candidate is evaluated for one
     # position per batch; rows that name several positions for one
     # candidate cannot be attributed.
-    usable = ~frame.index.isin(list(reasons))
+    usable = kept & ~frame.index.isin(list(reasons))
     ambiguous = pd.Series()
     if applied is None and _several_positions(frame, usable):
         pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
@@ -481,7 +490,7 @@ def screen_findings(
                 "a batch evaluates each candidate for one position. None of the candidate's rows was evaluated. "
                 "To evaluate a candidate for several positions, give an applications file (--applications).",
             )
-        usable = ~frame.index.isin(list(reasons))
+        usable = kept & ~frame.index.isin(list(reasons))
 
     # The rows' lines and ids looked up together: ``DataFrame.at`` costs
     # tens of microseconds a call.
@@ -838,35 +847,49 @@ def folded_notice(path, finding_id: str, lines: Collection[int]) -> Notice:
     )
 
 
-def _fold_identical_rows(table: Table, duplicates: Mapping[str, int] | None) -> tuple[pd.DataFrame, dict[str, list[int]]]:
-    """The table's rows with each set of identical rows kept once (the
-    first in the file), and the lines of each set, by finding id. Rows that
-    share an id but differ in any value, or whose id is also used in another
-    part of the batch, are left for the duplicate check to reject."""
-    frame = table.frame
-    ids = frame["finding_id"]
-    repeated = frame[(ids != "") & ids.duplicated(keep=False)]
-    if repeated.empty:
-        return frame, {}
+def _fold_identical_rows(
+    frame: pd.DataFrame, id_values: pa.Array, id_at: np.ndarray, duplicates: Mapping[str, int] | None
+) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """Which rows of ``frame`` are kept when each set of identical rows is
+    kept once (the first in the file), and the lines of each set, by
+    finding id. Rows that share an id but differ in any value, or whose id
+    is also used in another part of the batch, are left for the duplicate
+    check to reject.
+
+    Args:
+        frame (pandas.DataFrame): the rows, Arrow-backed text.
+        id_values (pyarrow.Array): the distinct finding ids (``distinct``).
+        id_at (numpy.ndarray): each row's place among them.
+        duplicates: as ``screen_findings`` has them.
+
+    Returns:
+        (one bool per row: kept, finding id -> lines of its identical rows).
+    """
+    kept = np.ones(len(frame), dtype=bool)
+    named = pc.not_equal(id_values, "").to_numpy(zero_copy_only=False)
+    repeated = np.flatnonzero(named[id_at] & (np.bincount(id_at, minlength=len(id_values))[id_at] > 1))
+    if not len(repeated):
+        return kept, {}
+    # Only the repeated rows are taken out of the frame: a few in a part.
+    rows = frame.take(repeated)
     header = [column for column in frame.columns if column != LINE]
     # Plain tuples grouped by id: a pandas group per id costs a millisecond,
     # and a large batch sent twice in part has thousands of them.
     by_id: dict[str, list[tuple[int, int, tuple]]] = {}
-    for index, line, finding_id, values in zip(
-        repeated.index, repeated[LINE].astype(int), repeated["finding_id"],
-        repeated[header].itertuples(index=False, name=None),
+    for place, line, finding_id, values in zip(
+        repeated.tolist(), rows[LINE].astype(int), rows["finding_id"],
+        rows[header].itertuples(index=False, name=None),
     ):
-        by_id.setdefault(finding_id, []).append((line, index, row_content(values)))
+        by_id.setdefault(finding_id, []).append((line, place, row_content(values)))
     folded: dict[str, list[int]] = {}
-    drop: list = []
     for finding_id in sorted(by_id):
-        rows = sorted(by_id[finding_id])
-        if duplicates is not None and duplicates.get(finding_id, len(rows)) != len(rows):
+        rows_of_id = sorted(by_id[finding_id])
+        if duplicates is not None and duplicates.get(finding_id, len(rows_of_id)) != len(rows_of_id):
             continue
-        if len({content for _, _, content in rows}) == 1:
-            folded[finding_id] = [line for line, _, _ in rows]
-            drop += [index for _, index, _ in rows[1:]]
-    return frame.drop(index=drop), folded
+        if len({content for _, _, content in rows_of_id}) == 1:
+            folded[finding_id] = [line for line, _, _ in rows_of_id]
+            kept[[place for _, place, _ in rows_of_id[1:]]] = False
+    return kept, folded
 
 
 def malformed_rows(table: Table) -> list[RejectedRow]:
