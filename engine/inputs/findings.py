@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import canonical
-from engine.columns import arrow_text, distinct, iso_days, text_series
+from engine.columns import ARROW_TEXT, arrow_text, distinct, iso_days, text_series
 from engine.dates import FORMAT_HINT
 from engine.errors import allowed, did_you_mean, unknown_value
 from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
@@ -419,11 +419,12 @@ def screen_findings(
             continue  # every word read as itself
         frame[column] = read
         # The word as reported, where it was read as another word.
-        changed = (written != read) & kept
-        if changed.any():
-            as_reported[column] = written.where(changed, "") if not repeats else written.where(changed, "")[kept]
+        changed = pc.and_(pc.not_equal(arrow_text(written), arrow_text(read)), pa.array(kept))
+        if pc.any(changed).as_py():
+            reported = text_series(pc.if_else(changed, arrow_text(written), ""), frame.index).rename(written.name)
+            as_reported[column] = reported[kept] if repeats else reported
 
-    dates = _dates(frame["occurred_on"])
+    dates, not_dates = _dates(frame["occurred_on"])
     # The checks are vectorised; messages are written only for the rows
     # that fail, which are few, so that a clean batch costs little.
     faults = _Faults(frame)
@@ -442,12 +443,12 @@ def screen_findings(
         _check_applications(faults, frame, applied)
     faults.add(
         "occurred_on",
-        (frame["occurred_on"] != "") & dates.isna(),
+        not_dates,
         lambda rows: "'" + rows["occurred_on"] + f"' is not a date; {FORMAT_HINT}.",
     )
     faults.add(
         "occurred_on",
-        dates > pd.Timestamp(as_of),
+        dates > np.datetime64(as_of),
         lambda rows: "'" + rows["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
         "a finding cannot lie in the future. Check the date or the --as-of option.",
     )
@@ -495,14 +496,16 @@ def screen_findings(
     # The rows' lines and ids looked up together: ``DataFrame.at`` costs
     # tens of microseconds a call.
     faulty = sorted(reasons)
-    named = frame.loc[faulty, [LINE, "finding_id", "candidate_id"]]
+    places = frame.index.get_indexer(faulty)
     rejected = [
         RejectedRow(
             file=str(path), line=int(line), finding_id=finding_id, candidate_id=candidate_id,
             column=reasons[row][0], error=reasons[row][1],
         )
         for row, line, finding_id, candidate_id in zip(
-            faulty, named[LINE].tolist(), named["finding_id"].tolist(), named["candidate_id"].tolist()
+            faulty, frame[LINE].to_numpy()[places].tolist(),
+            arrow_text(frame["finding_id"]).take(places).to_pylist(),
+            arrow_text(frame["candidate_id"]).take(places).to_pylist(),
         )
     ]
     rejected += malformed_rows(table)
@@ -611,7 +614,7 @@ def _check_applications(faults: "_Faults", frame: pd.DataFrame, applied: Applied
     faults.add("position_id", other, message)
 
 
-def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: pd.Series, as_of: dt.date) -> None:
+def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: np.ndarray, as_of: dt.date) -> None:
     """The checks of the fact columns the batch has: words from their closed
     lists, dates in ISO form and not in the future, a disposition or the end
     of a sentence not before the offence, and a relief with its date."""
@@ -622,13 +625,13 @@ def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dat
         if column not in DATE_FACTS:
             continue
         text = frame[column]
-        parsed = _dates(text)
+        parsed, not_dates = _dates(text)
         faults.add(
-            column, (text != "") & parsed.isna(),
+            column, not_dates,
             lambda rows, column=column: "'" + rows[column] + f"' is not a date; {FORMAT_HINT}.",
         )
         faults.add(
-            column, parsed > pd.Timestamp(as_of),
+            column, parsed > np.datetime64(as_of),
             lambda rows, column=column: "'" + rows[column] + f"' is after the evaluation date {as_of.isoformat()}; "
             f"'{column}' is a day that has passed. Check the date or the --as-of option.",
         )
@@ -764,19 +767,24 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     return text_series(spelled.take(pa.array(at)), values.index)
 
 
-def _dates(text: pd.Series) -> pd.Series:
-    """The dates of a column of ISO dates (``string[pyarrow]``): NaT where
-    a value is empty or not a date. Each distinct value is parsed once: a
-    part has tens of thousands of rows, and a few thousand days.
+def _dates(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The dates of a column of ISO dates (``string[pyarrow]``), and which
+    values are not dates. Each distinct value is read once: a part has tens
+    of thousands of rows, and a few thousand days. (numpy arrays, not
+    Series: the checks compare them a few times each, and a Series
+    comparison costs a good deal more.)
 
     Args:
         text (pandas.Series): the column.
 
     Returns:
-        pandas.Series: the dates (``datetime64[us]``), with the column's index.
+        (the dates, ``datetime64[us]``, NaT where a value is empty or not a
+        date; True where a value is given but is not a date), one per row.
     """
     values, at = distinct(arrow_text(text))
-    return pd.Series(iso_days(values).astype("datetime64[us]")[at], index=text.index)
+    days = iso_days(values)
+    wrong = np.isnat(days) & pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+    return days.astype("datetime64[us]")[at], wrong[at]
 
 
 def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
@@ -792,10 +800,15 @@ def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
     Returns:
         bool: True if some candidate has several positions.
     """
-    _, candidate = distinct(arrow_text(frame["candidate_id"]))
-    positions, position = distinct(arrow_text(frame["position_id"]))
-    pairs = np.unique(candidate[usable] * max(len(positions), 1) + position[usable])
-    return len(np.unique(pairs // max(len(positions), 1))) < len(pairs)
+    candidates, candidate = distinct(arrow_text(frame["candidate_id"]))
+    _, position = distinct(arrow_text(frame["position_id"]))
+    candidate, position = candidate[usable], position[usable]
+    # Each candidate's position as one of its rows names it (whichever
+    # numpy writes last): a row that names another shows a candidate with
+    # several, without a sort.
+    named = np.zeros(len(candidates), dtype=np.int64)
+    named[candidate] = position
+    return bool((named[candidate] != position).any())
 
 
 def _by_candidate(frame: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
@@ -817,8 +830,18 @@ def _by_candidate(frame: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
         "candidate_id": arrow_text(frame["candidate_id"]).take(kept),
         "finding_id": arrow_text(frame["finding_id"]).take(kept),
     })
-    order = pc.sort_indices(keys, sort_keys=[("candidate_id", "ascending"), ("finding_id", "ascending")])
-    return frame.take(kept.take(order).to_numpy())
+    order = kept.take(pc.sort_indices(keys, sort_keys=[("candidate_id", "ascending"), ("finding_id", "ascending")]))
+    places = order.to_numpy()
+    # Arrow-backed text taken in Arrow and wrapped as it is: the same values
+    # as ``DataFrame.take`` gives, for two thirds of its time (a part's
+    # every column is taken, and this is most of what validation copies).
+    taken = pd.DataFrame({
+        column: pd.arrays.ArrowStringArray(arrow_text(values).take(order), dtype=ARROW_TEXT)
+        if values.dtype == ARROW_TEXT else values.take(places).array
+        for column, values in frame.items()
+    }, index=frame.index.take(places), copy=False)
+    taken.columns = frame.columns
+    return taken
 
 
 def _reported(rows: pd.Index, as_reported: Mapping[str, pd.Series]) -> dict:
@@ -878,7 +901,7 @@ def _fold_identical_rows(
     by_id: dict[str, list[tuple[int, int, tuple]]] = {}
     for place, line, finding_id, values in zip(
         repeated.tolist(), rows[LINE].astype(int), rows["finding_id"],
-        rows[header].itertuples(index=False, name=None),
+        zip(*(rows[column].tolist() for column in header)),
     ):
         by_id.setdefault(finding_id, []).append((line, place, row_content(values)))
     folded: dict[str, list[int]] = {}
@@ -933,6 +956,20 @@ def unknown_word(what: str, value: str, words: Collection[str], terms: Terms) ->
     )
 
 
+class _Rows:
+    """Some rows of a frame, a column at a time: a message reads one or two
+    columns of its rows, and filtering every column of the frame for it
+    costs a millisecond."""
+
+    def __init__(self, frame: pd.DataFrame, chosen: np.ndarray) -> None:
+        self.frame = frame
+        self.chosen = chosen
+        self.index = frame.index[chosen]
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.frame[column][self.chosen]
+
+
 class _Faults:
     """The faulty rows of a frame, per column, with their messages."""
 
@@ -940,11 +977,11 @@ class _Faults:
         self.frame = frame
         self.messages: dict[str, dict[int, str]] = {}  # column -> row -> message
 
-    def add(self, column: str, faulty: pd.Series, message) -> None:
-        """``message``: a text, or a function of the faulty rows giving one per row."""
+    def add(self, column: str, faulty: pd.Series | np.ndarray, message) -> None:
+        """``message``: a text, or a function of the faulty rows (``_Rows``) giving one per row."""
         found = self.messages.setdefault(column, {})
         if faulty.any():
-            rows = self.frame[faulty]
+            rows = _Rows(self.frame, np.asarray(faulty, dtype=bool))
             texts = message(rows) if callable(message) else pd.Series(message, index=rows.index)
             found.update(zip(rows.index, texts))
 
