@@ -186,6 +186,41 @@ def utf8_views(array: pa.Array) -> list[memoryview]:
     return [view[start:end] for start, end in zip(bounds, bounds[1:])]
 
 
+def iso_days(array: pa.Array) -> np.ndarray:
+    """The day each value writes as ``YYYY-MM-DD``, read as
+    ``engine.dates.parse_iso_date`` reads it (ASCII digits, a day of the
+    proleptic Gregorian calendar in the years 1 to 9999), NaT for any other
+    value; worked out on the values' bytes, without a Python object per
+    value.
+
+    Args:
+        array: a column of text (``texts``).
+
+    Returns:
+        numpy.ndarray: ``datetime64[D]``, one per value.
+    """
+    array = texts(array)
+    days = np.full(len(array), np.datetime64("NaT"), dtype="datetime64[D]")
+    # Only ASCII digits, and nothing after the day (not even a line break,
+    # which Python's $ would let through): RE2's [0-9] and $.
+    shaped = pc.match_substring_regex(array, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    shaped = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    if not len(shaped):
+        return days
+    data, offsets = _bytes(array)
+    digits = data[offsets[shaped][:, None] + np.arange(10)].astype(np.int64) - ord("0")
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    # The first of the month, then the first of the next: their distance is
+    # the length of the month, leap years included.
+    first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    length = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= length)
+    days[shaped[valid]] = first[valid].astype("datetime64[D]") + (day[valid] - 1)
+    return days
+
+
 # pandas' Arrow-backed text, missing values as NA: what batches are validated in.
 ARROW_TEXT = pd.StringDtype("pyarrow")
 

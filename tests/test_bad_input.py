@@ -14,6 +14,7 @@ import json
 import pandas as pd
 
 import csv
+import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -22,6 +23,7 @@ import openpyxl
 import pytest
 
 from conftest import (
+    AS_OF,
     BATCH_COLUMNS,
     FACT_COLUMNS,
     CATEGORIES,
@@ -37,6 +39,9 @@ from conftest import (
     run_cli,
     write_consents,
 )
+from engine.evaluation.judging import load_rules
+from engine.inputs.findings import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, screen_findings
+from engine.inputs.tabular import LINE, read_table
 
 HEADER = ",".join(BATCH_COLUMNS)
 GOOD_ROW = "C-OK,van_driver,F-OK,traffic_violation,minor,2026-06-15,confirmed,State DMV,US-CA,Ticket paid"
@@ -1060,3 +1065,38 @@ def test_a_misspelt_required_column_is_pointed_out(tmp_path, monkeypatch):
     assert result.stderr.endswith(
         "Is 'severty' meant to be 'severity'? Is 'Occurred On' meant to be 'occurred_on'?\n"
     ), result.stderr
+
+
+def test_identical_rows_are_screened_as_one_row_and_the_table_is_left_as_it_was(tmp_path):
+    # The repeats of a row stay in the frame until the usable rows are
+    # taken: whatever is wrong with them, or read as other words, is said
+    # of the first row alone, and a repeat never counts as another use of
+    # its id.
+    bad = GOOD_ROW.replace("F-OK", "F-1").replace("traffic_violation", "no_such_category")
+    spelt = GOOD_ROW.replace("F-OK", "F-2").replace("minor", "MINOR").replace("confirmed", "Confirmed")
+    other = GOOD_ROW.replace("F-OK", "F-3")
+    rows = [bad, spelt, other, GOOD_ROW, bad, spelt, other, other.replace("paid", "unpaid"), spelt]
+    (tmp_path / "batch.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    table = read_table(tmp_path / "batch.csv", what="findings batch", required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
+    rulebook, tables = load_rules(RULES, TABLES)
+    for frame in (table.frame, table.frame.astype({c: "string[pyarrow]" for c in table.frame if c != LINE})):
+        given = dataclasses.replace(table, frame=frame)
+        before = frame.copy()
+        screened = screen_findings(
+            given, categories=rulebook.categories, positions=tables.positions, as_of=AS_OF, sha256="0" * 64,
+        )
+        pd.testing.assert_frame_equal(given.frame, before, check_exact=True)
+        assert [(row.line, row.finding_id, row.column, row.error.split(";")[0]) for row in screened.rejected] == [
+            (2, "F-1", "category", "unknown category 'no_such_category'"),
+            (4, "F-3", "finding_id", "finding_id 'F-3' is used by 3 rows"),
+            (8, "F-3", "finding_id", "finding_id 'F-3' is used by 3 rows"),
+            (9, "F-3", "finding_id", "finding_id 'F-3' is used by 3 rows"),
+        ]
+        assert [notice.text.split(": ", 1)[1] for notice in screened.notices] == [
+            "finding 'F-1' is on 2 identical rows (lines 2 and 6); it was read once.",
+            "finding 'F-2' is on 3 identical rows (lines 3, 7 and 10); it was read once.",
+        ]
+        assert list(screened.good["finding_id"]) == ["F-2", "F-OK"] and list(screened.good[LINE]) == [3, 5]
+        assert sorted(screened.as_reported) == ["disposition", "severity"]
+        for column, word in (("severity", "MINOR"), ("disposition", "Confirmed")):
+            assert {row: w for row, w in screened.as_reported[column].items() if w} == {1: word}

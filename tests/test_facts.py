@@ -11,12 +11,16 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from conftest import (
     AS_OF, BATCH_COLUMNS, RULES, SHIPPED_RULEBOOK, TABLES, assert_clean_exit, consent, evaluate_args,
     finding, read_csv, run_cli, write_consents, write_csv, write_rulebook,
 )
+from engine.columns import iso_days
+from engine.dates import parse_iso_date
 from engine.evaluation.judging import evaluate_files
 from engine.inputs.findings import FACT_COLUMNS, Finding
 from engine.rulebook.analysis import analyse, full_domains
@@ -84,6 +88,57 @@ def test_fact_words_are_read_whatever_their_case_and_width(tmp_path):
         "F-2": {"party_role": "plaintiff"},
         "F-3": {"relief": "pardon", "relief_on": "2025-01-01"},
     }
+
+
+# Dates in the forms people and spreadsheets write them: a day is read once
+# per distinct text and spread over its rows, and each row must say what the
+# row-by-row reading (``parse_iso_date``) would say of it.
+ODD_DATES = {
+    "2024-02-29": True, "0001-01-01": True, "1600-02-29": True, "1677-09-21": True, "2000-02-29": True,
+    "0000-01-01": False, "2023-02-29": False, "1900-02-29": False, "2023-04-31": False, "2023-13-01": False,
+    "2023-00-10": False, "2023-04-00": False, "2023-4-9": False, "20230409": False, "2023-W14-7": False,
+    "2023/04/09": False, "\uff12\uff10\uff12\uff13-04-09": False, "\u0662\u0660\u0662\u0663-04-09": False,
+    "2023-04-09T00:00": False, "2023-04-091": False,
+}
+
+
+def test_dates_in_odd_forms_are_read_as_each_row_read_alone_would_be(tmp_path):
+    rows, expected = [], []
+    for number, (text, is_date) in enumerate(ODD_DATES.items()):
+        for copy in range(3):
+            offence = finding(f"C-{number}", "van_driver", f"F-{number}-{copy}", "offense_driving", "serious", text)
+            disposed = finding(f"C-{number}", "van_driver", f"F-{number}-{copy}-d", "offense_driving", "serious",
+                               "0001-01-01", disposition_date=text)
+            rows += [offence, disposed]
+            if not is_date:
+                message = f"'{text}' is not a date; write dates as YYYY-MM-DD, for example 2026-03-31."
+                expected += [(offence["finding_id"], "occurred_on", message)]
+                expected += [(disposed["finding_id"], "disposition_date", message)]
+    out, _ = run(tmp_path, rows)
+    rejected = [(row["finding_id"], row["column"], row["error"]) for row in rows_of(out, "rejected.csv")]
+    assert sorted(rejected) == sorted(expected)
+    for text, is_date in ODD_DATES.items():
+        try:
+            parse_iso_date(text)
+        except ValueError:
+            assert not is_date, text
+        else:
+            assert is_date, text
+
+
+def test_iso_days_are_the_days_parse_iso_date_reads():
+    texts = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 4, 100, 1600, 1900, 2000, 2023, 2024, 2100, 9999)
+             for m in range(14) for d in range(33)]
+    texts += list(ODD_DATES) + ["", " 2023-04-09", "2023-04-09 ", "2023-04-09\n", "\n2023-04-09", "-2023-04-09"]
+    expected = []
+    for text in texts:
+        try:
+            expected.append(np.datetime64(parse_iso_date(text), "D"))
+        except ValueError:
+            expected.append(np.datetime64("NaT"))
+    # Also a column that starts part way into its buffer, as a slice does.
+    for column in (pa.array(texts, pa.string()), pa.array(["x", *texts], pa.string()).slice(1)):
+        np.testing.assert_array_equal(iso_days(column), np.array(expected, dtype="datetime64[D]"))
 
 
 # --- consent timing ------------------------------------------------------------------

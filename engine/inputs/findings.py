@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import canonical
-from engine.columns import arrow_text, distinct, text_series
-from engine.dates import FORMAT_HINT, ISO_DATE
+from engine.columns import ARROW_TEXT, arrow_text, distinct, iso_days, text_series
+from engine.dates import FORMAT_HINT
 from engine.errors import allowed, did_you_mean, unknown_value
 from engine.inputs.tabular import LINE, Notice, Table, read_table, without_leading_zeros
 from engine.inputs.terms import Terms, vocabulary_key
@@ -60,8 +60,6 @@ FACT_WORDS = {
 }
 OPTIONAL_COLUMNS = ("disposition", "source", "jurisdiction", "description") + FACT_COLUMNS
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-
-_ISO_DATE = ISO_DATE.pattern
 
 
 class Finding(NamedTuple):
@@ -384,14 +382,22 @@ def screen_findings(
     one whose ``position_id`` (optional then) names a position the
     candidate did not apply for."""
     path = table.path
-    frame, folded = _fold_identical_rows(table, duplicates)
+    # Columns are replaced below, never the table's: a shallow copy, whose
+    # columns pandas copies only when written to.
+    frame = table.frame.copy(deep=False)
     # Text in pandas' Arrow-backed string type: the checks below compare,
     # match and look up whole columns, which it does in compiled code. A
     # batch read in columns has it already; one read row by row (XLSX,
     # JSON, irregular CSV) is converted here, where both ways meet.
-    frame = frame.astype({
-        column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object
-    })
+    converted = {column: "string[pyarrow]" for column in frame.columns if column != LINE and frame[column].dtype == object}
+    if converted:
+        frame = frame.astype(converted)
+    id_values, id_at = distinct(arrow_text(frame["finding_id"]))
+    # The rows that repeat another stay in the frame until the usable rows
+    # are taken, once, at the end: they are checked with the others (as
+    # the row they repeat, they cost a few rows' work) and never rejected.
+    kept, folded = _fold_identical_rows(frame, id_values, id_at, duplicates)
+    repeats = set(frame.index[~kept]) if folded else set()
     if folded and duplicates is not None:
         duplicates = {i: n for i, n in duplicates.items() if i not in folded}
     # Only the fact columns the batch has are read: a batch without them
@@ -408,13 +414,17 @@ def screen_findings(
     as_reported = {}
     for column, words in closed.items():
         written = frame[column]
-        frame[column] = as_vocabulary(written, words, terms.words_for(column) if terms else None)
+        read = as_vocabulary(written, words, terms.words_for(column) if terms else None)
+        if read is written:
+            continue  # every word read as itself
+        frame[column] = read
         # The word as reported, where it was read as another word.
-        changed = written != frame[column]
-        if changed.any():
-            as_reported[column] = written.where(changed, "")
+        changed = pc.and_(pc.not_equal(arrow_text(written), arrow_text(read)), pa.array(kept))
+        if pc.any(changed).as_py():
+            reported = text_series(pc.if_else(changed, arrow_text(written), ""), frame.index).rename(written.name)
+            as_reported[column] = reported[kept] if repeats else reported
 
-    dates = _dates(frame["occurred_on"])
+    dates, not_dates = _dates(frame["occurred_on"])
     # The checks are vectorised; messages are written only for the rows
     # that fail, which are few, so that a clean batch costs little.
     faults = _Faults(frame)
@@ -433,12 +443,12 @@ def screen_findings(
         _check_applications(faults, frame, applied)
     faults.add(
         "occurred_on",
-        (frame["occurred_on"] != "") & dates.isna(),
+        not_dates,
         lambda rows: "'" + rows["occurred_on"] + f"' is not a date; {FORMAT_HINT}.",
     )
     faults.add(
         "occurred_on",
-        dates > pd.Timestamp(as_of),
+        dates > np.datetime64(as_of),
         lambda rows: "'" + rows["occurred_on"] + f"' is after the evaluation date {as_of.isoformat()}; "
         "a finding cannot lie in the future. Check the date or the --as-of option.",
     )
@@ -446,8 +456,7 @@ def screen_findings(
     # Ids used by more than one row: none of those rows is evaluated, since
     # keeping the first would depend on the order of rows.
     ids = frame["finding_id"]
-    _, at = distinct(arrow_text(ids))
-    counts = pd.Series(np.bincount(at, minlength=1)[at], index=frame.index)
+    counts = pd.Series(np.bincount(id_at[kept], minlength=len(id_values))[id_at], index=frame.index)
     if duplicates:
         # Ids also used in other parts of the batch: counted over the whole.
         counts = ids.map(pd.Series(duplicates, dtype="int64")).fillna(counts)
@@ -461,11 +470,13 @@ def screen_findings(
     # A fixed column order, not the file's: a JSON batch's keys may come in
     # any order, and the reported column must not depend on it.
     reasons = faults.first(REQUIRED_COLUMNS + OPTIONAL_COLUMNS[:4] + tuple(present))
+    for row in repeats:
+        reasons.pop(row, None)  # read as the row it repeats
 
     # Without an applications file, a candidate is evaluated for one
     # position per batch; rows that name several positions for one
     # candidate cannot be attributed.
-    usable = ~frame.index.isin(list(reasons))
+    usable = kept & ~frame.index.isin(list(reasons))
     ambiguous = pd.Series()
     if applied is None and _several_positions(frame, usable):
         pairs = frame.loc[usable, ["candidate_id", "position_id"]].drop_duplicates()
@@ -480,18 +491,22 @@ def screen_findings(
                 "a batch evaluates each candidate for one position. None of the candidate's rows was evaluated. "
                 "To evaluate a candidate for several positions, give an applications file (--applications).",
             )
-        usable = ~frame.index.isin(list(reasons))
+        usable = kept & ~frame.index.isin(list(reasons))
 
+    # The rows' lines and ids looked up together: ``DataFrame.at`` costs
+    # tens of microseconds a call.
+    faulty = sorted(reasons)
+    places = frame.index.get_indexer(faulty)
     rejected = [
         RejectedRow(
-            file=str(path),
-            line=int(frame.at[row, LINE]),
-            finding_id=frame.at[row, "finding_id"],
-            candidate_id=frame.at[row, "candidate_id"],
-            column=column,
-            error=error,
+            file=str(path), line=int(line), finding_id=finding_id, candidate_id=candidate_id,
+            column=reasons[row][0], error=reasons[row][1],
         )
-        for row, (column, error) in sorted(reasons.items())
+        for row, line, finding_id, candidate_id in zip(
+            faulty, frame[LINE].to_numpy()[places].tolist(),
+            arrow_text(frame["finding_id"]).take(places).to_pylist(),
+            arrow_text(frame["candidate_id"]).take(places).to_pylist(),
+        )
     ]
     rejected += malformed_rows(table)
     return Screened(
@@ -599,7 +614,7 @@ def _check_applications(faults: "_Faults", frame: pd.DataFrame, applied: Applied
     faults.add("position_id", other, message)
 
 
-def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: pd.Series, as_of: dt.date) -> None:
+def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dates: np.ndarray, as_of: dt.date) -> None:
     """The checks of the fact columns the batch has: words from their closed
     lists, dates in ISO form and not in the future, a disposition or the end
     of a sentence not before the offence, and a relief with its date."""
@@ -610,13 +625,13 @@ def _check_facts(faults: "_Faults", frame: pd.DataFrame, present: list[str], dat
         if column not in DATE_FACTS:
             continue
         text = frame[column]
-        parsed = _dates(text)
+        parsed, not_dates = _dates(text)
         faults.add(
-            column, (text != "") & parsed.isna(),
+            column, not_dates,
             lambda rows, column=column: "'" + rows[column] + f"' is not a date; {FORMAT_HINT}.",
         )
         faults.add(
-            column, parsed > pd.Timestamp(as_of),
+            column, parsed > np.datetime64(as_of),
             lambda rows, column=column: "'" + rows[column] + f"' is after the evaluation date {as_of.isoformat()}; "
             f"'{column}' is a day that has passed. Check the date or the --as-of option.",
         )
@@ -737,10 +752,13 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     # Each distinct value is read once, in Python, and the rows take the
     # value of theirs in compiled code.
     text = arrow_text(values)
-    if pc.all(pc.is_in(text, value_set=pa.array(list(words), pa.string()))).as_py():
-        return values  # the common case, at the cost of one lookup per row
     keys = {**(synonyms or {}), **{vocabulary_key(word): word for word in words}}
     own = frozenset(words)
+    # Empty values too, where they are read as themselves: a fact column is
+    # mostly empty.
+    itself = [*words, *([""] if keys.get(vocabulary_key(""), "") == "" else [])]
+    if pc.all(pc.is_in(text, value_set=pa.array(itself, pa.string()))).as_py():
+        return values  # the common case, at the cost of one lookup per row
     values_seen, at = distinct(text)
     spelled = pa.array(
         [value if value in own else keys.get(vocabulary_key(value), value) for value in values_seen.to_pylist()],
@@ -749,25 +767,24 @@ def as_vocabulary(values: pd.Series, words: Collection[str], synonyms: Mapping[s
     return text_series(spelled.take(pa.array(at)), values.index)
 
 
-def _dates(text: pd.Series) -> pd.Series:
-    """The dates of a column of ISO dates (``string[pyarrow]``): NaT where
-    a value is empty or not a date. Each distinct value is parsed once: a
-    part has tens of thousands of rows, and a few thousand days.
+def _dates(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The dates of a column of ISO dates (``string[pyarrow]``), and which
+    values are not dates. Each distinct value is read once: a part has tens
+    of thousands of rows, and a few thousand days. (numpy arrays, not
+    Series: the checks compare them a few times each, and a Series
+    comparison costs a good deal more.)
 
     Args:
         text (pandas.Series): the column.
 
     Returns:
-        pandas.Series: the dates (datetime64), with the column's index.
+        (the dates, ``datetime64[us]``, NaT where a value is empty or not a
+        date; True where a value is given but is not a date), one per row.
     """
     values, at = distinct(arrow_text(text))
-    given = text_series(values, pd.RangeIndex(len(values)))
-    parsed = pd.to_datetime(given.where(given.str.match(_ISO_DATE)), format="%Y-%m-%d", errors="coerce")
-    # pandas takes some dates Python's date cannot hold (the year 0).
-    unreadable = [value for value in given[parsed.notna()].tolist() if not _is_date(value)]
-    if unreadable:
-        parsed = parsed.mask(given.isin(unreadable))
-    return pd.Series(parsed.to_numpy()[at], index=text.index)
+    days = iso_days(values)
+    wrong = np.isnat(days) & pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+    return days.astype("datetime64[us]")[at], wrong[at]
 
 
 def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
@@ -783,10 +800,15 @@ def _several_positions(frame: pd.DataFrame, usable: np.ndarray) -> bool:
     Returns:
         bool: True if some candidate has several positions.
     """
-    _, candidate = distinct(arrow_text(frame["candidate_id"]))
-    positions, position = distinct(arrow_text(frame["position_id"]))
-    pairs = np.unique(candidate[usable] * max(len(positions), 1) + position[usable])
-    return len(np.unique(pairs // max(len(positions), 1))) < len(pairs)
+    candidates, candidate = distinct(arrow_text(frame["candidate_id"]))
+    _, position = distinct(arrow_text(frame["position_id"]))
+    candidate, position = candidate[usable], position[usable]
+    # Each candidate's position as one of its rows names it (whichever
+    # numpy writes last): a row that names another shows a candidate with
+    # several, without a sort.
+    named = np.zeros(len(candidates), dtype=np.int64)
+    named[candidate] = position
+    return bool((named[candidate] != position).any())
 
 
 def _by_candidate(frame: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
@@ -808,8 +830,18 @@ def _by_candidate(frame: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
         "candidate_id": arrow_text(frame["candidate_id"]).take(kept),
         "finding_id": arrow_text(frame["finding_id"]).take(kept),
     })
-    order = pc.sort_indices(keys, sort_keys=[("candidate_id", "ascending"), ("finding_id", "ascending")])
-    return frame.take(kept.take(order).to_numpy())
+    order = kept.take(pc.sort_indices(keys, sort_keys=[("candidate_id", "ascending"), ("finding_id", "ascending")]))
+    places = order.to_numpy()
+    # Arrow-backed text taken in Arrow and wrapped as it is: the same values
+    # as ``DataFrame.take`` gives, for two thirds of its time (a part's
+    # every column is taken, and this is most of what validation copies).
+    taken = pd.DataFrame({
+        column: pd.arrays.ArrowStringArray(arrow_text(values).take(order), dtype=ARROW_TEXT)
+        if values.dtype == ARROW_TEXT else values.take(places).array
+        for column, values in frame.items()
+    }, index=frame.index.take(places), copy=False)
+    taken.columns = frame.columns
+    return taken
 
 
 def _reported(rows: pd.Index, as_reported: Mapping[str, pd.Series]) -> dict:
@@ -838,35 +870,49 @@ def folded_notice(path, finding_id: str, lines: Collection[int]) -> Notice:
     )
 
 
-def _fold_identical_rows(table: Table, duplicates: Mapping[str, int] | None) -> tuple[pd.DataFrame, dict[str, list[int]]]:
-    """The table's rows with each set of identical rows kept once (the
-    first in the file), and the lines of each set, by finding id. Rows that
-    share an id but differ in any value, or whose id is also used in another
-    part of the batch, are left for the duplicate check to reject."""
-    frame = table.frame
-    ids = frame["finding_id"]
-    repeated = frame[(ids != "") & ids.duplicated(keep=False)]
-    if repeated.empty:
-        return frame, {}
+def _fold_identical_rows(
+    frame: pd.DataFrame, id_values: pa.Array, id_at: np.ndarray, duplicates: Mapping[str, int] | None
+) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """Which rows of ``frame`` are kept when each set of identical rows is
+    kept once (the first in the file), and the lines of each set, by
+    finding id. Rows that share an id but differ in any value, or whose id
+    is also used in another part of the batch, are left for the duplicate
+    check to reject.
+
+    Args:
+        frame (pandas.DataFrame): the rows, Arrow-backed text.
+        id_values (pyarrow.Array): the distinct finding ids (``distinct``).
+        id_at (numpy.ndarray): each row's place among them.
+        duplicates: as ``screen_findings`` has them.
+
+    Returns:
+        (one bool per row: kept, finding id -> lines of its identical rows).
+    """
+    kept = np.ones(len(frame), dtype=bool)
+    named = pc.not_equal(id_values, "").to_numpy(zero_copy_only=False)
+    repeated = np.flatnonzero(named[id_at] & (np.bincount(id_at, minlength=len(id_values))[id_at] > 1))
+    if not len(repeated):
+        return kept, {}
+    # Only the repeated rows are taken out of the frame: a few in a part.
+    rows = frame.take(repeated)
     header = [column for column in frame.columns if column != LINE]
     # Plain tuples grouped by id: a pandas group per id costs a millisecond,
     # and a large batch sent twice in part has thousands of them.
     by_id: dict[str, list[tuple[int, int, tuple]]] = {}
-    for index, line, finding_id, values in zip(
-        repeated.index, repeated[LINE].astype(int), repeated["finding_id"],
-        repeated[header].itertuples(index=False, name=None),
+    for place, line, finding_id, values in zip(
+        repeated.tolist(), rows[LINE].astype(int), rows["finding_id"],
+        zip(*(rows[column].tolist() for column in header)),
     ):
-        by_id.setdefault(finding_id, []).append((line, index, row_content(values)))
+        by_id.setdefault(finding_id, []).append((line, place, row_content(values)))
     folded: dict[str, list[int]] = {}
-    drop: list = []
     for finding_id in sorted(by_id):
-        rows = sorted(by_id[finding_id])
-        if duplicates is not None and duplicates.get(finding_id, len(rows)) != len(rows):
+        rows_of_id = sorted(by_id[finding_id])
+        if duplicates is not None and duplicates.get(finding_id, len(rows_of_id)) != len(rows_of_id):
             continue
-        if len({content for _, _, content in rows}) == 1:
-            folded[finding_id] = [line for line, _, _ in rows]
-            drop += [index for _, index, _ in rows[1:]]
-    return frame.drop(index=drop), folded
+        if len({content for _, _, content in rows_of_id}) == 1:
+            folded[finding_id] = [line for line, _, _ in rows_of_id]
+            kept[[place for _, place, _ in rows_of_id[1:]]] = False
+    return kept, folded
 
 
 def malformed_rows(table: Table) -> list[RejectedRow]:
@@ -910,12 +956,18 @@ def unknown_word(what: str, value: str, words: Collection[str], terms: Terms) ->
     )
 
 
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+class _Rows:
+    """Some rows of a frame, a column at a time: a message reads one or two
+    columns of its rows, and filtering every column of the frame for it
+    costs a millisecond."""
+
+    def __init__(self, frame: pd.DataFrame, chosen: np.ndarray) -> None:
+        self.frame = frame
+        self.chosen = chosen
+        self.index = frame.index[chosen]
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.frame[column][self.chosen]
 
 
 class _Faults:
@@ -925,11 +977,11 @@ class _Faults:
         self.frame = frame
         self.messages: dict[str, dict[int, str]] = {}  # column -> row -> message
 
-    def add(self, column: str, faulty: pd.Series, message) -> None:
-        """``message``: a text, or a function of the faulty rows giving one per row."""
+    def add(self, column: str, faulty: pd.Series | np.ndarray, message) -> None:
+        """``message``: a text, or a function of the faulty rows (``_Rows``) giving one per row."""
         found = self.messages.setdefault(column, {})
         if faulty.any():
-            rows = self.frame[faulty]
+            rows = _Rows(self.frame, np.asarray(faulty, dtype=bool))
             texts = message(rows) if callable(message) else pd.Series(message, index=rows.index)
             found.update(zip(rows.index, texts))
 
@@ -937,6 +989,9 @@ class _Faults:
         values = self.frame[column]
         text = arrow_text(values)
         unknown = pc.and_(pc.not_equal(text, ""), pc.invert(pc.is_in(text, value_set=pa.array(words, pa.string()))))
+        if not pc.any(unknown).as_py():
+            self.messages.setdefault(column, {})  # as ``add`` leaves it
+            return
         unknown = pd.Series(unknown.to_numpy(zero_copy_only=False), index=values.index)
         # One message per distinct bad value: "did you mean" is not cheap.
         messages = {
