@@ -93,6 +93,11 @@ class EngineError(AdjudicateError):
     """The rule engine (durable-rules) failed while judging findings."""
 
 
+class ArgumentError(AdjudicateError):
+    """A value given to a command is outside what it allows (an evaluation
+    date too far ahead); nothing was read, written or stored."""
+
+
 class InvalidConfiguration(AdjudicateError):
     """Several problems found while checking a rulebook or tables.
 

@@ -3,6 +3,7 @@ and the exact output (in the manner of sqlite-utils' CLI tests)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pty
@@ -34,6 +35,8 @@ from conftest import (
     write_rulebook,
 )
 from engine.cli import cli
+from engine.dates import MOST_DAYS_AHEAD, check_evaluation_date
+from engine.errors import ArgumentError
 
 RECOMMENDATIONS = ("proceed", "proceed_with_note", "review", "on_hold", "escalate", "not_evaluated")
 
@@ -151,6 +154,35 @@ def test_a_run_that_cannot_start_creates_no_store_and_no_key(tmp_path, fault, me
     assert "Created the encryption key" not in result.stderr + result.stdout
     assert not (tmp_path / "new").exists()
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("check", [False, True])
+@pytest.mark.parametrize("as_of", ["9999-12-31", "far"])
+def test_an_evaluation_date_more_than_a_year_ahead_is_refused(tmp_path, as_of, check):
+    """A year typed wrong (2062 for 2026) would judge every age and consent on
+    the wrong day; the last day of the calendar would even overflow the
+    retention dates. Either is refused before anything is stored."""
+    today = dt.date.today()
+    day = (today + dt.timedelta(days=MOST_DAYS_AHEAD + 1)).isoformat() if as_of == "far" else as_of
+    latest = (today + dt.timedelta(days=MOST_DAYS_AHEAD)).isoformat()
+    store = tmp_path / "new" / "store.db"
+    result = run_cli([
+        *evaluate_args(EXAMPLE_BATCH, EXAMPLE_CONSENTS, tmp_path / "out", as_of=day),
+        "--db", f"sqlite:///{store}", *(["--check"] if check else []),
+    ])
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        f"Error: the evaluation date {day} is too far ahead: it may be at most {MOST_DAYS_AHEAD} days after "
+        f"today, that is {latest} at the latest. Check the year of --as-of.\n"
+    )
+    assert not (tmp_path / "new").exists() and not (tmp_path / "out").exists()
+
+
+def test_an_evaluation_date_up_to_a_year_ahead_is_allowed():
+    today = dt.date(2026, 12, 3)
+    check_evaluation_date(today + dt.timedelta(days=MOST_DAYS_AHEAD), today)
+    with pytest.raises(ArgumentError):
+        check_evaluation_date(today + dt.timedelta(days=MOST_DAYS_AHEAD + 1), today)
 
 
 @pytest.mark.parametrize("as_of", ["2026-13-01", "2026-02-30", "2026-1-1", "01/11/2026", "tomorrow"])

@@ -154,7 +154,7 @@ def evaluate(
     # store and its key file are created for it.
     usecases.check_inputs(
         usecases.identify(user, retention), batch, consents, rules=rules, tables=tables,
-        allow_draft=allow_draft, applications=applications,
+        allow_draft=allow_draft, applications=applications, as_of=as_of,
     )
     store = open_store(db, key_file, create=True)  # before any output: a wrong key stops the run here
     actor = usecases.identify(user, retention)

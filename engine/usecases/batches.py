@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.evaluation.partitions import PART_ROWS
 from engine.evaluation.pipeline import MEMOS, Progress, RunReport, default_workers, no_progress, run_batch, stop_on_signals
+from engine.dates import check_evaluation_date
 from engine.decisions import BatchResult
 from engine.errors import AccessDenied, did_you_mean
 from engine.evaluation.judging import evaluate_files, load_rules
@@ -40,6 +41,7 @@ def check_inputs(
     tables: Path,
     allow_draft: bool = False,
     applications: Path | None = None,
+    as_of: dt.date | None = None,
 ) -> None:
     """What can stop an evaluation before anything is read, checked before
     the store is opened: a new store (and its key file) is created only for
@@ -53,13 +55,17 @@ def check_inputs(
         tables: the position risk tables folder.
         allow_draft: a rulebook that is not approved may be used.
         applications: the applications file, or None.
+        as_of: the evaluation date, or None not to check it.
 
     Raises:
         InputFileError: an input file is missing, a folder, or not in a
             format adjudicate reads.
         RulebookError, TablesError, InvalidConfiguration: the rulebook or
             the tables cannot be used (a draft without ``allow_draft``).
+        ArgumentError: ``as_of`` is more than a year ahead (``check_evaluation_date``).
     """
+    if as_of is not None:
+        check_evaluation_date(as_of)
     load_rules(rules, tables, allow_draft=allow_draft)
     file_kind(batch, what="findings batch")
     file_kind(consents, what="consents file")
@@ -123,6 +129,7 @@ def evaluate_batch(
         KeyboardInterrupt: (``pipeline.Interrupted``, with ``recorded``) the
             run was stopped by Ctrl-C or SIGTERM.
     """
+    check_evaluation_date(as_of)
     report = run_batch(
         batch, consents, rules=rules, tables=tables, out=out if out is not None else DEFAULT_OUT / Path(batch).stem,
         as_of=as_of, store=store, user=actor.who, policy=policy, encoding=encoding, allow_draft=allow_draft,
@@ -298,8 +305,9 @@ def check_batch(
 
     Raises:
         AdjudicateError: an input, the rulebook or the tables cannot be used
-            at all (as for a run).
+            at all (as for a run), or ``as_of`` is more than a year ahead.
     """
+    check_evaluation_date(as_of)
     return BatchCheck(evaluate_files(
         Path(batch), Path(consents), rules=rules, tables=tables, as_of=as_of, encoding=encoding,
         allow_draft=allow_draft, applications_path=Path(applications) if applications is not None else None,

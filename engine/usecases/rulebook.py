@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.dates import check_evaluation_date
 from engine.documents.explain import explain
 from engine.errors import AdjudicateError
 from engine.evaluation.changes import CandidateImpact, RulebookChanges, batch_impact, compare_rulebooks
@@ -190,6 +191,7 @@ def diff_rulebooks(
     impact, problem = None, None
     if batch is not None:
         try:
+            check_evaluation_date(as_of)
             impact = tuple(batch_impact(
                 old, new, batch, consents, tables=tables, as_of=as_of, applications=applications
             ))
