@@ -35,7 +35,7 @@ from conftest import (
     write_rulebook,
 )
 from engine.cli import cli
-from engine.dates import MOST_DAYS_AHEAD, check_evaluation_date
+from engine.usecases.batches import MOST_DAYS_AHEAD, check_evaluation_date
 from engine.errors import ArgumentError
 
 RECOMMENDATIONS = ("proceed", "proceed_with_note", "review", "on_hold", "escalate", "not_evaluated")

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from engine.evaluation.partitions import PART_ROWS
 from engine.evaluation.pipeline import MEMOS, Progress, RunReport, default_workers, no_progress, run_batch, stop_on_signals
-from engine.dates import check_evaluation_date
 from engine.decisions import BatchResult
-from engine.errors import AccessDenied, did_you_mean
+from engine.errors import AccessDenied, ArgumentError, did_you_mean
 from engine.evaluation.judging import evaluate_files, load_rules
 from engine.inputs.findings import RejectedRow
 from engine.inputs.tabular import Notice, file_kind
@@ -31,6 +30,31 @@ __all__ = [
 
 DEFAULT_OUT = Path("reports_out")
 
+
+# An evaluation date may lie ahead of today (a batch prepared for the day of
+# its hiring round), but not by more than this: a later date is a typing
+# error (2062 for 2026) that would judge every record's age and consent on
+# the wrong day, or lie beyond what dates can count (retention runs years on).
+MOST_DAYS_AHEAD = 366
+
+
+def check_evaluation_date(as_of: dt.date, today: dt.date | None = None) -> None:
+    """Refuse an evaluation date more than ``MOST_DAYS_AHEAD`` days after today.
+
+    Args:
+        as_of: the evaluation date.
+        today: today's date; None for the system's.
+
+    Raises:
+        ArgumentError: the date is too far ahead, naming the latest allowed.
+    """
+    today = today or dt.date.today()
+    latest = today + dt.timedelta(days=MOST_DAYS_AHEAD)
+    if as_of > latest:
+        raise ArgumentError(
+            f"the evaluation date {as_of.isoformat()} is too far ahead: it may be at most {MOST_DAYS_AHEAD} days "
+            f"after today, that is {latest.isoformat()} at the latest. Check the year of --as-of."
+        )
 
 def check_inputs(
     actor: Actor,

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.dates import check_evaluation_date
+from engine.usecases.batches import check_evaluation_date
 from engine.documents.explain import explain
 from engine.errors import AdjudicateError
 from engine.evaluation.changes import CandidateImpact, RulebookChanges, batch_impact, compare_rulebooks
